@@ -1,0 +1,97 @@
+"""The request and response every stage sees.
+
+Event adapters (``edgeway.adapters``) build a ``Request`` from whatever Lambda
+event arrived and turn our ``Response`` back into the matching Lambda dict; no
+stage ever reads the raw event.
+
+``Request`` is immutable: a stage that learns something (the matched route, the
+principal) passes on ``request.evolve(...)``; nothing per request is stored on a
+stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Headers = Mapping[str, str]
+"""Header names are lower-case; repeated headers are joined with ``,``."""
+
+Query = Mapping[str, tuple[str, ...]]
+"""Every query parameter with all its values, in arrival order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, once authentication has passed."""
+
+    subject: str
+    kind: str  # "jwt" | "api_key" | "anonymous"
+    consumer: str | None = None
+    plan: str | None = None
+    scopes: frozenset[str] = frozenset()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    key_id: str | None = None
+
+
+ANONYMOUS = Principal(subject="anonymous", kind="anonymous")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    headers: Headers
+    query: Query = field(default_factory=dict)
+    body: bytes = b""
+    cookies: tuple[str, ...] = ()
+    source_ip: str = ""
+    request_id: str = ""
+    # Set by the stages, in pipeline order:
+    route: Any = None  # edgeway.routing.Route
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    principal: Principal = ANONYMOUS
+    # Lambda context of the gateway invocation (remaining time for budgets).
+    lambda_context: Any = None
+    # Where the event came from, for logs and for the backend event.
+    stage: str = "$default"
+    domain_name: str = "localhost"
+    raw_query: str = ""
+
+    def evolve(self, **changes: Any) -> Request:
+        return dataclasses.replace(self, **changes)
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    def query_one(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def remaining_ms(self, default: int = 30_000) -> int:
+        """Milliseconds the Lambda invocation has left (a default off Lambda)."""
+        getter = getattr(self.lambda_context, "get_remaining_time_in_millis", None)
+        return int(getter()) if getter else default
+
+
+@dataclass(slots=True)
+class Response:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    cookies: list[str] = field(default_factory=list)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, headers: Mapping[str, str] | None = None,
+             content_type: str = "application/json") -> Response:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        merged = {"content-type": content_type}
+        if headers:
+            merged.update({k.lower(): v for k, v in headers.items()})
+        return cls(status=status, headers=merged, body=body)
+
+    def json_body(self) -> Any:
+        return json.loads(self.body) if self.body else None

@@ -1,0 +1,1 @@
+"""One module per `edgeway` sub-command; each exposes ``register(subparsers)``."""
