@@ -1,0 +1,91 @@
+"""moto in server mode: the embedded AWS every local function talks to.
+
+One server answers every service and every region (the region travels in each
+request's signature), so tables are created once per served region: DynamoDB
+tables are regional, exactly as in the cloud.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from edgeway_local.errors import StackError
+from edgeway_local.ports import ensure_free
+from edgeway_local.template import Table
+
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@dataclass
+class MotoServer:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    _server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> MotoServer:
+        # ThreadedMotoServer waits forever when its bind fails: check the port first.
+        ensure_free(self.host, self.port, "moto")
+        from moto.server import ThreadedMotoServer  # dev-only, heavy: import when used
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per AWS call
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=self.url, **DUMMY_CREDENTIALS)
+
+
+def create_tables(dynamodb: Any, tables: Iterable[Table]) -> list[str]:
+    """Create each table (idempotent) with its TTL and PITR settings; names created."""
+    created = []
+    for table in tables:
+        try:
+            dynamodb.create_table(**_create_args(table))
+            created.append(table.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise StackError(f"cannot create table {table.name} ({table.logical_id}) in moto: "
+                                 f"{exc.response['Error'].get('Message', exc)}") from exc
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=table.name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute})
+        if table.point_in_time_recovery:
+            dynamodb.update_continuous_backups(
+                TableName=table.name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    return created
+
+
+def _create_args(table: Table) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "TableName": table.name,
+        "KeySchema": list(table.key_schema),
+        "AttributeDefinitions": list(table.attribute_definitions),
+        "BillingMode": table.billing_mode,
+    }
+    if table.billing_mode == "PROVISIONED":
+        args["ProvisionedThroughput"] = dict(table.provisioned_throughput or
+                                             {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    if table.global_secondary_indexes:
+        args["GlobalSecondaryIndexes"] = list(table.global_secondary_indexes)
+    if table.local_secondary_indexes:
+        args["LocalSecondaryIndexes"] = list(table.local_secondary_indexes)
+    return args
