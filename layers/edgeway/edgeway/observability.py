@@ -1,0 +1,60 @@
+"""Structured logs and one EMF metric per request, through Powertools.
+
+Created once per container. A Lambda container serves one invocation at a time,
+so the request id appended to the logger for the current invocation cannot leak
+into another request's lines.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+NAMESPACE = "Edgeway"
+
+
+class Observability:
+    def __init__(self, service: str, region: str, *, logger: Any = None, metrics: Any = None) -> None:
+        self.logger = logger or Logger(service=service)
+        self.metrics = metrics or Metrics(namespace=NAMESPACE, service=service)
+        self.region = region
+
+    def begin(self, request_id: str) -> None:
+        self.logger.append_keys(request_id=request_id)
+
+    def access(self, *, route: str, method: str, path: str, status: int, latency_ms: float,
+               consumer: str | None) -> None:
+        self.logger.info("request", extra={
+            "route": route, "method": method, "path": path, "status": status,
+            "latency_ms": round(latency_ms, 3), "consumer": consumer,
+        })
+        # One metric per request; route and status class are the dimensions, so the
+        # dimension set stays small (CloudWatch bills per unique combination).
+        self.metrics.add_dimension(name="route", value=route)
+        self.metrics.add_dimension(name="status", value=str(status))
+        self.metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        self.metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=latency_ms)
+        self.metrics.flush_metrics()
+
+    def count(self, name: str, *, dimensions: dict[str, str] | None = None, value: float = 1) -> None:
+        """An extra counter (a fault, a cache hit...) emitted on its own."""
+        from aws_lambda_powertools.metrics import single_metric
+
+        with single_metric(name=name, unit=MetricUnit.Count, value=value,
+                           namespace=NAMESPACE) as metric:
+            for key, val in (dimensions or {}).items():
+                metric.add_dimension(name=key, value=val)
+
+    def unexpected(self, exc: BaseException) -> None:
+        self.logger.exception("unhandled error", exc_info=exc)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        self.logger.warning(message, extra=fields)
+
+
+def quiet_logger(service: str = "edgeway") -> Any:
+    """A Logger that writes nowhere (tests and benchmarks)."""
+    return Logger(service=service, logger_handler=logging.NullHandler())
