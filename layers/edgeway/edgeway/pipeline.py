@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from edgeway.adapters import DEFAULT_ADAPTER, infer
+from edgeway.auth.stage import AuthStage
 from edgeway.backends import build_backend
 from edgeway.clients import Clients
 from edgeway.config import GatewayConfig
@@ -36,6 +37,7 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
+    AuthStage.build,
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
