@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWKError, PyJWTError
 
 FetchJwks = Callable[[str], Any]
 """uri -> parsed JSON document; raises JwksError on any failure."""
@@ -101,7 +101,7 @@ def _key_for(jwk: Mapping[str, Any], alg: str) -> PyJWK | None:
         return None  # a key pinned to another algorithm is not used for this one
     try:
         key = PyJWK(dict(jwk), algorithm=alg)
-    except (PyJWKError, ValueError, TypeError):
+    except (PyJWKError, PyJWTError, ValueError, TypeError):
         return None
     if wanted[0] == "RSA" and getattr(key.key, "key_size", 0) < MIN_RSA_BITS:
         return None
