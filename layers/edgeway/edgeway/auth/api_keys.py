@@ -104,7 +104,9 @@ class ApiKeyVerifier:
         record = self._record(key_id, now)
         if record is None:
             raise invalid_key("the key is not known", self.header)
-        hash_alg, digest = hash_key(key, self._pepper() if record.hash_alg != "sha256" else None)
+        # With a pepper configured only HMAC records count: someone who can write to
+        # the table but has no pepper cannot plant a key of their own.
+        hash_alg, digest = hash_key(key, self._pepper())
         if not record.matches(hash_alg, digest):
             raise invalid_key("the key is not known", self.header)
         if record.status is not KeyStatus.ACTIVE:
