@@ -133,8 +133,7 @@ class IssuerServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> IssuerServer:
-        documents = {JWKS_PATH: self.issuer.jwks(),
-                     OPENID_PATH: self.issuer.openid_configuration()}
+        documents: dict[str, Any] = {}
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -152,6 +151,9 @@ class IssuerServer:
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self.port = self._server.server_address[1]
+        self.issuer.url = self.url  # port 0 picked a free port: iss and jwks_uri name it
+        documents[JWKS_PATH] = self.issuer.jwks()
+        documents[OPENID_PATH] = self.issuer.openid_configuration()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="edgeway-issuer")
         self._thread.start()
