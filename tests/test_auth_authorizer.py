@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from authkit import claims, ec_key, jwks, token
+from tests.authkit import claims, ec_key, jwks, token
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key
 

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
-from authkit import StubBackend, build, event
+from tests.authkit import StubBackend, build, event
 from edgeway.clients import Clients
 from edgeway_local.cli import main
 from edgeway_local.issuer import IssuerServer, LocalIssuer

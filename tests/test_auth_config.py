@@ -12,7 +12,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
-from authkit import StubBackend, build, claims, ec_key, event, jwks, rsa_key, token
+from tests.authkit import StubBackend, build, claims, ec_key, event, jwks, rsa_key, token
 from edgeway.clients import Clients
 from edgeway.errors import ConfigError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from authkit import FakeClock, ec_key, ed_key, jwk, jwks, rsa_key
+from tests.authkit import FakeClock, ec_key, ed_key, jwk, jwks, rsa_key
 from edgeway.auth.config import check_jwks_uri
 from edgeway.auth.jwks import JwksCache, JwksError, KeysUnavailable, parse_jwks
 

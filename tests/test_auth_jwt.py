@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 import edgeway.auth.jwt_verifier as jwt_verifier
-from authkit import (
+from tests.authkit import (
     AUDIENCE,
     ISSUER,
     FakeClock,

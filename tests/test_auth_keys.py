@@ -7,7 +7,7 @@ import json
 import pytest
 from moto import mock_aws
 
-from authkit import FakeClock, StubBackend, build, ec_key, event, jwks, problem
+from tests.authkit import FakeClock, StubBackend, build, ec_key, event, jwks, problem
 from edgeway.auth.keyformat import generate_key
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key

@@ -10,6 +10,8 @@ from edgeway.http import Response
 
 from .conftest import body_of, load_event, v2_event
 
+# Public routes: these tests are about the pipeline boundary, not auth (deny by
+# default would answer 401; tests/test_auth_*.py cover authentication).
 CONFIG = """
 version: 1
 gateway: {name: test-gw}
@@ -17,10 +19,12 @@ routes:
   - id: users.get
     path: /v1/users/{id}
     methods: [GET]
+    auth: none
     backend: {type: lambda, function: UsersFunction}
   - id: orders.list
     path: /v1/orders
     methods: [GET, POST]
+    auth: none
     backend: {type: lambda, function: OrdersFunction}
 """
 
