@@ -93,6 +93,7 @@ class ApiKeyVerifier:
         self._bucket = _Bucket(lookup_rate_per_s, 2 * lookup_rate_per_s, 2 * lookup_rate_per_s,
                                clock())
         self._lock = threading.Lock()
+        self._principals: dict[KeyRecord, Principal] = {}
 
     def verify(self, key: str) -> Principal:
         if len(key) > MAX_KEY_HEADER:
@@ -113,9 +114,17 @@ class ApiKeyVerifier:
             raise invalid_key("the key has been revoked", self.header)
         if record.expires is not None and now >= record.expires:
             raise invalid_key("the key has expired", self.header)
-        return Principal(subject=record.consumer, kind="api_key", consumer=record.consumer,
-                         plan=record.plan, key_id=record.key_id,
-                         scopes=record.scopes | self._plan_scopes.get(record.plan, frozenset()))
+        return self._principal(record)
+
+    def _principal(self, record: KeyRecord) -> Principal:
+        principal = self._principals.get(record)
+        if principal is None:
+            principal = Principal(
+                subject=record.consumer, kind="api_key", consumer=record.consumer,
+                plan=record.plan, key_id=record.key_id,
+                scopes=record.scopes | self._plan_scopes.get(record.plan, frozenset()))
+            self._principals = {record: principal}  # one entry: the hot key; no growth
+        return principal
 
     def _record(self, key_id: str, now: float) -> KeyRecord | None:
         with self._lock:
