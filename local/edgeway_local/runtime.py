@@ -115,6 +115,9 @@ class Worker:
                  function.handler, *_layer_paths(function)],
                 cwd=function.code_dir, env=dict(env), pass_fds=(req_r, resp_w),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                # Own session: a Ctrl-C at the terminal reaches `edgeway serve` only,
+                # which then stops its containers itself.
+                start_new_session=True,
             )
         finally:
             os.close(req_r)
