@@ -63,6 +63,15 @@ def regions_from_config(path: str | Path | None, *, home_port: int | None = None
     return tuple(listeners)
 
 
+def has_regions_section(path: str | Path | None) -> bool:
+    """Whether the config declares regions (else the stack serves us-east-1 alone)."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else None
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(raw, dict) and bool(raw.get("regions"))
+
+
 def _region_entries(path: str | Path | None) -> list[tuple[str, int | None]]:
     if path is None or not Path(path).exists():
         return [(DEFAULT_REGION, DEFAULT_PORTS[DEFAULT_REGION])]

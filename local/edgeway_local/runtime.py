@@ -86,6 +86,8 @@ def worker_environment(function: Function, region: str, endpoints: Endpoints,
         "PYTHONUNBUFFERED": "1",
         "TZ": ":UTC",
     })
+    if function.log_format:
+        env["AWS_LAMBDA_LOG_FORMAT"] = function.log_format
     return env
 
 

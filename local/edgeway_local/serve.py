@@ -23,7 +23,9 @@ from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
 from edgeway_local.moto_server import MotoServer, create_tables
 from edgeway_local.ports import ensure_free
-from edgeway_local.regions import RegionListener, RegionStates, regions_from_config
+from edgeway_local.regions import (
+    RegionListener, RegionStates, has_regions_section, regions_from_config,
+)
 from edgeway_local.runtime import Endpoints, console_log, quiet_log
 from edgeway_local.services import SERVICE_STARTERS, Service, StackInfo, load_starter
 from edgeway_local.template import Template, load_template
@@ -98,12 +100,19 @@ class LocalStack:
         for region in self.templates:
             create_tables(self.moto.client("dynamodb", region), self.templates[region].tables.values())
         log = quiet_log if opts.quiet else console_log(sys.stderr)
-        overrides = {"*": {"EDGEWAY_CONFIG": str(opts.config.resolve())}} if opts.config else {}
+        urls = {r.name: f"http://{opts.host}:{r.port}" for r in self.regions}
+        common: dict[str, str] = {}
+        if opts.config:
+            common["EDGEWAY_CONFIG"] = str(opts.config.resolve())
+            if has_regions_section(opts.config):
+                # The template's own override of the config's endpoints: the listeners'
+                # real URLs, so /gslb/resolve answers what this stack serves.
+                common["EDGEWAY_REGION_ENDPOINTS"] = ",".join(f"{n}={u}" for n, u in urls.items())
+        overrides = {"*": common}
         self.functions = LocalLambda(
             self.templates,
             endpoints=Endpoints(aws=self.moto.url, lambda_=f"http://{opts.host}:{opts.invoke_port}"),
             overrides=overrides, log=log, max_workers=opts.max_workers)
-        urls = {r.name: f"http://{opts.host}:{r.port}" for r in self.regions}
         states = RegionStates(urls)
         self.invoke_api = InvokeApi(opts.host, opts.invoke_port, self.functions, states).start()
         access = None if opts.quiet else (lambda line: print(line, file=sys.stderr, flush=True))

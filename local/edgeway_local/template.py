@@ -59,6 +59,7 @@ class Function:
     timeout: int  # seconds
     memory_size: int  # MB
     routes: tuple[HttpRoute, ...]
+    log_format: str | None = None  # LoggingConfig.LogFormat ("JSON" or "Text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +199,8 @@ def _function(lid: str, resource: dict[str, Any], globals_: Mapping[str, Any], b
         memory_size=_positive_int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY),
                                                    f"{prefix}.MemorySize"), file, f"{prefix}.MemorySize"),
         routes=_routes(lid, resource.get("Properties") or {}, resolver),
+        log_format=(resolver.resolve(props.get("LoggingConfig") or {}, f"{prefix}.LoggingConfig")
+                    .get("LogFormat")),
     )
 
 
