@@ -32,7 +32,7 @@ def banner(stack: LocalStack) -> list[str]:
         "  DynamoDB tables       " + ", ".join(f"{lid}={name}" for lid, name in
                                                 info.table_names.items()),
     ]
-    for spec, service in stack.services:
+    for _, service in stack.services:
         lines += [f"  {line}" for line in service.banner_lines()]
     if not stack.services:
         lines.append("  GSLB (health checker, DNS): not started (gslb.local is not available)")

@@ -238,8 +238,12 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise RuntimeError("the local runtime is shutting down")
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive:
+                        return worker
+                    self._all.discard(worker)  # died while idle (killed from outside)
+                    worker.kill()
                 if len(self._all) + self._starting < self.max_workers:
                     self._starting += 1
                     break
