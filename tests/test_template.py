@@ -146,13 +146,20 @@ def test_layers_are_built_for_the_functions_runtime_and_architecture(
 
 # --------------------------------------------------------------------- IAM
 
+# SAM's SQSSendMessagePolicy template grants `sqs:SendMessage*`, which names
+# exactly SendMessage and SendMessageBatch; no other wildcard is acceptable.
+ALLOWED_WILDCARD_ACTIONS = {"sqs:SendMessage*"}
+
+
 def test_no_iam_statement_grants_a_wildcard_action(cfn: dict[str, Any]) -> None:
     roles = _of_type(cfn, "AWS::IAM::Role")
     assert len(roles) == len(FUNCTIONS)
     for name, role in roles.items():
         for statement in _statements(role):
+            assert statement["Effect"] == "Allow"
             for action in _actions(statement):
-                assert "*" not in action, f"{name} allows {action}"
+                assert "*" not in action or action in ALLOWED_WILDCARD_ACTIONS, \
+                    f"{name} allows {action}"
         # AWS managed policies are opaque here: only basic execution (logs).
         assert [arn.rsplit("/", 1)[-1] for arn in role["Properties"]["ManagedPolicyArns"]] \
             == ["AWSLambdaBasicExecutionRole"], name
@@ -191,6 +198,24 @@ def test_the_gateway_may_invoke_exactly_the_backends_of_its_function_map(
     function_map = json.loads(re.sub(r"\$\{(\w+)\}", r"deployed-\1", template))
     assert set(function_map) == invokable == {"UsersFunction", "OrdersFunction"}
     assert all(function_map[k] == f"deployed-{k}" for k in function_map)
+
+
+def test_the_gateway_may_send_to_exactly_the_async_targets_of_its_maps(
+        cfn: dict[str, Any]) -> None:
+    statements = _statements(cfn["Resources"]["GatewayFunctionRole"])
+    queues = {s["Resource"]["Fn::Sub"][1]["queueName"]["Fn::GetAtt"][0]
+              for s in statements if "sqs:SendMessage*" in _actions(s)}
+    buses = {s["Resource"]["Fn::Sub"][1]["eventBusName"]["Ref"]
+             for s in statements if "events:PutEvents" in _actions(s)}
+    env = cfn["Resources"]["GatewayFunction"]["Properties"]["Environment"]["Variables"]
+    queue_map = json.loads(re.sub(r"\$\{(\w+)\}", "x", env["EDGEWAY_QUEUE_MAP"]["Fn::Sub"]))
+    bus_map = json.loads(re.sub(r"\$\{(\w+)\}", "x", env["EDGEWAY_EVENT_BUS_MAP"]["Fn::Sub"]))
+    assert set(queue_map) == queues == {"OrdersQueue"}
+    assert set(bus_map) == buses == {"EdgewayEventBus"}
+    # Only the gateway sends anywhere.
+    for name in FUNCTIONS.keys() - {"GatewayFunction"}:
+        actions = {a for s in _statements(cfn["Resources"][f"{name}Role"]) for a in _actions(s)}
+        assert not {a for a in actions if a.startswith(("sqs:", "events:", "lambda:"))}, name
 
 
 def test_tracing_is_off_by_default_and_can_be_turned_on(cfn: dict[str, Any]) -> None:
