@@ -46,6 +46,9 @@ SAM     ?= $(or $(shell command -v sam 2>/dev/null),.samvenv/bin/sam)
 	.samvenv/bin/python -m pip install --quiet aws-sam-cli
 
 build: $(STAMP) $(if $(filter .samvenv/bin/sam,$(SAM)),.samvenv/bin/sam)
+	@PATH="$(if $(PY313),$(PY313):)$$PATH" command -v python3.13 >/dev/null || { \
+	  echo "make build: no python3.13 on PATH (pyenv install 3.13, or: sam build --use-container)" >&2; \
+	  exit 1; }
 	PATH="$(if $(PY313),$(PY313):)$$PATH" $(SAM) build
 	$(BIN)/python -m edgeway_local.buildcheck .aws-sam/build
 
