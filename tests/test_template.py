@@ -257,6 +257,16 @@ def test_every_function_gets_the_table_names_and_region(cfn: dict[str, Any]) -> 
         assert env["POWERTOOLS_SERVICE_NAME"].startswith("edgeway"), name
 
 
+def test_log_level_reaches_lambda_and_powertools_alike(cfn: dict[str, Any]) -> None:
+    # Lambda's application log level (JSON logs) overrides POWERTOOLS_LOG_LEVEL;
+    # if only one followed the parameter, DEBUG logs would silently vanish.
+    for name, fn in _of_type(cfn, "AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        assert props["LoggingConfig"] == {"LogFormat": "JSON",
+                                          "ApplicationLogLevel": {"Ref": "LogLevel"}}, name
+        assert props["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
 def test_outputs_name_the_api_url_tables_layers_and_functions(source: dict[str, Any]) -> None:
     outputs = source["Outputs"]
     assert "execute-api" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
