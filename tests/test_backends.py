@@ -206,6 +206,20 @@ def test_orders_fails_every_request_with_orders_fail_env(monkeypatch: pytest.Mon
     assert_problem(failing.handler(event("orders_create"), None), 500)
 
 
+def test_orders_bug_is_a_plain_500_without_internals(
+        orders: ModuleType, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(user_id: str) -> list[dict[str, Any]]:
+        raise ZeroDivisionError("secret internal detail")
+
+    monkeypatch.setattr(orders, "orders_for", broken)
+    response = orders.handler(event("orders_list"), None)
+    problem = assert_problem(response, 500)
+    assert "secret" not in response["body"] and "ZeroDivision" not in response["body"]
+    assert problem["detail"] == "the orders service failed"
+    assert "secret internal detail" in caplog.text  # the log keeps the cause
+
+
 def test_orders_demo_delay_must_be_a_number(orders: ModuleType) -> None:
     ev = event("orders_list")
     ev["headers"]["x-demo-delay-ms"] = "soon"
