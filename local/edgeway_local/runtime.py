@@ -88,6 +88,8 @@ def worker_environment(function: Function, region: str, endpoints: Endpoints,
     })
     if function.log_format:
         env["AWS_LAMBDA_LOG_FORMAT"] = function.log_format
+        if function.log_format.upper() == "JSON" and function.log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = function.log_level
     return env
 
 
