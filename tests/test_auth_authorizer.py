@@ -155,5 +155,5 @@ def test_builds_against_the_demo_gateway_yaml_without_network(monkeypatch):
     monkeypatch.setenv("EDGEWAY_KEYS_TABLE", TABLE)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     handler = load_handler(ROOT / "gateway.yaml")
-    assert handler(json.loads((ROOT / "events/authorizer.json").read_text()), None) == {
+    assert handler(json.loads((ROOT / "events/authorizer_request.json").read_text()), None) == {
         "isAuthorized": False}

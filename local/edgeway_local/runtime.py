@@ -86,6 +86,10 @@ def worker_environment(function: Function, region: str, endpoints: Endpoints,
         "PYTHONUNBUFFERED": "1",
         "TZ": ":UTC",
     })
+    if function.log_format:
+        env["AWS_LAMBDA_LOG_FORMAT"] = function.log_format
+        if function.log_format.upper() == "JSON" and function.log_level:
+            env["AWS_LAMBDA_LOG_LEVEL"] = function.log_level
     return env
 
 
@@ -115,6 +119,9 @@ class Worker:
                  function.handler, *_layer_paths(function)],
                 cwd=function.code_dir, env=dict(env), pass_fds=(req_r, resp_w),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                # Own session: a Ctrl-C at the terminal reaches `edgeway serve` only,
+                # which then stops its containers itself.
+                start_new_session=True,
             )
         finally:
             os.close(req_r)
@@ -233,8 +240,12 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise RuntimeError("the local runtime is shutting down")
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive:
+                        return worker
+                    self._all.discard(worker)  # died while idle (killed from outside)
+                    worker.kill()
                 if len(self._all) + self._starting < self.max_workers:
                     self._starting += 1
                     break

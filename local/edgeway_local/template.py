@@ -59,6 +59,9 @@ class Function:
     timeout: int  # seconds
     memory_size: int  # MB
     routes: tuple[HttpRoute, ...]
+    # LoggingConfig: Lambda turns these into AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
+    log_format: str | None = None  # "JSON" or "Text"
+    log_level: str | None = None  # ApplicationLogLevel (JSON format only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +192,9 @@ def _function(lid: str, resource: dict[str, Any], globals_: Mapping[str, Any], b
     if not isinstance(variables, dict):
         raise ConfigError("must be a mapping", file=file, key=env_key)
     environment = {k: _env_string(v, file, f"{env_key}.{k}") for k, v in variables.items()}
+    logging_config = resolver.resolve(props.get("LoggingConfig") or {}, f"{prefix}.LoggingConfig")
+    if not isinstance(logging_config, dict):
+        raise ConfigError("must be a mapping", file=file, key=f"{prefix}.LoggingConfig")
     return Function(
         logical_id=lid, runtime=runtime, handler=handler, code_dir=code_dir,
         environment=environment,
@@ -198,6 +204,8 @@ def _function(lid: str, resource: dict[str, Any], globals_: Mapping[str, Any], b
         memory_size=_positive_int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY),
                                                    f"{prefix}.MemorySize"), file, f"{prefix}.MemorySize"),
         routes=_routes(lid, resource.get("Properties") or {}, resolver),
+        log_format=logging_config.get("LogFormat"),
+        log_level=logging_config.get("ApplicationLogLevel"),
     )
 
 

@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -91,8 +92,17 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "result": result}
 
 
+def _exit_with_parent() -> None:
+    # A container must not outlive the stack that started it (even one killed -9).
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main(argv: list[str]) -> int:
     req_fd, resp_fd, handler_spec, *layer_dirs = argv
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     # /var/task first, then the layers (as /opt/python), then the runtime's own packages.
     sys.path[1:1] = layer_dirs
     requests = os.fdopen(int(req_fd), "r", encoding="utf-8")
