@@ -68,7 +68,10 @@ def aws(monkeypatch, tmp_path):
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
                         "EDGEWAY_CONFIG": str(config), "EDGEWAY_KEYS_TABLE": TABLE,
-                        "POWERTOOLS_LOG_LEVEL": "CRITICAL"}.items():
+                        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
+                        # Not "edgeway": a Powertools Logger of that name would swallow the
+                        # records of every "edgeway.*" logger in later tests.
+                        "POWERTOOLS_SERVICE_NAME": "edgeway-authorizer-test"}.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         dynamodb = Clients("us-east-1").get("dynamodb")
@@ -154,6 +157,7 @@ def test_builds_against_the_demo_gateway_yaml_without_network(monkeypatch):
     monkeypatch.setenv("EDGEWAY_CONFIG", str(ROOT / "gateway.yaml"))
     monkeypatch.setenv("EDGEWAY_KEYS_TABLE", TABLE)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "edgeway-authorizer-test")
     handler = load_handler(ROOT / "gateway.yaml")
     assert handler(json.loads((ROOT / "events/authorizer_request.json").read_text()), None) == {
         "isAuthorized": False}

@@ -166,22 +166,92 @@ class IssuerServer:
             self._server = None
 
 
-def start_local_issuer(root: Path | None = None, *, host: str = DEFAULT_HOST,
-                       port: int = DEFAULT_PORT) -> IssuerServer:
-    """Service starter for `edgeway serve`: the issuer on loopback; ``.stop()`` ends it."""
-    return IssuerServer(LocalIssuer(root, host=host, port=port), host, port).start()
+def start(stack: Any) -> Any:
+    """Service starter (``edgeway_local.services``): the issuer gateway.yaml trusts, and
+    a demo API key and token for the banner.
+
+    The issuer served is the first one in ``auth.issuers`` whose ``jwks_uri`` is plain
+    http on a loopback host (the demo's ``edgeway-local``, port 3010). When that port is
+    taken the stack still starts; the banner says so.
+    """
+    if stack.config_path is None:
+        return None
+    from urllib.parse import urlsplit
+
+    from edgeway.auth.config import is_loopback, parse_auth
+    from edgeway.config import load_config
+
+    auth = parse_auth(load_config(stack.config_path))
+    lines: list[str] = []
+    server: IssuerServer | None = None
+    issuer: LocalIssuer | None = None
+    for cfg in auth.issuers:
+        parts = urlsplit(cfg.jwks_uri or "")
+        if parts.scheme == "http" and is_loopback(parts.hostname) and parts.path == JWKS_PATH:
+            host, port = parts.hostname or DEFAULT_HOST, parts.port or 80
+            issuer = LocalIssuer(stack.config_path.parent, host=host, port=port)
+            issuer.url = cfg.issuer  # tokens must carry exactly the configured iss
+            try:
+                server = IssuerServer(issuer, host, port).start()
+                lines.append(f"Local JWT issuer      {issuer.url}  (JWKS {issuer.jwks_uri}, "
+                             f"issuer {cfg.name!r}, key in {STATE_DIR}/)")
+            except OSError as exc:
+                lines.append(f"Local JWT issuer      not started: {host}:{port} is taken "
+                             f"({exc.strerror}); tokens verify only if that is another "
+                             "edgeway issuer with the same key")
+            break
+    home_url = next(iter(stack.region_urls.values()), "")
+    key = _demo_key(stack, auth, lines)
+    if issuer is not None:
+        token, _ = issuer.mint("alice", ["users:read orders:read"], expires_in=12 * 3600)
+        lines.append(f"Demo token            {token}")
+        lines.append("                      (sub alice, scope 'users:read orders:read', 12 h; "
+                     "more: edgeway token --sub NAME --scope '...')")
+        lines.append("Try with a token      curl -i -H \"authorization: Bearer $(edgeway token "
+                     f"--sub alice --scope 'users:read orders:read')\" {home_url}/v1/users/42")
+    if key:
+        lines.append(f"Try with the key      curl -i -H 'x-api-key: {key}' {home_url}/v1/users/42")
+    return _AuthService(server, lines)
 
 
-def demo_credentials(issuer: LocalIssuer, dynamodb: Any, table: str) -> list[str]:
-    """Banner lines: a demo API key (plan free) and a demo token for alice."""
-    from edgeway_local.keyadmin import create_key
+def _demo_key(stack: Any, auth: Any, lines: list[str]) -> str | None:
+    from edgeway_local.keyadmin import copy_record, create_key
 
-    key, record = create_key(dynamodb, table, consumer="demo", plan="free")
-    token, _ = issuer.mint("alice", ["users:read orders:read"], expires_in=12 * 3600)
-    return [
-        f"Local JWT issuer  {issuer.url}  (JWKS {issuer.jwks_uri})",
-        f"Demo API key      {key}   (consumer demo, plan free; id {record.key_id})",
-        f"Demo token        {token}",
-        "                  (sub alice, scope 'users:read orders:read', 12 h; "
-        "more with `edgeway token`)",
-    ]
+    table = stack.table_names.get("KeysTable")
+    if not auth.api_keys.enabled or not table:
+        return None
+    pepper = None
+    ref = auth.api_keys.pepper
+    try:
+        if ref is not None:
+            if ref.ssm:
+                pepper = stack.client("ssm").get_parameter(Name=ref.ssm, WithDecryption=True)[
+                    "Parameter"]["Value"].encode()
+            else:
+                pepper = stack.client("secretsmanager").get_secret_value(
+                    SecretId=ref.secretsmanager)["SecretString"].encode()
+        key, record = create_key(stack.client("dynamodb"), table, consumer="demo", plan="free",
+                                 pepper=pepper)
+        # Every served region has its own KeysTable in moto: the demo key works in all.
+        for region in stack.region_urls:
+            if region != stack.home_region:
+                copy_record(stack.client("dynamodb", region), table, record)
+    except Exception as exc:  # noqa: BLE001 -- a banner nicety, never fatal to the stack
+        lines.append(f"Demo API key          not created: {exc}")
+        return None
+    lines.append(f"Demo API key          {key}  (consumer demo, plan free, id {record.key_id}; "
+                 "more: edgeway keys create)")
+    return key
+
+
+class _AuthService:
+    def __init__(self, server: IssuerServer | None, lines: list[str]) -> None:
+        self._server = server
+        self._lines = lines
+
+    def banner_lines(self) -> list[str]:
+        return list(self._lines)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()

@@ -99,3 +99,13 @@ def revoke_key(dynamodb: Any, table: str, key_id: str, *, now: float | None = No
     except BotoCoreError as exc:
         raise KeyAdminError(f"cannot reach DynamoDB: {exc}") from exc
     return KeyRecord.from_item(result["Attributes"])
+
+
+def copy_record(dynamodb: Any, table: str, record: KeyRecord) -> None:
+    """Write an existing record to another table (another local region's KeysTable)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        dynamodb.put_item(TableName=table, Item=record.to_item())
+    except (ClientError, BotoCoreError) as exc:
+        raise KeyAdminError(f"cannot copy key {record.key_id} to {table}: {exc}") from exc

@@ -245,6 +245,11 @@ def test_the_project_stack_serves_users_through_the_gateway() -> None:
     try:
         status, headers, body = _http(f"{stack.url('home')}/v1/users/42",
                                       {"x-request-id": "it-0000000042"})
+        assert status == 401, body  # deny by default: the demo routes need credentials
+        key = next(word for line in stack.banner if "Demo API key" in line
+                   for word in line.split() if word.startswith("ewk_"))
+        status, headers, body = _http(f"{stack.url('home')}/v1/users/42",
+                                      {"x-request-id": "it-0000000042", "x-api-key": key})
         assert status == 200, body
         assert body["id"] == "42"
         assert headers["x-request-id"] == "it-0000000042"
