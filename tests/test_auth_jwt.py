@@ -309,3 +309,38 @@ def test_token_from_the_right_issuer_for_another_api_only(gateway, backend):
     # audiences: [edgeway, other-api]; a token for a third API is refused.
     assert_refused(call(gateway, "Bearer " + token(claims(aud=["billing"]))), backend)
     assert call(gateway, "Bearer " + token(claims(aud=["billing", "other-api"])))["statusCode"] == 200
+
+
+def test_several_issuers_each_verified_with_its_own_keys(monkeypatch):
+    from tests.authkit import ec_key as ec
+
+    config = f"""
+version: 1
+routes:
+  - path: /r
+    backend: {{type: lambda, function: F}}
+auth:
+  issuers:
+    - name: a
+      issuer: https://a.example
+      audiences: [edgeway]
+      jwks: {json.dumps(jwks((rsa_key(), "a-1")))}
+    - name: b
+      issuer: https://b.example
+      audiences: [edgeway]
+      jwks: {json.dumps(jwks((ec(), "b-1")))}
+"""
+    backend = StubBackend()
+    gateway = build(config, backend, monkeypatch=monkeypatch)
+
+    def status(tok: str) -> int:
+        return gateway(event("/r", headers={"authorization": f"Bearer {tok}"}))["statusCode"]
+
+    assert status(token(claims(iss="https://a.example"), kid="a-1")) == 200
+    assert status(token(claims(iss="https://b.example"), key=ec(), alg="ES256", kid="b-1")) == 200
+    backend.calls.clear()
+    # B's key cannot vouch for a token that claims to come from A, nor an unknown issuer.
+    assert status(token(claims(iss="https://a.example"), key=ec(), alg="ES256", kid="b-1")) == 401
+    assert status(token(claims(iss="https://c.example"), kid="a-1")) == 401
+    assert status(forge({"alg": "RS256"}, {"iss": 7})) == 401
+    assert backend.calls == []
