@@ -17,7 +17,7 @@ from typing import Any, Protocol
 # "module:function", started in this order, stopped in reverse.
 SERVICE_STARTERS: tuple[str, ...] = (
     "edgeway_local.services.gslb:start",
-    "edgeway_local.issuer:start",
+    "edgeway_local.services.auth:start",
 )
 
 
