@@ -169,3 +169,28 @@ auth:
         assert gateway(event(headers={"authorization": f"Bearer {tok}"}))["statusCode"] == 403
     finally:
         server.stop()
+
+
+def test_keys_create_uses_the_configured_pepper(aws, capsys, monkeypatch, tmp_path):
+    Clients("us-east-1").get("ssm").put_parameter(Name="/edgeway/dev/pepper", Value="p" * 40,
+                                                  Type="SecureString")
+    config = tmp_path / "gateway.yaml"
+    config.write_text("""version: 1
+routes:
+  - path: /v1/users/{id}
+    auth: api_key
+    backend: {type: lambda, function: UsersFunction}
+auth:
+  api_keys:
+    pepper: {ssm: /edgeway/dev/pepper}
+""")
+    created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",
+                              "--config", str(config))[1])
+    item = aws.scan(TableName=TABLE)["Items"][0]
+    assert item["hash_alg"]["S"] == "hmac-sha256"
+    gateway = build(config.read_text(), StubBackend(), clients=Clients("us-east-1"),
+                    env={"EDGEWAY_KEYS_TABLE": TABLE}, monkeypatch=monkeypatch)
+    assert gateway(event(headers={"x-api-key": created["key"]}))["statusCode"] == 200
+    status, _, err = keys(capsys, "create", "--consumer", "c", "--plan", "p",
+                          "--config", str(tmp_path / "missing.yaml"))
+    assert status == 2 and "cannot read the file" in err
