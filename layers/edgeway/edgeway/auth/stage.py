@@ -16,6 +16,7 @@ from typing import Any
 from edgeway.auth.authenticator import Authenticator, Mode, RoutePolicy, build_authenticator
 from edgeway.auth.config import parse_auth
 from edgeway.context import BuildContext, Handler
+from edgeway.errors import ConfigError
 from edgeway.http import Principal, Request, Response
 
 MAX_CLAIM_HEADER = 1024
@@ -46,21 +47,27 @@ class AuthStage:
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
         auth = parse_auth(ctx.config)
-        specs = [(route, rc) for route, rc in zip(ctx.routes, ctx.config.routes)]
         if not auth.claims_to_headers and all(
-                rc.spec.get("auth") == Mode.NONE.value for _, rc in specs):
+                route.spec.get("auth") == Mode.NONE.value for route in ctx.routes):
             return app  # every route is public and nothing is forwarded: zero cost
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
                                             clock=ctx.clock, obs=ctx.obs, auth=auth)
+        index = {rc.id: rc.index for rc in ctx.config.routes}
         policies = {}
-        for route, rc in specs:
-            where = ["routes", rc.index, "auth"] if "auth" in rc.spec else ["routes", rc.index]
+        for route in ctx.routes:
+            where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
+            if "auth" in route.spec and route.id in index:
+                where.append("auth")
             policies[route] = authenticator.policy(
-                rc.spec, lambda reason, where=where: ctx.config.error(where, reason))
+                route.spec, lambda reason, where=where: ctx.config.error(where, reason))
         return cls(app, authenticator, policies, claims_to_headers=dict(auth.claims_to_headers))
 
     def __call__(self, request: Request) -> Response:
-        principal = self.authenticator.authenticate(request.headers, self.policies[request.route])
+        policy = self.policies.get(request.route)
+        if policy is None:  # a route built after us (none today): compile it, deny by default
+            policy = self.policies[request.route] = self.authenticator.policy(
+                getattr(request.route, "spec", {}), ConfigError)
+        principal = self.authenticator.authenticate(request.headers, policy)
         headers = request.headers
         if any(name in headers for name in self.strip) or (self.claims and principal.claims):
             headers = self._forwarded(headers, principal)
