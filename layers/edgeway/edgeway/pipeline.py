@@ -45,6 +45,10 @@ def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
         backend = build_backend(rc.backend, ctx)
+        if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
+            from edgeway.resilience import wrap_backend  # only when a route asks for it
+
+            backend = wrap_backend(backend, rc.spec)
         routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
                             spec=rc.spec, timeout_ms=rc.timeout_ms))
     return tuple(routes)
