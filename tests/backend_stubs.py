@@ -7,16 +7,20 @@ the requests it received, so a test can assert what reached the backend.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from edgeway.backends import BACKEND_TYPES
+from edgeway.clients import Clients
 from edgeway.config import parse_config
+from edgeway.context import BuildContext
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import build_gateway
+from edgeway.pipeline import Gateway, build_app, compile_routes
 from edgeway.settings import Settings
 
 StubFn = Callable[[Request, float], Response]
@@ -75,9 +79,37 @@ class RecordingObs(Observability):
         self.warnings.append(message)
 
 
-def gateway(yaml_text: str, env: dict[str, str] | None = None, **kwargs: Any) -> Any:
-    obs = kwargs.pop("obs", None) or RecordingObs()
-    return build_gateway(parse_config(yaml_text), Settings.from_env(env or {}), obs=obs, **kwargs)
+def gateway(yaml_text: str, env: dict[str, str] | None = None, *, clock: Callable[[], float] | None = None,
+            obs: Any = None, clients: Any = None) -> Any:
+    """``build_gateway`` with a clock of the test's choosing."""
+    config, settings = parse_config(yaml_text), Settings.from_env(env or {})
+    obs = obs or RecordingObs()
+    clients = clients or Clients(settings.region)
+    ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
+                       clock=clock or time.time)
+    ctx = dataclasses.replace(ctx, routes=compile_routes(ctx))
+    return Gateway(build_app(ctx), obs, settings.region)
+
+
+def find_stage(gw: Any, kind: type) -> Any:
+    """The stage of type ``kind`` inside a built gateway (walks the ``app`` chain)."""
+    app = gw.app
+    for _ in range(50):
+        if isinstance(app, kind):
+            return app
+        app = getattr(app, "app", None)
+    raise LookupError(kind)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def event(path: str, *, method: str = "GET", query: str = "", headers: dict[str, str] | None = None,
