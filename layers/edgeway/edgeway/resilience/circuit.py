@@ -43,13 +43,14 @@ class CircuitConfig:
 
     @classmethod
     def from_spec(cls, spec: dict) -> CircuitConfig:
+        d = cls()  # the defaults (slots dataclasses have no class-level values)
         return cls(
-            consecutive_failures=int(spec.get("consecutive_failures", cls.consecutive_failures)),
+            consecutive_failures=int(spec.get("consecutive_failures", d.consecutive_failures)),
             failure_ratio=spec.get("failure_ratio"),
-            window=int(spec.get("window", cls.window)),
-            min_calls=int(spec.get("min_calls", cls.min_calls)),
-            open_s=float(spec.get("open_s", cls.open_s)),
-            probes=int(spec.get("half_open_probes", cls.probes)),
+            window=int(spec.get("window", d.window)),
+            min_calls=int(spec.get("min_calls", d.min_calls)),
+            open_s=float(spec.get("open_s", d.open_s)),
+            probes=int(spec.get("half_open_probes", d.probes)),
         )
 
 

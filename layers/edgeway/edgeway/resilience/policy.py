@@ -33,16 +33,17 @@ class RetryPolicy:
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> RetryPolicy:
+        d = cls()  # the defaults (slots dataclasses have no class-level values)
         timeout_ms = spec.get("attempt_timeout_ms")
         return cls(
-            attempts=int(spec.get("attempts", cls.attempts)),
-            base_s=float(spec.get("base_ms", cls.base_s * 1000)) / 1000,
-            cap_s=float(spec.get("cap_ms", cls.cap_s * 1000)) / 1000,
+            attempts=int(spec.get("attempts", d.attempts)),
+            base_s=float(spec.get("base_ms", d.base_s * 1000)) / 1000,
+            cap_s=float(spec.get("cap_ms", d.cap_s * 1000)) / 1000,
             attempt_timeout_s=timeout_ms / 1000 if timeout_ms else None,
             statuses=frozenset(spec.get("on_status", RETRYABLE_STATUSES)),
-            budget_ratio=float(spec.get("budget_ratio", cls.budget_ratio)),
-            budget_window_s=int(spec.get("budget_window_s", cls.budget_window_s)),
-            budget_min_retries=int(spec.get("budget_min_retries", cls.budget_min_retries)),
+            budget_ratio=float(spec.get("budget_ratio", d.budget_ratio)),
+            budget_window_s=int(spec.get("budget_window_s", d.budget_window_s)),
+            budget_min_retries=int(spec.get("budget_min_retries", d.budget_min_retries)),
         )
 
     def retryable(self, outcome: Response | HttpError) -> bool:
