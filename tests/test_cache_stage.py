@@ -243,3 +243,21 @@ routes:
     assert second["headers"]["x-cache"] == "MISS"
     assert second["headers"]["x-edgeway-complete"] == "false"
     assert len(orders.calls) == 2
+
+
+def test_cache_on_a_route_without_get_is_a_config_error(stubs):
+    from edgeway.errors import ConfigError
+
+    counting(stubs)
+    with pytest.raises(ConfigError) as info:
+        gateway(config().replace("methods: [GET, POST]", "methods: [POST]"))
+    assert "routes[0].cache" in str(info.value) and "only GET and HEAD" in str(info.value)
+
+
+def test_unknown_cache_key_is_rejected_with_its_line(stubs):
+    from edgeway.errors import ConfigError
+
+    counting(stubs)
+    with pytest.raises(ConfigError) as info:
+        gateway(config().replace("ttl_s: 30", "ttl_s: 30\n      ttl: 5"))
+    assert "routes[0].cache.ttl" in str(info.value) and info.value.line == 10

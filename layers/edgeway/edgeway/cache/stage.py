@@ -61,6 +61,11 @@ class CacheStage:
                     for route in ctx.routes if route.spec.get("cache")}
         if not policies:
             return app
+        for rc in ctx.config.routes:
+            if rc.id in policies and not rc.methods & {"GET", "HEAD", "ANY"}:
+                raise ctx.config.error(["routes", rc.index, "cache"],
+                                       "only GET and HEAD responses are cached; this route allows "
+                                       + ", ".join(sorted(rc.methods)))
         settings = ctx.config.section("cache") or {}
         store = None
         if ctx.settings.cache_table and settings.get("dynamodb", True):
