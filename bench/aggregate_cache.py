@@ -1,6 +1,6 @@
 """Benchmark: aggregation fan-out, cache hit vs miss CPU, DynamoDB calls on a hit.
 
-    python -m bench.aggregate_cache [--runs N] [--write]
+    python -m bench.aggregate_cache [--runs N]
 
 1. Three parts that each take 100 ms (stub backends that sleep) through the
    whole in-process gateway, against a baseline measured in the same run: one
@@ -11,7 +11,7 @@
 3. DynamoDB API calls made by layer-1 hits (moto in-process, counted with a
    botocore event hook). Target: 0.
 
-Medians of several runs; ``--write`` rewrites docs/bench/aggregate_cache.md.
+Medians of several runs; the section goes to docs/bench/aggregate_cache.md.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import dataclasses
 import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
+from bench._common import machine, write_section
 from edgeway.backends import BACKEND_TYPES
 from edgeway.clients import Clients
 from edgeway.config import parse_config
@@ -175,6 +175,7 @@ def report(f: dict[str, float], c: dict[str, float], d: dict[str, int], runs: in
     return f"""## Aggregation and caching (`python -m bench.aggregate_cache`)
 
 Measured in-process through the whole gateway pipeline with stub backends; medians of {runs} runs.
+Machine: {machine()}.
 
 | measure | value |
 |---|---|
@@ -197,15 +198,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--n", type=int, default=2000, help="requests per CPU sample")
-    parser.add_argument("--write", action="store_true", help="rewrite docs/bench/aggregate_cache.md")
     args = parser.parse_args()
     f, c, d = fan_out(args.runs), cpu(5, args.n), dynamodb_calls_on_hits(100)
-    text = report(f, c, d, args.runs)
-    print(text)
-    if args.write:
-        target = Path(__file__).resolve().parents[1] / "docs" / "bench" / "aggregate_cache.md"
-        target.write_text(text)
-        print(f"wrote {target}")
+    print(f"wrote {write_section('aggregate_cache', report(f, c, d, args.runs))}")
     return 0
 
 

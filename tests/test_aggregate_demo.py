@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend_stubs import FakeClock, body_of, event, gateway, install
+from tests.backend_stubs import FakeClock, body_of, event, gateway, install
 from edgeway.http import Response
 
 GATEWAY_YAML = (Path(__file__).resolve().parents[1] / "gateway.yaml").read_text()

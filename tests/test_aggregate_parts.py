@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from backend_stubs import body_of, event, gateway, install, json_response
+from tests.backend_stubs import body_of, event, gateway, install, json_response
 from edgeway.errors import BackendError, ConfigError, ServiceUnavailable
 from edgeway.http import Response
 

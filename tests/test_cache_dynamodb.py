@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
+from tests.backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
 from edgeway.cache.dynamo import ITEM_LIMIT_BYTES, partition
 from edgeway.clients import Clients
 from edgeway.http import Response

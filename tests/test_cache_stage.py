@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from backend_stubs import FakeClock, body_of, event, find_stage, gateway, install
+from tests.backend_stubs import FakeClock, body_of, event, find_stage, gateway, install
 from edgeway.cache.stage import CacheStage
 from edgeway.http import Response
 

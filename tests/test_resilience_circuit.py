@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend_stubs import FakeClock
+from tests.backend_stubs import FakeClock
 from edgeway.resilience import CircuitBreaker, CircuitConfig, CircuitOpen, CircuitState
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from backend_stubs import FakeClock, body_of, event, gateway, install
+from tests.backend_stubs import FakeClock, body_of, event, gateway, install
 from edgeway.errors import BackendError, BackendTimeout, BadRequest, ServiceUnavailable
 from edgeway.http import Request, Response
 from edgeway.resilience import Backoff, ResilientBackend, RetryBudget, RetryPolicy
