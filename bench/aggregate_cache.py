@@ -23,7 +23,6 @@ import statistics
 import time
 from typing import Any
 
-from bench._common import machine, write_section
 from edgeway.backends import BACKEND_TYPES
 from edgeway.clients import Clients
 from edgeway.config import parse_config
@@ -32,6 +31,8 @@ from edgeway.http import Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.pipeline import Gateway, build_app, compile_routes
 from edgeway.settings import Settings
+
+from bench._common import machine, write_section
 
 PART_S = 0.100
 CONFIG = """

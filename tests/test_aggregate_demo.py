@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from edgeway.http import Response
 
 from tests.backend_stubs import FakeClock, body_of, event, gateway, install
-from edgeway.http import Response
 
 GATEWAY_YAML = (Path(__file__).resolve().parents[1] / "gateway.yaml").read_text()
 

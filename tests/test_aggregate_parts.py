@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
-
-from tests.backend_stubs import body_of, event, gateway, install, json_response
 from edgeway.errors import BackendError, ConfigError, ServiceUnavailable
 from edgeway.http import Response
+
+from tests.backend_stubs import body_of, event, gateway, install, json_response
 
 DASHBOARD = """
 version: 1

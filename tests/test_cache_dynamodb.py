@@ -6,13 +6,13 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
-
-from tests.backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
 from edgeway.cache.dynamo import ITEM_LIMIT_BYTES, partition
 from edgeway.clients import Clients
 from edgeway.http import Response
 from edgeway_local.cli import main as cli
+from moto import mock_aws
+
+from tests.backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
 
 TABLE = "edgeway-cache"
 CONFIG = """

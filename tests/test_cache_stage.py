@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from tests.backend_stubs import FakeClock, body_of, event, find_stage, gateway, install
 from edgeway.cache.stage import CacheStage
 from edgeway.http import Response
+
+from tests.backend_stubs import FakeClock, body_of, event, find_stage, gateway, install
 
 CONFIG = """
 version: 1

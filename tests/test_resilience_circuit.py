@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from edgeway.resilience import CircuitBreaker, CircuitConfig, CircuitOpen, CircuitState
 
 from tests.backend_stubs import FakeClock
-from edgeway.resilience import CircuitBreaker, CircuitConfig, CircuitOpen, CircuitState
 
 
 def breaker(clock, **kw):

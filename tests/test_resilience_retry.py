@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from tests.backend_stubs import FakeClock, body_of, event, gateway, install
 from edgeway.errors import BackendError, BackendTimeout, BadRequest, ServiceUnavailable
 from edgeway.http import Request, Response
 from edgeway.resilience import Backoff, ResilientBackend, RetryBudget, RetryPolicy
+
+from tests.backend_stubs import FakeClock, body_of, event, gateway, install
 
 
 class Flaky:

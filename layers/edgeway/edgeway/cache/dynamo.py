@@ -60,7 +60,7 @@ class DynamoCacheStore:
     def put(self, route_id: str, key: str, entry: CacheEntry) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        item = {
+        item: dict[str, dict[str, Any]] = {
             "pk": {"S": partition(route_id)}, "sk": {"S": key},
             "status": {"N": str(entry.status)}, "headers": {"S": json.dumps(entry.headers)},
             "stored_at": {"N": repr(entry.stored_at)}, "ttl_s": {"N": repr(float(entry.ttl_s))},
