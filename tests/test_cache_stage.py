@@ -261,3 +261,22 @@ def test_unknown_cache_key_is_rejected_with_its_line(stubs):
     with pytest.raises(ConfigError) as info:
         gateway(config().replace("ttl_s: 30", "ttl_s: 30\n      ttl: 5"))
     assert "routes[0].cache.ttl" in str(info.value) and info.value.line == 10
+
+
+def test_consumer_scope_keys_each_consumer_apart():
+    from edgeway.cache.policy import CachePolicy
+    from edgeway.http import Principal, Request
+
+    def request(principal):
+        return Request(method="GET", path="/v1/users/1", headers={}, principal=principal)
+
+    alice = Principal(subject="sub-1", kind="api_key", consumer="alice")
+    bob = Principal(subject="sub-2", kind="api_key", consumer="bob")
+    jwt_user = Principal(subject="sub-3", kind="jwt")
+    per_consumer = CachePolicy.from_spec("r", {"ttl_s": 5, "scope": "consumer"})
+    shared = CachePolicy.from_spec("r", {"ttl_s": 5})
+    keys = {per_consumer.key(request(p)) for p in (alice, bob, jwt_user)}
+    assert len(keys) == 3
+    assert per_consumer.key(request(alice)) == per_consumer.key(
+        request(Principal(subject="other-sub", kind="jwt", consumer="alice")))
+    assert len({shared.key(request(p)) for p in (alice, bob, jwt_user)}) == 1

@@ -179,3 +179,17 @@ def test_writes_are_not_hedged(stubs):
     gw = gateway(ROUTE % "    hedge: {delay_ms: 10}\n    retry: {budget_min_retries: 10}")
     gw(event("/v1/users/1", method="POST", body="{}"))
     assert len(users.calls) == 1
+
+
+def test_open_circuit_is_not_retried_and_does_not_sleep():
+    from edgeway.resilience import CircuitBreaker, CircuitConfig
+
+    clock = FakeClock()
+    sleeps: list[float] = []
+    inner = Flaky([Response(status=503)] * 10)
+    backend = resilient(inner, clock, sleeps=sleeps)
+    backend.breaker = CircuitBreaker(CircuitConfig(consecutive_failures=1, open_s=30), clock)
+    with pytest.raises(ServiceUnavailable) as info:
+        backend(req(), timeout_s=5)
+    assert inner.calls == 1 and len(sleeps) == 1  # one backoff, then the circuit was open
+    assert info.value.headers["retry-after"] == "30"

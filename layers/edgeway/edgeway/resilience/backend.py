@@ -55,10 +55,11 @@ class ResilientBackend:
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._attempt(request, deadline)
+            outcome, reached = self._attempt(request, deadline)
             if isinstance(outcome, Response) and not (self.retry and self.retry.retryable(outcome)):
                 return outcome
-            if not self._may_retry(outcome, attempt, attempts, deadline):
+            # An open circuit is not retried: it stays open for far longer than a backoff.
+            if not reached or not self._may_retry(outcome, attempt, attempts, deadline):
                 if isinstance(outcome, Response):
                     return outcome
                 raise outcome
@@ -78,13 +79,14 @@ class ResilientBackend:
             return False
         return self.budget is None or self.budget.try_spend()
 
-    def _attempt(self, request: Request, deadline: float) -> Response | HttpError:
+    def _attempt(self, request: Request, deadline: float) -> tuple[Response | HttpError, bool]:
+        """The outcome of one attempt, and whether the backend was called at all."""
         if self.breaker is not None:
             try:
                 self.breaker.acquire()
             except CircuitOpen as exc:
                 return ServiceUnavailable(f"{self.name} is failing; its circuit is open",
-                                          headers={"retry-after": str(exc.retry_after_s)})
+                                          headers={"retry-after": str(exc.retry_after_s)}), False
         remaining = deadline - self.clock()
         if self.retry and self.retry.attempt_timeout_s:
             remaining = min(remaining, self.retry.attempt_timeout_s)
@@ -103,7 +105,7 @@ class ResilientBackend:
             raise
         if self.breaker is not None:
             self.breaker.record(failure=is_failure(outcome))
-        return outcome
+        return outcome, True
 
     def _hedged(self, request: Request, timeout_s: float) -> Response:
         """First good answer wins; a second call starts after ``hedge_delay_s``."""
