@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from edgeway.cache.dynamo import ITEM_LIMIT_BYTES, partition
+from edgeway.cache.dynamo import GENERATION_SK, ITEM_LIMIT_BYTES, partition
 from edgeway.clients import Clients
 from edgeway.http import Response
 from edgeway_local.cli import main as cli
@@ -47,8 +47,10 @@ def create_table():
 
 
 def items(ddb, route="users.get"):
-    return ddb.query(TableName=TABLE, KeyConditionExpression="pk = :pk",
-                     ExpressionAttributeValues={":pk": {"S": partition(route)}})["Items"]
+    """The route's cached responses (not its purge generation item)."""
+    found = ddb.query(TableName=TABLE, KeyConditionExpression="pk = :pk",
+                      ExpressionAttributeValues={":pk": {"S": partition(route)}})["Items"]
+    return [item for item in found if item["sk"]["S"] != GENERATION_SK]
 
 
 class CountingClients(Clients):
@@ -169,3 +171,40 @@ def test_purge_of_an_unknown_route_is_a_clear_error(aws, tmp_path, monkeypatch, 
     assert cli(["cache", "purge", "--route", "nope", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "no route 'nope'" in err and "users.get" in err and "gateway.yaml" in err
+
+
+def test_purge_reaches_running_containers_through_the_generation(aws, stubs, tmp_path, monkeypatch):
+    create_table()
+    users = stubs.add("users", lambda r, t: Response.json({"call": len(users.calls)}))
+    config_text = CONFIG + "cache: {purge_check_s: 5}\n"
+    config = tmp_path / "gateway.yaml"
+    config.write_text(config_text)
+    clock = FakeClock()
+    gw = gateway(config_text, ENV, clock=clock)
+    gw(event("/v1/users/1"))
+    assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "HIT"
+    monkeypatch.setenv("EDGEWAY_CACHE_TABLE", TABLE)
+    assert cli(["cache", "purge", "--route", "users.get", "--config", str(config)]) == 0
+    clock.advance(4)
+    assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "HIT"  # not re-read yet
+    clock.advance(1)
+    result = gw(event("/v1/users/1"))
+    assert result["headers"]["x-cache"] == "MISS" and body_of(result) == {"call": 2}
+    assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "HIT"
+
+
+def test_without_purge_check_memory_entries_outlive_a_purge_until_their_ttl(aws, stubs, tmp_path,
+                                                                             monkeypatch):
+    create_table()
+    stubs.add("users", lambda r, t: Response.json({}))
+    config = tmp_path / "gateway.yaml"
+    config.write_text(CONFIG)
+    clock = FakeClock()
+    gw = gateway(CONFIG, ENV, clock=clock)
+    gw(event("/v1/users/1"))
+    monkeypatch.setenv("EDGEWAY_CACHE_TABLE", TABLE)
+    assert cli(["cache", "purge", "--route", "users.get", "--config", str(config)]) == 0
+    clock.advance(29)
+    assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "HIT"
+    clock.advance(1)
+    assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "MISS"

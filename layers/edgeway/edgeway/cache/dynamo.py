@@ -26,6 +26,10 @@ _ITEM_OVERHEAD = 1024  # attribute names, numbers, key: a generous allowance
 _PATH = "#p"  # `path` is a DynamoDB reserved word
 
 
+# The route's purge generation lives beside its entries; purge never deletes it.
+GENERATION_SK = "#generation"
+
+
 class CacheUnavailable(Exception):
     """The CacheTable could not be read or written (throttled, missing, unreachable)."""
 
@@ -75,16 +79,35 @@ class DynamoCacheStore:
             raise CacheUnavailable(f"cache table write failed: {_code(exc)}") from exc
 
     def purge(self, route_id: str, path: str | None = None) -> int:
-        """Delete a route's entries (only those for ``path`` if given); the count deleted."""
+        """Delete a route's entries (only those for ``path`` if given); the count deleted.
+
+        Then bump the route's generation, so containers that check it
+        (``cache.purge_check_s``) stop reading what they hold in memory too.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             keys = list(self._keys(route_id, path))
             for start in range(0, len(keys), 25):
                 self._delete_batch(keys[start:start + 25])
+            self.client.update_item(
+                TableName=self.table, Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}},
+                UpdateExpression="ADD #g :one", ExpressionAttributeNames={"#g": "generation"},
+                ExpressionAttributeValues={":one": {"N": "1"}})
         except (BotoCoreError, ClientError) as exc:
             raise CacheUnavailable(f"cache purge failed: {_code(exc)}") from exc
         return len(keys)
+
+    def generation(self, route_id: str) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}}).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            raise CacheUnavailable(f"cache generation read failed: {_code(exc)}") from exc
+        return int(item["generation"]["N"]) if item and "generation" in item else 0
 
     def _keys(self, route_id: str, path: str | None) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -99,7 +122,8 @@ class DynamoCacheStore:
         while True:
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
-                yield {"pk": item["pk"], "sk": item["sk"]}
+                if item["sk"]["S"] != GENERATION_SK:
+                    yield {"pk": item["pk"], "sk": item["sk"]}
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

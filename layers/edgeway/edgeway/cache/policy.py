@@ -62,8 +62,8 @@ class CachePolicy:
             honour_client_no_cache=bool(spec.get("honour_client_no_cache", False)),
         )
 
-    def key(self, request: Request) -> str:
-        """method + path + allow-listed query + vary headers + scope, hashed."""
+    def key(self, request: Request, generation: int = 0) -> str:
+        """method + path + allow-listed query + vary headers + scope (+ purge generation), hashed."""
         parts = [request.method, request.path]
         for name in self.query:
             for value in request.query.get(name, ()):
@@ -73,6 +73,8 @@ class CachePolicy:
         if self.scope == "consumer":
             p = request.principal
             parts.append(f"c:{p.consumer or p.subject}")
+        if generation:
+            parts.append(f"g:{generation}")
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def client_bypass(self, request: Request) -> tuple[bool, bool]:

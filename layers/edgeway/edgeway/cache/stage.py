@@ -42,7 +42,8 @@ STORE_READ_TIMEOUT_S = 1.0
 class CacheStage:
     def __init__(self, app: Handler, policies: Mapping[str, CachePolicy], *, memory: MemoryLRU,
                  store: DynamoCacheStore | None, clock: Callable[[], float], obs: Any = None,
-                 background: Callable[[Callable[[], None]], Any] | None = None) -> None:
+                 background: Callable[[Callable[[], None]], Any] | None = None,
+                 purge_check_s: float | None = None) -> None:
         self.app = app
         self.policies = dict(policies)
         self.memory = memory
@@ -54,6 +55,8 @@ class CacheStage:
         self.refreshing: set[str] = set()
         self._refresh_lock = threading.Lock()
         self._background = background or (lambda fn: workers.pool().submit(fn))
+        self.purge_check_s = purge_check_s
+        self._generations: dict[str, tuple[float, int]] = {}  # route -> (read at, generation)
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
@@ -72,7 +75,9 @@ class CacheStage:
             client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
             store = DynamoCacheStore(client, ctx.settings.cache_table)
         memory = MemoryLRU(int(settings.get("memory_max_bytes", DEFAULT_MAX_BYTES)))
-        return cls(app, policies, memory=memory, store=store, clock=ctx.clock, obs=ctx.obs)
+        check = settings.get("purge_check_s")
+        return cls(app, policies, memory=memory, store=store, clock=ctx.clock, obs=ctx.obs,
+                   purge_check_s=float(check) if check else None)
 
     def __call__(self, request: Request) -> Response:
         route = request.route
@@ -81,14 +86,14 @@ class CacheStage:
             return self.app(request)
         if request.method not in CACHEABLE_METHODS:
             return _mark(self.app(request), CacheStatus.BYPASS)
-        key = policy.key(request)
+        now = self.clock()
+        key = policy.key(request, self._generation(policy.route_id, now))
         bypass, no_store = policy.client_bypass(request)
         if bypass:
             response = self.app(request)
             if not no_store:
                 self._store(policy, key, request, response)
             return _mark(response, CacheStatus.BYPASS)
-        now = self.clock()
         entry = self._lookup(policy, key, now)
         if entry is not None:
             freshness = entry.freshness(now)
@@ -100,6 +105,24 @@ class CacheStage:
         return self._fill(policy, key, request)
 
     # -- lookup and store -------------------------------------------------------------
+
+    def _generation(self, route_id: str, now: float) -> int:
+        """The route's purge generation (part of every key), re-read every purge_check_s.
+
+        ``edgeway cache purge`` bumps it, so within purge_check_s every container
+        computes new keys and the purged entries in its memory are never read again
+        (the LRU evicts them). Off (always 0) unless ``cache.purge_check_s`` is set.
+        """
+        if self.purge_check_s is None or self.store is None:
+            return 0
+        known = self._generations.get(route_id)
+        if known is not None and now - known[0] < self.purge_check_s:
+            return known[1]
+        generation = self._store_call(lambda: self.store.generation(route_id))  # type: ignore[union-attr]
+        if generation is None:  # table unavailable: keep what we knew
+            generation = known[1] if known is not None else 0
+        self._generations[route_id] = (now, generation)
+        return generation
 
     def _lookup(self, policy: CachePolicy, key: str, now: float) -> CacheEntry | None:
         entry = self.memory.get(key)
