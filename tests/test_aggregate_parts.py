@@ -252,3 +252,20 @@ def test_bad_aggregate_config_names_the_key(stubs, mutate, key, reason):
         gateway(mutate(dashboard()))
     assert key in str(info.value) and reason in str(info.value)
     assert info.value.line is not None
+
+
+def test_required_failure_answers_without_waiting_for_slow_optional_parts(stubs, release):
+    stubs.add("users", json_response({"detail": "boom"}, status=503))
+    stubs.add("orders", lambda r, t: (release.wait(10), Response.json([]))[1])
+    finished = threading.Event()
+    results = []
+
+    def call():
+        text = dashboard(orders_timeout=20000).replace("timeout_ms: 3000", "timeout_ms: 25000")
+        results.append(gateway(text)(event("/v1/dashboard/42")))
+        finished.set()
+
+    threading.Thread(target=call, daemon=True).start()
+    assert finished.wait(5), "the aggregate waited for the hanging optional part"
+    assert results[0]["statusCode"] == 502
+    assert body_of(results[0])["errors"][0]["part"] == "user"

@@ -87,7 +87,9 @@ class AggregateBackend:
                     progress = True
 
         launch_ready()
-        while running:
+        # Fail fast: once a required part has failed the answer is an error whatever the
+        # others do, so nobody waits for them (they finish on the pool, unread).
+        while running and not any(e.required for e in errors.values()):
             now = self.clock()
             next_deadline = min(d for _, d in running.values())
             done, _ = wait(list(running), timeout=max(0.0, next_deadline - now),
