@@ -108,7 +108,8 @@ def _owner(spec: Mapping[str, Any], ctx: Any) -> tuple[int | None, Any]:
 
 
 def _route_params(path: str) -> set[str]:
-    return {seg[1:-1].rstrip("+") for seg in path.split("/") if seg.startswith("{")}
+    # {id}, {id:int} (typed parameters), {proxy+}
+    return {seg[1:-1].rstrip("+").split(":", 1)[0] for seg in path.split("/") if seg.startswith("{")}
 
 
 def _check_acyclic(parts: list[Part], error: Any) -> None:
