@@ -26,6 +26,7 @@ from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
 from edgeway.routing import Route
 from edgeway.settings import Settings
+from edgeway.stages.cache import CacheStage
 from edgeway.stages.dispatch import Dispatch
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
@@ -36,6 +37,7 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
+    CacheStage.build,  # after RateLimitStage, before TransformStage
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
@@ -45,6 +47,10 @@ def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
         backend = build_backend(rc.backend, ctx)
+        if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
+            from edgeway.resilience import wrap_backend  # only when a route asks for it
+
+            backend = wrap_backend(backend, rc.spec)
         routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
                             spec=rc.spec, timeout_ms=rc.timeout_ms))
     return tuple(routes)
