@@ -26,9 +26,12 @@ from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
 from edgeway.routing import Route
 from edgeway.settings import Settings
+from edgeway.stages.cors import CorsStage
 from edgeway.stages.dispatch import Dispatch
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
+from edgeway.stages.transform import TransformStage
+from edgeway.stages.validation import ValidationStage
 
 StageFactory = Callable[[Handler, BuildContext], Handler]
 
@@ -36,6 +39,9 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
+    CorsStage.build,
+    ValidationStage.build,
+    TransformStage.build,
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")

@@ -1,21 +1,56 @@
-"""Route matching stage: 404, 405 with Allow, or the request with its route."""
+"""Route matching stage: request guards, then 404, 405 with Allow, or the
+request with its route and typed path parameters.
+
+A CORS preflight (``OPTIONS`` with ``Origin`` and
+``Access-Control-Request-Method``) is matched by the method it asks about, not
+by ``OPTIONS``: the CORS stage behind us answers it, so a GET-only route still
+gets its preflight answered instead of a 405.
+"""
 
 from __future__ import annotations
 
 from edgeway.context import BuildContext, Handler
+from edgeway.cors import cors_configured, is_preflight
+from edgeway.errors import MethodNotAllowed
+from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
-from edgeway.routing import Router
+from edgeway.routing import RouteError, Router
 
 
 class RouteStage:
-    def __init__(self, app: Handler, router: Router) -> None:
+    def __init__(self, app: Handler, router: Router, limits: Limits, *, preflight: bool) -> None:
         self.app = app
         self.router = router
+        self.limits = limits
+        self.preflight = preflight
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        return cls(app, Router(ctx.routes))
+        config = ctx.config
+        versioning = config.section("versioning") or {}
+        try:
+            router = Router(ctx.routes, version_header=versioning.get("header", "accept-version"),
+                            default_version=_str_or_none(versioning.get("default")))
+        except RouteError as exc:
+            index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
+            raise config.error(["routes", index, "path"] if index is not None else ["routes"],
+                               exc.reason) from exc
+        return cls(app, router, Limits.from_config(config.section("gateway") or {}),
+                   preflight=cors_configured(config))
 
     def __call__(self, request: Request) -> Response:
-        match = self.router.match(request.method, request.path)
+        check_request(request, self.limits)
+        headers = request.headers
+        if self.preflight and is_preflight(request.method, headers):
+            wanted = headers["access-control-request-method"].strip().upper()
+            try:
+                match = self.router.match(wanted, request.path, headers)
+            except MethodNotAllowed:
+                match = self.router.match(wanted, request.path, headers, any_method=True)
+        else:
+            match = self.router.match(request.method, request.path, headers)
         return self.app(request.evolve(route=match.route, path_params=match.params))
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
