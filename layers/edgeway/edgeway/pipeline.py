@@ -50,7 +50,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
-        backend = build_backend(rc.backend, ctx)
+        try:
+            backend = build_backend(rc.backend, ctx)
+        except ValueError as exc:  # a backend spec the schema could not judge
+            raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
         routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
                             spec=rc.spec, timeout_ms=rc.timeout_ms))
     return tuple(routes)
