@@ -114,10 +114,11 @@ class HttpBackend:
                 body = raw.read(MAX_RESPONSE_BYTES + 1)
             finally:
                 raw.release_conn()
+        except (NewConnectionError, ProtocolError) as exc:
+            # First: urllib3 makes NewConnectionError a ConnectTimeoutError subclass.
+            raise BackendError(f"{self.name} could not be reached") from exc
         except (ConnectTimeoutError, ReadTimeoutError) as exc:
             raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
-        except (NewConnectionError, ProtocolError) as exc:
-            raise BackendError(f"{self.name} could not be reached") from exc
         except HTTPError as exc:
             cause = getattr(exc, "reason", None)
             if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError)):
