@@ -19,7 +19,7 @@ from edgeway.http import Principal, Request, Response
 from edgeway.pipeline import build_gateway
 from edgeway.routing import Route
 from edgeway.settings import Settings
-from routing_helpers import Recorder, call, make_gateway, quiet_obs
+from tests.routing_helpers import Recorder, call, make_gateway, quiet_obs
 
 # -- HTTP ------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import pytest
 
 from edgeway.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
 from edgeway.routing import Route, RouteError, Router, parse_template
-from routing_helpers import Recorder, call, make_gateway
+from tests.routing_helpers import Recorder, call, make_gateway
 
 
 def route(rid: str, path: str, methods: tuple[str, ...] = ("GET",), **spec: object) -> Route:

@@ -9,7 +9,7 @@ import pytest
 from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
 from edgeway.http import Request, Response
-from routing_helpers import call, make_gateway
+from tests.routing_helpers import call, make_gateway
 
 CONFIG = """
 version: 1

@@ -8,7 +8,7 @@ import pytest
 
 from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
-from routing_helpers import Recorder, call, make_gateway
+from tests.routing_helpers import Recorder, call, make_gateway
 
 CONFIG = """
 version: 1
