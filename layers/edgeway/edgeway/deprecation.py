@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from email.utils import format_datetime
 from typing import Any
 
 
@@ -41,6 +40,8 @@ def deprecation_headers(spec: Mapping[str, Any]) -> dict[str, str]:
     if spec.get("deprecation") is not None:
         headers["deprecation"] = f"@{int(to_datetime(spec['deprecation']).timestamp())}"
     if spec.get("sunset") is not None:
+        from email.utils import format_datetime  # 5 ms at import: only when a route needs it
+
         headers["sunset"] = format_datetime(to_datetime(spec["sunset"]).astimezone(dt.timezone.utc),
                                             usegmt=True)
     if spec.get("deprecation_link"):
