@@ -138,7 +138,11 @@ def test_template_errors() -> None:
 def test_a_route_that_can_never_match_is_refused() -> None:
     with pytest.raises(RouteError, match="can never match"):
         Router([route("a", "/x", ("GET", "POST")), route("b", "/x", ("POST",))])
+    with pytest.raises(RouteError, match="can never match"):
+        Router([route("a", "/x", ("GET",)), route("b", "/x", ("POST",)), route("c", "/x", ("POST", "GET"))])
     Router([route("a", "/x", ("GET",)), route("b", "/x", ("POST",))])  # disjoint methods: fine
+    partial = Router([route("a", "/x", ("GET",)), route("b", "/x", ("ANY",))])  # the earlier wins GET
+    assert partial.match("GET", "/x").route.id == "a" and partial.match("PUT", "/x").route.id == "b"
 
 
 CONFIG = """

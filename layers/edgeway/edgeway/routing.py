@@ -228,13 +228,15 @@ class Router:
                 bucket = node.proxy
         bucket = node.entries if bucket is None else bucket
         entry = _Entry(route, tuple(names), conditions)
-        for other in bucket:
-            same = (other.conditions.key() if other.conditions else None) == (
-                conditions.key() if conditions else None)
-            if same and (ANY in other.route.methods or ANY in route.methods
-                         or other.route.methods & route.methods):
-                raise ValueError(f"route {route.id!r} can never match: route {other.route.id!r} "
-                                 "has the same template, conditions and methods")
+        key = conditions.key() if conditions else None
+        earlier = [o for o in bucket if (o.conditions.key() if o.conditions else None) == key]
+        covered = frozenset().union(*(o.route.methods for o in earlier))
+        if earlier and (ANY in covered or (ANY not in route.methods and route.methods <= covered)):
+            # A partial overlap is legal (the earlier route wins the shared methods);
+            # a route that can never be reached is a mistake worth stopping for.
+            others = ", ".join(repr(o.route.id) for o in earlier)
+            raise ValueError(f"route {route.id!r} can never match: {others} already take its "
+                             "template, conditions and methods")
         bucket.append(entry)
         # More conditions first; sort() is stable, so ties keep config order.
         bucket.sort(key=lambda e: -(e.conditions.rank if e.conditions else 0))
