@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -42,6 +43,8 @@ _CATALOGUE = (
 )
 _STATUSES = ("delivered", "shipped", "processing")
 _EPOCH_2026 = 1767225600  # 2026-01-01T00:00:00Z
+
+logger = logging.getLogger("edgeway.orders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +154,21 @@ def handle(event: Any, settings: Settings) -> dict[str, Any]:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda entry point."""
+    """Lambda entry point, and the one boundary that turns errors into answers."""
     try:
         return handle(event, SETTINGS)
     except Problem as problem:
-        instance = _request_id(event)
-        body = {"type": "about:blank", "title": Problem.TITLES.get(problem.status, "Error"),
-                "status": problem.status, "detail": problem.detail, "instance": instance}
-        return _response(problem.status, body, {"content-type": PROBLEM_JSON, **problem.headers})
+        return _problem_response(problem, event)
+    except Exception:
+        # A bug: the traceback goes to the log, a plain 500 to the caller.
+        logger.exception("orders failed")
+        return _problem_response(Problem(500, "the orders service failed"), event)
+
+
+def _problem_response(problem: Problem, event: Any) -> dict[str, Any]:
+    body = {"type": "about:blank", "title": Problem.TITLES.get(problem.status, "Error"),
+            "status": problem.status, "detail": problem.detail, "instance": _request_id(event)}
+    return _response(problem.status, body, {"content-type": PROBLEM_JSON, **problem.headers})
 
 
 def _read_event(event: Any) -> tuple[str, str, dict[str, str], dict[str, str], bytes, str]:

@@ -93,11 +93,11 @@ class Gateway:
         response.headers["x-request-id"] = request_id
         response.headers["x-edgeway-region"] = self.region
         result = (adapter or DEFAULT_ADAPTER).to_result(response, event if adapter else {})
-        route = getattr(request.route, "id", None) if request else None
-        self.obs.access(route=route or "-", method=request.method if request else "-",
+        notes = request.notes if request else {}
+        self.obs.access(route=notes.get("route", "-"), method=request.method if request else "-",
                         path=request.path if request else "-", status=response.status,
                         latency_ms=(time.perf_counter() - started) * 1000,
-                        consumer=request.principal.consumer if request else None)
+                        consumer=notes.get("consumer"))
         return result
 
 

@@ -49,6 +49,7 @@ class RouteStage:
                 match = self.router.match(wanted, request.path, headers, any_method=True)
         else:
             match = self.router.match(request.method, request.path, headers)
+        request.notes["route"] = match.route.id
         return self.app(request.evolve(route=match.route, path_params=match.params))
 
 
