@@ -14,18 +14,14 @@ Writes docs/bench/routing.md.
 
 from __future__ import annotations
 
-import platform
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
+from bench._common import ROOT, git_rev, machine, write_section
 from edgeway.errors import HttpError
 from edgeway.routing import Route, Router
-
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "bench" / "routing.md"
 
 SHAPES = [
     ("/v1/res{i}", ("GET", "POST")),
@@ -63,19 +59,27 @@ def requests(resources: int) -> list[tuple[str, str]]:
     return out
 
 
-def median_us_per_match(router: Router, batch: list[tuple[str, str]], rounds: int, repeat: int) -> float:
-    samples = []
+def one_round(router: Router, batch: list[tuple[str, str]], repeat: int) -> float:
+    """Microseconds per match over ``repeat`` passes of ``batch``."""
+    started = time.perf_counter_ns()
+    for _ in range(repeat):
+        for method, path in batch:
+            try:
+                router.match(method, path)
+            except HttpError:
+                pass
+    return (time.perf_counter_ns() - started) / (repeat * len(batch)) / 1000
+
+
+def medians(small: Router, large: Router, rounds: int, repeat: int) -> tuple[float, float]:
+    # Rounds alternate between the two tables so that machine noise (a shared,
+    # busy host) falls on both sides of the ratio alike.
+    a, b = requests(1), requests(50)
+    t10, t500 = [], []
     for _ in range(rounds):
-        started = time.perf_counter_ns()
-        for _ in range(repeat):
-            for method, path in batch:
-                try:
-                    router.match(method, path)
-                except HttpError:
-                    pass
-        elapsed = time.perf_counter_ns() - started
-        samples.append(elapsed / (repeat * len(batch)) / 1000)
-    return statistics.median(samples)
+        t10.append(one_round(small, a, repeat))
+        t500.append(one_round(large, b, repeat))
+    return statistics.median(t10), statistics.median(t500)
 
 
 def pipeline_us(rounds: int, repeat: int) -> float:
@@ -112,19 +116,18 @@ def main(argv: list[str]) -> int:
     rounds, repeat = (7, 50) if quick else (31, 300)
     small, large = Router(table(1)), Router(table(50))
     assert len(small.routes) == 10 and len(large.routes) == 500
-    t10 = median_us_per_match(small, requests(1), rounds, repeat)
-    t500 = median_us_per_match(large, requests(50), rounds, repeat)
+    t10, t500 = medians(small, large, rounds, repeat)
     ratio = t500 / t10
     full = pipeline_us(rounds, repeat // 3 or 1)
     print(f"10 routes:  {t10:.2f} us/match (median of {rounds} rounds)")
     print(f"500 routes: {t500:.2f} us/match")
     print(f"ratio 500/10: {ratio:.2f}")
     print(f"routed request through the pipeline (stub backend, CPU): {full:.1f} us")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(f"""## Routing (issue 5)
+    write_section("routing", f"""## Routing (issue 5)
 
-`python -m bench.routing` -- Python {platform.python_version()} on {platform.machine()}, \
-{time.strftime('%Y-%m-%d', time.gmtime())}. Medians over {rounds} rounds; each round
+`python -m bench.routing` at {git_rev()}, {time.strftime('%Y-%m-%d', time.gmtime())}, on
+{machine()}.
+Medians over {rounds} rounds; each round
 matches {len(requests(1))} request shapes (hits on every template kind, a 404 for a
 wrong parameter type, a 405) {repeat} times.
 
@@ -142,7 +145,6 @@ A whole routed request through the pipeline (demo gateway.yaml: route guards,
 CORS, validation, transforms; stubbed backend), CPU time: **{full:.1f} us**
 (target <= 150 us).
 """)
-    print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 
 
