@@ -3,6 +3,8 @@ and the sticky weighted canary."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import socket
 import threading
@@ -19,7 +21,7 @@ from edgeway.http import Principal, Request, Response
 from edgeway.pipeline import build_gateway
 from edgeway.routing import Route
 from edgeway.settings import Settings
-from tests.routing_helpers import Recorder, call, make_gateway, quiet_obs
+from tests.routing_helpers import Recorder, call, event, make_gateway, quiet_obs
 
 # -- HTTP ------------------------------------------------------------------------------
 
@@ -50,8 +52,13 @@ class Upstream:
                     self.end_headers()
                     return
                 payload = json.dumps({"ok": True}).encode()
+                gzipped = "/gzip" in self.path
+                if gzipped:
+                    payload = gzip.compress(payload)
                 self.send_response(201)
                 self.send_header("content-type", "application/json")
+                if gzipped:
+                    self.send_header("content-encoding", "gzip")
                 self.send_header("content-length", str(len(payload)))
                 self.send_header("connection", "keep-alive")
                 self.send_header("set-cookie", "a=1")
@@ -133,6 +140,14 @@ def test_http_redirects_are_returned_not_followed(upstream: Upstream) -> None:
     answer = call(http_gateway(upstream.port), "GET", "/v1/moved")
     assert answer.status == 302 and answer.headers["location"] == "/elsewhere"
     assert len(upstream.seen) == 1
+
+
+def test_http_compressed_answers_pass_through_as_sent(upstream: Upstream) -> None:
+    result = http_gateway(upstream.port)(event("GET", "/v1/gzip", headers={"accept-encoding": "gzip"}))
+    assert result["headers"]["content-encoding"] == "gzip"
+    body = base64.b64decode(result["body"]) if result["isBase64Encoded"] else result["body"].encode()
+    assert json.loads(gzip.decompress(body)) == {"ok": True}  # not decoded on the way through
+    assert upstream.seen[0]["headers"]["accept-encoding"] == "gzip"
 
 
 def test_http_timeout_is_504(upstream: Upstream) -> None:

@@ -111,7 +111,8 @@ class HttpBackend:
                                headers=self.headers_for(request), timeout=timeout,
                                retries=False, redirect=False, preload_content=False)
             try:
-                body = raw.read(MAX_RESPONSE_BYTES + 1)
+                # The bytes as sent: Content-Encoding stays true for the client.
+                body = raw.read(MAX_RESPONSE_BYTES + 1, decode_content=False)
             finally:
                 raw.release_conn()
         except (NewConnectionError, ProtocolError) as exc:
