@@ -23,6 +23,7 @@ routes:
     cors: {origins: ["*"], credentials: false, headers: ["*"]}
     backend: {type: lambda, function: Orders}
   - {id: internal, path: /internal, cors: false, backend: {type: lambda, function: Internal}}
+  - {id: reports.v2, path: /reports, version: "2", backend: {type: lambda, function: ReportsV2}}
 """
 ORIGIN = "https://app.example.com"
 
@@ -52,7 +53,7 @@ def test_preflight_on_a_get_only_route_is_204_without_backend_call(gw, recorder:
     h = answer.headers
     assert h["access-control-allow-origin"] == ORIGIN
     assert h["access-control-allow-methods"] == "GET, HEAD"
-    assert h["access-control-allow-headers"] == "content-type, authorization, x-api-key, x-request-id"
+    assert h["access-control-allow-headers"] == "content-type, authorization, x-api-key, x-request-id, accept-version"
     assert h["access-control-max-age"] == "600"
     assert h["access-control-allow-credentials"] == "true"
     assert "Origin" in h["vary"]
@@ -138,3 +139,10 @@ routes:
 """)
     answer = call(gw, "GET", "/u", headers={"origin": ORIGIN})
     assert answer.status == 200 and "access-control-allow-origin" not in answer.headers
+
+
+def test_preflight_for_a_header_versioned_route(gw, recorder: Recorder) -> None:
+    # The browser sends the header's name in the preflight, never its value.
+    answer = preflight(gw, "/reports", headers="accept-version")
+    assert answer.status == 204 and recorder.called == []
+    assert call(gw, "GET", "/reports", headers={"accept-version": "2"}).status == 200

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SAFE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+DEFAULT_HEADERS = ("content-type", "authorization", "x-api-key", "x-request-id", "accept-version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
         route_methods = set(route_methods)
         methods = SAFE_METHODS if "ANY" in route_methods else sorted(
             route_methods | ({"HEAD"} if "GET" in route_methods else set()))
-    headers = spec.get("headers", ["content-type", "authorization", "x-api-key", "x-request-id"])
+    headers = spec.get("headers", DEFAULT_HEADERS)
     return CorsPolicy(
         origins=exact, wildcard_suffixes=tuple(wildcards), any_origin=any_origin,
         methods=tuple(str(m).upper() for m in methods),

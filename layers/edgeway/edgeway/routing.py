@@ -135,8 +135,9 @@ class Conditions:
     def key(self) -> tuple[Any, ...]:
         return (self.host, self.headers, self.version)
 
-    def holds(self, headers: Mapping[str, str], host: str, version: str | None) -> bool:
-        if self.version is not None and version != self.version:
+    def holds(self, headers: Mapping[str, str], host: str, version: str | None, *,
+              host_only: bool = False) -> bool:
+        if not host_only and self.version is not None and version != self.version:
             return False
         if self.host is not None:
             if self.host.startswith("*."):
@@ -144,6 +145,8 @@ class Conditions:
                     return False
             elif host != self.host:
                 return False
+        if host_only:
+            return True
         for name, accepted in self.headers:
             value = headers.get(name)
             if value is None or value.strip() not in accepted:
@@ -257,11 +260,14 @@ class Router:
         return child
 
     def match(self, method: str, path: str, headers: Mapping[str, str] | None = None, *,
-              host: str | None = None, any_method: bool = False) -> Match:
+              host: str | None = None, any_method: bool = False,
+              preflight: bool = False) -> Match:
         """The route for ``method path``; raises NotFound or MethodNotAllowed.
 
         ``any_method`` finds the route by path and conditions alone (a CORS
-        preflight for a method the route does not allow).
+        preflight for a method the route does not allow). ``preflight`` checks
+        only host conditions: a browser's preflight carries the names of the
+        headers the real request will send, never their values.
         """
         segments = request_segments(path)
         candidates: list[tuple[list[_Entry], list[str]]] = []
@@ -275,7 +281,8 @@ class Router:
         for entries, values in candidates:
             for entry in entries:
                 cond = entry.conditions
-                if cond is not None and not cond.holds(headers, host or "", version):
+                if cond is not None and not cond.holds(headers, host or "", version,
+                                                       host_only=preflight):
                     continue
                 if any_method or entry.route.allows(method):
                     return Match(entry.route, dict(zip(entry.names, values)))

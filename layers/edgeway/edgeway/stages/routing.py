@@ -44,9 +44,10 @@ class RouteStage:
         if self.preflight and is_preflight(request.method, headers):
             wanted = headers["access-control-request-method"].strip().upper()
             try:
-                match = self.router.match(wanted, request.path, headers)
+                match = self.router.match(wanted, request.path, headers, preflight=True)
             except MethodNotAllowed:
-                match = self.router.match(wanted, request.path, headers, any_method=True)
+                match = self.router.match(wanted, request.path, headers, preflight=True,
+                                          any_method=True)
         else:
             match = self.router.match(request.method, request.path, headers)
         request.notes["route"] = match.route.id
