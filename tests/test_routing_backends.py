@@ -132,8 +132,10 @@ def test_http_backend_sends_the_path_it_matched_never_a_decoded_one(upstream: Up
     gw = http_gateway(upstream.port)
     call(gw, "GET", "/v1/files/%252e%252e/a%20b")
     assert upstream.seen[0]["path"] == "/base/v1/files/%252e%252e/a%20b"
+    call(gw, "GET", "/v1/files/dir/")
+    assert upstream.seen[1]["path"] == "/base/v1/files/dir/"
     assert call(gw, "GET", "/v1/files/..%2f..%2fadmin").status == 400
-    assert len(upstream.seen) == 1
+    assert len(upstream.seen) == 2
 
 
 def test_http_redirects_are_returned_not_followed(upstream: Upstream) -> None:

@@ -81,6 +81,8 @@ class HttpBackend:
             # Re-encoded from the decoded segments: exactly what the router matched,
             # so the upstream never gets a chance to decode `%252e` a second time.
             path = encode_path(request_segments(request.path))
+            if request.path.endswith("/") and path != "/":
+                path += "/"  # the router tolerates one trailing slash; the upstream may care
         url = self.base + path
         return f"{url}?{request.raw_query}" if request.raw_query else url
 
