@@ -23,6 +23,7 @@ routes:
     cors: {origins: ["*"], credentials: false, headers: ["*"]}
     backend: {type: lambda, function: Orders}
   - {id: internal, path: /internal, cors: false, backend: {type: lambda, function: Internal}}
+  - {id: own, path: /own-cors, methods: [GET, OPTIONS], cors: false, backend: {type: lambda, function: Own}}
   - {id: reports.v2, path: /reports, version: "2", backend: {type: lambda, function: ReportsV2}}
 """
 ORIGIN = "https://app.example.com"
@@ -113,10 +114,14 @@ def test_errors_from_later_stages_carry_cors_headers(gw) -> None:
 
 
 def test_cors_false_route_does_not_answer_preflights(gw, recorder: Recorder) -> None:
-    assert preflight(gw, "/internal").status == 403
+    assert preflight(gw, "/internal").status == 405  # routed as the OPTIONS it is
+    own = preflight(gw, "/own-cors")  # a backend doing its own CORS gets the preflight
+    assert own.status == 200 and "access-control-allow-origin" not in own.headers
+    assert recorder.called == ["Own"]
+    assert recorder.calls[0][1].method == "OPTIONS"
     answer = call(gw, "GET", "/internal", headers={"origin": ORIGIN})
     assert "access-control-allow-origin" not in answer.headers
-    assert recorder.called == ["Internal"]
+    assert recorder.called == ["Own", "Internal"]
 
 
 def test_plain_options_without_cors_headers_is_routed_as_options(gw) -> None:

@@ -50,13 +50,18 @@ def cors_configured(config: Any) -> bool:
     return any(isinstance(rc.spec.get("cors"), Mapping) for rc in config.routes)
 
 
+def cors_enabled(global_spec: Mapping[str, Any] | None, route_spec: Any) -> bool:
+    """Whether the gateway answers CORS for a route (the rule of compile_policy)."""
+    return route_spec is not False and (bool(global_spec) or isinstance(route_spec, Mapping))
+
+
 def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
                    route_methods: Iterable[str]) -> CorsPolicy | None:
     """The policy of one route, or None when CORS is off for it.
 
     Raises ValueError (the caller names the key) for ``*`` with credentials.
     """
-    if route_spec is False or (not global_spec and not isinstance(route_spec, Mapping)):
+    if not cors_enabled(global_spec, route_spec):
         return None
     spec: dict[str, Any] = dict(global_spec or {})
     if isinstance(route_spec, Mapping):

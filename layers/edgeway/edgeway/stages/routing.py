@@ -4,13 +4,15 @@ request with its route and typed path parameters.
 A CORS preflight (``OPTIONS`` with ``Origin`` and
 ``Access-Control-Request-Method``) is matched by the method it asks about, not
 by ``OPTIONS``: the CORS stage behind us answers it, so a GET-only route still
-gets its preflight answered instead of a 405.
+gets its preflight answered instead of a 405. On a route with ``cors: false``
+the preflight is routed as the plain ``OPTIONS`` request it is, so a backend
+that does its own CORS still gets it.
 """
 
 from __future__ import annotations
 
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import cors_configured, is_preflight
+from edgeway.cors import cors_configured, cors_enabled, is_preflight
 from edgeway.errors import MethodNotAllowed
 from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
@@ -18,11 +20,12 @@ from edgeway.routing import RouteError, Router
 
 
 class RouteStage:
-    def __init__(self, app: Handler, router: Router, limits: Limits, *, preflight: bool) -> None:
+    def __init__(self, app: Handler, router: Router, limits: Limits, *,
+                 cors_routes: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.router = router
         self.limits = limits
-        self.preflight = preflight
+        self.cors_routes = cors_routes  # ids of the routes whose preflights the gateway answers
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
@@ -35,20 +38,27 @@ class RouteStage:
             index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
             raise config.error(["routes", index, "path"] if index is not None else ["routes"],
                                exc.reason) from exc
+        cors_routes = frozenset(
+            rc.id for rc in config.routes
+            if cors_enabled(config.section("cors"), rc.spec.get("cors"))
+        ) if cors_configured(config) else frozenset()
         return cls(app, router, Limits.from_config(config.section("gateway") or {}),
-                   preflight=cors_configured(config))
+                   cors_routes=cors_routes)
 
     def __call__(self, request: Request) -> Response:
         check_request(request, self.limits)
         headers = request.headers
-        if self.preflight and is_preflight(request.method, headers):
+        match = None
+        if self.cors_routes and is_preflight(request.method, headers):
             wanted = headers["access-control-request-method"].strip().upper()
             try:
                 match = self.router.match(wanted, request.path, headers, preflight=True)
             except MethodNotAllowed:
                 match = self.router.match(wanted, request.path, headers, preflight=True,
                                           any_method=True)
-        else:
+            if match.route.id not in self.cors_routes:
+                match = None
+        if match is None:
             match = self.router.match(request.method, request.path, headers)
         request.notes["route"] = match.route.id
         return self.app(request.evolve(route=match.route, path_params=match.params))
