@@ -14,10 +14,15 @@ from edgeway.backends import BACKEND_TYPES
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import Gateway, build_gateway
+from edgeway.auth.stage import AuthStage
+from edgeway.pipeline import STAGES, Gateway, build_gateway
 from edgeway.settings import Settings
 
 EVENTS = Path(__file__).parent / "events"
+
+# Deny by default (docs/auth.md): a route without `auth:` answers 401. Tests of the
+# other stages build the pipeline without AuthStage; tests/test_auth_*.py cover it.
+NO_AUTH_STAGES = tuple(s for s in STAGES if getattr(s, "__self__", None) is not AuthStage)
 ROOT = Path(__file__).parent.parent
 
 

@@ -258,15 +258,40 @@ def test_key_location_headers_are_ignored(gateway, backend, fetcher, header):
     assert set(fetcher.calls) == {JWKS_URI}
 
 
-def test_one_megabyte_token_is_refused_before_parsing(gateway, backend, monkeypatch):
+@pytest.fixture
+def no_parsing(monkeypatch):
     def must_not_parse(*args):
-        raise AssertionError("a 1 MB token was parsed")
+        raise AssertionError("an oversized token was parsed")
 
     monkeypatch.setattr(jwt_verifier, "_b64json", must_not_parse)
     monkeypatch.setattr(jwt_verifier.jwt, "decode", must_not_parse)
-    huge = "Bearer " + "A" * (1024 * 1024)
-    body = assert_refused(call(gateway, huge), backend)
+
+
+def test_one_megabyte_token_is_refused_before_parsing(gateway, backend, no_parsing):
+    # The gateway's header limit (ValidationStage, 431) may answer before auth does;
+    # either way: refused as problem+json, never parsed, no backend.
+    result = call(gateway, "Bearer " + "A" * (1024 * 1024))
+    assert result["statusCode"] in (401, 431)
+    problem(result)
+    assert backend.calls == []
+
+
+def test_token_over_max_token_bytes_is_401_before_parsing(gateway, backend, no_parsing):
+    body = assert_refused(call(gateway, "Bearer " + "A" * 9000), backend)
     assert "longer than 8192 bytes" in body["detail"]
+
+
+def test_authenticator_alone_refuses_a_1_mb_token_unparsed(gateway, no_parsing):
+    # What the Lambda authorizer runs, with no gateway stage in front of it.
+    from edgeway.auth.authenticator import Authenticator, Mode, RoutePolicy
+    from edgeway.auth.config import AuthConfig
+    from edgeway.errors import Unauthorized
+
+    auth = Authenticator(AuthConfig(), jwt=jwt_verifier.JwtVerifier([], max_token_bytes=8192))
+    with pytest.raises(Unauthorized) as info:
+        auth.authenticate({"authorization": "Bearer " + "A" * (1024 * 1024)},
+                          RoutePolicy(Mode.JWT, accepts_jwt=True))
+    assert 'error="invalid_token"' in info.value.headers["www-authenticate"]
 
 
 @pytest.mark.parametrize("garbage", [

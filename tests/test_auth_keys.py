@@ -163,11 +163,19 @@ def test_plan_scopes_apply_to_every_key_of_the_plan(env):
 
 @pytest.mark.parametrize("bad", [
     "", "x", "ewk_", "ewk_abcdefghij_short", "ewk_ABCDEFGHIJ_" + "a" * 43,
-    "ewk_abcdefghij_" + "a" * 42 + "!", "k" * 5000, "ewk_abcdefghij_" + "a" * 43 + "\n",
+    "ewk_abcdefghij_" + "a" * 42 + "!", "k" * 5000, "ewk_abcdefghij_" + "a" * 43 + " ",
 ])
 def test_malformed_keys_are_refused_without_a_lookup(env, bad):
     body = refused(env, env.call(bad))
     assert "malformed" in body["detail"] or "too long" in body["detail"]
+    assert env.get_items == 0
+
+
+def test_control_characters_in_a_key_are_refused_without_a_lookup(env):
+    # ValidationStage (400) or the key check (401): refused either way, nothing read.
+    result = env.call("ewk_abcdefghij_" + "a" * 43 + "\n")
+    assert result["statusCode"] in (400, 401) and env.backend.calls == []
+    problem(result)
     assert env.get_items == 0
 
 
