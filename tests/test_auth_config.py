@@ -151,3 +151,17 @@ class TestHs256:
                 tok = jwt.encode(claims(iss="https://corp.example", exp=int(time.time()) + 60),
                                  "short", algorithm="HS256")
             assert self.call(gateway, tok) == 503 and backend.calls == []
+
+
+def test_every_auth_key_is_in_the_configuration_reference():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    schema = json.loads((root / "layers/edgeway/edgeway/schema/gateway.schema.json").read_text())
+    doc = (root / "docs/configuration.md").read_text()
+    assert "## `auth`" in doc
+    for definition in ("auth", "issuer", "api_keys"):
+        for key in schema["$defs"][definition]["properties"]:
+            assert f"`{key}`" in doc, f"{definition}.{key}"
+    for key in ("auth", "scopes"):
+        assert key in schema["$defs"]["route"]["properties"] and f"| `{key}` |" in doc
