@@ -27,7 +27,7 @@ from bench._common import median, write_section
 
 ISSUER = "https://issuer.example"
 N = int(os.environ.get("BENCH_AUTH_N", "1000"))
-REPEATS = int(os.environ.get("BENCH_AUTH_REPEATS", "9"))
+REPEATS = int(os.environ.get("BENCH_AUTH_REPEATS", "11"))
 KEY_REQUESTS = 1000
 
 

@@ -37,6 +37,7 @@ from edgeway.auth.secrets import SecretSource
 from edgeway.errors import ServiceUnavailable
 from edgeway.http import Principal
 
+HEADER_CACHE_SIZE = 64
 _SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 _ERRORS: tuple[tuple[type[Exception], str], ...] = (
@@ -131,6 +132,7 @@ class JwtVerifier:
         self.max_token_bytes = max_token_bytes
         self._by_iss = {i.config.issuer: i for i in self.issuers}
         self._single = self.issuers[0] if len(self.issuers) == 1 else None
+        self._headers: dict[str, tuple[str, str | None]] = {}  # header segment -> (alg, kid)
 
     def verify(self, token: str) -> Principal:
         if len(token) > self.max_token_bytes:
@@ -138,6 +140,15 @@ class JwtVerifier:
         if not _SHAPE.fullmatch(token):
             raise invalid_token("the token is malformed")
         head, body, _ = token.split(".")
+        alg, kid = self._headers.get(head) or self._header(head)
+        issuer = self._single or self._issuer_of(body)
+        if alg not in issuer.config.algorithms:
+            raise invalid_token(f"the token algorithm {alg[:16]!r} is not accepted")
+        key = issuer.key(alg, kid)
+        claims = issuer.decode(token, key, alg)
+        return issuer.principal(claims, kid)
+
+    def _header(self, head: str) -> tuple[str, str | None]:
         header = _b64json(head)
         if not isinstance(header, dict):
             raise invalid_token("the token is malformed")
@@ -145,12 +156,13 @@ class JwtVerifier:
         kid = header.get("kid")
         if not isinstance(alg, str) or (kid is not None and not isinstance(kid, str)):
             raise invalid_token("the token header is malformed")
-        issuer = self._single or self._issuer_of(body)
-        if alg not in issuer.config.algorithms:
-            raise invalid_token(f"the token algorithm {alg[:16]!r} is not accepted")
-        key = issuer.key(alg, kid)
-        claims = issuer.decode(token, key, alg)
-        return issuer.principal(claims, kid)
+        # An issuer's tokens share a handful of headers (one per kid): decoding one
+        # once saves most of our cost over jwt.decode. Bounded: a flood of distinct
+        # headers only ever empties it.
+        if len(self._headers) >= HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[head] = (alg, kid)
+        return alg, kid
 
     def _issuer_of(self, body: str) -> IssuerVerifier:
         # Unverified, only to pick whose keys verify it; jwt.decode checks iss again.
