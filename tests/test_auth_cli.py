@@ -194,3 +194,24 @@ auth:
     status, _, err = keys(capsys, "create", "--consumer", "c", "--plan", "p",
                           "--config", str(tmp_path / "missing.yaml"))
     assert status == 2 and "cannot read the file" in err
+
+
+def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gateway.yaml").write_text(
+        "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
+        "regions: [{name: us-east-1}, {name: eu-west-1}]\n")
+    europe = Clients("eu-west-1").get("dynamodb")
+    europe.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}])
+    created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",
+                              "--all-regions")[1])
+    assert [i["key_id"]["S"] for i in europe.scan(TableName=TABLE)["Items"]] == [created["id"]]
+    assert keys(capsys, "revoke", created["id"], "--region", "us-east-1", "--region",
+                "eu-west-1")[0] == 0
+    assert europe.scan(TableName=TABLE)["Items"][0]["status"]["S"] == "revoked"
+    assert json.loads(keys(capsys, "list", "--json")[1])[0]["status"] == "revoked"

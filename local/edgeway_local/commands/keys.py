@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edgeway_local.keyadmin import KeyAdminError, create_key, list_keys, revoke_key
+from edgeway_local.keyadmin import KeyAdminError, copy_record, create_key, list_keys, revoke_key
 
 LOCAL_ENDPOINT = "http://127.0.0.1:5000"
 LOCAL_KEYS_TABLE = "edgeway-local-KeysTable"  # edgeway_local.intrinsics.local_table_name
@@ -30,17 +30,37 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
                         help=f"AWS endpoint (default: the local stack's moto, {LOCAL_ENDPOINT})")
     parser.add_argument("--aws", action="store_true",
                         help="use boto3's configured AWS instead of the local endpoint")
-    parser.add_argument("--region", default=None,
-                        help="region of the table (default: $AWS_REGION, else us-east-1)")
+    parser.add_argument("--region", action="append", default=None,
+                        help="region of the table (default: $AWS_REGION, else us-east-1); "
+                        "repeat to write the same key to several regions' tables")
+    parser.add_argument("--all-regions", action="store_true",
+                        help="every region in gateway.yaml's `regions` (the local stack serves "
+                        "each with its own KeysTable)")
     parser.add_argument("--config", default=None,
                         help="gateway.yaml, for auth.api_keys.pepper (default: ./gateway.yaml)")
 
 
-def client(args: argparse.Namespace, service: str) -> Any:
+def regions(args: argparse.Namespace) -> list[str]:
+    """The regions to act on, home (or the first named) first."""
+    named = list(dict.fromkeys(args.region or []))
+    if args.all_regions:
+        import yaml
+
+        path = Path(args.config or "gateway.yaml")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise KeyAdminError(f"--all-regions: cannot read {path}: {exc}") from exc
+        named += [r["name"] for r in raw.get("regions") or [] if isinstance(r, dict)
+                  and isinstance(r.get("name"), str) and r["name"] not in named]
+    return named or [os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+                     or "us-east-1"]
+
+
+def client(args: argparse.Namespace, service: str, region: str | None = None) -> Any:
     import boto3
 
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get(
-        "AWS_DEFAULT_REGION") or "us-east-1"
+    region = region or regions(args)[0]
     if args.aws:
         return boto3.client(service, region_name=region)
     return boto3.client(service, region_name=region, endpoint_url=args.endpoint_url,
@@ -78,9 +98,12 @@ def _when(epoch: int | None) -> str:
 
 def cmd_create(args: argparse.Namespace) -> int:
     scopes = sorted({s for chunk in args.scope for s in chunk.split()})
-    key, record = create_key(client(args, "dynamodb"), args.table, consumer=args.consumer,
+    home, *others = regions(args)
+    key, record = create_key(client(args, "dynamodb", home), args.table, consumer=args.consumer,
                              plan=args.plan, scopes=scopes, expires_in_days=args.expires_in,
                              pepper=pepper(args))
+    for region in others:  # the same record: the key works in every region named
+        copy_record(client(args, "dynamodb", region), args.table, record)
     if args.json:
         print(json.dumps({"key": key, **record.to_public()}))
         return 0
@@ -115,7 +138,13 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     if key_id is None:
         raise KeyAdminError(f"{args.id!r} is not a key id (10 characters a-z2-7, as `keys list` "
                             "shows)")
-    record = revoke_key(client(args, "dynamodb"), args.table, key_id)
+    home, *others = regions(args)
+    record = revoke_key(client(args, "dynamodb", home), args.table, key_id)
+    for region in others:
+        try:
+            revoke_key(client(args, "dynamodb", region), args.table, key_id)
+        except KeyAdminError as exc:
+            print(f"edgeway: {region}: {exc}", file=sys.stderr)
     if args.json:
         print(json.dumps(record.to_public()))
     else:
