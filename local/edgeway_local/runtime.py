@@ -239,7 +239,7 @@ class WorkerPool:
         with self._cond:
             while True:
                 if self._closed:
-                    raise RuntimeError("the local runtime is shutting down")
+                    raise WorkerDied("the local runtime is shutting down")
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive:

@@ -100,9 +100,18 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
+def _forget_editable_installs() -> None:
+    # `pip install -e .` makes this project's packages (edgeway, gslb) importable from
+    # anywhere. On Lambda a function only has them through its layers, so drop that
+    # finder: a function that forgot its layer fails here as it would there.
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if not getattr(finder, "__module__", "").startswith("__editable__")]
+
+
 def main(argv: list[str]) -> int:
     req_fd, resp_fd, handler_spec, *layer_dirs = argv
     threading.Thread(target=_exit_with_parent, daemon=True).start()
+    _forget_editable_installs()
     # /var/task first, then the layers (as /opt/python), then the runtime's own packages.
     sys.path[1:1] = layer_dirs
     requests = os.fdopen(int(req_fd), "r", encoding="utf-8")

@@ -137,3 +137,11 @@ def test_close_kills_every_container(functions: LocalLambda) -> None:
     pids = [functions.invoke(name, {}).payload["pid"] for name in ("EchoFunction", "FaultsFunction")]
     functions.close()
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_only_the_functions_layers_provide_project_packages(functions: LocalLambda) -> None:
+    # FaultsFunction has FixtureLayer only: `edgeway` (EdgewayLayer) is not importable,
+    # even though the development virtualenv has it installed in editable mode.
+    result = functions.invoke("FaultsFunction", {"action": "import_edgeway"})
+    assert result.payload["errorType"] == "ModuleNotFoundError"
+    assert "edgeway" in result.payload["errorMessage"]
