@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from edgeway_local.template import Function
 INIT_TIMEOUT_S = 60.0
 
 LogSink = Callable[[str, str], None]  # (function name, log line)
+END_OF_INVOCATION = b"\x1eedgeway:end-of-invocation\x1e"  # the worker's marker on stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Worker:
             os.close(resp_w)
         self._buffer = b""
         self.invocations = 0
+        # One flag per invocation sent, oldest first: whether its log lines are shown.
+        self._quiet: deque[bool] = deque()
         self._forwarder = threading.Thread(target=self._forward, args=(self.process.stdout, log),
                                            daemon=True, name=f"log-{function.logical_id}")
         self._forwarder.start()
@@ -87,8 +91,17 @@ class Worker:
             raise WorkerDied(f"init did not finish within {INIT_TIMEOUT_S:.0f} seconds")
 
     def _forward(self, stream: Any, log: LogSink) -> None:
+        # The child ends each invocation's output with END_OF_INVOCATION, so lines are
+        # attributed to the right invocation however late this thread reads them.
         for raw in stream:
-            log(self.function.logical_id, raw.decode("utf-8", "replace").rstrip("\n"))
+            raw = raw.rstrip(b"\n")
+            ends = raw.endswith(END_OF_INVOCATION)  # the marker may follow text with no newline
+            if ends:
+                raw = raw[: -len(END_OF_INVOCATION)]
+            if raw and not (self._quiet and self._quiet[0]):
+                log(self.function.logical_id, raw.decode("utf-8", "replace"))
+            if ends and self._quiet:
+                self._quiet.popleft()
         stream.close()
 
     def _receive(self, deadline: float) -> dict[str, Any] | None:
@@ -106,8 +119,11 @@ class Worker:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return json.loads(line)
 
-    def invoke(self, event: Any, request_id: str, timeout_s: float, arn: str) -> Invocation:
+    def invoke(self, event: Any, request_id: str, timeout_s: float, arn: str, *,
+               quiet: bool = False) -> Invocation:
+        """Run one invocation; ``quiet`` drops its log lines (health probes)."""
         self.invocations += 1
+        self._quiet.append(quiet)
         deadline = time.monotonic() + timeout_s
         request = {"id": request_id, "event": event, "arn": arn,
                    "deadline_ms": int((time.time() + timeout_s) * 1000)}

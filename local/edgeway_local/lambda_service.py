@@ -65,8 +65,9 @@ class LocalLambda:
             return pool
 
     def invoke(self, logical_id: str, event: Any, *, region: str | None = None,
-               request_id: str | None = None) -> Invocation:
-        return self.pool(logical_id, region or self.home_region).invoke(event, request_id=request_id)
+               request_id: str | None = None, quiet: bool = False) -> Invocation:
+        pool = self.pool(logical_id, region or self.home_region)
+        return pool.invoke(event, request_id=request_id, quiet=quiet)
 
     def close(self) -> None:
         with self._lock:

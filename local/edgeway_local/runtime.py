@@ -94,7 +94,8 @@ class WorkerPool:
         with self._cond:
             return len(self._all)
 
-    def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
+    def invoke(self, event: Any, *, request_id: str | None = None,
+               quiet: bool = False) -> Invocation:
         request_id = request_id or str(uuid.uuid4())
         try:
             worker = self._acquire()
@@ -103,7 +104,7 @@ class WorkerPool:
                                  f"RequestId: {request_id} Error: Runtime exited with error: {exc}")
         try:
             return worker.invoke(event, request_id, float(self.function.timeout),
-                                 function_arn(self.function.logical_id, self.region))
+                                 function_arn(self.function.logical_id, self.region), quiet=quiet)
         finally:
             self._release(worker)
 

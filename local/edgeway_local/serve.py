@@ -42,6 +42,7 @@ class ServeOptions:
     moto_port: int = 5000
     dns_port: int = 5353
     quiet: bool = False
+    log_probes: bool = False  # show the GSLB health probes' requests and function logs
     max_workers: int = 8
     services: tuple[str, ...] = SERVICE_STARTERS
 
@@ -119,7 +120,8 @@ class LocalStack:
         for region in self.regions:
             routes = RouteTable(self.templates[region.name].routes)
             self.listeners.append(ApiListener(region.name, opts.host, region.port, routes,
-                                              self.functions, states, access).start())
+                                              self.functions, states, access,
+                                              log_probes=opts.log_probes).start())
         home = self.templates[self.regions[0].name]
         self.info = StackInfo(
             host=opts.host, config_path=opts.config.resolve() if opts.config else None,

@@ -21,6 +21,8 @@ import time
 import traceback
 from typing import Any
 
+END_OF_INVOCATION = b"\x1eedgeway:end-of-invocation\x1e"  # container.py reads it
+
 
 class LambdaContext:
     """The attributes and method of the Lambda Python runtime's context object."""
@@ -123,6 +125,8 @@ def main(argv: list[str]) -> int:
         reply = _invoke(handler, json.loads(line))
         sys.stdout.flush()
         sys.stderr.flush()
+        # stdout and stderr share one pipe: this marker closes the invocation's log.
+        os.write(1, END_OF_INVOCATION + b"\n")
         responses.write(json.dumps(reply, separators=(",", ":")) + "\n")
         responses.flush()
     return 0

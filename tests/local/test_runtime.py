@@ -145,3 +145,14 @@ def test_only_the_functions_layers_provide_project_packages(functions: LocalLamb
     result = functions.invoke("FaultsFunction", {"action": "import_edgeway"})
     assert result.payload["errorType"] == "ModuleNotFoundError"
     assert "edgeway" in result.payload["errorMessage"]
+
+
+def test_quiet_invocations_drop_only_their_own_logs(functions: LocalLambda,
+                                                    logs: LogCapture) -> None:
+    functions.invoke("EchoFunction", {"tail": "probe-tail"}, quiet=True)
+    functions.invoke("EchoFunction", {"tail": "user-tail"})
+    functions.close()
+    log = logs.text("EchoFunction")
+    assert "echo invoked (1)" not in log and "probe-tail" not in log
+    assert "echo invoked (2)" in log and "user-tail" in log
+    assert "\x1e" not in log  # the end-of-invocation marker never shows

@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
                         help="containers per function and region (default: 8)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not print function logs and the access log")
+    parser.add_argument("--log-probes", action="store_true",
+                        help="also log the GSLB health checker's probes (one per second per "
+                        "vantage point and region)")
     parser.set_defaults(func=run)
 
 
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config, template=args.template, host=args.host, port=args.port,
         region_ports=dict(args.region_port), invoke_port=args.invoke_port,
         moto_port=args.moto_port, dns_port=args.dns_port, quiet=args.quiet,
+        log_probes=args.log_probes,
         max_workers=args.max_workers)
     stopping = threading.Event()
     # Installed before anything starts, so a Ctrl-C during start-up still cleans up.
