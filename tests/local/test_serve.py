@@ -141,6 +141,21 @@ def test_banner_lists_every_url(fixture_stack: Stack) -> None:
     assert f"curl -i {fixture_stack.url('home')}/v1/users/42" in text
 
 
+def test_serve_json_prints_the_addresses(tmp_path: Path) -> None:
+    ports = _ports("home", "invoke", "moto", "dns")
+    config = tmp_path / "gateway.yaml"  # one region: no regions section
+    config.write_text(CONFIG.read_text().split("regions:")[0])
+    stack = _start(["--template", str(TEMPLATE), "--config", str(config), "--json",
+                    "--port", str(ports["home"])], ROOT, ports)
+    try:
+        data = json.loads(stack.banner[-1])
+        assert data["regions"] == {"us-east-1": stack.url("home")}
+        assert (data["invoke_api"], data["moto"]) == (stack.url("invoke"), stack.url("moto"))
+        assert data["tables"]["KeysTable"] == "edgeway-local-KeysTable"
+    finally:
+        assert _stop(stack) == 0
+
+
 def _region_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*EDGEWAY, "region", *args, "--invoke-port", str(stack.ports["invoke"])],
                           capture_output=True, text=True, timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -38,6 +39,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--log-probes", action="store_true",
                         help="also log the GSLB health checker's probes (one per second per "
                         "vantage point and region)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the stack's addresses as one JSON line instead of the banner")
     parser.set_defaults(func=run)
 
 
@@ -49,7 +52,7 @@ def _region_port(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgeway_local.banner import banner
+    from edgeway_local.banner import banner, banner_data
     from edgeway_local.serve import LocalStack, ServeOptions
 
     options = ServeOptions(
@@ -71,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
         except StackError as exc:
             print(f"edgeway: {exc}", file=sys.stderr)
             return 1
-        for line in banner(stack):
-            print(line)
+        if args.json:
+            print(json.dumps(banner_data(stack)))
+        else:
+            print("\n".join(banner(stack)))
         print("edgeway: ready", flush=True)
         stopping.wait()
         print("edgeway: stopping...", file=sys.stderr, flush=True)
