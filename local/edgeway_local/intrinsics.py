@@ -107,6 +107,10 @@ class Resolver:
         if rtype in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
             table_name = self.resolve(props.get("TableName"), f"Resources.{name}.Properties.TableName")
             return local_table_name(name, {"TableName": table_name})
+        if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            # A function's Ref is its name: an explicit FunctionName, else (locally) its logical id.
+            explicit = self.resolve(props.get("FunctionName"), f"Resources.{name}.Properties.FunctionName")
+            return explicit if isinstance(explicit, str) else name
         if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{name}:1"
         return name
@@ -126,7 +130,7 @@ class Resolver:
             arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self._ref(name, key)}"
             return arn + "/stream/local" if attr == "StreamArn" else arn
         if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function") and attr == "Arn":
-            return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self._ref(name, key)}"
         raise self._error(f"!GetAtt {name}.{attr} cannot be emulated locally", key)
 
     # -- string functions -------------------------------------------------

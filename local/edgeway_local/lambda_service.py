@@ -47,9 +47,13 @@ class LocalLambda:
     def lookup(self, name: str) -> FunctionRef | None:
         """The function a Lambda API ``FunctionName`` means, or None."""
         match = _ARN.match(name)
-        logical, region = (match["name"], match["region"]) if match else (name.split(":")[0], None)
+        short, region = (match["name"], match["region"]) if match else (name.split(":")[0], None)
         functions = self.templates[self.home_region].functions
-        return FunctionRef(logical, region) if logical in functions else None
+        if short in functions:
+            return FunctionRef(short, region)
+        # A deployed-style name: the template's FunctionName of some function.
+        logical = next((f.logical_id for f in functions.values() if f.name == short), None)
+        return FunctionRef(logical, region) if logical else None
 
     def pool(self, logical_id: str, region: str) -> WorkerPool:
         template = self.templates.get(region) or self.templates[self.home_region]

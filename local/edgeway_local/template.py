@@ -59,6 +59,7 @@ class Function:
     timeout: int  # seconds
     memory_size: int  # MB
     routes: tuple[HttpRoute, ...]
+    name: str = ""  # what !Ref gives: the FunctionName property, else the logical id
     # LoggingConfig: Lambda turns these into AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
     log_format: str | None = None  # "JSON" or "Text"
     log_level: str | None = None  # ApplicationLogLevel (JSON format only)
@@ -204,6 +205,7 @@ def _function(lid: str, resource: dict[str, Any], globals_: Mapping[str, Any], b
         memory_size=_positive_int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY),
                                                    f"{prefix}.MemorySize"), file, f"{prefix}.MemorySize"),
         routes=_routes(lid, resource.get("Properties") or {}, resolver),
+        name=resolver.resolve({"Ref": lid}, f"{prefix}.FunctionName"),
         log_format=logging_config.get("LogFormat"),
         log_level=logging_config.get("ApplicationLogLevel"),
     )

@@ -37,6 +37,11 @@ def test_intrinsics_resolve_for_the_region_served() -> None:
     assert env["STAGE"] == "stage-test"  # !If on a condition over a parameter's Default
     assert env["JOINED"] == "a,test,c"
     assert "OPTIONAL" not in env  # !Ref AWS::NoValue removes the key
+    template = load_template(TEMPLATE)
+    # A function's !Ref is its FunctionName when it has one, else its logical id.
+    assert template.functions["GatewayFunction"].environment["BACKEND"] == "edgeway-local-backend"
+    assert template.functions["BackendFunction"].name == "edgeway-local-backend"
+    assert template.functions["EchoFunction"].name == "EchoFunction"
 
 
 def test_tables_keep_keys_ttl_and_pitr() -> None:
