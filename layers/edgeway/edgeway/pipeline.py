@@ -26,9 +26,13 @@ from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
 from edgeway.routing import Route
 from edgeway.settings import Settings
+from edgeway.stages.cache import CacheStage
+from edgeway.stages.cors import CorsStage
 from edgeway.stages.dispatch import Dispatch
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
+from edgeway.stages.transform import TransformStage
+from edgeway.stages.validation import ValidationStage
 
 StageFactory = Callable[[Handler, BuildContext], Handler]
 
@@ -36,6 +40,10 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
+    CorsStage.build,
+    ValidationStage.build,
+    CacheStage.build,
+    TransformStage.build,
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
@@ -44,7 +52,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
-        backend = build_backend(rc.backend, ctx)
+        try:
+            backend = build_backend(rc.backend, ctx)
+        except ValueError as exc:  # a backend spec the schema could not judge
+            raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
+        if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
+            from edgeway.resilience import wrap_backend  # only when a route asks for it
+
+            backend = wrap_backend(backend, rc.spec)
         routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
                             spec=rc.spec, timeout_ms=rc.timeout_ms))
     return tuple(routes)
