@@ -21,7 +21,7 @@ from edgeway_local.apigw_event import RouteTable
 from edgeway_local.errors import StackError
 from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
-from edgeway_local.moto_server import MotoServer, create_tables
+from edgeway_local.moto_server import MotoServer, create_resources
 from edgeway_local.ports import ensure_free
 from edgeway_local.regions import (
     RegionListener, RegionStates, has_regions_section, regions_from_config,
@@ -97,8 +97,8 @@ class LocalStack:
     def _start_core(self) -> None:
         opts = self.options
         self.moto = MotoServer(opts.host, opts.moto_port).start()
-        for region in self.templates:
-            create_tables(self.moto.client("dynamodb", region), self.templates[region].tables.values())
+        for template in self.templates.values():
+            create_resources(self.moto, template)
         urls = {r.name: f"http://{opts.host}:{r.port}" for r in self.regions}
         self.functions = LocalLambda(
             self.templates,

@@ -134,6 +134,11 @@ def test_every_region_is_its_own_listener_with_its_own_tables(fixture_stack: Sta
     assert (counts, home) == ([1, 2], 1)
 
 
+def test_queues_and_event_buses_exist_in_moto(fixture_stack: Stack) -> None:
+    status, _, body = _http(f"{fixture_stack.url('eu')}/enqueue")
+    assert (status, body) == (202, 1)
+
+
 def test_banner_lists_every_url(fixture_stack: Stack) -> None:
     text = "\n".join(fixture_stack.banner)
     for name in ("home", "eu", "invoke", "moto"):

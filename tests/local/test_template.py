@@ -52,6 +52,18 @@ def test_tables_keep_keys_ttl_and_pitr() -> None:
     assert keys.point_in_time_recovery
 
 
+def test_queues_and_buses_resolve_as_cloudformation_does() -> None:
+    template = load_template(TEMPLATE, region="eu-west-1")
+    env = template.functions["GatewayFunction"].environment
+    # A queue's Ref is its URL; FIFO queue names end in .fifo; a bus's Ref is its name.
+    assert env["JOBS_QUEUE_URL"] == \
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/edgeway-local-JobsQueue.fifo"
+    assert env["JOBS_QUEUE_ARN"] == "arn:aws:sqs:eu-west-1:123456789012:edgeway-local-JobsQueue.fifo"
+    assert env["BUS"] == "fixture-test"
+    assert template.queues["JobsQueue"].fifo
+    assert template.event_buses["FixtureBus"].name == "fixture-test"
+
+
 def test_http_api_events_become_routes() -> None:
     routes = {r.route_key: r.function for r in load_template(TEMPLATE).routes}
     assert routes == {"GET /echo/{id}": "EchoFunction", "ANY /raw/{proxy+}": "EchoFunction",
