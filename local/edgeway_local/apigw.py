@@ -19,6 +19,7 @@ from edgeway_local.apigw_event import (
 )
 from edgeway_local.httpserver import Handler, Server, start_server, stop_server
 from edgeway_local.lambda_service import LocalLambda
+from edgeway_local.ports import url_host
 from edgeway_local.regions import RegionStates
 
 # The GSLB health checker's probes (gslb/prober.py) arrive every second from every
@@ -44,7 +45,7 @@ class ApiListener:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     def start(self) -> ApiListener:
         self._server = start_server(self.host, self.port, _ApiHandler, self, f"{self.region} API")

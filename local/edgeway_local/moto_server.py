@@ -16,7 +16,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from edgeway_local.errors import StackError
-from edgeway_local.ports import ensure_free
+from edgeway_local.ports import ensure_free, url_host
 from edgeway_local.resources import EventBus, Queue, Table
 from edgeway_local.template import Template
 
@@ -31,7 +31,7 @@ class MotoServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     def start(self) -> MotoServer:
         # ThreadedMotoServer waits forever when its bind fails: check the port first.

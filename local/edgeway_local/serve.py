@@ -22,7 +22,7 @@ from edgeway_local.errors import StackError
 from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
 from edgeway_local.moto_server import MotoServer, create_resources
-from edgeway_local.ports import ensure_free
+from edgeway_local.ports import ensure_free, url_host
 from edgeway_local.regions import (
     RegionListener, RegionStates, has_regions_section, regions_from_config,
 )
@@ -99,10 +99,11 @@ class LocalStack:
         self.moto = MotoServer(opts.host, opts.moto_port).start()
         for template in self.templates.values():
             create_resources(self.moto, template)
-        urls = {r.name: f"http://{opts.host}:{r.port}" for r in self.regions}
+        urls = {r.name: f"http://{url_host(opts.host)}:{r.port}" for r in self.regions}
         self.functions = LocalLambda(
             self.templates,
-            endpoints=Endpoints(aws=self.moto.url, lambda_=f"http://{opts.host}:{opts.invoke_port}"),
+            endpoints=Endpoints(aws=self.moto.url,
+                                lambda_=f"http://{url_host(opts.host)}:{opts.invoke_port}"),
             overrides={"*": self._environment_overrides(urls)},
             log=quiet_log if opts.quiet else console_log(sys.stderr), max_workers=opts.max_workers)
         states = RegionStates(urls)
