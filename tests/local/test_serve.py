@@ -179,7 +179,11 @@ def test_region_down_and_up_through_the_cli(fixture_stack: Stack) -> None:
     assert unknown.returncode == 1 and "mars-north-1" in unknown.stderr
 
 
-def test_ctrl_c_stops_everything_and_frees_the_ports(fixture_stack: Stack) -> None:
+def test_ctrl_c_stops_everything_and_frees_the_ports() -> None:
+    ports = _ports("home", "eu", "invoke", "moto", "dns")
+    fixture_stack = _start(["--template", str(TEMPLATE), "--config", str(CONFIG),
+                            "--port", str(ports["home"]),
+                            "--region-port", f"eu-west-1={ports['eu']}"], ROOT, ports)
     _http(f"{fixture_stack.url('home')}/v1/users/1")  # make sure containers exist
     children = subprocess.run(["pgrep", "-f", "edgeway_local.worker"], capture_output=True,
                               text=True).stdout.split()
