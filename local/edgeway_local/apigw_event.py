@@ -131,7 +131,8 @@ def build_event(*, method: str, raw_path: str, raw_query: str, headers: Iterable
     joined["x-forwarded-port"] = str(port)
     joined["x-forwarded-proto"] = "http"
     joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}")
-    domain = joined.get("host", "127.0.0.1").rsplit(":", 1)[0]  # API Gateway's has no port
+    host = joined.get("host", "127.0.0.1")
+    domain = host if host.endswith("]") else host.rsplit(":", 1)[0]  # API Gateway's has no port
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value

@@ -48,6 +48,22 @@ def banner(stack: LocalStack) -> list[str]:
     return lines
 
 
+def banner_data(stack: LocalStack) -> dict[str, Any]:
+    """The banner's facts as JSON (``edgeway serve --json``), for scripts."""
+    assert stack.info
+    info = stack.info
+    return {
+        "home_region": info.home_region,
+        "regions": {listener.region: listener.url for listener in stack.listeners},
+        "invoke_api": info.invoke_url,
+        "control_api": f"{info.invoke_url}/_edgeway/regions",
+        "moto": info.moto_url,
+        "dns_port": info.dns_port,
+        "tables": dict(info.table_names),
+        "services": {spec: service.banner_lines() for spec, service in stack.services},
+    }
+
+
 def _example_paths(config: Path | None) -> list[str]:
     paths = ["/health"]
     try:

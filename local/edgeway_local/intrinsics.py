@@ -34,8 +34,21 @@ _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
 
 def local_table_name(logical_id: str, properties: Mapping[str, Any]) -> str:
-    """A table's name locally: its literal TableName, else a stable prefix + logical id."""
+    """A table's name locally: its (resolved) TableName, else a stable prefix + logical id."""
     name = properties.get("TableName")
+    return name if isinstance(name, str) else f"{TABLE_PREFIX}{logical_id}"
+
+
+def local_queue_name(logical_id: str, properties: Mapping[str, Any]) -> str:
+    name = properties.get("QueueName")
+    if isinstance(name, str):
+        return name
+    fifo = str(properties.get("FifoQueue")).lower() == "true"  # FIFO names must end .fifo
+    return f"{TABLE_PREFIX}{logical_id}" + (".fifo" if fifo else "")
+
+
+def local_bus_name(logical_id: str, properties: Mapping[str, Any]) -> str:
+    name = properties.get("Name")
     return name if isinstance(name, str) else f"{TABLE_PREFIX}{logical_id}"
 
 
@@ -105,11 +118,23 @@ class Resolver:
         rtype = resource.get("Type", "")
         props = resource.get("Properties") or {}
         if rtype in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
-            table_name = self.resolve(props.get("TableName"), f"Resources.{name}.Properties.TableName")
-            return local_table_name(name, {"TableName": table_name})
+            return local_table_name(name, self._named(name, props, "TableName"))
+        if rtype == "AWS::SQS::Queue":  # a queue's Ref is its URL
+            queue = local_queue_name(name, self._named(name, props, "QueueName", "FifoQueue"))
+            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue}"
+        if rtype == "AWS::Events::EventBus":
+            return local_bus_name(name, self._named(name, props, "Name"))
+        if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            # A function's Ref is its name: an explicit FunctionName, else (locally) its logical id.
+            explicit = self.resolve(props.get("FunctionName"), f"Resources.{name}.Properties.FunctionName")
+            return explicit if isinstance(explicit, str) else name
         if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{name}:1"
         return name
+
+    def _named(self, name: str, props: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+        """Only the properties a resource's local name depends on, resolved."""
+        return {k: self.resolve(props.get(k), f"Resources.{name}.Properties.{k}") for k in keys}
 
     def _fn_getatt(self, arg: Any, key: str) -> Any:
         if isinstance(arg, str):
@@ -125,8 +150,16 @@ class Resolver:
         if table and attr in ("Arn", "StreamArn"):
             arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self._ref(name, key)}"
             return arn + "/stream/local" if attr == "StreamArn" else arn
+        if rtype == "AWS::SQS::Queue" and attr in ("Arn", "QueueName", "QueueUrl"):
+            url = self._ref(name, key)
+            queue = url.rsplit("/", 1)[-1]
+            return {"Arn": f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{queue}",
+                    "QueueName": queue, "QueueUrl": url}[attr]
+        if rtype == "AWS::Events::EventBus" and attr in ("Arn", "Name"):
+            bus = self._ref(name, key)
+            return bus if attr == "Name" else f"arn:aws:events:{self.region}:{ACCOUNT_ID}:event-bus/{bus}"
         if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function") and attr == "Arn":
-            return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+            return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self._ref(name, key)}"
         raise self._error(f"!GetAtt {name}.{attr} cannot be emulated locally", key)
 
     # -- string functions -------------------------------------------------

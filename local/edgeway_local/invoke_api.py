@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from edgeway_local.httpserver import Handler, Server, start_server, stop_server
 from edgeway_local.lambda_service import LocalLambda
+from edgeway_local.ports import url_host
 from edgeway_local.regions import RegionStates
 from edgeway_local.runtime import function_arn
 
@@ -51,7 +52,7 @@ class InvokeApi:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     def start(self) -> InvokeApi:
         self._server = start_server(self.host, self.port, _InvokeHandler, self, "Lambda Invoke API")

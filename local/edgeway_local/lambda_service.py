@@ -47,9 +47,13 @@ class LocalLambda:
     def lookup(self, name: str) -> FunctionRef | None:
         """The function a Lambda API ``FunctionName`` means, or None."""
         match = _ARN.match(name)
-        logical, region = (match["name"], match["region"]) if match else (name.split(":")[0], None)
+        short, region = (match["name"], match["region"]) if match else (name.split(":")[0], None)
         functions = self.templates[self.home_region].functions
-        return FunctionRef(logical, region) if logical in functions else None
+        if short in functions:
+            return FunctionRef(short, region)
+        # A deployed-style name: the template's FunctionName of some function.
+        logical = next((f.logical_id for f in functions.values() if f.name == short), None)
+        return FunctionRef(logical, region) if logical else None
 
     def pool(self, logical_id: str, region: str) -> WorkerPool:
         template = self.templates.get(region) or self.templates[self.home_region]
@@ -65,8 +69,9 @@ class LocalLambda:
             return pool
 
     def invoke(self, logical_id: str, event: Any, *, region: str | None = None,
-               request_id: str | None = None) -> Invocation:
-        return self.pool(logical_id, region or self.home_region).invoke(event, request_id=request_id)
+               request_id: str | None = None, quiet: bool = False) -> Invocation:
+        pool = self.pool(logical_id, region or self.home_region)
+        return pool.invoke(event, request_id=request_id, quiet=quiet)
 
     def close(self) -> None:
         with self._lock:

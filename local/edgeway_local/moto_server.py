@@ -1,8 +1,8 @@
 """moto in server mode: the embedded AWS every local function talks to.
 
 One server answers every service and every region (the region travels in each
-request's signature), so tables are created once per served region: DynamoDB
-tables are regional, exactly as in the cloud.
+request's signature), so the template's tables, queues and event buses are
+created once per served region: they are regional, exactly as in the cloud.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 from edgeway_local.errors import StackError
-from edgeway_local.ports import ensure_free
-from edgeway_local.template import Table
+from edgeway_local.ports import ensure_free, url_host
+from edgeway_local.resources import EventBus, Queue, Table
+from edgeway_local.template import Template
 
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -30,7 +31,7 @@ class MotoServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     def start(self) -> MotoServer:
         # ThreadedMotoServer waits forever when its bind fails: check the port first.
@@ -72,6 +73,32 @@ def create_tables(dynamodb: Any, tables: Iterable[Table]) -> list[str]:
                 TableName=table.name,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     return created
+
+
+def create_queues(sqs: Any, queues: Iterable[Queue]) -> None:
+    """Create each SQS queue (idempotent; redrive and retention do not matter locally)."""
+    for queue in queues:
+        attributes = {"FifoQueue": "true"} if queue.fifo else {}
+        sqs.create_queue(QueueName=queue.name, Attributes=attributes)
+
+
+def create_event_buses(events: Any, buses: Iterable[EventBus]) -> None:
+    for bus in buses:
+        try:
+            events.create_event_bus(Name=bus.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise StackError(f"cannot create event bus {bus.name} in moto: {exc}") from exc
+
+
+def create_resources(server: MotoServer, template: Template) -> None:
+    """Every table, queue and event bus of ``template``, in its region."""
+    region = template.region
+    create_tables(server.client("dynamodb", region), template.tables.values())
+    if template.queues:
+        create_queues(server.client("sqs", region), template.queues.values())
+    if template.event_buses:
+        create_event_buses(server.client("events", region), template.event_buses.values())
 
 
 def _create_args(table: Table) -> dict[str, Any]:

@@ -25,3 +25,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def url_host(bind_host: str) -> str:
+    """The address to put in URLs for a listener bound to ``bind_host``."""
+    return "127.0.0.1" if bind_host in ("", "0.0.0.0") else bind_host

@@ -56,9 +56,10 @@ def regions_from_config(path: str | Path | None, *, home_port: int | None = None
             port = overrides[name]
         elif index == 0 and home_port is not None:
             port = home_port
-        if port is None:
-            port = DEFAULT_PORTS.get(name, spare)
-            spare += port == spare
+        if port is None and name in DEFAULT_PORTS:
+            port = DEFAULT_PORTS[name]
+        elif port is None:
+            port, spare = spare, spare + 1
         listeners.append(RegionListener(name=name, port=port))
     return tuple(listeners)
 

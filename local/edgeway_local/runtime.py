@@ -1,41 +1,33 @@
 """Run template functions locally the way Lambda does: a pool of containers.
 
-Each worker is one child process (``edgeway_local.worker``): its own
-environment, its own imports, its own in-memory state; it serves one
-invocation at a time, as a Lambda container does. A pool per (function,
-region) grows on demand up to ``max_workers``, so concurrent requests land in
-separate containers; an idle worker is reused (a warm start).
+Each container (``edgeway_local.container.Worker``) is one child process with
+its own environment, imports and in-memory state, serving one invocation at a
+time. A pool per (function, region) grows on demand up to ``max_workers``, so
+concurrent requests land in separate containers; an idle one is reused (a warm
+start).
 
 Function errors come back in Lambda's shape (``FunctionError: Unhandled`` with
-errorMessage, errorType, stackTrace); a timeout kills the worker, exactly as
+errorMessage, errorType, stackTrace); a timeout kills the container, exactly as
 Lambda throws the sandbox away.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from edgeway_local.container import Invocation, LogSink, Worker, WorkerDied, lambda_error
 from edgeway_local.intrinsics import ACCOUNT_ID
 from edgeway_local.template import Function
 
-# Lambda gives init 10 s; a cold import on a busy laptop can take longer, and a
-# slow start is not the function's fault locally.
-INIT_TIMEOUT_S = 60.0
 DEFAULT_MAX_WORKERS = 8
 # Environment a process needs to start at all; everything else comes from the template.
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
-
-LogSink = Callable[[str, str], None]  # (function name, log line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +36,6 @@ class Endpoints:
 
     aws: str = "http://127.0.0.1:5000"  # moto, for every service
     lambda_: str = "http://127.0.0.1:3001"  # our Invoke API
-
-
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    request_id: str
-    payload: Any  # the function's result, or Lambda's error object
-    function_error: str | None = None  # "Unhandled" when the function failed
-
-    @property
-    def ok(self) -> bool:
-        return self.function_error is None
 
 
 def function_arn(name: str, region: str) -> str:
@@ -93,115 +74,6 @@ def worker_environment(function: Function, region: str, endpoints: Endpoints,
     return env
 
 
-def _layer_paths(function: Function) -> list[str]:
-    # A built layer keeps packages under python/; a source layer (ours) at its root.
-    paths = []
-    for layer in function.layers:
-        nested = layer.content_dir / "python"
-        paths.extend([str(layer.content_dir)] + ([str(nested)] if nested.is_dir() else []))
-    return paths
-
-
-class WorkerDied(Exception):
-    """The worker process ended without answering."""
-
-
-class Worker:
-    """One container: a child process, its pipes and its log forwarder."""
-
-    def __init__(self, function: Function, env: Mapping[str, str], log: LogSink) -> None:
-        self.function = function
-        req_r, self._req_w = os.pipe()
-        self._resp_r, resp_w = os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "edgeway_local.worker", str(req_r), str(resp_w),
-                 function.handler, *_layer_paths(function)],
-                cwd=function.code_dir, env=dict(env), pass_fds=(req_r, resp_w),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                # Own session: a Ctrl-C at the terminal reaches `edgeway serve` only,
-                # which then stops its containers itself.
-                start_new_session=True,
-            )
-        finally:
-            os.close(req_r)
-            os.close(resp_w)
-        self._buffer = b""
-        self.invocations = 0
-        self._forwarder = threading.Thread(target=self._forward, args=(self.process.stdout, log),
-                                           daemon=True, name=f"log-{function.logical_id}")
-        self._forwarder.start()
-        try:
-            ready = self._receive(time.monotonic() + INIT_TIMEOUT_S)  # {"ready": true}
-        except WorkerDied:
-            self.kill()
-            raise
-        if ready is None:
-            self.kill()
-            raise WorkerDied(f"init did not finish within {INIT_TIMEOUT_S:.0f} seconds")
-
-    def _forward(self, stream: Any, log: LogSink) -> None:
-        for raw in stream:
-            log(self.function.logical_id, raw.decode("utf-8", "replace").rstrip("\n"))
-        stream.close()
-
-    def _receive(self, deadline: float) -> dict[str, Any] | None:
-        """The next JSON line, or None when ``deadline`` passes first."""
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._resp_r], [], [], remaining)
-            if ready:
-                chunk = os.read(self._resp_r, 65536)
-                if not chunk:
-                    raise WorkerDied(f"exit status {self.process.wait()}")
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
-
-    def invoke(self, event: Any, request_id: str, timeout_s: float, arn: str) -> Invocation:
-        self.invocations += 1
-        deadline = time.monotonic() + timeout_s
-        request = {"id": request_id, "event": event, "arn": arn,
-                   "deadline_ms": int((time.time() + timeout_s) * 1000)}
-        try:
-            data = (json.dumps(request, separators=(",", ":")) + "\n").encode()
-            while data:
-                data = data[os.write(self._req_w, data):]
-            reply = self._receive(deadline)
-        except (WorkerDied, BrokenPipeError) as exc:
-            self.kill()
-            return _lambda_error(request_id, "Runtime.ExitError",
-                                 f"RequestId: {request_id} Error: Runtime exited with error: {exc}")
-        if reply is None:
-            self.kill()
-            return _lambda_error(request_id, "Sandbox.Timedout",
-                                 f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds")
-        if reply["ok"]:
-            return Invocation(request_id, reply["result"])
-        return Invocation(request_id, reply["error"], "Unhandled")
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for fd in (self._req_w, self._resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._forwarder.join(timeout=2)
-
-
-def _lambda_error(request_id: str, error_type: str, message: str) -> Invocation:
-    return Invocation(request_id, {"errorType": error_type, "errorMessage": message}, "Unhandled")
-
-
 @dataclass
 class WorkerPool:
     """The containers of one function in one region."""
@@ -222,16 +94,17 @@ class WorkerPool:
         with self._cond:
             return len(self._all)
 
-    def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
+    def invoke(self, event: Any, *, request_id: str | None = None,
+               quiet: bool = False) -> Invocation:
         request_id = request_id or str(uuid.uuid4())
         try:
             worker = self._acquire()
         except WorkerDied as exc:
-            return _lambda_error(request_id, "Runtime.ExitError",
+            return lambda_error(request_id, "Runtime.ExitError",
                                  f"RequestId: {request_id} Error: Runtime exited with error: {exc}")
         try:
             return worker.invoke(event, request_id, float(self.function.timeout),
-                                 function_arn(self.function.logical_id, self.region))
+                                 function_arn(self.function.logical_id, self.region), quiet=quiet)
         finally:
             self._release(worker)
 
@@ -239,7 +112,7 @@ class WorkerPool:
         with self._cond:
             while True:
                 if self._closed:
-                    raise RuntimeError("the local runtime is shutting down")
+                    raise WorkerDied("the local runtime is shutting down")
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive:
@@ -295,5 +168,5 @@ def quiet_log(function: str, line: str) -> None:
     """A sink that drops worker output (``--quiet``)."""
 
 
-__all__ = ["Endpoints", "Invocation", "Worker", "WorkerPool", "console_log", "quiet_log",
-           "worker_environment", "function_arn"]
+__all__ = ["DEFAULT_MAX_WORKERS", "Endpoints", "Invocation", "LogSink", "WorkerPool",
+           "console_log", "function_arn", "quiet_log", "worker_environment"]

@@ -21,8 +21,8 @@ from edgeway_local.apigw_event import RouteTable
 from edgeway_local.errors import StackError
 from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
-from edgeway_local.moto_server import MotoServer, create_tables
-from edgeway_local.ports import ensure_free
+from edgeway_local.moto_server import MotoServer, create_resources
+from edgeway_local.ports import ensure_free, url_host
 from edgeway_local.regions import (
     RegionListener, RegionStates, has_regions_section, regions_from_config,
 )
@@ -42,6 +42,7 @@ class ServeOptions:
     moto_port: int = 5000
     dns_port: int = 5353
     quiet: bool = False
+    log_probes: bool = False  # show the GSLB health probes' requests and function logs
     max_workers: int = 8
     services: tuple[str, ...] = SERVICE_STARTERS
 
@@ -70,7 +71,6 @@ def _validate_gateway_config(path: Path, functions: set[str]) -> None:
 @dataclass
 class LocalStack:
     options: ServeOptions
-    out: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
     regions: tuple[RegionListener, ...] = ()
     templates: dict[str, Template] = field(default_factory=dict)
     moto: MotoServer | None = None
@@ -97,36 +97,42 @@ class LocalStack:
     def _start_core(self) -> None:
         opts = self.options
         self.moto = MotoServer(opts.host, opts.moto_port).start()
-        for region in self.templates:
-            create_tables(self.moto.client("dynamodb", region), self.templates[region].tables.values())
-        log = quiet_log if opts.quiet else console_log(sys.stderr)
-        urls = {r.name: f"http://{opts.host}:{r.port}" for r in self.regions}
-        common: dict[str, str] = {}
-        if opts.config:
-            common["EDGEWAY_CONFIG"] = str(opts.config.resolve())
-            if has_regions_section(opts.config):
-                # The template's own override of the config's endpoints: the listeners'
-                # real URLs, so /gslb/resolve answers what this stack serves.
-                common["EDGEWAY_REGION_ENDPOINTS"] = ",".join(f"{n}={u}" for n, u in urls.items())
-        overrides = {"*": common}
+        for template in self.templates.values():
+            create_resources(self.moto, template)
+        urls = {r.name: f"http://{url_host(opts.host)}:{r.port}" for r in self.regions}
         self.functions = LocalLambda(
             self.templates,
-            endpoints=Endpoints(aws=self.moto.url, lambda_=f"http://{opts.host}:{opts.invoke_port}"),
-            overrides=overrides, log=log, max_workers=opts.max_workers)
+            endpoints=Endpoints(aws=self.moto.url,
+                                lambda_=f"http://{url_host(opts.host)}:{opts.invoke_port}"),
+            overrides={"*": self._environment_overrides(urls)},
+            log=quiet_log if opts.quiet else console_log(sys.stderr), max_workers=opts.max_workers)
         states = RegionStates(urls)
         self.invoke_api = InvokeApi(opts.host, opts.invoke_port, self.functions, states).start()
         access = None if opts.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
         for region in self.regions:
             routes = RouteTable(self.templates[region.name].routes)
             self.listeners.append(ApiListener(region.name, opts.host, region.port, routes,
-                                              self.functions, states, access).start())
+                                              self.functions, states, access,
+                                              log_probes=opts.log_probes).start())
         home = self.templates[self.regions[0].name]
         self.info = StackInfo(
             host=opts.host, config_path=opts.config.resolve() if opts.config else None,
             template_path=home.path, home_region=home.region, region_urls=urls,
             invoke_url=self.invoke_api.url, moto_url=self.moto.url, dns_port=opts.dns_port,
-            table_names={t.logical_id: t.name for t in home.tables.values()}, quiet=opts.quiet,
-            client_factory=self.moto.client)
+            table_names={t.logical_id: t.name for t in home.tables.values()},
+            client_factory=self.moto.client, quiet=opts.quiet)
+
+    def _environment_overrides(self, urls: Mapping[str, str]) -> dict[str, str]:
+        """What every container gets on top of the template's environment."""
+        config = self.options.config
+        if config is None:
+            return {}
+        overrides = {"EDGEWAY_CONFIG": str(config.resolve())}
+        if has_regions_section(config):
+            # The template's own override of the config's endpoints: the listeners'
+            # real URLs, so /gslb/resolve answers what this stack serves.
+            overrides["EDGEWAY_REGION_ENDPOINTS"] = ",".join(f"{n}={u}" for n, u in urls.items())
+        return overrides
 
     def _start_services(self) -> None:
         assert self.info is not None

@@ -10,7 +10,7 @@ the function's). Intrinsics are resolved for one region at a time, since
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,13 @@ import yaml
 
 from edgeway.errors import ConfigError
 from edgeway_local.cfn_yaml import load_cfn_yaml
-from edgeway_local.intrinsics import Resolver, local_table_name
+from edgeway_local.intrinsics import Resolver
+from edgeway_local.resources import (
+    BUS_TYPES, QUEUE_TYPES, TABLE_TYPES, EventBus, Queue, Table, event_bus, queue, table,
+)
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
 DEFAULT_ROUTE = "$default"
 # SAM's own defaults when neither the function nor Globals set them.
 DEFAULT_TIMEOUT = 3
@@ -59,23 +61,10 @@ class Function:
     timeout: int  # seconds
     memory_size: int  # MB
     routes: tuple[HttpRoute, ...]
+    name: str = ""  # what !Ref gives: the FunctionName property, else the logical id
     # LoggingConfig: Lambda turns these into AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
     log_format: str | None = None  # "JSON" or "Text"
     log_level: str | None = None  # ApplicationLogLevel (JSON format only)
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    logical_id: str
-    name: str
-    key_schema: tuple[Mapping[str, str], ...]
-    attribute_definitions: tuple[Mapping[str, str], ...]
-    billing_mode: str
-    provisioned_throughput: Mapping[str, int] | None
-    global_secondary_indexes: tuple[Mapping[str, Any], ...]
-    local_secondary_indexes: tuple[Mapping[str, Any], ...]
-    ttl_attribute: str | None
-    point_in_time_recovery: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +73,8 @@ class Template:
     region: str
     functions: Mapping[str, Function]
     tables: Mapping[str, Table]
+    queues: Mapping[str, Queue] = field(default_factory=dict)
+    event_buses: Mapping[str, EventBus] = field(default_factory=dict)
 
     @property
     def routes(self) -> tuple[HttpRoute, ...]:
@@ -126,11 +117,11 @@ def load_template(path: str | Path, *, region: str = "us-east-1") -> Template:
         lid: _function(lid, res, globals_, base, resolver, layers)
         for lid, res in resources.items() if _type(res) == FUNCTION_TYPE
     }
-    tables = {
-        lid: _table(lid, res, resolver)
-        for lid, res in resources.items() if _type(res) in TABLE_TYPES
-    }
-    return Template(path=path, region=region, functions=functions, tables=tables)
+    def of(types: tuple[str, ...], build: Any) -> dict[str, Any]:
+        return {lid: build(lid, res, resolver) for lid, res in resources.items() if _type(res) in types}
+
+    return Template(path=path, region=region, functions=functions, tables=of(TABLE_TYPES, table),
+                    queues=of(QUEUE_TYPES, queue), event_buses=of(BUS_TYPES, event_bus))
 
 
 def _type(resource: Any) -> str:
@@ -204,6 +195,7 @@ def _function(lid: str, resource: dict[str, Any], globals_: Mapping[str, Any], b
         memory_size=_positive_int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY),
                                                    f"{prefix}.MemorySize"), file, f"{prefix}.MemorySize"),
         routes=_routes(lid, resource.get("Properties") or {}, resolver),
+        name=resolver.resolve({"Ref": lid}, f"{prefix}.FunctionName"),
         log_format=logging_config.get("LogFormat"),
         log_level=logging_config.get("ApplicationLogLevel"),
     )
@@ -254,36 +246,3 @@ def _routes(lid: str, props: Mapping[str, Any], resolver: Resolver) -> tuple[Htt
         method = str(method or "ANY").upper()
         routes.append(HttpRoute(method=method, path=path, function=lid))
     return tuple(routes)
-
-
-def _table(lid: str, resource: dict[str, Any], resolver: Resolver) -> Table:
-    key = f"Resources.{lid}.Properties"
-    props = resolver.resolve(resource.get("Properties") or {}, key)
-    if _type(resource) == "AWS::Serverless::SimpleTable":
-        pk = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-        kind = {"String": "S", "Number": "N", "Binary": "B"}.get(pk.get("Type"), "S")
-        props = {
-            "TableName": props.get("TableName"),
-            "KeySchema": [{"AttributeName": pk["Name"], "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": pk["Name"], "AttributeType": kind}],
-            "BillingMode": "PAY_PER_REQUEST" if "ProvisionedThroughput" not in props else "PROVISIONED",
-            "ProvisionedThroughput": props.get("ProvisionedThroughput"),
-        }
-    for required in ("KeySchema", "AttributeDefinitions"):
-        if not isinstance(props.get(required), list) or not props[required]:
-            raise ConfigError("a table needs a non-empty list here", file=resolver.file,
-                              key=f"{key}.{required}")
-    ttl = props.get("TimeToLiveSpecification") or {}
-    pitr = props.get("PointInTimeRecoverySpecification") or {}
-    return Table(
-        logical_id=lid,
-        name=local_table_name(lid, props),
-        key_schema=tuple(props["KeySchema"]),
-        attribute_definitions=tuple(props["AttributeDefinitions"]),
-        billing_mode=props.get("BillingMode") or "PROVISIONED",
-        provisioned_throughput=props.get("ProvisionedThroughput"),
-        global_secondary_indexes=tuple(props.get("GlobalSecondaryIndexes") or ()),
-        local_secondary_indexes=tuple(props.get("LocalSecondaryIndexes") or ()),
-        ttl_attribute=ttl.get("AttributeName") if str(ttl.get("Enabled")).lower() == "true" else None,
-        point_in_time_recovery=str(pitr.get("PointInTimeRecoveryEnabled")).lower() == "true",
-    )

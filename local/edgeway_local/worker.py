@@ -21,6 +21,8 @@ import time
 import traceback
 from typing import Any
 
+END_OF_INVOCATION = b"\x1eedgeway:end-of-invocation\x1e"  # container.py reads it
+
 
 class LambdaContext:
     """The attributes and method of the Lambda Python runtime's context object."""
@@ -100,9 +102,18 @@ def _exit_with_parent() -> None:
     os._exit(0)
 
 
+def _forget_editable_installs() -> None:
+    # `pip install -e .` makes this project's packages (edgeway, gslb) importable from
+    # anywhere. On Lambda a function only has them through its layers, so drop that
+    # finder: a function that forgot its layer fails here as it would there.
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if not getattr(finder, "__module__", "").startswith("__editable__")]
+
+
 def main(argv: list[str]) -> int:
     req_fd, resp_fd, handler_spec, *layer_dirs = argv
     threading.Thread(target=_exit_with_parent, daemon=True).start()
+    _forget_editable_installs()
     # /var/task first, then the layers (as /opt/python), then the runtime's own packages.
     sys.path[1:1] = layer_dirs
     requests = os.fdopen(int(req_fd), "r", encoding="utf-8")
@@ -114,6 +125,8 @@ def main(argv: list[str]) -> int:
         reply = _invoke(handler, json.loads(line))
         sys.stdout.flush()
         sys.stderr.flush()
+        # stdout and stderr share one pipe: this marker closes the invocation's log.
+        os.write(1, END_OF_INVOCATION + b"\n")
         responses.write(json.dumps(reply, separators=(",", ":")) + "\n")
         responses.flush()
     return 0

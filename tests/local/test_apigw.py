@@ -118,13 +118,26 @@ def test_function_results_are_read_as_api_gateway_does(result: Any, status: int,
 
 
 @pytest.fixture
-def listener(functions: LocalLambda) -> Iterator[ApiListener]:
+def access() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def listener(functions: LocalLambda, access: list[str]) -> Iterator[ApiListener]:
     port = free_port()
     states = RegionStates({"eu-west-1": f"http://127.0.0.1:{port}"})
     routes = RouteTable(load_template(TEMPLATE, region="eu-west-1").routes)
-    server = ApiListener("eu-west-1", "127.0.0.1", port, routes, functions, states).start()
+    server = ApiListener("eu-west-1", "127.0.0.1", port, routes, functions, states,
+                         access.append).start()
     yield server
     server.stop()
+
+
+def test_health_probes_are_served_but_not_logged(listener: ApiListener,
+                                                 access: list[str]) -> None:
+    assert _get(f"{listener.url}/echo/1", {"User-Agent": "edgeway-health-checker/1"})[0] == 200
+    assert _get(f"{listener.url}/echo/2", {"User-Agent": "curl/8"})[0] == 200
+    assert len(access) == 1 and "GET /echo/2 -> 200 (EchoFunction" in access[0]
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

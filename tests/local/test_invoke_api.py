@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -53,6 +54,14 @@ def test_invoke_by_arn_and_region_of_the_signature(api: InvokeApi) -> None:
     body = _payload(_client(api, "us-east-1").invoke(FunctionName="EchoFunction"))
     assert body["env"]["AWS_REGION"] == "us-east-1"
     assert body["event"] == {}  # no payload: Lambda passes an empty object
+
+
+def test_invoke_by_the_templates_function_name(api: InvokeApi) -> None:
+    # BackendFunction has FunctionName: ${AWS::StackName}-backend (a Mangum app).
+    event = (Path(__file__).parent.parent / "events" / "http_api_v2.json").read_bytes()
+    result = _client(api).invoke(FunctionName="edgeway-local-backend", Payload=event)
+    assert "FunctionError" not in result
+    assert json.loads(_payload(result)["body"])["id"] == "42"
 
 
 def test_function_error_sets_x_amz_function_error(api: InvokeApi) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, TEMPLATE
 
 EDGEWAY = [sys.executable, "-m", "edgeway_local.cli", "invoke"]
@@ -47,3 +49,14 @@ def test_unknown_function_and_bad_event_are_config_errors(tmp_path: Path) -> Non
     bad.write_text("{nope")
     result = _invoke("EchoFunction", "-e", str(bad))
     assert result.returncode == 2 and "bad.json" in result.stderr and "not valid JSON" in result.stderr
+
+
+@pytest.mark.skipif(not (ROOT / "functions/users/app.py").exists(),
+                    reason="needs functions/users (branch sam)")
+def test_the_project_users_function_answers_its_sample_event() -> None:
+    result = subprocess.run([*EDGEWAY, "UsersFunction", "-e", "events/users_get.json"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["id"] == "42"

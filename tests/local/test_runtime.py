@@ -137,3 +137,22 @@ def test_close_kills_every_container(functions: LocalLambda) -> None:
     pids = [functions.invoke(name, {}).payload["pid"] for name in ("EchoFunction", "FaultsFunction")]
     functions.close()
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_only_the_functions_layers_provide_project_packages(functions: LocalLambda) -> None:
+    # FaultsFunction has FixtureLayer only: `edgeway` (EdgewayLayer) is not importable,
+    # even though the development virtualenv has it installed in editable mode.
+    result = functions.invoke("FaultsFunction", {"action": "import_edgeway"})
+    assert result.payload["errorType"] == "ModuleNotFoundError"
+    assert "edgeway" in result.payload["errorMessage"]
+
+
+def test_quiet_invocations_drop_only_their_own_logs(functions: LocalLambda,
+                                                    logs: LogCapture) -> None:
+    functions.invoke("EchoFunction", {"tail": "probe-tail"}, quiet=True)
+    functions.invoke("EchoFunction", {"tail": "user-tail"})
+    functions.close()
+    log = logs.text("EchoFunction")
+    assert "echo invoked (1)" not in log and "probe-tail" not in log
+    assert "echo invoked (2)" in log and "user-tail" in log
+    assert "\x1e" not in log  # the end-of-invocation marker never shows

@@ -37,6 +37,11 @@ def test_intrinsics_resolve_for_the_region_served() -> None:
     assert env["STAGE"] == "stage-test"  # !If on a condition over a parameter's Default
     assert env["JOINED"] == "a,test,c"
     assert "OPTIONAL" not in env  # !Ref AWS::NoValue removes the key
+    template = load_template(TEMPLATE)
+    # A function's !Ref is its FunctionName when it has one, else its logical id.
+    assert template.functions["GatewayFunction"].environment["BACKEND"] == "edgeway-local-backend"
+    assert template.functions["BackendFunction"].name == "edgeway-local-backend"
+    assert template.functions["EchoFunction"].name == "EchoFunction"
 
 
 def test_tables_keep_keys_ttl_and_pitr() -> None:
@@ -45,6 +50,18 @@ def test_tables_keep_keys_ttl_and_pitr() -> None:
     assert keys.billing_mode == "PAY_PER_REQUEST"
     assert keys.ttl_attribute == "expires_at"
     assert keys.point_in_time_recovery
+
+
+def test_queues_and_buses_resolve_as_cloudformation_does() -> None:
+    template = load_template(TEMPLATE, region="eu-west-1")
+    env = template.functions["GatewayFunction"].environment
+    # A queue's Ref is its URL; FIFO queue names end in .fifo; a bus's Ref is its name.
+    assert env["JOBS_QUEUE_URL"] == \
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/edgeway-local-JobsQueue.fifo"
+    assert env["JOBS_QUEUE_ARN"] == "arn:aws:sqs:eu-west-1:123456789012:edgeway-local-JobsQueue.fifo"
+    assert env["BUS"] == "fixture-test"
+    assert template.queues["JobsQueue"].fifo
+    assert template.event_buses["FixtureBus"].name == "fixture-test"
 
 
 def test_http_api_events_become_routes() -> None:

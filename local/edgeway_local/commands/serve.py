@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -35,6 +36,11 @@ def register(subparsers: Any) -> None:
                         help="containers per function and region (default: 8)")
     parser.add_argument("--quiet", action="store_true",
                         help="do not print function logs and the access log")
+    parser.add_argument("--log-probes", action="store_true",
+                        help="also log the GSLB health checker's probes (one per second per "
+                        "vantage point and region)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the stack's addresses as one JSON line instead of the banner")
     parser.set_defaults(func=run)
 
 
@@ -46,13 +52,14 @@ def _region_port(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgeway_local.banner import banner
+    from edgeway_local.banner import banner, banner_data
     from edgeway_local.serve import LocalStack, ServeOptions
 
     options = ServeOptions(
         config=args.config, template=args.template, host=args.host, port=args.port,
         region_ports=dict(args.region_port), invoke_port=args.invoke_port,
         moto_port=args.moto_port, dns_port=args.dns_port, quiet=args.quiet,
+        log_probes=args.log_probes,
         max_workers=args.max_workers)
     stopping = threading.Event()
     # Installed before anything starts, so a Ctrl-C during start-up still cleans up.
@@ -67,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
         except StackError as exc:
             print(f"edgeway: {exc}", file=sys.stderr)
             return 1
-        for line in banner(stack):
-            print(line)
+        if args.json:
+            print(json.dumps(banner_data(stack)))
+        else:
+            print("\n".join(banner(stack)))
         print("edgeway: ready", flush=True)
         stopping.wait()
         print("edgeway: stopping...", file=sys.stderr, flush=True)

@@ -40,9 +40,8 @@ class StackInfo:
     moto_url: str
     dns_port: int
     table_names: Mapping[str, str]  # template logical id -> local table name
+    client_factory: Callable[[str, str], Any] = field(repr=False)  # (service, region) -> client
     quiet: bool = False
-    client_factory: Callable[[str, str], Any] = field(default=lambda service, region: None,
-                                                      repr=False)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for moto (dummy credentials), home region by default."""
