@@ -161,3 +161,40 @@ def test_builds_against_the_demo_gateway_yaml_without_network(monkeypatch):
     handler = load_handler(ROOT / "gateway.yaml")
     assert handler(json.loads((ROOT / "events/authorizer_request.json").read_text()), None) == {
         "isAuthorized": False}
+
+
+def test_route_conditions_pick_the_policy(monkeypatch, tmp_path):
+    # Same path, two routes told apart by host, as the gateway's router does it.
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"""
+version: 1
+routes:
+  - id: admin.status
+    path: /status
+    host: admin.example.com
+    auth: jwt
+    scopes: [admin]
+    backend: {{type: lambda, function: OrdersFunction}}
+  - id: status
+    path: /status
+    auth: none
+    backend: {{type: lambda, function: OrdersFunction}}
+auth:
+  issuers:
+    - name: test
+      issuer: https://issuer.example
+      audiences: [edgeway]
+      jwks: {json.dumps(jwks((ec_key(), "ec-1")))}
+""")
+    monkeypatch.setenv("EDGEWAY_CONFIG", str(config))
+    monkeypatch.setenv("EDGEWAY_KEYS_TABLE", "")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "edgeway-authorizer-test")
+    handler = load_handler(config)
+    event = recorded("authorizer_v2_no_credentials.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/status"
+    assert handler(event, None)["isAuthorized"] is True  # the public route
+    event["headers"]["host"] = "admin.example.com"
+    assert handler(event, None)["isAuthorized"] is False
+    event["headers"]["authorization"] = "Bearer " + es256(scope="admin")
+    assert handler(event, None)["isAuthorized"] is True

@@ -53,9 +53,13 @@ class Authorizer:
                 rc.spec, lambda reason, where=where: config.error(where, reason))
             routes.append(route)
         default = authenticator.policy({}, lambda reason: config.error(["auth"], reason))
+        versioning = config.section("versioning") or {}
+        version_default = versioning.get("default")
+        router = Router(routes, version_header=str(versioning.get("header", "accept-version")),
+                        default_version=None if version_default is None else str(version_default))
         log = (lambda message, fields: obs.warning(message, **fields)) if obs else (
             lambda message, fields: None)
-        return cls(authenticator, Router(routes), policies, default,
+        return cls(authenticator, router, policies, default,
                    tuple(auth.claims_to_headers), log)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
@@ -68,7 +72,8 @@ class Authorizer:
         headers = {str(k).lower(): str(v) for k, v in headers.items()}
         method = str(http.get("method") or "GET").upper()
         path = event.get("rawPath") or http.get("path") or "/"
-        policy = self._policy(method, str(path))
+        host = headers.get("host") or (event.get("requestContext") or {}).get("domainName")
+        policy = self._policy(method, str(path), headers, str(host) if host else None)
         try:
             principal = self.authenticator.authenticate(headers, policy)
         except HttpError as exc:
@@ -86,9 +91,10 @@ class Authorizer:
                     ctx[claim] = value
         return {"isAuthorized": True, "context": ctx}
 
-    def _policy(self, method: str, path: str) -> RoutePolicy:
+    def _policy(self, method: str, path: str, headers: Mapping[str, str],
+                host: str | None) -> RoutePolicy:
         try:
-            match = self.router.match(method, path)
+            match = self.router.match(method, path, headers, host=host)
         except HttpError:
             return self.default  # unknown to gateway.yaml: credentials still required
         return self.policies[match.route]
