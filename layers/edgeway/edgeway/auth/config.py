@@ -8,7 +8,6 @@ the gateway itself relies on. Every failure names the file, line and key.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +91,8 @@ def is_loopback(host: str | None) -> bool:
         return False
     if host == "localhost":
         return True
+    import ipaddress  # build time only, and only for a jwks_uri
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

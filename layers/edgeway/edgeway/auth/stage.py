@@ -11,13 +11,14 @@ backend learns the consumer from ``requestContext.authorizer``, not the key).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgeway.auth.authenticator import Authenticator, Mode, RoutePolicy, build_authenticator
-from edgeway.auth.config import parse_auth
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import ConfigError
 from edgeway.http import Principal, Request, Response
+
+if TYPE_CHECKING:
+    from edgeway.auth.authenticator import Authenticator, RoutePolicy
 
 MAX_CLAIM_HEADER = 1024
 
@@ -46,6 +47,9 @@ class AuthStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
+        from edgeway.auth.authenticator import Mode, build_authenticator
+        from edgeway.auth.config import parse_auth
+
         auth = parse_auth(ctx.config)
         if not auth.claims_to_headers and all(
                 route.spec.get("auth") == Mode.NONE.value for route in ctx.routes):
