@@ -215,3 +215,11 @@ def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
                 "eu-west-1")[0] == 0
     assert europe.scan(TableName=TABLE)["Items"][0]["status"]["S"] == "revoked"
     assert json.loads(keys(capsys, "list", "--json")[1])[0]["status"] == "revoked"
+
+
+def test_keys_create_checks_the_plan_against_declared_plans(aws, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gateway.yaml").write_text("version: 1\nplans: {free: {}, gold: {}}\n")
+    status, _, err = keys(capsys, "create", "--consumer", "c", "--plan", "platinum")
+    assert status == 1 and "unknown plan 'platinum'" in err and "free, gold" in err
+    assert aws.scan(TableName=TABLE)["Items"] == []

@@ -96,7 +96,26 @@ def _when(epoch: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(epoch)) if epoch else "never"
 
 
+def check_plan(args: argparse.Namespace) -> None:
+    """When gateway.yaml declares `plans`, the key's plan must be one of them."""
+    import yaml
+
+    path = Path(args.config or "gateway.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return  # no readable config: nothing to check against (pepper() reports real errors)
+    plans = raw.get("plans") if isinstance(raw, dict) else None
+    names = (set(plans) if isinstance(plans, dict) else
+             {p.get("name") for p in plans if isinstance(p, dict)} if isinstance(plans, list)
+             else None)
+    if names and args.plan not in names:
+        raise KeyAdminError(f"unknown plan {args.plan!r} ({path} declares: "
+                            f"{', '.join(sorted(map(str, names)))})")
+
+
 def cmd_create(args: argparse.Namespace) -> int:
+    check_plan(args)
     scopes = sorted({s for chunk in args.scope for s in chunk.split()})
     home, *others = regions(args)
     key, record = create_key(client(args, "dynamodb", home), args.table, consumer=args.consumer,

@@ -23,7 +23,7 @@ from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authent
 from edgeway.auth.config import parse_auth
 from edgeway.auth.stage import claim_header_value
 from edgeway.errors import HttpError
-from edgeway.routing import Route, Router
+from edgeway.routing import Route, RouteError, Router
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 
@@ -55,8 +55,14 @@ class Authorizer:
         default = authenticator.policy({}, lambda reason: config.error(["auth"], reason))
         versioning = config.section("versioning") or {}
         version_default = versioning.get("default")
-        router = Router(routes, version_header=str(versioning.get("header", "accept-version")),
-                        default_version=None if version_default is None else str(version_default))
+        try:
+            router = Router(routes, version_header=str(versioning.get("header", "accept-version")),
+                            default_version=None if version_default is None
+                            else str(version_default))
+        except RouteError as exc:  # the gateway's RouteStage reports the same way
+            index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
+            raise config.error(["routes", index, "path"] if index is not None else ["routes"],
+                               exc.reason) from exc
         log = (lambda message, fields: obs.warning(message, **fields)) if obs else (
             lambda message, fields: None)
         return cls(authenticator, router, policies, default,
