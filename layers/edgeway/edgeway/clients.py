@@ -15,21 +15,23 @@ class Clients:
     def __init__(self, region: str, session: Any = None) -> None:
         self.region = region
         self._session = session
-        self._clients: dict[tuple[str, float | None], Any] = {}
+        self._clients: dict[tuple[str, float | None, str], Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, service: str, *, read_timeout: float | None = None) -> Any:
-        key = (service, read_timeout)
+    def get(self, service: str, *, read_timeout: float | None = None,
+            region: str | None = None) -> Any:
+        """The client for ``service`` (in ``region``, default this container's region)."""
+        key = (service, read_timeout, region or self.region)
         client = self._clients.get(key)
         if client is None:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    client = self._create(service, read_timeout)
+                    client = self._create(service, read_timeout, region or self.region)
                     self._clients[key] = client
         return client
 
-    def _create(self, service: str, read_timeout: float | None) -> Any:
+    def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -41,4 +43,4 @@ class Clients:
             max_pool_connections=32,
         )
         session = self._session or boto3.session.Session()
-        return session.client(service, region_name=self.region, config=config)
+        return session.client(service, region_name=region or self.region, config=config)

@@ -24,6 +24,7 @@ from edgeway.errors import BadRequest, HttpError
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
+from edgeway.ratelimit.stage import RateLimitStage
 from edgeway.routing import Route
 from edgeway.settings import Settings
 from edgeway.stages.dispatch import Dispatch
@@ -36,6 +37,7 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
+    RateLimitStage.build,
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
