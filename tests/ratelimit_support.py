@@ -93,7 +93,7 @@ class EndpointClients(Clients):
         from botocore.config import Config
 
         config = Config(connect_timeout=2, read_timeout=self.forced_read_timeout or read_timeout or 30,
-                        retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=32)
+                        retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=32)
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint,
                             config=config, **CREDS)
 

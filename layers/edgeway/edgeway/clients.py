@@ -39,7 +39,9 @@ class Clients:
             connect_timeout=2,
             read_timeout=read_timeout or 30,
             # Retries are the gateway's policy (budgeted, idempotent only), not botocore's.
-            retries={"max_attempts": 1, "mode": "standard"},
+            # total_max_attempts counts the first try; botocore's max_attempts counts retries
+            # only, so max_attempts=1 would still send a failed write twice.
+            retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=32,
         )
         session = self._session or boto3.session.Session()

@@ -106,7 +106,6 @@ def build_expression(plan: Plan, limits: Limits) -> Expression:
             values[":tnew"] = {"N": str(plan.now_us + inc)}
             sets.append("#t = :tnew")
         expires = max(expires, math.ceil((plan.now_us + limits.bucket.tau_us) / US) + 86_400)
-    values[":c"] = {"N": str(plan.cost)}
     for tag, win, same, limit in (("d", plan.day, plan.day_same, limits.day),
                                   ("m", plan.month, plan.month_same, limits.month)):
         if win is None or limit is None:
@@ -114,6 +113,7 @@ def build_expression(plan: Plan, limits: Limits) -> Expression:
         names[f"#{tag}"] = tag
         names[f"#{tag}c"] = f"{tag}c"
         values[f":{tag}"] = {"S": win.id}
+        values[":c"] = {"N": str(plan.cost)}
         if same:
             # The classic shape: ADD #c :cost IF #c <= limit - cost (``count`` itself is reserved).
             conds.append(f"#{tag} = :{tag} AND #{tag}c <= :{tag}max")
