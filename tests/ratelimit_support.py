@@ -190,7 +190,8 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
 
     settings = Settings.from_env({"EDGEWAY_REGION": region, "EDGEWAY_COUNTERS_TABLE": table,
                                   **({"EDGEWAY_HOME_COUNTERS_TABLE": home_table} if home_table else {})})
-    clients = EndpointClients(region, endpoint, read_timeout=read_timeout)
+    # A generous default: shared test machines are slow, and a timeout here would be a 503.
+    clients = EndpointClients(region, endpoint, read_timeout=read_timeout or 10.0)
     obs = obs or RecordingObs()
     config = parse_config(yaml_text)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
