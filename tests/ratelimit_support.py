@@ -224,3 +224,12 @@ def body(result: dict[str, Any]) -> Any:
     if result.get("isBase64Encoded"):
         raw = base64.b64decode(raw).decode()
     return json.loads(raw) if raw else None
+
+
+def find_stage(gateway: Gateway, kind: type) -> Any:
+    """The stage instance of ``kind`` inside a built gateway (walks the ``app`` chain)."""
+    app: Any = gateway.app
+    while app is not None and not isinstance(app, kind):
+        app = getattr(app, "app", None)
+    assert app is not None, f"no {kind.__name__} in the pipeline"
+    return app
