@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.ratelimit.arithmetic import US, CounterState, Limits, Plan
+from edgeway.ratelimit.usage import ROUTE_PREFIX, usage_key
 
 USAGE_KEEP_S = 400 * 86_400  # usage items outlive a year of invoices
 THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
@@ -192,13 +193,12 @@ class CounterStore:
         values: dict[str, dict[str, str]] = {":exp": {"N": str(month_end + USAGE_KEEP_S)}}
         adds = []
         for i, (route, n) in enumerate(sorted(units.items())):
-            names[f"#r{i}"] = f"r:{route}"
+            names[f"#r{i}"] = ROUTE_PREFIX + route
             values[f":u{i}"] = {"N": str(n)}
             adds.append(f"#r{i} :u{i}")
         if not adds:
             return
-        self._call("update_item", TableName=self.table,
-                   Key={"pk": {"S": f"usage#{consumer}"}, "sk": {"S": month}},
+        self._call("update_item", TableName=self.table, Key=usage_key(consumer, month),
                    UpdateExpression="SET #e = :exp ADD " + ", ".join(adds),
                    ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
