@@ -87,11 +87,15 @@ def test_local_fallback_needs_a_rate(stub_backend) -> None:
     assert err.key == "plans.p.on_error"
 
 
-def test_plans_without_a_counters_table_are_refused(stub_backend) -> None:
+def test_plans_without_a_counters_table_fail_closed_and_say_why(stub_backend) -> None:
+    from .ratelimit_support import body, event, stages
+
+    obs = RecordingObs()
     config = parse_config(HEAD + "plans:\n  p:\n    quotas: {day: 3}\n", "gateway.yaml")
-    with pytest.raises(ConfigError) as info:
-        build_gateway(config, Settings.from_env({}), obs=RecordingObs())
-    assert "EDGEWAY_COUNTERS_TABLE" in str(info.value)
+    gw = build_gateway(config, Settings.from_env({}), obs=obs, stages=stages())
+    assert "EDGEWAY_COUNTERS_TABLE" in obs.warnings[0][0]
+    result = gw(event(consumer="c", plan="p"), None)
+    assert result["statusCode"] == 503 and body(result)["status"] == 503
 
 
 def test_no_plans_means_no_stage(stub_backend) -> None:

@@ -27,7 +27,10 @@ class Clients:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    client = self._create(service, read_timeout, region or self.region)
+                    # The home-region form only when asked, so subclasses that override
+                    # _create(service, read_timeout) keep working.
+                    client = (self._create(service, read_timeout) if key[2] == self.region
+                              else self._create(service, read_timeout, key[2]))
                     self._clients[key] = client
         return client
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeway.errors import ConfigError
-from edgeway.routing import parse_segment, split_template
+from edgeway.routing import parse_template
 from edgeway.yamlsource import KeyPath, format_key, line_of, load_yaml
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -104,8 +104,7 @@ def _route(config: GatewayConfig, index: int, spec: Mapping[str, Any], default_t
     where: list[str | int] = ["routes", index]
     path = spec["path"]
     try:
-        for segment in split_template(path):
-            parse_segment(segment)
+        parse_template(path)
     except ValueError as exc:
         raise config.error([*where, "path"], str(exc)) from exc
     methods = frozenset(spec.get("methods", ["GET"]))

@@ -7,6 +7,7 @@ into another request's lines.
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -55,6 +56,19 @@ class Observability:
         self.logger.warning(message, extra=fields)
 
 
-def quiet_logger(service: str = "edgeway") -> Any:
-    """A Logger that writes nowhere (tests and benchmarks)."""
-    return Logger(service=service, logger_handler=logging.NullHandler())
+_QUIET: dict[str, Any] = {}
+
+
+def quiet_logger(service: str = "edgeway-quiet") -> Any:
+    """A Logger that writes into a buffer (tests and benchmarks read ``.buffer``).
+
+    Made once per service name: Powertools shares the stdlib logger between
+    instances with one name, and a second instance would lose its formatter.
+    """
+    if service in _QUIET:
+        return _QUIET[service]
+    buffer = io.StringIO()
+    logger = Logger(service=service, logger_handler=logging.StreamHandler(buffer))
+    logger.buffer = buffer  # type: ignore[attr-defined]
+    _QUIET[service] = logger
+    return logger

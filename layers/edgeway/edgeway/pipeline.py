@@ -27,6 +27,7 @@ from edgeway.problem import InternalError, problem_response
 from edgeway.ratelimit.stage import RateLimitStage
 from edgeway.routing import Route
 from edgeway.settings import Settings
+from edgeway.stages.cache import CacheStage
 from edgeway.stages.dispatch import Dispatch
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
@@ -38,6 +39,7 @@ STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
     RateLimitStage.build,
+    CacheStage.build,  # after RateLimitStage, before TransformStage
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
@@ -47,6 +49,10 @@ def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
         backend = build_backend(rc.backend, ctx)
+        if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
+            from edgeway.resilience import wrap_backend  # only when a route asks for it
+
+            backend = wrap_backend(backend, rc.spec)
         routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
                             spec=rc.spec, timeout_ms=rc.timeout_ms))
     return tuple(routes)
@@ -86,11 +92,11 @@ class Gateway:
         response.headers["x-request-id"] = request_id
         response.headers["x-edgeway-region"] = self.region
         result = (adapter or DEFAULT_ADAPTER).to_result(response, event if adapter else {})
-        route = getattr(request.route, "id", None) if request else None
-        self.obs.access(route=route or "-", method=request.method if request else "-",
+        notes = request.notes if request else {}
+        self.obs.access(route=notes.get("route", "-"), method=request.method if request else "-",
                         path=request.path if request else "-", status=response.status,
                         latency_ms=(time.perf_counter() - started) * 1000,
-                        consumer=request.principal.consumer if request else None)
+                        consumer=notes.get("consumer"))
         return result
 
 

@@ -76,6 +76,15 @@ def parse_segment(segment: str) -> tuple[str, str]:
     return "literal", segment
 
 
+def parse_template(template: str) -> list[tuple[str, str]]:
+    """The (kind, value) segments of a template; ValueError when it is malformed."""
+    parsed = [parse_segment(s) for s in split_template(template)]
+    for index, (kind, _) in enumerate(parsed):
+        if kind == "proxy" and index != len(parsed) - 1:
+            raise ValueError("{proxy+} must be the last segment")
+    return parsed
+
+
 class Router:
     def __init__(self, routes: Iterable[Route]) -> None:
         self._root = _Node()
@@ -85,9 +94,7 @@ class Router:
 
     def _add(self, route: Route) -> None:
         node = self._root
-        segments = split_template(route.path)
-        for index, segment in enumerate(segments):
-            kind, value = parse_segment(segment)
+        for kind, value in parse_template(route.path):
             if kind == "literal":
                 node = node.literals.setdefault(value, _Node())
             elif kind == "param":
@@ -99,8 +106,6 @@ class Router:
                                      f"{{{node.param_name}}} at the same position")
                 node = node.param
             else:
-                if index != len(segments) - 1:
-                    raise ValueError("{proxy+} must be the last segment")
                 node.proxy.append(route)
                 node.proxy_name = value
                 return

@@ -8,8 +8,17 @@ from typing import Any
 from edgeway.backends.base import Backend, BackendFactory, BuildContext
 from edgeway.backends.lambda_ import LambdaBackend
 
+
+def _aggregate(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
+    # Imported on use: a gateway without composite routes never loads it.
+    from edgeway.aggregate import AggregateBackend
+
+    return AggregateBackend.from_config(spec, ctx)
+
+
 BACKEND_TYPES: dict[str, BackendFactory] = {
     "lambda": LambdaBackend.from_config,
+    "aggregate": _aggregate,
 }
 
 

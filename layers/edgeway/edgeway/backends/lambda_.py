@@ -77,7 +77,9 @@ def parse_result(raw: bytes, name: str) -> Response:
         raise BackendError(f"{name} answered an invalid statusCode")
     headers: dict[str, str] = {}
     for source in ("headers", "multiValueHeaders"):
-        values = payload.get(source) or {}
+        values = payload.get(source)
+        if values is None:
+            continue
         if not isinstance(values, dict):
             raise BackendError(f"{name} answered malformed {source}")
         for key, value in values.items():

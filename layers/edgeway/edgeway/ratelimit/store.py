@@ -137,7 +137,7 @@ def build_expression(plan: Plan, limits: Limits) -> Expression:
 class CounterStore:
     """Thin I/O shell around the counters table; every foreign error is mapped here."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str | None) -> None:
         self.client = client
         self.table = table
         self.calls = 0  # DynamoDB requests made (benchmarks read it)
@@ -207,6 +207,9 @@ class CounterStore:
                                          ConnectTimeoutError, EndpointConnectionError,
                                          ReadTimeoutError)
 
+        if self.table is None:
+            raise CounterUnavailable("error", "no counters table is configured "
+                                     "(EDGEWAY_COUNTERS_TABLE)", maybe_applied=False)
         self.calls += 1
         try:
             return getattr(self.client, operation)(**kwargs)

@@ -18,4 +18,5 @@ class RouteStage:
 
     def __call__(self, request: Request) -> Response:
         match = self.router.match(request.method, request.path)
+        request.notes["route"] = match.route.id
         return self.app(request.evolve(route=match.route, path_params=match.params))
