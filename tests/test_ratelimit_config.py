@@ -98,15 +98,21 @@ def test_plans_without_a_counters_table_fail_closed_and_say_why(stub_backend) ->
     assert result["statusCode"] == 503 and body(result)["status"] == 503
 
 
-def test_no_plans_means_no_stage(stub_backend) -> None:
+def test_no_plans_means_no_stage() -> None:
+    """Without plans the stage is not in the pipeline at all: zero cost per request."""
+    from edgeway.context import BuildContext
     from edgeway.ratelimit.stage import RateLimitStage
 
-    config = parse_config(HEAD, "gateway.yaml")
-    gw = build_gateway(config, Settings.from_env({}), obs=RecordingObs())
-    app = gw.app
-    while app is not None:
-        assert not isinstance(app, RateLimitStage)
-        app = getattr(app, "app", None)
+    def app(request):  # the next handler
+        raise AssertionError("not called at build")
+
+    ctx = BuildContext(config=parse_config(HEAD, "gateway.yaml"), settings=Settings.from_env({}),
+                       clients=None, obs=RecordingObs())
+    assert RateLimitStage.build(app, ctx) is app
+    with_plans_off = HEAD.replace("    backend:", "    rate_limit: false\n    backend:")
+    ctx = BuildContext(config=parse_config(with_plans_off + "plans:\n  p:\n    quotas: {day: 3}\n"),
+                       settings=Settings.from_env({}), clients=None, obs=RecordingObs())
+    assert RateLimitStage.build(app, ctx) is app  # plans, but no limited route
 
 
 def test_the_demo_config_is_valid_and_its_trial_plan_is_ten_a_day() -> None:
