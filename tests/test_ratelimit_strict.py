@@ -37,6 +37,10 @@ plans:
     rate: {per_second: 1, burst: 15}
   monthly:
     quotas: {day: 50, month: 25}
+  hot:
+    rate: {per_second: 4000, burst: 4000}
+    quotas: {day: 10}
+    shards: 4
 default_plan: free
 """
 
@@ -197,3 +201,16 @@ def test_rate_bucket_with_skewed_clocks_stays_within_the_stated_bound(moto, stub
         admitted += gw_b(event(consumer="tick", plan="burst"), None)["statusCode"] == 200
     burst, rate = 15, 1
     assert burst <= admitted <= burst + rate * skew
+
+
+def test_sharded_counters_admit_exactly_the_limit_and_each_shard_its_share(moto,
+                                                                          stub_backend) -> None:
+    """4 shards hold 3+3+2+2 of 10: a full shard sends the request on to the others,
+    so the plan still admits exactly its limit, never more."""
+    gateways = [make_gateway(CONFIG, moto.url) for _ in range(8)]
+    statuses = _hammer(gateways, "bigco", "hot", per_thread=3)
+    assert statuses.count(200) == 10, sorted(statuses)
+    counts = [int(moto.item("rl#bigco", f"s{i}").get("dc", {"N": "0"})["N"]) for i in range(4)]
+    assert counts == [3, 3, 2, 2]
+    refused = make_gateway(CONFIG, moto.url)(event(consumer="bigco", plan="hot"), None)
+    assert refused["statusCode"] == 429 and body(refused)["violated-policies"] == ["day"]
