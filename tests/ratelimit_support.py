@@ -18,7 +18,7 @@ from edgeway.config import parse_config
 from edgeway.context import BuildContext, Handler
 from edgeway.http import Principal, Request, Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import Gateway, build_gateway
+from edgeway.pipeline import Gateway
 from edgeway.settings import Settings
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage

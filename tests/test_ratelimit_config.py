@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from edgeway.config import parse_config
 from edgeway.errors import ConfigError
 from edgeway.pipeline import build_gateway
 from edgeway.settings import Settings
 
-from .ratelimit_support import RecordingObs, stub_backend  # noqa: F401
+from .ratelimit_support import RecordingObs
 
 HEAD = """version: 1
 routes:

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .ratelimit_support import (RecordingObs, body, event, make_gateway, moto,  # noqa: F401
-                                moto_server, stub_backend)
+from .ratelimit_support import RecordingObs, body, event, make_gateway
 
 CONFIG = """
 version: 1

@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from edgeway.ratelimit.stage import RateLimitStage
 
-from .ratelimit_support import (FakeClock, event, find_stage, make_gateway, moto,  # noqa: F401
-                                moto_server, stub_backend)
+from .ratelimit_support import FakeClock, event, find_stage, make_gateway
 
 CONFIG = """
 version: 1

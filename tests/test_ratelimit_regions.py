@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .ratelimit_support import (TABLE, body, event, make_gateway, moto, moto_server,  # noqa: F401
-                                stub_backend)
+from .ratelimit_support import TABLE, body, event, make_gateway
 
 CONFIG = """
 version: 1

@@ -5,10 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from .ratelimit_support import (NOON, FakeClock, RecordingObs, body, event, make_gateway,
-                                moto, moto_server, stub_backend)  # noqa: F401 (fixtures)
+from .ratelimit_support import NOON, FakeClock, RecordingObs, body, event, make_gateway
 
 CONFIG = """
 version: 1

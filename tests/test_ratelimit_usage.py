@@ -8,8 +8,7 @@ import pytest
 
 from edgeway_local.cli import main
 
-from .ratelimit_support import (TABLE, event, free_port, make_gateway, moto,  # noqa: F401
-                                moto_server, stub_backend)
+from .ratelimit_support import TABLE, event, free_port, make_gateway
 
 CONFIG = """
 version: 1
