@@ -112,3 +112,17 @@ def test_leased_usage_is_flushed_when_the_lease_is_replaced(moto, stub_backend) 
         clock.advance(0.001)
         gw(event(consumer="bill", plan="leasy"), None)
     assert moto.item("usage#bill", "2026-11")["r:orders.list"] == {"N": "20"}
+
+
+def test_a_lease_ends_with_its_day_and_never_lifts_the_next_one(moto, stub_backend) -> None:
+    from .ratelimit_support import NOON
+
+    clock = FakeClock(NOON + 43_200 - 1)  # 23:59:59
+    gw = make_gateway(CONFIG, moto.url, clock=clock)
+    assert gw(event(consumer="night", plan="leasy"), None)["statusCode"] == 200  # 9 in hand
+    clock.advance(2)  # 00:00:01: yesterday's units went with yesterday
+    assert gw(event(consumer="night", plan="leasy"), None)["statusCode"] == 200
+    item = moto.item("rl#night", "s0")
+    assert item["d"] == {"S": "2026-11-30"} and item["dc"] == {"N": "10"}
+    lease = find_stage(gw, RateLimitStage).leased.leases["night"]
+    assert (lease.day, lease.tokens) == ("2026-11-30", 9)

@@ -88,11 +88,16 @@ class LeasedLimiter:
               old: Lease | None) -> Outcome:
         shard = self.shards.setdefault(consumer, random.randrange(plan.shards))
         limits: Limits = plan.shard_limits[shard]
-        leftover = old.tokens if old is not None else 0
-        at_least = cost - leftover
-        want = max(plan.lease.block, cost) - leftover
         state, fresh = (old.state, False) if old is not None else (first_guess(limits, now), False)
         for _ in range(MAX_ATTEMPTS):
+            # Units in hand merge into the new lease only while the item still holds the
+            # windows they were debited from; otherwise they went with their window.
+            probe = plan_attempt(state, limits, now, cost)
+            same = old is not None and (probe.day.id if probe.day else None) == old.day and (
+                probe.month.id if probe.month else None) == old.month
+            leftover = old.tokens if old is not None and same else 0
+            at_least = cost - leftover
+            want = max(plan.lease.block, cost) - leftover
             units = grantable(state, limits, now, want) if fresh else want
             if units < at_least:
                 return Denied(Source.COUNTER, violations(state, limits, now, at_least),
