@@ -24,7 +24,7 @@ from edgeway.errors import BadRequest, HttpError
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
-from edgeway.ratelimit.stage import RateLimitStage
+from edgeway.ratelimit import build_stage as ratelimit_stage
 from edgeway.routing import Route
 from edgeway.settings import Settings
 from edgeway.stages.cache import CacheStage
@@ -38,7 +38,7 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
-    RateLimitStage.build,
+    ratelimit_stage,  # RateLimitStage when plans are configured
     CacheStage.build,  # after RateLimitStage, before TransformStage
 )
 

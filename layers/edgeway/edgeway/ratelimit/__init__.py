@@ -8,9 +8,21 @@
     policy.py      closed / open / local when DynamoDB fails
     usage.py       per-route monthly usage for billing
     stage.py       RateLimitStage: 429 + RateLimit headers
+
+This module stays import-free on purpose: ``build_stage`` is what
+``edgeway.pipeline.STAGES`` lists, and a gateway without ``plans`` never
+imports the rest (cold start).
 """
 
-from edgeway.ratelimit.plans import Mode, OnError, PlanConfig, PlanSet, parse_plans
-from edgeway.ratelimit.stage import RateLimitStage
+from __future__ import annotations
 
-__all__ = ["Mode", "OnError", "PlanConfig", "PlanSet", "RateLimitStage", "parse_plans"]
+from typing import Any
+
+
+def build_stage(app: Any, ctx: Any) -> Any:
+    """The pipeline's rate-limit stage factory: ``RateLimitStage.build`` when plans exist."""
+    if not ctx.config.section("plans"):
+        return app
+    from edgeway.ratelimit.stage import RateLimitStage
+
+    return RateLimitStage.build(app, ctx)

@@ -19,7 +19,6 @@ which lets a DynamoDB condition compare them with ``<``.
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,9 +55,8 @@ def window(kind: WindowKind, now: float) -> Window:
         begin = int(start.timestamp())
         return Window("day", start.strftime("%Y-%m-%d"), begin, begin + 86_400)
     start = datetime(t.year, t.month, 1, tzinfo=timezone.utc)
-    days = calendar.monthrange(t.year, t.month)[1]
-    begin = int(start.timestamp())
-    return Window("month", start.strftime("%Y-%m"), begin, begin + days * 86_400)
+    after = datetime(t.year + t.month // 12, t.month % 12 + 1, 1, tzinfo=timezone.utc)
+    return Window("month", start.strftime("%Y-%m"), int(start.timestamp()), int(after.timestamp()))
 
 
 def window_by_id(kind: WindowKind, window_id: str) -> Window:
