@@ -37,7 +37,7 @@ from edgeway.ratelimit.arithmetic import (CounterState, Limits, Violation, grant
 from edgeway.ratelimit.outcome import Admitted, Denied, Outcome, Source
 from edgeway.ratelimit.plans import PlanConfig
 from edgeway.ratelimit.store import Conflict, CounterStore, CounterUnavailable
-from edgeway.ratelimit.strict import MAX_ATTEMPTS, first_guess
+from edgeway.ratelimit.strict import MAX_ATTEMPTS, TRUST_S, first_guess
 
 
 @dataclass
@@ -66,6 +66,10 @@ class LeasedLimiter:
         self.store = store
         self.warn = warn  # a failed refund or usage flush is logged, never raised
         self.leases: dict[str, Lease] = {}
+        # Last counter state seen per consumer: a refusal it proves (seen < TRUST_S ago)
+        # costs no write. Refunds can lower counts, so such a refusal may be up to
+        # TRUST_S early: under-use, never overshoot.
+        self.seen: dict[str, tuple[CounterState, float]] = {}
         self.shards: dict[str, int] = {}
         self.lock = threading.Lock()
 
@@ -98,6 +102,13 @@ class LeasedLimiter:
             leftover = old.tokens if old is not None and same else 0
             at_least = cost - leftover
             want = max(plan.lease.block, cost) - leftover
+            seen = self.seen.get(consumer)
+            if not fresh and seen is not None and 0 <= now - seen[1] < TRUST_S and (
+                    grantable(seen[0], limits, now, want) < at_least):
+                return Denied(Source.CACHE, violations(seen[0], limits, now, at_least)
+                              or [Violation("contention", 1)],
+                              service_limits(seen[0], limits, now, shards=plan.shards,
+                                             extra=leftover))
             units = grantable(state, limits, now, want) if fresh else want
             if units < at_least:
                 return Denied(Source.COUNTER, violations(state, limits, now, at_least),
@@ -107,7 +118,9 @@ class LeasedLimiter:
                 new = self.store.apply(consumer, shard, attempt, limits)
             except Conflict as conflict:
                 state, fresh = conflict.state, True
+                self.seen[consumer] = (state, now)
                 continue
+            self.seen[consumer] = (new, now)
             if old is not None:
                 self._flush_usage(consumer, old, now)
             lease = Lease(shard=shard, tokens=leftover + units - cost,
@@ -122,6 +135,7 @@ class LeasedLimiter:
 
     def _release(self, consumer: str, lease: Lease, plan: PlanConfig, now: float) -> None:
         del self.leases[consumer]
+        self.seen.pop(consumer, None)  # a refund lowers the counter: what we saw is stale
         self._flush_usage(consumer, lease, now)
         if lease.tokens > 0:
             still = lease.usable(now, float("inf"))  # windows still current: worth refunding
