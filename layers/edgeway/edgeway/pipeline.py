@@ -28,9 +28,12 @@ from edgeway.ratelimit import build_stage as ratelimit_stage
 from edgeway.routing import Route
 from edgeway.settings import Settings
 from edgeway.stages.cache import CacheStage
+from edgeway.stages.cors import CorsStage
 from edgeway.stages.dispatch import Dispatch
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
+from edgeway.stages.transform import TransformStage
+from edgeway.stages.validation import ValidationStage
 
 StageFactory = Callable[[Handler, BuildContext], Handler]
 
@@ -38,8 +41,11 @@ StageFactory = Callable[[Handler, BuildContext], Handler]
 STAGES: tuple[StageFactory, ...] = (
     HealthStage.build,
     RouteStage.build,
-    ratelimit_stage,  # RateLimitStage when plans are configured
-    CacheStage.build,  # after RateLimitStage, before TransformStage
+    CorsStage.build,
+    ValidationStage.build,
+    ratelimit_stage,  # RateLimitStage when plans are configured (after AuthStage)
+    CacheStage.build,
+    TransformStage.build,
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
@@ -48,7 +54,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
     routes = []
     for rc in ctx.config.routes:
-        backend = build_backend(rc.backend, ctx)
+        try:
+            backend = build_backend(rc.backend, ctx)
+        except ValueError as exc:  # a backend spec the schema could not judge
+            raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
         if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
             from edgeway.resilience import wrap_backend  # only when a route asks for it
 

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from edgeway.backends.base import Backend, BackendFactory, BuildContext
+from edgeway.backends.canary import CanaryBackend
+from edgeway.backends.http import HttpBackend
 from edgeway.backends.lambda_ import LambdaBackend
+from edgeway.backends.messaging import EventBridgeBackend, SqsBackend
 
 
 def _aggregate(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
@@ -18,6 +21,10 @@ def _aggregate(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
 
 BACKEND_TYPES: dict[str, BackendFactory] = {
     "lambda": LambdaBackend.from_config,
+    "http": HttpBackend.from_config,
+    "sqs": SqsBackend.from_config,
+    "eventbridge": EventBridgeBackend.from_config,
+    "canary": CanaryBackend.from_config,
     "aggregate": _aggregate,
 }
 
