@@ -211,3 +211,31 @@ def test_sharded_counters_admit_exactly_the_limit_and_each_shard_its_share(moto,
     assert counts == [3, 3, 2, 2]
     refused = make_gateway(CONFIG, moto.url)(event(consumer="bigco", plan="hot"), None)
     assert refused["statusCode"] == 429 and body(refused)["violated-policies"] == ["day"]
+
+
+def test_429_through_build_gateway_and_the_real_stage_order(moto, stub_backend) -> None:
+    """The production pipeline (pipeline.STAGES, real clock) with the principal set
+    just before the rate-limit stage, as AuthStage will."""
+    import time
+
+    from edgeway import pipeline
+    from edgeway.config import parse_config
+    from edgeway.settings import Settings
+
+    from .ratelimit_support import TABLE, EndpointClients, PrincipalFromHeaders
+
+    stages = list(pipeline.STAGES)
+    stages.insert(stages.index(pipeline.ratelimit_stage), PrincipalFromHeaders.build)
+    gw = pipeline.build_gateway(
+        parse_config(CONFIG), Settings.from_env({"EDGEWAY_COUNTERS_TABLE": TABLE}),
+        clients=EndpointClients("us-east-1", moto.url, read_timeout=10.0), obs=RecordingObs(),
+        stages=stages)
+    codes = [gw(event(consumer="realclock", plan="trial"), None) for _ in range(11)]
+    assert [c["statusCode"] for c in codes] == [200] * 10 + [429]
+    assert all("ratelimit" in c["headers"] for c in codes)
+    refused = codes[-1]
+    seconds_to_midnight = 86_400 - int(time.time()) % 86_400
+    assert abs(int(refused["headers"]["retry-after"]) - seconds_to_midnight) <= 5
+    assert refused["headers"]["content-type"] == "application/problem+json"
+    assert refused["headers"]["ratelimit-policy"] == '"rate";q=20;w=2, "day";q=10;w=86400'
+    assert body(refused)["violated-policies"] == ["day"]
