@@ -127,3 +127,12 @@ def test_service_limits_report_what_is_left() -> None:
     limits = Limits(day=10)
     got = service_limits(CounterState(day="2026-11-29", day_count=7), limits, now)
     assert got == [ServiceLimit("day", 3, 3600)]
+
+
+def test_the_state_cache_is_bounded() -> None:
+    from edgeway.ratelimit import strict
+
+    cache = strict.StateCache()
+    for i in range(strict.MAX_REMEMBERED + 5):
+        cache.put(f"c{i}", 0, CounterState(), 0.0)
+    assert cache.get("c0", 0) is None and cache.get(f"c{strict.MAX_REMEMBERED + 4}", 0) is not None

@@ -26,6 +26,7 @@ from edgeway.ratelimit.store import Conflict, CounterStore
 
 TRUST_S = 1.0
 MAX_ATTEMPTS = 4  # each failed attempt means another writer moved the item first
+MAX_REMEMBERED = 10_000  # states kept per container; the oldest go first (a hint only)
 
 
 class StateCache:
@@ -40,7 +41,11 @@ class StateCache:
 
     def put(self, consumer: str, shard: int, state: CounterState, now: float) -> None:
         with self._lock:
-            self._seen[(consumer, shard)] = (state, now)
+            key = (consumer, shard)
+            self._seen.pop(key, None)
+            if len(self._seen) >= MAX_REMEMBERED:
+                del self._seen[next(iter(self._seen))]  # forgetting costs one extra write, later
+            self._seen[key] = (state, now)
 
 
 def first_guess(limits: Limits, now: float) -> CounterState:
