@@ -97,16 +97,26 @@ def test_done_when_a_new_key_gets_200_and_after_revoke_401(aws, capsys, monkeypa
 
     demo = (repo_root(__import__("pathlib").Path(__file__).parent) / "gateway.yaml").read_text()
     backend = StubBackend()
-    gateway = build(demo, backend, clients=Clients("us-east-1"),
-                    env={"EDGEWAY_KEYS_TABLE": TABLE}, monkeypatch=monkeypatch)
+    # The demo also rate-limits (plans) and caches: give it the tables it uses.
+    env = {"EDGEWAY_KEYS_TABLE": TABLE}
+    for logical in ("CountersTable", "CacheTable"):
+        name = f"edgeway-local-{logical}"
+        aws.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        env[f"EDGEWAY_{logical[:-5].upper()}_TABLE"] = name
+    gateway = build(demo, backend, clients=Clients("us-east-1"), env=env,
+                    monkeypatch=monkeypatch)
     created = json.loads(keys(capsys, "create", "--consumer", "demo", "--plan", "free",
                               "--json")[1])
     ok = gateway(event("/v1/users/42", headers={"x-api-key": created["key"]}))
     assert ok["statusCode"] == 200
     assert gateway(event("/v1/users/42"))["statusCode"] == 401
     keys(capsys, "revoke", created["id"])
-    fresh = build(demo, backend, clients=Clients("us-east-1"),
-                  env={"EDGEWAY_KEYS_TABLE": TABLE}, monkeypatch=monkeypatch)
+    fresh = build(demo, backend, clients=Clients("us-east-1"), env=env, monkeypatch=monkeypatch)
     assert fresh(event("/v1/users/42", headers={"x-api-key": created["key"]}))[
         "statusCode"] == 401
 

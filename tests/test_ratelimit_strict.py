@@ -224,7 +224,10 @@ def test_429_through_build_gateway_and_the_real_stage_order(moto, stub_backend) 
 
     from .ratelimit_support import TABLE, EndpointClients, PrincipalFromHeaders
 
-    stages = list(pipeline.STAGES)
+    from .conftest import NO_AUTH_STAGES
+
+    # PrincipalFromHeaders stands in for AuthStage (no keys table or issuer here).
+    stages = list(NO_AUTH_STAGES)
     stages.insert(stages.index(pipeline.ratelimit_stage), PrincipalFromHeaders.build)
     gw = pipeline.build_gateway(
         parse_config(CONFIG), Settings.from_env({"EDGEWAY_COUNTERS_TABLE": TABLE}),
