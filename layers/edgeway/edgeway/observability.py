@@ -17,9 +17,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 NAMESPACE = "Edgeway"
 
 
+_LOGGERS: dict[str, Any] = {}
+
+
+def service_logger(service: str) -> Any:
+    """One Powertools Logger per service name and process.
+
+    Powertools shares the stdlib logger between instances with one name, and a
+    second instance finds it already configured and is left without a formatter.
+    """
+    if service not in _LOGGERS:
+        _LOGGERS[service] = Logger(service=service)
+    return _LOGGERS[service]
+
+
 class Observability:
     def __init__(self, service: str, region: str, *, logger: Any = None, metrics: Any = None) -> None:
-        self.logger = logger or Logger(service=service)
+        self.logger = logger or service_logger(service)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=service)
         self.region = region
 
