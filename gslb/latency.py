@@ -29,7 +29,7 @@ import heapq
 import math
 import statistics
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -46,7 +46,7 @@ PRIOR_MS_PER_KM = 2.0 * PATH_INFLATION / FIBRE_KM_PER_MS   # ~0.0147 ms of RTT p
 LIGHT_MS_PER_KM = 2.0 / FIBRE_KM_PER_MS                    # the physical floor
 
 # The learned estimate. Chosen for physical plausibility, not fitted to a data set.
-CORRELATION_KM = 800.0     # residuals of prefixes this far apart are ~37% correlated
+CORRELATION_KM = 1000.0    # residuals of prefixes this far apart are ~37% correlated
 NEIGHBOURS = 12            # measured prefixes considered per estimate
 NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not geography
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
@@ -165,6 +165,7 @@ class _Fitted:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
             res = {n: rtt - self._line(n, dist[n]) for n, rtt in rtts.items()}
             self.points.append(_Point(prefix, unit_vector(lat, lon), dist, rtts, res))
+        self._xyz = [p.xyz for p in self.points]
 
     def _line(self, region: str, km: float) -> float:
         line = self.lines[region]
@@ -183,9 +184,9 @@ class _Fitted:
                 out[name] = Estimate(guess, Source.UNPLACED)
             return out
         lat, lon = location
-        xyz = unit_vector(lat, lon)
-        near = self._neighbours(xyz, prefix)
+        near = self._neighbours(unit_vector(lat, lon), prefix)
         offset = self._own_offset(prefix, own, location)
+        weights: dict[tuple[int, ...], list[float]] = {}  # kriging weights per neighbour set
         for name in missing:
             rlat, rlon = self.regions[name]
             km = distance_km(lat, lon, rlat, rlon)
@@ -194,31 +195,34 @@ class _Fitted:
             if line.median_rtt <= 0:  # nothing measured to this region anywhere
                 out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM), Source.DISTANCE)
                 continue
-            value = self._line(name, km) + self._krige(name, near, line.sill) + offset
+            chosen = [(d, i) for d, i in near if name in self.points[i].residuals][:NEIGHBOURS]
+            residual = 0.0
+            if chosen:
+                ids = tuple(i for _, i in chosen)
+                if ids not in weights:
+                    weights[ids] = self._kriging_weights(chosen)
+                # the weights are for a unit sill; the region's own sill scales both sides alike
+                residual = sum(w * self.points[i].residuals[name] for w, i in zip(weights[ids], ids))
+            value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
 
-    def _neighbours(self, xyz: tuple[float, float, float], prefix: IPNetwork) -> list[tuple[float, _Point]]:
-        """The nearest measured prefixes as (km, point), nearest first."""
+    def _neighbours(self, xyz: tuple[float, float, float], prefix: IPNetwork) -> list[tuple[float, int]]:
+        """The nearest measured prefixes as (km, index), nearest first."""
         x, y, z = xyz
         best = heapq.nlargest(NEIGHBOURS * 2, (
-            (px * x + py * y + pz * z, i) for i, p in enumerate(self.points)
-            if p.prefix != prefix for px, py, pz in (p.xyz,)))
-        return [(chord_to_km(dot), self.points[i]) for dot, i in best]
+            (px * x + py * y + pz * z, i) for i, (px, py, pz) in enumerate(self._xyz)
+            if self.points[i].prefix != prefix))
+        return [(chord_to_km(dot), i) for dot, i in best]
 
-    def _krige(self, region: str, near: list[tuple[float, _Point]], sill: float) -> float:
-        pts = [p for _, p in near if region in p.residuals][:NEIGHBOURS]
-        if not pts or sill <= 0:
-            return 0.0
-        dists = [d for d, p in near if region in p.residuals][:NEIGHBOURS]
-        nugget = NUGGET_FRACTION * sill
-        partial = sill - nugget
+    def _kriging_weights(self, chosen: list[tuple[float, int]]) -> list[float]:
+        """Simple kriging: exponential covariance, a nugget for local noise, zero mean (the line)."""
+        pts = [self.points[i].xyz for _, i in chosen]
         n = len(pts)
-        cov = [[(partial * _corr(_km(pts[i].xyz, pts[j].xyz)) + (nugget if i == j else 0.0))
+        partial = 1.0 - NUGGET_FRACTION
+        cov = [[partial * _corr(_km(pts[i], pts[j])) + (NUGGET_FRACTION if i == j else 0.0)
                 for j in range(n)] for i in range(n)]
-        k = [partial * _corr(d) for d in dists]
-        weights = _solve(cov, k)
-        return sum(w * p.residuals[region] for w, p in zip(weights, pts))
+        return _solve(cov, [partial * _corr(d) for d, _ in chosen])
 
     def _own_offset(self, prefix: IPNetwork, own: Mapping[str, float], location: Location) -> float:
         """How much slower than modelled this prefix is to the regions it was measured to."""
@@ -289,6 +293,3 @@ def _solve(matrix: list[list[float]], rhs: list[float]) -> list[float]:
         out[r] = (m[r][n] - sum(m[r][c] * out[c] for c in range(r + 1, n))) / m[r][r]
     return out
 
-
-def observed_regions(points: Iterable[Mapping[str, float]]) -> set[str]:
-    return {name for rtts in points for name in rtts}
