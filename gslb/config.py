@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from edgeway.errors import ConfigError
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
-    "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config",
+    "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config", "with_endpoints",
 ]
 
 
@@ -108,6 +108,16 @@ class GslbConfig:
     def effective_quorum(self) -> int:
         """Vantage points are the regions themselves: every region probes every region."""
         return self.health.quorum or len(self.regions) // 2 + 1
+
+
+def with_endpoints(config: GslbConfig, endpoints: Mapping[str, str]) -> GslbConfig:
+    """The config with some regions' endpoints replaced (per-deployment API URLs)."""
+    unknown = sorted(set(endpoints) - set(config.region_names))
+    if unknown:
+        raise ConfigError(f"unknown region(s) {', '.join(unknown)}", file="<environment>",
+                          key="EDGEWAY_REGION_ENDPOINTS")
+    regions = tuple(replace(r, endpoint=endpoints.get(r.name, r.endpoint)) for r in config.regions)
+    return replace(config, regions=regions)
 
 
 def load_gslb_config(path: str | Path) -> GslbConfig:

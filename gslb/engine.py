@@ -26,7 +26,7 @@ from .networks import IPAddress, IPNetwork, NetworkTable, load_networks, parse_a
 from .observations import Observation, read_observations
 from .selection import Policy, Ranked, rank
 
-__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "load_gslb_config"]
+__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "decision_as_dict", "load_gslb_config"]
 
 DECISION_CACHE = 65_536  # prefixes remembered (answers and previous regions)
 
@@ -224,6 +224,19 @@ class Engine:
         return Decision(choices[0], choices[1:], reason, ttl, prefix)
 
 
+def decision_as_dict(decision: Decision, client: str | None = None) -> dict[str, object]:
+    """The JSON shape of a decision: what `/gslb/resolve` and `edgeway gslb resolve --json` print."""
+    def region(c: RegionChoice) -> dict[str, object]:
+        return {"region": c.name, "endpoint": c.endpoint, "addresses": list(c.ipv4 + c.ipv6),
+                "latency_ms": c.latency_ms, "reason": c.reason}
+
+    out: dict[str, object] = {} if client is None else {"ip": client}
+    out.update(region(decision.region))
+    out.update({"alternatives": [region(a) for a in decision.alternatives], "reason": decision.reason,
+                "ttl": decision.ttl, "prefix": str(decision.prefix)})
+    return out
+
+
 def _choice(r: Ranked) -> RegionChoice:
     region: RegionConfig = r.region
     return RegionChoice(region.name, region.endpoint, region.ipv4, region.ipv6,
@@ -256,6 +269,6 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
         if unknown:
             from edgeway.errors import ConfigError
             raise ConfigError(f"unknown region(s) {', '.join(unknown)} (configured: "
-                              f"{', '.join(config.region_names)})", key="--down")
+                              f"{', '.join(config.region_names)})", file=config.source, key="--down")
         engine.set_down(down)
     return engine
