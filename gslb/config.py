@@ -58,7 +58,7 @@ class HealthConfig:
     interval_s: float = 1.0         # probe period per (vantage, region)
     timeout_s: float = 0.8          # per probe; must be below the interval
     rise: int = 2                   # consecutive passes to become UP
-    fall: int = 4                   # consecutive failures to become DOWN
+    fall: int = 5                   # consecutive failures to become DOWN
     quorum: int | None = None       # vantage points that must agree; None = majority
     stale_after_s: float = 10.0     # a vantage point silent this long counts as UNKNOWN
     settle_s: float = 30.0          # short TTLs for this long after a health change

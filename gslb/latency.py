@@ -193,7 +193,8 @@ class _Fitted:
             floor = km * LIGHT_MS_PER_KM
             line = self.lines[name]
             if line.median_rtt <= 0:  # nothing measured to this region anywhere
-                out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM), Source.DISTANCE)
+                out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM + offset),
+                                     Source.DISTANCE)
                 continue
             chosen = [(d, i) for d, i in near if name in self.points[i].residuals][:NEIGHBOURS]
             residual = 0.0
