@@ -321,7 +321,7 @@ class _Validator:
 
     def selection(self, value: Any) -> SelectionConfig:
         s = self.mapping(value, "gslb.selection", {"margin_ms", "fail_open"})
-        margin = self.number(s.get("margin_ms", SelectionConfig.margin_ms), "gslb.selection.margin_ms",
+        margin = self.number(s.get("margin_ms", SelectionConfig().margin_ms), "gslb.selection.margin_ms",
                              lo=0)
         policy = s.get("fail_open", FailOpen.LAST_KNOWN_GOOD.value)
         try:

@@ -120,3 +120,11 @@ def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_gslb_config(tmp_path / "absent.yaml")
     assert info.value.file == str(tmp_path / "absent.yaml")
+
+
+def test_regions_only_file_gets_documented_defaults(tmp_path: Path) -> None:
+    text = GOOD.split("gslb:")[0]
+    config = load_gslb_config(write(tmp_path, text))
+    assert config.selection.margin_ms == 10.0 and config.selection.fail_open is FailOpen.LAST_KNOWN_GOOD
+    assert config.health.rise == 2 and config.health.fall == 5 and config.effective_quorum == 2
+    assert config.dns.zone == "api.edgeway.test" and config.networks is None
