@@ -282,7 +282,8 @@ def _dijkstra(graph: dict[str, list[tuple[str, float]]], source: str) -> dict[st
     return dist
 
 
-def build_world(seed: int = 7, towns_per_city: int = 3, *, detour_share: float = 0.15) -> list[Client]:
+def build_world(seed: int = 7, towns_per_city: int = 3, *, detour_share: float = 0.15,
+                isp_spread: bool = True) -> list[Client]:
     rng = random.Random(seed)
     graph = _graph(rng)
     from_region = {name: _dijkstra(graph, hub) for name, (_, _, hub) in REGIONS.items()}
@@ -302,8 +303,9 @@ def build_world(seed: int = 7, towns_per_city: int = 3, *, detour_share: float =
                            for h, (_, _, a) in HUBS.items() if a == area)
             local = [h for km, h in by_km if km <= by_km[0][0] * 2 + 600][:3]
             # the ISP's upstream: usually the nearest hub, sometimes the next ones; some are multi-homed
-            upstreams = [rng.choices(local, weights=[0.6, 0.3, 0.1][:len(local)])[0]]
-            if rng.random() < 0.4 and len(local) > 1:
+            upstreams = [rng.choices(local, weights=[0.6, 0.3, 0.1][:len(local)])[0] if isp_spread
+                         else local[0]]
+            if isp_spread and rng.random() < 0.4 and len(local) > 1:
                 upstreams.append(local[0] if upstreams[0] != local[0] else local[1])
             access = {h: distance_km(lat, lon, HUBS[h][0], HUBS[h][1]) * 1.5 / FIBRE_KM_PER_MS
                       for h in upstreams}
