@@ -142,9 +142,13 @@ class Engine:
             return self._refresh()
 
     def ingest(self, observations: Iterable[Observation]) -> int:
-        """Latency observations (client IP or prefix -> region -> rtt); returns how many were used."""
+        """Latency observations (client IP or prefix -> region -> rtt); returns how many were new.
+
+        Idempotent: samples already held (same time and value) are skipped, so a caller
+        may re-read the whole store each time and only real news bumps the generation.
+        """
         now = self.clock()
-        used = 0
+        added = 0
         with self._lock:
             for obs in observations:
                 if obs.region not in self._latency.regions:
@@ -154,13 +158,12 @@ class Engine:
                     client = str(ipaddress.ip_network(client, strict=False).network_address)
                 prefix, net = self.networks.placement(client)
                 location = (net.lat, net.lon) if net is not None else None
-                self._latency.add(prefix, location, obs.region, obs.rtt_ms,
-                                  obs.at if obs.at is not None else now)
-                used += 1
-            self._latency.expire(now)
-            if used:
+                added += self._latency.add(prefix, location, obs.region, obs.rtt_ms,
+                                           obs.at if obs.at is not None else now)
+            expired = self._latency.expire(now)
+            if added or expired:
                 self._bump()
-        return used
+        return added
 
     def set_down(self, regions: Iterable[str]) -> None:
         """Force regions DOWN whatever the probes say (what-if analysis)."""

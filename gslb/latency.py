@@ -100,17 +100,21 @@ class LatencyModel:
         self._fitted: _Fitted | None = None
 
     def add(self, prefix: IPNetwork, location: Location | None, region: str, rtt_ms: float,
-            at: float) -> None:
+            at: float) -> bool:
+        """File one sample; False if it is unknown or already held (re-reading a store is idempotent)."""
         if region not in self.regions:
-            return
+            return False
         key = (prefix, region)
         samples = self._samples.get(key)
         if samples is None:
             samples = self._samples[key] = deque(maxlen=self.window)
+        if (at, rtt_ms) in samples:
+            return False
         samples.append((at, rtt_ms))
         if location is not None:
             self._locations[prefix] = location
         self._fitted = None
+        return True
 
     def expire(self, now: float) -> int:
         """Forget samples older than max_age_s; returns how many series emptied."""

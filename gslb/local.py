@@ -23,7 +23,6 @@ from .checker import HealthChecker
 from .config import load_gslb_config, with_endpoints
 from .engine import Engine
 from .networks import load_networks
-from .observations import Observation
 from .store import GslbStore, StoreError
 
 log = logging.getLogger("gslb.local")
@@ -40,7 +39,6 @@ class LocalGslb:
     dns_port: int = 5353
     threads: list[threading.Thread] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
-    _seen: set[tuple[str, str, float, float]] = field(default_factory=set)
 
     def start(self) -> LocalGslb:
         interval = self.engine.config.health.interval_s
@@ -108,15 +106,7 @@ class LocalGslb:
         except StoreError:
             log.exception("could not read latency observations")
             return
-        fresh: list[Observation] = []
-        for obs in observations:
-            key = (obs.client, obs.region, obs.at or 0.0, obs.rtt_ms)
-            if key not in self._seen:
-                self._seen.add(key)
-                fresh.append(obs)
-        if fresh:
-            self.engine.ingest(fresh)
-
+        self.engine.ingest(observations)  # idempotent: only new samples change anything
 
 def start_local_gslb(config_path: str | Path, *, region_urls: dict[str, str], dns_port: int,
                      gslb_table: str, dynamodb_client: Any, dns_host: str = "127.0.0.1") -> LocalGslb:

@@ -148,3 +148,13 @@ def test_forced_down_for_what_if(engine: Engine) -> None:
     d = engine.resolve("198.51.100.1")
     assert d.region.name == "us-east-1" and d.alternatives[-1].name == "eu-west-1"
     assert "forced" in d.alternatives[-1].reason
+
+
+def test_reingesting_the_same_store_contents_changes_nothing(engine: Engine) -> None:
+    rows = [Observation("198.51.100.0/24", "eu-west-1", 21.0, at=990.0),
+            Observation("198.51.100.9", "us-east-1", 95.0, at=991.0)]
+    assert engine.ingest(rows) == 2
+    gen = engine.generation
+    assert engine.ingest(rows) == 0 and engine.generation == gen
+    assert engine.ingest(rows + [Observation("198.51.100.9", "us-east-1", 97.0, at=995.0)]) == 1
+    assert engine.generation == gen + 1
