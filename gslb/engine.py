@@ -81,7 +81,7 @@ class Engine:
         self._last_known_good: frozenset[str] = frozenset()
         self._changed_at: float | None = None
         self._previous: OrderedDict[IPNetwork, str] = OrderedDict()
-        self._cache: dict[IPNetwork, Decision] = {}
+        self._cache: dict[IPNetwork, tuple[int, Decision]] = {}  # prefix -> (generation, decision)
         self._snapshot = self._evaluate(0, self.clock())
 
     # -- reading ---------------------------------------------------------------------------
@@ -102,8 +102,8 @@ class Engine:
         prefix, net = self.networks.placement(addr)
         snap = self._snapshot
         cached = self._cache.get(prefix)
-        if cached is not None and self._cache_generation == snap.generation:
-            return cached
+        if cached is not None and cached[0] == snap.generation:
+            return cached[1]
         location = (net.lat, net.lon) if net is not None else None
         with self._lock:
             estimates = self._latency.estimate(prefix, location)
@@ -114,12 +114,9 @@ class Engine:
         decision = self._decision(ranked, prefix, snap, placed=net)
         with self._lock:
             if self._snapshot is snap:
-                if self._cache_generation != snap.generation:
-                    self._cache = {}
-                    self._cache_generation = snap.generation
                 if len(self._cache) >= DECISION_CACHE:
                     self._cache.clear()
-                self._cache[prefix] = decision
+                self._cache[prefix] = (snap.generation, decision)
                 self._previous[prefix] = decision.region.name
                 self._previous.move_to_end(prefix)
                 while len(self._previous) > DECISION_CACHE:
@@ -185,8 +182,6 @@ class Engine:
             return self._refresh()
 
     # -- internals -------------------------------------------------------------------------
-    _cache_generation: int = -1
-
     def _bump(self) -> None:
         self._snapshot = self._evaluate(self._snapshot.generation + 1, self.clock())
 

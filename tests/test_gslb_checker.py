@@ -69,7 +69,7 @@ def config_file(tmp_path: Path, regions: dict[str, Region], *, interval: float =
     for i, (name, listener) in enumerate(regions.items()):
         text += (f"  - name: {name}\n    endpoint: {listener.url}\n    ipv4: [192.0.2.{i + 1}]\n"
                  f"    location: {{lat: {10 * i}, lon: {10 * i}}}\n")
-    text += (f"gslb:\n  health: {{interval_s: {interval}, timeout_s: 0.5, rise: 2, fall: 2, "
+    text += (f"gslb:\n  health: {{interval_s: {interval}, timeout_s: {min(0.5, interval)}, rise: 2, fall: 2, "
              "quorum: 1, stale_after_s: 60}\n")
     path = tmp_path / "gslb.yaml"
     path.write_text(text)
@@ -163,3 +163,21 @@ def test_lambda_handler_records_health_and_resumes_streaks(
     assert {(i["pk"]["S"], i["sk"]["S"], i["state"]["S"]) for i in items} == {
         ("health#us-east-1", "vantage#eu-west-1", "down"), ("health#eu-west-1", "vantage#eu-west-1", "up")}
     assert all(int(i["expires_at"]["N"]) > float(i["last_at"]["N"]) for i in items)
+
+
+def test_lambda_handler_with_a_context_loops_within_its_budget(
+        tmp_path: Path, regions: dict[str, Region], aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEWAY_CONFIG", str(config_file(tmp_path, regions, interval=0.5)))
+    monkeypatch.setenv("EDGEWAY_GSLB_TABLE", "GslbTable")
+    monkeypatch.setenv("EDGEWAY_REGION", "us-east-1")
+    spec = importlib.util.spec_from_file_location("health_checker_app2", ROOT / "functions/health_checker/app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 60_000
+
+    result = app.handler({"max_rounds": 3}, Context())
+    assert result["rounds"] == 3 and result["regions"] == {"us-east-1": "up", "eu-west-1": "up"}

@@ -3,13 +3,15 @@
 Each invocation probes every region's /health, round after round every
 ``gslb.health.interval_s`` (sub-minute intervals inside a once-a-minute
 schedule), and stops while a round plus a safety margin still fits in the
-Lambda's remaining time. Streaks continue across invocations: the state of
+Lambda's remaining time, and in any case after EDGEWAY_HEALTH_RUN_S (55 s), so
+two invocations of one vantage point never overlap. Streaks continue across invocations: the state of
 each (this vantage, region) pair is read back from the GslbTable at start.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         reports = [checker.run_round()]  # a bare call (tests, `edgeway invoke` without a context)
     else:
-        reports = checker.run_until(lambda: context.get_remaining_time_in_millis() / 1000.0)
+        stop_at = time.monotonic() + SETTINGS.health_run_s  # before the next scheduled start
+        reports = checker.run_until(lambda: min(context.get_remaining_time_in_millis() / 1000.0,
+                                                stop_at - time.monotonic()),
+                                    max_rounds=_max_rounds(event))
     states = {region: cell.state.value for region, cell in checker.cells.items()}
     log.info("vantage %s: %d rounds, %s", SETTINGS.region, len(reports), states)
     return {"vantage": SETTINGS.region, "rounds": len(reports), "regions": states}
 
+
+def _max_rounds(event: Any) -> int:
+    """A manual invocation may ask for a few rounds (events/health_checker_one_round.json)."""
+    value = event.get("max_rounds") if isinstance(event, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 10_000
