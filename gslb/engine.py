@@ -258,7 +258,9 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
     if observations is None and config.observations.path:
         observations = config.observations.path
     if isinstance(observations, (str, Path)):
-        observations = read_observations(observations, regions=config.region_names)
+        # rows for regions this config does not have are skipped, not refused: a what-if
+        # config may drop regions the measurements cover (`edgeway gslb observe` is strict)
+        observations = read_observations(observations)
     if observations is not None:
         engine.ingest(observations)
     down = tuple(down)

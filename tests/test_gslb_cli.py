@@ -146,3 +146,18 @@ def test_observe_writes_to_the_local_table_and_status_reads_it(
 def test_gslb_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys)
     assert code == 2 and "resolve" in out and "observe" in out and "status" in out
+
+
+def test_resolve_observations_lenient_on_foreign_regions_and_old_timestamps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A measurement data set from last year, covering more regions than this config."""
+    observations = tmp_path / "rtt.csv"
+    observations.write_text("client,region,rtt_ms,at\n198.51.100.7,eu-west-1,0,2025-01-01T00:00:00Z\n"
+                            "198.51.100.7,us-east-1,9,2025-01-01T00:00:00Z\n"
+                            "198.51.100.7,eu-central-1,3,2025-01-01T00:00:00Z\n")
+    code, out, err = run(capsys, "resolve", "--ip", EUROPE, "--config", CONFIG, "--json",
+                         "--observations", str(observations))
+    answer = json.loads(out)
+    assert code == 0 and answer["region"] == "eu-west-1" and answer["latency_ms"] == 0.0
+    assert "(measured)" in answer["reason"]  # not aged out: offline, now is the newest sample
+    assert "eu-central-1" in err and "ignored" in err

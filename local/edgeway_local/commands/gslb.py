@@ -66,8 +66,20 @@ def _register_resolve(sub: argparse._SubParsersAction) -> None:
 def _resolve(args: argparse.Namespace) -> int:
     from gslb.engine import build_engine, decision_as_dict
 
+    from gslb.observations import read_observations
+
     down = [r.strip() for r in args.down.split(",") if r.strip()]
-    engine = build_engine(args.config, networks=args.networks, observations=args.observations, down=down)
+    observations = read_observations(args.observations) if args.observations else None
+    # offline, "now" is the newest measurement: an old data set is not aged out by the wall clock
+    stamps = [o.at for o in observations or () if o.at is not None]
+    clock = (lambda: max(stamps)) if stamps else time.time
+    engine = build_engine(args.config, networks=args.networks, observations=observations, down=down,
+                          clock=clock)
+    if observations:
+        skipped = sorted({o.region for o in observations} - set(engine.config.region_names))
+        if skipped:
+            print(f"edgeway: warning: {args.observations}: rows for regions not in {args.config} "
+                  f"ignored: {', '.join(skipped)}", file=sys.stderr)
     if args.ip is not None:
         try:
             decision = engine.resolve(args.ip)
