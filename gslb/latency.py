@@ -74,7 +74,7 @@ class Estimate:
 class _Line:
     a: float
     b: float
-    sill: float   # variance of what the line misses (ms^2)
+    points: int          # measured prefixes behind the fit; 0 = the prior alone
     median_rtt: float
 
 
@@ -183,9 +183,7 @@ class _Fitted:
             return out
         if location is None:
             for name in missing:
-                line = self.lines[name]
-                guess = line.median_rtt if line.median_rtt > 0 else UNPLACED_RTT_MS
-                out[name] = Estimate(guess, Source.UNPLACED)
+                out[name] = Estimate(self.lines[name].median_rtt, Source.UNPLACED)
             return out
         lat, lon = location
         near = self._neighbours(unit_vector(lat, lon), prefix)
@@ -196,7 +194,7 @@ class _Fitted:
             km = distance_km(lat, lon, rlat, rlon)
             floor = km * LIGHT_MS_PER_KM
             line = self.lines[name]
-            if line.median_rtt <= 0:  # nothing measured to this region anywhere
+            if not line.points:  # nothing measured to this region anywhere
                 out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM + offset),
                                      Source.DISTANCE)
                 continue
@@ -206,7 +204,8 @@ class _Fitted:
                 ids = tuple(i for _, i in chosen)
                 if ids not in weights:
                     weights[ids] = self._kriging_weights(chosen)
-                # the weights are for a unit sill; the region's own sill scales both sides alike
+                # weights for a unit variance: scaling covariances by a region's own variance
+                # changes nothing, so one solve serves every region with these neighbours
                 residual = sum(w * self.points[i].residuals[name] for w, i in zip(weights[ids], ids))
             value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
@@ -236,7 +235,7 @@ class _Fitted:
         lat, lon = location
         deltas = []
         for name, rtt in own.items():
-            if self.lines[name].median_rtt <= 0:
+            if not self.lines[name].points:
                 continue
             rlat, rlon = self.regions[name]
             deltas.append(rtt - self._line(name, distance_km(lat, lon, rlat, rlon)))
@@ -248,7 +247,7 @@ class _Fitted:
 def _fit_line(xs: list[tuple[float, float]]) -> _Line:
     """Ridge + Huber fit of rtt = a + b*km towards the physical prior."""
     if not xs:
-        return _Line(BASE_RTT_MS, PRIOR_MS_PER_KM, 0.0, 0.0)
+        return _Line(BASE_RTT_MS, PRIOR_MS_PER_KM, 0, UNPLACED_RTT_MS)
     scale = 5000.0  # km; puts a and b*scale on the same footing for the prior
     a, b = BASE_RTT_MS, PRIOR_MS_PER_KM
     weights = [1.0] * len(xs)
@@ -264,11 +263,7 @@ def _fit_line(xs: list[tuple[float, float]]) -> _Line:
         b = (saa * yb - sab * ya) / det
         b = max(LIGHT_MS_PER_KM * 0.5, b)
         weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - b * d))) for d, y in xs]
-    residuals = [y - a - b * d for d, y in xs]
-    # robust spread (MAD) so one wild point does not inflate the residual variance
-    mad = statistics.median(abs(r) for r in residuals) * 1.4826
-    sill = max(1.0, mad * mad)
-    return _Line(a, b, sill, statistics.median(y for _, y in xs))
+    return _Line(a, b, len(xs), statistics.median(y for _, y in xs))
 
 
 def _corr(km: float) -> float:
