@@ -13,7 +13,10 @@ For a client prefix and a region, in order of preference:
    the residuals of the nearest measured prefixes are carried over by simple
    kriging with an exponential covariance of range ``CORRELATION_KM`` (far
    neighbours count for little, a tight cluster of neighbours counts as one,
-   and with no neighbour nearby the estimate falls back to the line). A client
+   and with no neighbour nearby the estimate falls back to the line). A detour
+   lengthens a path in proportion to it, so a neighbour's residual is scaled by
+   the square root of the ratio of the modelled RTTs here and there: a client
+   next to a region does not inherit the whole detour of a distant neighbour. A client
    that has measurements to some regions lends its own offset (a slow last mile
    slows every region) to the others.
 3. **distance** -- nothing measured anywhere for that region: the prior line,
@@ -52,6 +55,7 @@ NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
+RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
 UNPLACED_RTT_MS = 150.0    # a client we cannot place, and nothing measured: a neutral guess
 
 Location = tuple[float, float]
@@ -206,7 +210,10 @@ class _Fitted:
                     weights[ids] = self._kriging_weights(chosen)
                 # weights for a unit variance: scaling covariances by a region's own variance
                 # changes nothing, so one solve serves every region with these neighbours
-                residual = sum(w * self.points[i].residuals[name] for w, i in zip(weights[ids], ids))
+                here = self._line(name, km)
+                residual = sum(w * self.points[i].residuals[name]
+                               * _scale(here, self._line(name, self.points[i].distances[name]))
+                               for w, i in zip(weights[ids], ids))
             value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
@@ -264,6 +271,11 @@ def _fit_line(xs: list[tuple[float, float]]) -> _Line:
         b = max(LIGHT_MS_PER_KM * 0.5, b)
         weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - b * d))) for d, y in xs]
     return _Line(a, b, len(xs), statistics.median(y for _, y in xs))
+
+
+def _scale(here: float, there: float) -> float:
+    """How a neighbour's residual carries over: detours grow with the path they lengthen."""
+    return (max(here, 1.0) / max(there, 1.0)) ** RESIDUAL_SCALING
 
 
 def _corr(km: float) -> float:
