@@ -203,11 +203,12 @@ def _status(args: argparse.Namespace) -> int:
             board.put(vantage, region, cell)
     except StoreError as exc:
         problems.append(f"GslbTable {args.table} at {args.moto_url} unreadable: {exc.__cause__ or exc}")
+    now = time.time()  # after the read: probes written meanwhile must not look like the future
     report = []
     for name in config.region_names:
         verdict = board.region(name, now)
         vantages = {v: {"state": c.state_at(now, board.thresholds).value,
-                        "age_s": round(now - c.last_at, 1) if c.last_at else None}
+                        "age_s": round(max(0.0, now - c.last_at), 1) if c.last_at else None}
                     for (v, r), c in sorted(board.cells.items()) if r == name}
         switch = switches.get(name, {})
         report.append({"region": name, "health": verdict.state.value, "listener": switch.get("url"),
