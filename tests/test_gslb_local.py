@@ -10,10 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
+import gslb.local
 from gslb.health import Health
 from gslb.local import start_local_gslb
+from gslb.observations import Observation
+from gslb.store import GslbStore
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +87,40 @@ def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Li
     finally:
         local.stop()
     assert not any(t.is_alive() for t in local.threads)
+
+
+def test_probes_reach_the_table_and_observations_reach_the_engine(
+        tmp_path: Path, listeners: dict[str, Listener], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With moto in server mode, as `edgeway serve` runs it (threads write concurrently)."""
+    monkeypatch.setattr(gslb.local, "OBSERVATION_POLL_S", 0.2)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client.create_table(
+            TableName="GslbTable", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        config = tmp_path / "gslb.yaml"
+        config.write_text((Path(__file__).resolve().parent.parent / "gateway.yaml").read_text().replace(
+            "interval_s: 1.0", "interval_s: 0.2").replace("timeout_s: 0.8", "timeout_s: 0.2"))
+        local = start_local_gslb(config, region_urls={n: l.url for n, l in listeners.items()},
+                                 dns_port=free_port(), gslb_table="GslbTable", dynamodb_client=client)
+        try:
+            store = GslbStore("GslbTable", client)
+            assert wait_for(lambda: len([c for c in store.read_health(
+                local.engine.config.region_names, now=time.time()) if c[2].state is Health.UP]) == 9)
+            # what `edgeway gslb observe` writes: the Frankfurt client measured faster to us-east-1
+            store.put_observations([Observation("198.51.100.0/24", "us-east-1", 12.0),
+                                    Observation("198.51.100.0/24", "eu-west-1", 40.0)],
+                                   now=time.time(), max_age_s=3600)
+            assert wait_for(lambda: "(measured)" in local.engine.resolve("198.51.100.7").reason)
+            assert local.engine.resolve("198.51.100.7").region.name == "us-east-1"
+        finally:
+            local.stop()
+    finally:
+        server.stop()
