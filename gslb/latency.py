@@ -5,10 +5,13 @@ For a client prefix and a region, in order of preference:
 1. **measured** -- the median of the last ``window`` samples of that prefix to
    that region younger than ``max_age_s``. A median, not a mean: one congested
    probe must not move a client.
-2. **learned** -- when other prefixes were measured. Per region, a line
-   ``rtt = a + b * distance`` is fitted to every measured prefix (Huber-weighted
-   and pulled towards the physical prior below, so a handful of points cannot
-   bend it into nonsense). What the line misses -- routes that detour through a
+2. **learned** -- when other prefixes were measured. A line
+   ``rtt = a_region + b * distance`` is fitted to every measured (prefix,
+   region) pair: one slope for all regions (the physics is the same everywhere;
+   a per-region slope mostly reflects which clients happened to be measured to
+   that region), one intercept per region (its front door and peering), all
+   Huber-weighted and pulled towards the physical prior below, so a handful of
+   points cannot bend it into nonsense. What the line misses -- routes that detour through a
    cable landing, a well- or badly-peered country -- is spatially correlated, so
    the residuals of the nearest measured prefixes are carried over by simple
    kriging with an exponential covariance of range ``CORRELATION_KM`` (far
@@ -19,7 +22,8 @@ For a client prefix and a region, in order of preference:
    next to a region does not inherit the whole detour of a distant neighbour. A client
    that has measurements to some regions lends its own offset (a slow last mile
    slows every region) to the others.
-3. **distance** -- nothing measured anywhere for that region: the prior line,
+3. **distance** -- nothing measured anywhere for that region: the pooled line
+   of the other regions, or with nothing measured at all the physical prior
    ``BASE_RTT_MS + distance * 2 * PATH_INFLATION / FIBRE_KM_PER_MS``.
 
 No estimate is ever below the speed of light in fibre over the great circle.
@@ -163,11 +167,13 @@ class _Fitted:
         self.measured = measured
         points: list[tuple[IPNetwork, Location, Mapping[str, float]]] = [
             (p, locations[p], rtts) for p, rtts in measured.items() if p in locations]
-        self.lines: dict[str, _Line] = {}
-        for name, (rlat, rlon) in regions.items():
-            xs = [(distance_km(lat, lon, rlat, rlon), rtts[name])
-                  for _, (lat, lon), rtts in points if name in rtts]
-            self.lines[name] = _fit_line(xs)
+        per_region = {name: [(distance_km(lat, lon, rlat, rlon), rtts[name])
+                             for _, (lat, lon), rtts in points if name in rtts]
+                      for name, (rlat, rlon) in regions.items()}
+        # one line for all regions first: the physics (km per ms) is the same everywhere, and
+        # a region's own slope mostly reflects which clients happened to be measured to it
+        pooled = _fit_line([x for xs in per_region.values() for x in xs])
+        self.lines = {name: _fit_intercept(xs, pooled) for name, xs in per_region.items()}
         self.points: list[_Point] = []
         for prefix, (lat, lon), rtts in points:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
@@ -199,8 +205,8 @@ class _Fitted:
             floor = km * LIGHT_MS_PER_KM
             line = self.lines[name]
             if not line.points:  # nothing measured to this region anywhere
-                out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM + offset),
-                                     Source.DISTANCE)
+                # the pooled line when other regions were measured, else the physical prior
+                out[name] = Estimate(max(floor, self._line(name, km) + offset), Source.DISTANCE)
                 continue
             chosen = [(d, i) for d, i in near if name in self.points[i].residuals][:NEIGHBOURS]
             residual = 0.0
@@ -251,20 +257,34 @@ class _Fitted:
         return statistics.median(deltas) * len(deltas) / (len(deltas) + OFFSET_SHRINK)
 
 
+def _fit_intercept(xs: list[tuple[float, float]], pooled: _Line) -> _Line:
+    """A region's own intercept (its front door, its peering) on the pooled slope; Huber, ridge."""
+    a0 = pooled.a if pooled.points else BASE_RTT_MS
+    if not xs:
+        return _Line(a0, pooled.b, 0, UNPLACED_RTT_MS)
+    a = a0
+    for _ in range(5):
+        weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for d, y in xs]
+        a = (PRIOR_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
+            / (PRIOR_POINTS + sum(weights))
+    return _Line(a, pooled.b, len(xs), statistics.median(y for _, y in xs))
+
+
 def _fit_line(xs: list[tuple[float, float]]) -> _Line:
     """Ridge + Huber fit of rtt = a + b*km towards the physical prior."""
+    a0, b0 = BASE_RTT_MS, PRIOR_MS_PER_KM
     if not xs:
-        return _Line(BASE_RTT_MS, PRIOR_MS_PER_KM, 0, UNPLACED_RTT_MS)
+        return _Line(a0, b0, 0, UNPLACED_RTT_MS)
     scale = 5000.0  # km; puts a and b*scale on the same footing for the prior
-    a, b = BASE_RTT_MS, PRIOR_MS_PER_KM
+    a, b = a0, b0
     weights = [1.0] * len(xs)
     for _ in range(5):
         # normal equations with prior pseudo-observations (a0, b0)
         saa = PRIOR_POINTS + sum(weights)
         sab = sum(w * d for w, (d, _) in zip(weights, xs))
         sbb = PRIOR_POINTS * scale ** 2 + sum(w * d * d for w, (d, _) in zip(weights, xs))
-        ya = PRIOR_POINTS * BASE_RTT_MS + sum(w * y for w, (_, y) in zip(weights, xs))
-        yb = PRIOR_POINTS * scale ** 2 * PRIOR_MS_PER_KM + sum(w * d * y for w, (d, y) in zip(weights, xs))
+        ya = PRIOR_POINTS * a0 + sum(w * y for w, (_, y) in zip(weights, xs))
+        yb = PRIOR_POINTS * scale ** 2 * b0 + sum(w * d * y for w, (d, y) in zip(weights, xs))
         det = saa * sbb - sab * sab
         a = (ya * sbb - yb * sab) / det
         b = (saa * yb - sab * ya) / det
