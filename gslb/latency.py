@@ -57,6 +57,7 @@ CORRELATION_KM = 1000.0    # residuals of prefixes this far apart are ~37% corre
 NEIGHBOURS = 12            # measured prefixes considered per estimate
 NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not geography
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
+INTERCEPT_POINTS = 30.0    # a region's intercept weighs against the pooled one like this many prefixes
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
 RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
@@ -265,8 +266,8 @@ def _fit_intercept(xs: list[tuple[float, float]], pooled: _Line) -> _Line:
     a = a0
     for _ in range(5):
         weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for d, y in xs]
-        a = (PRIOR_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
-            / (PRIOR_POINTS + sum(weights))
+        a = (INTERCEPT_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
+            / (INTERCEPT_POINTS + sum(weights))
     return _Line(a, pooled.b, len(xs), statistics.median(y for _, y in xs))
 
 
