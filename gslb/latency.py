@@ -61,7 +61,9 @@ INTERCEPT_POINTS = 30.0    # a region's intercept weighs against the pooled one 
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
 RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
-UNPLACED_RTT_MS = 150.0    # a client we cannot place, and nothing measured: a neutral guess
+UNPLACED_RTT_MS = 150.0
+BAND_DEG = 5.0             # latitude band width of the neighbour index
+KM_PER_DEGREE = 111.19     # of latitude    # a client we cannot place, and nothing measured: a neutral guess
 
 Location = tuple[float, float]
 
@@ -180,7 +182,12 @@ class _Fitted:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
             res = {n: rtt - self._line(n, dist[n]) for n, rtt in rtts.items()}
             self.points.append(_Point(prefix, unit_vector(lat, lon), dist, rtts, res))
-        self._xyz = [p.xyz for p in self.points]
+        # latitude bands: a band whose nearest edge is farther than the k-th neighbour found so
+        # far cannot hold a nearer one, so most of the world is never looked at
+        self._bands: dict[int, list[int]] = {}
+        for i, p in enumerate(self.points):
+            lat = math.degrees(math.asin(max(-1.0, min(1.0, p.xyz[2]))))
+            self._bands.setdefault(min(int((lat + 90.0) // BAND_DEG), int(180 // BAND_DEG) - 1), []).append(i)
 
     def _line(self, region: str, km: float) -> float:
         line = self.lines[region]
@@ -197,7 +204,7 @@ class _Fitted:
                 out[name] = Estimate(self.lines[name].median_rtt, Source.UNPLACED)
             return out
         lat, lon = location
-        near = self._neighbours(unit_vector(lat, lon), prefix)
+        near = self._neighbours(lat, unit_vector(lat, lon), prefix)
         offset = self._own_offset(prefix, own, location)
         weights: dict[tuple[int, ...], list[float]] = {}  # kriging weights per neighbour set
         for name in missing:
@@ -225,13 +232,29 @@ class _Fitted:
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
 
-    def _neighbours(self, xyz: tuple[float, float, float], prefix: IPNetwork) -> list[tuple[float, int]]:
-        """The nearest measured prefixes as (km, index), nearest first."""
+    def _neighbours(self, lat: float, xyz: tuple[float, float, float],
+                    prefix: IPNetwork) -> list[tuple[float, int]]:
+        """The nearest measured prefixes as (km, index), nearest first (exact, band-pruned)."""
         x, y, z = xyz
-        best = heapq.nlargest(NEIGHBOURS * 2, (
-            (px * x + py * y + pz * z, i) for i, (px, py, pz) in enumerate(self._xyz)
-            if self.points[i].prefix != prefix))
-        return [(chord_to_km(dot), i) for dot, i in best]
+        want = NEIGHBOURS * 2
+        heap: list[tuple[float, int]] = []  # (dot, index): the smallest dot is the farthest kept
+
+        def gap_km(band: int) -> float:
+            lo = band * BAND_DEG - 90.0
+            return max(0.0, lo - lat, lat - (lo + BAND_DEG)) * KM_PER_DEGREE
+
+        for band in sorted(self._bands, key=gap_km):
+            if len(heap) >= want and gap_km(band) > chord_to_km(heap[0][0]):
+                break
+            for i in self._bands[band]:
+                px, py, pz = self.points[i].xyz
+                dot = px * x + py * y + pz * z
+                if len(heap) < want:
+                    if self.points[i].prefix != prefix:
+                        heapq.heappush(heap, (dot, i))
+                elif dot > heap[0][0] and self.points[i].prefix != prefix:
+                    heapq.heapreplace(heap, (dot, i))
+        return [(chord_to_km(dot), i) for dot, i in sorted(heap, reverse=True)]
 
     def _kriging_weights(self, chosen: list[tuple[float, int]]) -> list[float]:
         """Simple kriging: exponential covariance, a nugget for local noise, zero mean (the line)."""

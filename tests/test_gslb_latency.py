@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from gslb.geo import distance_km
+from gslb.geo import distance_km, unit_vector
 from gslb.latency import LIGHT_MS_PER_KM, LatencyModel, Source
 
 REGIONS = {"east": (38.9, -77.0), "west": (45.8, -119.7)}
@@ -73,3 +73,21 @@ def test_learned_estimate_carries_a_local_detour_to_unmeasured_neighbours() -> N
     far = (44.0, -75.0)
     assert abs(model.estimate(ipaddress.ip_network("10.9.8.0/24"), far)["east"].rtt_ms
                - truth(*far, "east")) < 6
+
+
+def test_neighbour_index_finds_exactly_the_nearest_prefixes() -> None:
+    """The latitude-band index must return what a full scan would, poles and antimeridian included."""
+    rng = random.Random(3)
+    model = LatencyModel({"r": (0.0, 0.0)})
+    for i in range(2000):
+        lat = rng.choice([rng.uniform(-90, 90), rng.uniform(84, 90), rng.uniform(-90, -85), rng.uniform(40, 55)])
+        model.add(ipaddress.ip_network(((10 << 24) + (i << 8), 24)), (lat, rng.uniform(-180, 180)), "r", 10.0, 0.0)
+    fitted = model.fitted()
+    for _ in range(300):
+        lat, lon = rng.uniform(-90, 90), rng.choice([rng.uniform(-180, 180), 179.9, -179.9])
+        x, y, z = unit_vector(lat, lon)
+        found = [i for _, i in fitted._neighbours(lat, (x, y, z), None)]
+        scan = sorted(range(len(fitted.points)), reverse=True,
+                      key=lambda i: x * fitted.points[i].xyz[0] + y * fitted.points[i].xyz[1]
+                      + z * fitted.points[i].xyz[2])[:len(found)]
+        assert set(found) == set(scan)
