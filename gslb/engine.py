@@ -29,6 +29,7 @@ from .selection import Policy, Ranked, rank
 __all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "decision_as_dict", "load_gslb_config"]
 
 DECISION_CACHE = 65_536  # prefixes remembered (answers and previous regions)
+LOAD_STEP = 0.05         # load changes below this share of capacity do not change answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +169,16 @@ class Engine:
             self._health.force_down(frozenset(regions))
             self._refresh(force=True)
 
-    def set_load(self, region: str, load: float) -> None:
+    def set_load(self, region: str, load: float) -> bool:
+        """A region's current load (from its /health). Only matters for regions with a capacity,
+        and only a change of more than LOAD_STEP of the capacity is news (no churn per probe)."""
+        capacity = next((r.capacity for r in self.config.regions if r.name == region), None)
         with self._lock:
+            old = self._loads.get(region)
+            if capacity is None or (old is not None and abs(load - old) <= LOAD_STEP * capacity):
+                return False
             self._loads[region] = load
-            self._refresh(force=True)
+            return self._refresh(force=True)
 
     def tick(self) -> bool:
         """Re-evaluate time-driven state (staleness, end of the settle window, sample age)."""

@@ -158,3 +158,19 @@ def test_reingesting_the_same_store_contents_changes_nothing(engine: Engine) -> 
     assert engine.ingest(rows) == 0 and engine.generation == gen
     assert engine.ingest(rows + [Observation("198.51.100.9", "us-east-1", 97.0, at=995.0)]) == 1
     assert engine.generation == gen + 1
+
+
+def test_loads_matter_only_with_a_capacity_and_only_when_they_move(clock: Clock) -> None:
+    regions = (REGIONS[0], RegionConfig("eu-west-1", "http://127.0.0.1:3002", ("198.51.100.10",), (),
+                                        Location(53.3, -6.3), capacity=100.0), REGIONS[2])
+    frankfurt = NetworkTable(Network(ipaddress.ip_network(f"10.{i}.0.0/16"), 50.11, 8.68) for i in range(200))
+    engine = Engine(GslbConfig(regions), networks=frankfurt, clock=clock)
+    gen = engine.generation
+    assert not engine.set_load("us-east-1", 1e6)       # no capacity: load is not a signal
+    assert engine.set_load("eu-west-1", 150.0)          # a third of eu-west-1's clients must spill
+    assert not engine.set_load("eu-west-1", 152.0)      # noise: no new generation, caches kept
+    assert engine.generation == gen + 1
+    picks = [engine.resolve(f"10.{i}.0.1").region.name for i in range(200)]
+    assert 40 < picks.count("us-east-1") < 95 and picks.count("eu-west-1") + picks.count("us-east-1") == 200
+    spilled = next(engine.resolve(f"10.{i}.0.1") for i in range(200) if picks[i] == "us-east-1")
+    assert "spill from eu-west-1" in spilled.reason
