@@ -54,10 +54,11 @@ LIGHT_MS_PER_KM = 2.0 / FIBRE_KM_PER_MS                    # the physical floor
 
 # The learned estimate. Chosen for physical plausibility, not fitted to a data set.
 CORRELATION_KM = 1000.0    # residuals of prefixes this far apart are ~37% correlated
-NEIGHBOURS = 12            # measured prefixes considered per estimate
 NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not geography
+NEIGHBOURS = 12            # measured prefixes considered per estimate
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
-INTERCEPT_POINTS = 30.0    # a region's intercept weighs against the pooled one like this many prefixes
+INTERCEPT_RANGE_KM = 1000.0  # clients this far from a region count ~37% towards its intercept
+INTERCEPT_POINTS = 100.0   # a region's intercept weighs against the pooled one like this many prefixes
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
 RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
@@ -237,6 +238,8 @@ class _Fitted:
         """The nearest measured prefixes as (km, index), nearest first (exact, band-pruned)."""
         x, y, z = xyz
         want = NEIGHBOURS * 2
+        if not want:
+            return []
         heap: list[tuple[float, int]] = []  # (dot, index): the smallest dot is the farthest kept
 
         def gap_km(band: int) -> float:
@@ -287,8 +290,11 @@ def _fit_intercept(xs: list[tuple[float, float]], pooled: _Line) -> _Line:
     if not xs:
         return _Line(a0, pooled.b, 0, UNPLACED_RTT_MS)
     a = a0
+    # clients near the region say most about its own offset: far ones mostly carry the
+    # quirks of their long paths (and of which far clients happened to be measured)
+    near = [math.exp(-d / INTERCEPT_RANGE_KM) for d, _ in xs]
     for _ in range(5):
-        weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for d, y in xs]
+        weights = [n * min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for n, (d, y) in zip(near, xs)]
         a = (INTERCEPT_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
             / (INTERCEPT_POINTS + sum(weights))
     return _Line(a, pooled.b, len(xs), statistics.median(y for _, y in xs))
