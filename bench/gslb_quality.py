@@ -155,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "at random and cannot be learnt from anyone else, in world B a country's inflation is "
               "independent of its neighbours'; the model still gains in A and, thanks to its "
               "shrinkage (pooled line, cross-validated trust in neighbours), roughly matches the map "
-              "pick in B (slightly more accurate, slightly more regret with a region down).", f"Region taken down per seed: {', '.join(rows[0][2])} (the truly best region for the "
+              "pick in B (slightly more accurate, slightly more regret with a region down).",
+              f"Region taken down per seed: {', '.join(rows[0][2])} (the truly best region for the "
               "most held-out clients).",
               f"Uncached resolve rate (fit done, every prefix new): {rate:,.0f} resolves/s "
               "(answers are cached per prefix and generation afterwards)."]
