@@ -17,8 +17,8 @@ def start(stack: StackInfo) -> Service | None:
         if exc.name in ("gslb", "gslb.local"):
             return None
         raise
-    if stack.config_path is None:
-        return None
+    if stack.config_path is None or not _declares_regions(stack.config_path):
+        return None  # a gateway without a `regions` section has no GSLB to run
     return start_local_gslb(
         str(stack.config_path),
         region_urls=dict(stack.region_urls),
@@ -26,3 +26,11 @@ def start(stack: StackInfo) -> Service | None:
         gslb_table=stack.table_names.get("GslbTable", "edgeway-local-GslbTable"),
         dynamodb_client=stack.client("dynamodb"),
     )
+
+
+def _declares_regions(path: object) -> bool:
+    from edgeway.yamlsource import load_yaml
+
+    with open(str(path), encoding="utf-8") as handle:
+        raw = load_yaml(handle.read(), str(path))
+    return isinstance(raw, dict) and bool(raw.get("regions"))
