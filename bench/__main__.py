@@ -20,7 +20,9 @@ HERE = Path(__file__).parent
 
 
 def modules(selected: list[str]) -> list[str]:
-    names = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_"))
+    # A benchmark is a module that runs as a script; the others are its helpers.
+    names = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_")
+                   and '__name__ == "__main__"' in p.read_text())
     return [n for n in names if not selected or n in selected]
 
 
