@@ -35,7 +35,8 @@ class Handler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes | None:
         """The request body, or None when it is over ``MAX_BODY``."""
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            chunks, total = [], 0
+            chunks: list[bytes] = []
+            total = 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
