@@ -34,8 +34,9 @@ def banner(stack: LocalStack) -> list[str]:
     ]
     for _, service in stack.services:
         lines += [f"  {line}" for line in service.banner_lines()]
-    if not stack.services:
-        lines.append("  GSLB (health checker, DNS): not started (gslb.local is not available)")
+    for spec in stack.skipped:
+        name = spec.partition(":")[0].rsplit(".", 1)[-1]
+        lines.append(f"  {name}: not started (its package or its config section is absent)")
     lines += ["", "  Try:"]
     lines += [f"    curl -i {home.url}{path}" for path in _example_paths(info.config_path)]
     if any(r.path == "/gslb/resolve" for r in routes):

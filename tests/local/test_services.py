@@ -39,6 +39,7 @@ def test_service_starters_get_the_stack_and_are_stopped() -> None:
         assert set(service.tables) == {"edgeway-local-KeysTable", "edgeway-local-named"}
         text = "\n".join(banner(stack))
         assert "Fake service        regions=us-east-1,eu-west-1" in text
+        assert "fake_service: not started" in text  # start_nothing returned None
     finally:
         stack.stop()
     assert service.stopped
