@@ -7,6 +7,7 @@ module does not exist.
 
 from __future__ import annotations
 
+from edgeway_local.regions import has_regions_section
 from edgeway_local.services import Service, StackInfo
 
 
@@ -17,12 +18,12 @@ def start(stack: StackInfo) -> Service | None:
         if exc.name in ("gslb", "gslb.local"):
             return None
         raise
-    if stack.config_path is None:
-        return None
+    if stack.config_path is None or not has_regions_section(stack.config_path):
+        return None  # one implicit region: nothing to balance
     return start_local_gslb(
         str(stack.config_path),
         region_urls=dict(stack.region_urls),
         dns_port=stack.dns_port,
-        gslb_table=stack.table_names.get("GslbTable", "edgeway-local-GslbTable"),
+        gslb_table=stack.table_names.get("GslbTable", ""),  # none: no observation store
         dynamodb_client=stack.client("dynamodb"),
     )
