@@ -32,6 +32,13 @@ def banner(stack: LocalStack) -> list[str]:
         "  DynamoDB tables       " + ", ".join(f"{lid}={name}" for lid, name in
                                                 info.table_names.items()),
     ]
+    template = stack.templates[home.region]
+    if template.queues:
+        lines.append("  SQS queues            " + ", ".join(
+            f"{q.logical_id}={q.name}" for q in template.queues.values()))
+    if template.event_buses:
+        lines.append("  EventBridge buses     " + ", ".join(
+            f"{b.logical_id}={b.name}" for b in template.event_buses.values()))
     for _, service in stack.services:
         lines += [f"  {line}" for line in service.banner_lines()]
     for spec in stack.skipped:
