@@ -32,8 +32,8 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: Server
 
-    def read_body(self) -> bytes | None:
-        """The request body, or None when it is over ``MAX_BODY``."""
+    def read_body(self, limit: int = MAX_BODY) -> bytes | None:
+        """The request body, or None when it is over ``limit`` bytes."""
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
             chunks: list[bytes] = []
             total = 0
@@ -44,12 +44,12 @@ class Handler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 total += size
-                if total > MAX_BODY:
+                if total > limit:
                     return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("content-length") or 0)
-        if length > MAX_BODY:
+        if length > limit:
             return None
         return self.rfile.read(length) if length > 0 else b""
 

@@ -22,6 +22,7 @@ import traceback
 from typing import Any
 
 END_OF_INVOCATION = b"\x1eedgeway:end-of-invocation\x1e"  # container.py reads it
+MAX_RESPONSE_BYTES = 6_291_556  # Lambda's limit for a synchronous invocation's response
 
 
 class LambdaContext:
@@ -87,10 +88,15 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
         _log_exception(exc)
         return {"ok": False, "error": error_shape(exc, request["id"])}
     try:
-        json.dumps(result)
+        size = len(json.dumps(result).encode())
     except (TypeError, ValueError) as exc:
         message = f"Unable to marshal response: {exc}"
         return {"ok": False, "error": error_shape(TypeError(message), request["id"], "Runtime.MarshalError")}
+    if size > MAX_RESPONSE_BYTES:
+        message = (f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+                   f"({MAX_RESPONSE_BYTES} bytes).")
+        return {"ok": False, "error": {"errorType": "Function.ResponseSizeTooLarge",
+                                       "errorMessage": message, "requestId": request["id"]}}
     return {"ok": True, "result": result}
 
 

@@ -129,6 +129,12 @@ def test_unserialisable_result_is_a_marshal_error(functions: LocalLambda) -> Non
     assert result.payload["errorType"] == "Runtime.MarshalError"
 
 
+def test_a_response_over_6_mb_fails_as_on_lambda(functions: LocalLambda) -> None:
+    result = functions.invoke("FaultsFunction", {"action": "huge"})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Function.ResponseSizeTooLarge"
+
+
 def test_function_logs_reach_the_sink(functions: LocalLambda, logs: LogCapture) -> None:
     functions.invoke("EchoFunction", {})
     functions.close()  # joins the log forwarders
