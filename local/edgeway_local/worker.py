@@ -68,8 +68,9 @@ def _load_handler(spec: str) -> Any:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 -- reported as Lambda does, per invocation
         _log_exception(exc)
-        message = f"Unable to import module '{module_name}': {exc}"
-        return error_shape(type(exc)(message), "", "Runtime.ImportModuleError")
+        kind = "Runtime.UserCodeSyntaxError" if isinstance(exc, SyntaxError) \
+            else "Runtime.ImportModuleError"
+        return error_shape(Exception(f"Unable to import module '{module_name}': {exc}"), "", kind)
     handler = getattr(module, attribute, None)
     if not callable(handler):
         message = f"Handler '{attribute}' missing on module '{module_name}'"

@@ -164,3 +164,23 @@ def test_quiet_invocations_drop_only_their_own_logs(functions: LocalLambda,
     assert "echo invoked (1)" not in log and "probe-tail" not in log
     assert "echo invoked (2)" in log and "user-tail" in log
     assert "\x1e" not in log  # the end-of-invocation marker never shows
+
+
+def test_a_handler_that_cannot_import_fails_every_invocation(tmp_path: Path,
+                                                             logs: LogCapture) -> None:
+    from edgeway_local.template import load_template
+
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text("import no_such_package\n")
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Runtime: python3.13\n      Handler: app.handler\n      CodeUri: fn/\n")
+    broken = LocalLambda({"us-east-1": load_template(tmp_path / "template.yaml")}, log=logs)
+    try:
+        for _ in range(2):
+            result = broken.invoke("Broken", {})
+            assert result.payload["errorType"] == "Runtime.ImportModuleError"
+            assert result.payload["errorMessage"] == \
+                "Unable to import module 'app': No module named 'no_such_package'"
+    finally:
+        broken.close()
