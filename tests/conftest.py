@@ -110,3 +110,7 @@ def v2_event(method: str = "GET", path: str = "/", *, headers: dict[str, str] | 
 
 def body_of(result: dict[str, Any]) -> Any:
     return json.loads(result["body"])
+
+# Rate-limit tests (tests/ratelimit_support.py): a moto server per session, a fresh
+# counters table per test, a stub Lambda backend.
+from .ratelimit_support import moto, moto_server, stub_backend  # noqa: E402,F401

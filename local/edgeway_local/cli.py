@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from edgeway.errors import ConfigError
 
 # Sub-command modules, in the order `edgeway --help` lists them.
-COMMANDS: tuple[str, ...] = ("serve", "invoke", "region", "openapi", "cache")
+COMMANDS: tuple[str, ...] = ("serve", "invoke", "region", "openapi", "cache", "usage")
 
 
 def build_parser() -> argparse.ArgumentParser:

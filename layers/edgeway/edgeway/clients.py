@@ -15,21 +15,26 @@ class Clients:
     def __init__(self, region: str, session: Any = None) -> None:
         self.region = region
         self._session = session
-        self._clients: dict[tuple[str, float | None], Any] = {}
+        self._clients: dict[tuple[str, float | None, str], Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, service: str, *, read_timeout: float | None = None) -> Any:
-        key = (service, read_timeout)
+    def get(self, service: str, *, read_timeout: float | None = None,
+            region: str | None = None) -> Any:
+        """The client for ``service`` (in ``region``, default this container's region)."""
+        key = (service, read_timeout, region or self.region)
         client = self._clients.get(key)
         if client is None:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    client = self._create(service, read_timeout)
+                    # The home-region form only when asked, so subclasses that override
+                    # _create(service, read_timeout) keep working.
+                    client = (self._create(service, read_timeout) if key[2] == self.region
+                              else self._create(service, read_timeout, key[2]))
                     self._clients[key] = client
         return client
 
-    def _create(self, service: str, read_timeout: float | None) -> Any:
+    def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -37,8 +42,10 @@ class Clients:
             connect_timeout=2,
             read_timeout=read_timeout or 30,
             # Retries are the gateway's policy (budgeted, idempotent only), not botocore's.
-            retries={"max_attempts": 1, "mode": "standard"},
+            # total_max_attempts counts the first try; botocore's max_attempts counts retries
+            # only, so max_attempts=1 would still send a failed write twice.
+            retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=32,
         )
         session = self._session or boto3.session.Session()
-        return session.client(service, region_name=self.region, config=config)
+        return session.client(service, region_name=region or self.region, config=config)

@@ -24,6 +24,7 @@ from edgeway.errors import BadRequest, HttpError
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
+from edgeway.ratelimit import build_stage as ratelimit_stage
 from edgeway.routing import Route
 from edgeway.settings import Settings
 from edgeway.stages.cache import CacheStage
@@ -42,6 +43,7 @@ STAGES: tuple[StageFactory, ...] = (
     RouteStage.build,
     CorsStage.build,
     ValidationStage.build,
+    ratelimit_stage,  # RateLimitStage when plans are configured (after AuthStage)
     CacheStage.build,
     TransformStage.build,
 )

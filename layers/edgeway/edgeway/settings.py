@@ -16,6 +16,9 @@ class Settings:
     function_map: Mapping[str, str] = field(default_factory=dict)
     keys_table: str | None = None
     counters_table: str | None = None
+    # The home region's CountersTable, when this region is not the home region
+    # (quotas are counted in one region: docs/ratelimit.md).
+    home_counters_table: str | None = None
     cache_table: str | None = None
     gslb_table: str | None = None
     service: str = "edgeway"
@@ -35,6 +38,7 @@ class Settings:
             function_map=function_map if isinstance(function_map, dict) else {},
             keys_table=env.get("EDGEWAY_KEYS_TABLE"),
             counters_table=env.get("EDGEWAY_COUNTERS_TABLE"),
+            home_counters_table=env.get("EDGEWAY_HOME_COUNTERS_TABLE"),
             cache_table=env.get("EDGEWAY_CACHE_TABLE"),
             gslb_table=env.get("EDGEWAY_GSLB_TABLE"),
             service=env.get("POWERTOOLS_SERVICE_NAME") or "edgeway",
