@@ -32,10 +32,18 @@ def banner(stack: LocalStack) -> list[str]:
         "  DynamoDB tables       " + ", ".join(f"{lid}={name}" for lid, name in
                                                 info.table_names.items()),
     ]
+    template = stack.templates[home.region]
+    if template.queues:
+        lines.append("  SQS queues            " + ", ".join(
+            f"{q.logical_id}={q.name}" for q in template.queues.values()))
+    if template.event_buses:
+        lines.append("  EventBridge buses     " + ", ".join(
+            f"{b.logical_id}={b.name}" for b in template.event_buses.values()))
     for _, service in stack.services:
         lines += [f"  {line}" for line in service.banner_lines()]
-    if not stack.services:
-        lines.append("  GSLB (health checker, DNS): not started (gslb.local is not available)")
+    for spec in stack.skipped:
+        name = spec.partition(":")[0].rsplit(".", 1)[-1]
+        lines.append(f"  {name}: not started (its package or its config section is absent)")
     lines += ["", "  Try:"]
     lines += [f"    curl -i {home.url}{path}" for path in _example_paths(info.config_path)]
     if any(r.path == "/gslb/resolve" for r in routes):

@@ -8,6 +8,7 @@ resolver only has one shape to handle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -25,7 +26,7 @@ class CfnLoader(yaml.SafeLoader):
     """SafeLoader plus the CloudFormation tags; keeps line numbers for errors."""
 
 
-def _construct(key: str):
+def _construct(key: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
@@ -35,8 +36,10 @@ def _construct(key: str):
                 value = [head, tail]
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
-        else:
+        elif isinstance(node, yaml.MappingNode):
             value = loader.construct_mapping(node, deep=True)
+        else:  # pragma: no cover - YAML has no other node kind
+            raise yaml.constructor.ConstructorError(None, None, f"unexpected {key}", node.start_mark)
         return {key: value}
 
     return construct

@@ -74,6 +74,8 @@ class Worker:
         finally:
             os.close(req_r)
             os.close(resp_w)
+        self._fds: tuple[int, ...] = (self._req_w, self._resp_r)
+        self._kill_lock = threading.Lock()
         self._buffer = b""
         self.invocations = 0
         # One flag per invocation sent, oldest first: whether its log lines are shown.
@@ -149,14 +151,16 @@ class Worker:
         return self.process.poll() is None
 
     def kill(self) -> None:
+        """End the container; safe to call again (the pool does, after a timeout)."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for fd in (self._req_w, self._resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        # Close each descriptor once only: a second close could hit a number the
+        # process has since reused for something else (a client's socket).
+        with self._kill_lock:  # the pool's close() may race an invocation's timeout
+            fds, self._fds = self._fds, ()
+        for fd in fds:
+            os.close(fd)
         self._forwarder.join(timeout=2)
 
 

@@ -30,6 +30,7 @@ _REGION_ACTION = re.compile(r"^/_edgeway/regions/(?P<name>[^/]+)/(?P<action>down
 _SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[\w-]+)/lambda/")
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
+MAX_PAYLOAD = 6_291_456  # Lambda's limit for a synchronous invocation's request
 
 
 def _json(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Reply:
@@ -123,11 +124,12 @@ class InvokeApi:
 class _InvokeHandler(Handler):
     def handle_any(self) -> None:
         api: InvokeApi = self.server.app
-        body = self.read_body()
+        body = self.read_body(MAX_PAYLOAD)
         if body is None:
             self.close_connection = True
-            status, headers, payload = _aws_error(413, "RequestTooLargeException",
-                                                  "Request must be smaller than 6291456 bytes")
+            status, headers, payload = _aws_error(
+                413, "RequestTooLargeException",
+                f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation")
         else:
             lowered = {k.lower(): v for k, v in self.headers.items()}
             status, headers, payload = api.serve(self.command, self.path, lowered, body)

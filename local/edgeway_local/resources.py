@@ -68,7 +68,7 @@ def table(lid: str, resource: Mapping[str, Any], resolver: Resolver) -> Table:
     props = resolver.resolve(resource.get("Properties") or {}, key)
     if resource.get("Type") == "AWS::Serverless::SimpleTable":
         pk = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-        kind = {"String": "S", "Number": "N", "Binary": "B"}.get(pk.get("Type"), "S")
+        kind = {"String": "S", "Number": "N", "Binary": "B"}.get(str(pk.get("Type")), "S")
         props = {
             "TableName": props.get("TableName"),
             "KeySchema": [{"AttributeName": pk["Name"], "KeyType": "HASH"}],

@@ -43,11 +43,11 @@ def function_arn(name: str, region: str) -> str:
 
 
 def worker_environment(function: Function, region: str, endpoints: Endpoints,
-                       overrides: Mapping[str, str] = ()) -> dict[str, str]:
+                       overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of one container: template variables, then Lambda's own."""
     env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
     env.update(function.environment)
-    env.update(overrides)
+    env.update(overrides or {})
     name = function.logical_id
     env.update({
         "AWS_REGION": region,

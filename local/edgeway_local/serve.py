@@ -78,6 +78,7 @@ class LocalStack:
     invoke_api: InvokeApi | None = None
     listeners: list[ApiListener] = field(default_factory=list)
     services: list[tuple[str, Service]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # starters that had nothing to run
     info: StackInfo | None = None
 
     def start(self) -> LocalStack:
@@ -143,7 +144,9 @@ class LocalStack:
                 raise
             except Exception as exc:
                 raise StackError(f"service {spec} failed to start: {exc!r}") from exc
-            if service is not None:
+            if service is None:
+                self.skipped.append(spec)
+            else:
                 self.services.append((spec, service))
 
     def stop(self) -> None:

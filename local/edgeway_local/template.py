@@ -221,7 +221,7 @@ def _function_layers(refs: list[Any], layers: Mapping[str, Layer], resolver: Res
     found = []
     for i, ref in enumerate(refs):
         name = ref.get("Ref") if isinstance(ref, dict) else None
-        if name in layers:
+        if isinstance(name, str) and name in layers:
             found.append(layers[name])
         elif name is not None:
             raise ConfigError(f"!Ref {name!r} is not a layer of this template",

@@ -22,6 +22,7 @@ import traceback
 from typing import Any
 
 END_OF_INVOCATION = b"\x1eedgeway:end-of-invocation\x1e"  # container.py reads it
+MAX_RESPONSE_BYTES = 6_291_556  # Lambda's limit for a synchronous invocation's response
 
 
 class LambdaContext:
@@ -67,8 +68,9 @@ def _load_handler(spec: str) -> Any:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 -- reported as Lambda does, per invocation
         _log_exception(exc)
-        message = f"Unable to import module '{module_name}': {exc}"
-        return error_shape(type(exc)(message), "", "Runtime.ImportModuleError")
+        kind = "Runtime.UserCodeSyntaxError" if isinstance(exc, SyntaxError) \
+            else "Runtime.ImportModuleError"
+        return error_shape(Exception(f"Unable to import module '{module_name}': {exc}"), "", kind)
     handler = getattr(module, attribute, None)
     if not callable(handler):
         message = f"Handler '{attribute}' missing on module '{module_name}'"
@@ -87,10 +89,15 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
         _log_exception(exc)
         return {"ok": False, "error": error_shape(exc, request["id"])}
     try:
-        json.dumps(result)
+        size = len(json.dumps(result).encode())
     except (TypeError, ValueError) as exc:
         message = f"Unable to marshal response: {exc}"
         return {"ok": False, "error": error_shape(TypeError(message), request["id"], "Runtime.MarshalError")}
+    if size > MAX_RESPONSE_BYTES:
+        message = (f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+                   f"({MAX_RESPONSE_BYTES} bytes).")
+        return {"ok": False, "error": {"errorType": "Function.ResponseSizeTooLarge",
+                                       "errorMessage": message, "requestId": request["id"]}}
     return {"ok": True, "result": result}
 
 

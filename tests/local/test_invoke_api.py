@@ -85,6 +85,13 @@ def test_invalid_json_payload_is_rejected(api: InvokeApi) -> None:
         client.invoke(FunctionName="EchoFunction", Payload=b"{not json")
 
 
+def test_a_request_over_6_mb_is_refused(api: InvokeApi) -> None:
+    client = _client(api)
+    with pytest.raises(client.exceptions.RequestTooLargeException):
+        client.invoke(FunctionName="EchoFunction",
+                      Payload=json.dumps({"blob": "x" * (6 * 1024 * 1024)}).encode())
+
+
 def test_event_invocation_is_accepted_without_waiting(api: InvokeApi) -> None:
     result = _client(api).invoke(FunctionName="EchoFunction", InvocationType="Event",
                                  Payload=b"{}")

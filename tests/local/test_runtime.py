@@ -102,6 +102,7 @@ def test_timeout_kills_the_container_and_reports_like_lambda(functions: LocalLam
 
 def test_unhandled_exception_has_lambdas_error_shape(functions: LocalLambda,
                                                      logs: LogCapture) -> None:
+    pid = functions.invoke("FaultsFunction", {}).payload["pid"]
     result = functions.invoke("FaultsFunction", {"action": "raise", "detail": "bad input"})
     assert result.function_error == "Unhandled"
     assert result.payload["errorType"] == "ValueError"
@@ -109,10 +110,11 @@ def test_unhandled_exception_has_lambdas_error_shape(functions: LocalLambda,
     assert result.payload["requestId"] == result.request_id
     assert any("faults/app.py" in frame for frame in result.payload["stackTrace"])
     assert not any("edgeway_local" in frame for frame in result.payload["stackTrace"])
+    # The container survives an exception, as on Lambda.
+    assert functions.invoke("FaultsFunction", {}).payload["pid"] == pid
+    functions.close()  # joins the log forwarders: every line has been read
     log = logs.text("FaultsFunction")
     assert "[ERROR] ValueError: boom: bad input" in log and "Traceback" in log
-    # The container survives a handled-by-Lambda exception, as on Lambda.
-    assert functions.invoke("FaultsFunction", {}).ok
 
 
 def test_a_container_that_exits_is_reported_and_replaced(functions: LocalLambda) -> None:
@@ -125,6 +127,12 @@ def test_a_container_that_exits_is_reported_and_replaced(functions: LocalLambda)
 def test_unserialisable_result_is_a_marshal_error(functions: LocalLambda) -> None:
     result = functions.invoke("FaultsFunction", {"action": "unserialisable"})
     assert result.payload["errorType"] == "Runtime.MarshalError"
+
+
+def test_a_response_over_6_mb_fails_as_on_lambda(functions: LocalLambda) -> None:
+    result = functions.invoke("FaultsFunction", {"action": "huge"})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Function.ResponseSizeTooLarge"
 
 
 def test_function_logs_reach_the_sink(functions: LocalLambda, logs: LogCapture) -> None:
@@ -156,3 +164,23 @@ def test_quiet_invocations_drop_only_their_own_logs(functions: LocalLambda,
     assert "echo invoked (1)" not in log and "probe-tail" not in log
     assert "echo invoked (2)" in log and "user-tail" in log
     assert "\x1e" not in log  # the end-of-invocation marker never shows
+
+
+def test_a_handler_that_cannot_import_fails_every_invocation(tmp_path: Path,
+                                                             logs: LogCapture) -> None:
+    from edgeway_local.template import load_template
+
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text("import no_such_package\n")
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Broken:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Runtime: python3.13\n      Handler: app.handler\n      CodeUri: fn/\n")
+    broken = LocalLambda({"us-east-1": load_template(tmp_path / "template.yaml")}, log=logs)
+    try:
+        for _ in range(2):
+            result = broken.invoke("Broken", {})
+            assert result.payload["errorType"] == "Runtime.ImportModuleError"
+            assert result.payload["errorMessage"] == \
+                "Unable to import module 'app': No module named 'no_such_package'"
+    finally:
+        broken.close()

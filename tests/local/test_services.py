@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from edgeway_local.banner import banner
 from edgeway_local.errors import StackError
 from edgeway_local.ports import free_port
 from edgeway_local.serve import LocalStack, ServeOptions
+from edgeway_local.services import StackInfo
 
 from . import fake_service
 from .conftest import CONFIG, TEMPLATE
@@ -39,6 +42,7 @@ def test_service_starters_get_the_stack_and_are_stopped() -> None:
         assert set(service.tables) == {"edgeway-local-KeysTable", "edgeway-local-named"}
         text = "\n".join(banner(stack))
         assert "Fake service        regions=us-east-1,eu-west-1" in text
+        assert "fake_service: not started" in text  # start_nothing returned None
     finally:
         stack.stop()
     assert service.stopped
@@ -64,3 +68,35 @@ def test_a_missing_config_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         LocalStack(_options(config=tmp_path / "nope.yaml")).start()
     assert info.value.file == str(tmp_path / "nope.yaml")
+
+
+def _info(config: Path, tables: dict[str, str]) -> StackInfo:
+    return StackInfo(host="127.0.0.1", config_path=config, template_path=TEMPLATE,
+                     home_region="us-east-1",
+                     region_urls={"us-east-1": "http://127.0.0.1:4000",
+                                  "eu-west-1": "http://127.0.0.1:4002"},
+                     invoke_url="http://127.0.0.1:4001", moto_url="http://127.0.0.1:4005",
+                     dns_port=4053, table_names=tables,
+                     client_factory=lambda service, region: f"{service}@{region}")
+
+
+def test_the_gslb_starter_hands_the_stack_to_gslb_local(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    fake = types.ModuleType("gslb.local")
+    fake.start_local_gslb = lambda *args, **kwargs: calls.append((args, kwargs)) or "handle"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gslb", types.ModuleType("gslb"))
+    monkeypatch.setitem(sys.modules, "gslb.local", fake)
+    from edgeway_local.services.gslb import start
+
+    assert start(_info(CONFIG, {"GslbTable": "edgeway-local-GslbTable"})) == "handle"
+    (args, kwargs), = calls
+    assert args == (str(CONFIG),)
+    assert kwargs == {"region_urls": {"us-east-1": "http://127.0.0.1:4000",
+                                      "eu-west-1": "http://127.0.0.1:4002"},
+                      "dns_port": 4053, "gslb_table": "edgeway-local-GslbTable",
+                      "dynamodb_client": "dynamodb@us-east-1"}
+    # A config without regions has nothing to balance: the GSLB is not started.
+    single = tmp_path / "gateway.yaml"
+    single.write_text("version: 1\nroutes: []\n")
+    assert start(_info(single, {})) is None and len(calls) == 1

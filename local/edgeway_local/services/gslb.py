@@ -7,6 +7,7 @@ module does not exist.
 
 from __future__ import annotations
 
+from edgeway_local.regions import has_regions_section
 from edgeway_local.services import Service, StackInfo
 
 
@@ -17,20 +18,12 @@ def start(stack: StackInfo) -> Service | None:
         if exc.name in ("gslb", "gslb.local"):
             return None
         raise
-    if stack.config_path is None or not _declares_regions(stack.config_path):
-        return None  # a gateway without a `regions` section has no GSLB to run
+    if stack.config_path is None or not has_regions_section(stack.config_path):
+        return None  # one implicit region: nothing to balance
     return start_local_gslb(
         str(stack.config_path),
         region_urls=dict(stack.region_urls),
         dns_port=stack.dns_port,
-        gslb_table=stack.table_names.get("GslbTable", "edgeway-local-GslbTable"),
+        gslb_table=stack.table_names.get("GslbTable", ""),  # none: no observation store
         dynamodb_client=stack.client("dynamodb"),
     )
-
-
-def _declares_regions(path: object) -> bool:
-    from edgeway.yamlsource import load_yaml
-
-    with open(str(path), encoding="utf-8") as handle:
-        raw = load_yaml(handle.read(), str(path))
-    return isinstance(raw, dict) and bool(raw.get("regions"))
