@@ -1,0 +1,282 @@
+"""Query bytes and client address in, response bytes out: the GSLB's DNS logic.
+
+No sockets here (``gslb.dns_server`` is the thin shell around it). The path of
+one query:
+
+1. ``gslb.dns_wire.parse_query`` reads the header, the question and the OPT
+   record by hand; the rare legal shapes it declines are parsed by dnspython.
+2. The client is placed: by its EDNS Client Subnet (RFC 7871) when the query
+   carries one with a non-zero source prefix, else by the packet's source.
+3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
+   per-region names) are answered without the Engine, with ECS scope 0.
+   The apex A / AAAA / TXT need a ``Decision``: a table of the placement
+   prefixes the Engine has already returned maps the client to its Decision
+   with a few dict lookups (the Engine promises every address in
+   ``Decision.prefix`` gets the same Decision), so the Engine is asked once
+   per prefix, not once per query.
+4. The full response is rendered once per (name, type, EDNS shape, prefix) by
+   dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
+   the question name as the client spelled it (0x20 case randomisation) and
+   the echoed ECS option (scope = the prefix length).
+
+Both tables are dropped when ``Engine.generation`` changes (health or latency
+moved) and after ``max_age_s`` at the latest, so no answer outlives the state
+it was computed from by more than that.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import struct
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.rdataclass
+import dns.rrset
+
+from gslb.dns_wire import (AA, DO_BIT, ECS_FAMILY_BITS, HARD, HEADER, OPT_TYPE, QR, RD, TC,
+                           Ecs, Edns, Query, Rcode, Reject, ecs_option, parse_ecs, parse_query)
+from gslb.dns_zone import ZONE_TRANSFER, NameKind, Zone
+
+log = logging.getLogger(__name__)
+
+IN = 1
+DEFAULT_MAX_UDP = 1232      # the DNS Flag Day 2020 size: no IP fragmentation
+_FAMILY_OF_LEN = {4: 1, 16: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A rendered response minus the parts that vary per query."""
+
+    flags: int          # QR, AA, opcode 0, RCODE low bits; RD comes from the query
+    counts: bytes       # QDCOUNT..ARCOUNT
+    tail: bytes         # everything after the question name (up to the OPT RDLENGTH)
+    has_opt: bool
+    scope: int          # ECS SCOPE PREFIX-LENGTH to echo
+
+
+class DnsAnswerer:
+    """Answers queries for the Engine's zone; safe to share between threads."""
+
+    def __init__(self, engine: Any, *, nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
+                 max_udp: int = DEFAULT_MAX_UDP, max_entries: int = 100_000,
+                 max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine = engine
+        config = engine.config
+        self.zone = Zone(config.dns, config.regions, nameserver_addresses=nameserver_addresses)
+        self.max_udp = max(512, max_udp)
+        self.max_entries = max_entries
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._generation: object = None
+        self._expires = 0.0
+        self._answers: dict[tuple, _Template] = {}
+        # family -> [(prefix length, {network int >> host bits: Decision})], longest first
+        self._placements: dict[int, list[tuple[int, dict[int, Any]]]] = {1: [], 2: []}
+        self._sources: dict[str, tuple[int, int]] = {}
+
+    # -- the hot path ---------------------------------------------------------------
+
+    def answer(self, wire: bytes, source: str, *, udp: bool = True) -> bytes | None:
+        """The response to ``wire`` from ``source`` (an IP string); None = send nothing.
+
+        Never raises: anything unexpected becomes SERVFAIL (and a log line).
+        """
+        try:
+            parsed = parse_query(wire)
+            if parsed is HARD:
+                parsed = _parse_with_dnspython(wire)
+            if parsed is None:
+                return None
+            if isinstance(parsed, Reject):
+                return _header_only(parsed.id, parsed.flags, parsed.rcode)
+            response = self._answer_query(parsed, source)
+            if udp:
+                limit = max(512, min(parsed.edns.payload, self.max_udp)) if parsed.edns else 512
+                if len(response) > limit:
+                    return self._bare(parsed, Rcode.NOERROR, extra_flags=AA | TC)
+            return response
+        except Exception:  # noqa: BLE001 - the one boundary: a client never sees a traceback
+            log.exception("DNS answer failed")
+            if len(wire) >= 12 and not wire[2] & 0x80:
+                qid, flags = struct.unpack_from("!HH", wire)
+                return _header_only(qid, flags, Rcode.SERVFAIL)
+            return None
+
+    def _answer_query(self, q: Query, source: str) -> bytes:
+        generation = self.engine.generation
+        now = self.clock()
+        if generation != self._generation or now >= self._expires:
+            self._drop_caches(generation, now)
+        edns = q.edns
+        if edns is not None and edns.version != 0:
+            return self._bare(q, Rcode.BADVERS)
+        if q.qclass != IN or q.qtype in ZONE_TRANSFER:
+            return self._bare(q, Rcode.REFUSED)
+        found = self.zone.names.get(q.qname_key)
+        if found is None and not self.zone.contains(q.qname_key, q.label_starts):
+            return self._bare(q, Rcode.REFUSED)
+        ecs = edns.ecs if edns is not None else None
+        edns_shape = None if edns is None else (edns.do, ecs.family if ecs else 0)
+        decision = None
+        if found is not None and Zone.needs_decision(found[0], q.qtype):
+            decision = self._decision(ecs, source)
+            key = (q.qname_key, q.qtype, edns_shape, decision.prefix)
+        else:
+            key = (q.qname_key, q.qtype, edns_shape, None)
+        template = self._answers.get(key)
+        if template is None:
+            template = self._render(q, found, decision, ecs)
+            if len(self._answers) >= self.max_entries:
+                self._answers.clear()
+            self._answers[key] = template
+        out = (struct.pack("!HH", q.id, template.flags | (q.flags & RD)) + template.counts
+               + q.qname + template.tail)
+        if template.has_opt:
+            if ecs is not None:
+                option = ecs_option(ecs, 0 if ecs.source == 0 else template.scope)
+                return out + struct.pack("!H", len(option)) + option
+            return out + b"\0\0"
+        return out
+
+    def _decision(self, ecs: Ecs | None, source: str) -> Any:
+        if ecs is not None and ecs.source > 0:
+            family, address = ecs.family, ecs.network_int()
+        else:
+            # RFC 7871 7.1.2: source prefix 0 means "do not use my client's
+            # address"; the resolver itself is then the best guess.
+            placed = self._sources.get(source)
+            if placed is None:
+                placed = self._sources[source] = _address_int(source)
+                if len(self._sources) > self.max_entries:
+                    self._sources.clear()
+            family, address = placed
+        bits = ECS_FAMILY_BITS[family]
+        for length, table in self._placements[family]:
+            decision = table.get(address >> (bits - length))
+            if decision is not None:
+                return decision
+        client = ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
+        decision = self.engine.resolve(client)
+        prefix = decision.prefix
+        if prefix.version != client.version or client not in prefix:
+            # The Engine broke its promise; cache this one address only.
+            prefix = ipaddress.ip_network(client)
+        self._remember(family, prefix.prefixlen, int(prefix.network_address) >> (bits - prefix.prefixlen),
+                       decision)
+        return decision
+
+    def _remember(self, family: int, length: int, key: int, decision: Any) -> None:
+        tables = self._placements[family]
+        if sum(len(t) for _, t in tables) >= self.max_entries:
+            tables.clear()
+        for known, table in tables:
+            if known == length:
+                table[key] = decision
+                return
+        # Lists are replaced, never mutated in place, so a reader on another
+        # thread always iterates a consistent one.
+        self._placements[family] = sorted([*tables, (length, {key: decision})],
+                                          key=lambda item: -item[0])
+
+    def _drop_caches(self, generation: object, now: float) -> None:
+        self._answers = {}
+        self._placements = {1: [], 2: []}
+        self._generation = generation
+        self._expires = now + self.max_age_s
+
+    # -- rendering on a miss (dnspython) -----------------------------------------------
+
+    def _render(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
+                ecs: Ecs | None) -> _Template:
+        name = dns.name.from_wire(q.qname_key, 0)[0]
+        serial = int(self.engine.generation or 0) + 1
+        if found is None:
+            records = self.zone.nxdomain(serial)
+        else:
+            records = self.zone.records(name, found[0], found[1], q.qtype, decision, serial)
+        message = dns.message.Message(id=0)
+        message.flags = QR | AA
+        message.set_rcode(records.rcode)
+        message.question.append(dns.rrset.RRset(name, dns.rdataclass.IN, q.qtype))
+        message.answer.extend(records.answer)
+        message.authority.extend(records.authority)
+        if q.edns is not None:
+            message.use_edns(0, ednsflags=DO_BIT if q.edns.do else 0, payload=self.max_udp,
+                             options=[])
+        wire = message.to_wire()
+        end = len(wire) - 2 if q.edns is not None else len(wire)
+        scope = 0
+        if decision is not None and ecs is not None:
+            scope = min(decision.prefix.prefixlen, ECS_FAMILY_BITS[ecs.family])
+        return _Template(flags=struct.unpack_from("!H", wire, 2)[0], counts=wire[4:12],
+                         tail=wire[12 + len(q.qname):end], has_opt=q.edns is not None,
+                         scope=scope)
+
+    def _bare(self, q: Query, rcode: Rcode, *, extra_flags: int = 0) -> bytes:
+        """Header, the question and (with EDNS) an OPT: refusals, BADVERS, truncation."""
+        flags = QR | extra_flags | (q.flags & RD) | (int(rcode) & 0xF)
+        opt = b""
+        if q.edns is not None:
+            option = ecs_option(q.edns.ecs, 0) if q.edns.ecs else b""
+            ttl = ((int(rcode) >> 4) << 24) | (DO_BIT if q.edns.do else 0)
+            opt = b"\0" + struct.pack("!HHIH", OPT_TYPE, self.max_udp, ttl, len(option)) + option
+        return (HEADER.pack(q.id, flags, 1, 0, 0, 1 if opt else 0) + q.qname
+                + struct.pack("!HH", q.qtype, q.qclass) + opt)
+
+
+def _header_only(qid: int, query_flags: int, rcode: Rcode) -> bytes:
+    flags = QR | (query_flags & (0x7800 | RD)) | (int(rcode) & 0xF)
+    return HEADER.pack(qid, flags, 0, 0, 0, 0)
+
+
+def _address_int(source: str) -> tuple[int, int]:
+    address = ipaddress.ip_address(source.split("%", 1)[0])
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped   # a dual-stack socket's view of an IPv4 client
+    packed = address.packed
+    return _FAMILY_OF_LEN[len(packed)], int.from_bytes(packed, "big")
+
+
+def _parse_with_dnspython(wire: bytes) -> Query | Reject | None:
+    """The legal-but-unusual queries: compressed question names, extra records."""
+    qid, flags = struct.unpack_from("!HH", wire)
+    try:
+        message = dns.message.from_wire(wire, ignore_trailing=False)
+    except dns.message.UnknownTSIGKey:
+        return Reject(Rcode.REFUSED, qid, flags, "TSIG-signed query; no keys are configured")
+    except (dns.exception.DNSException, ValueError, IndexError, struct.error) as exc:
+        return Reject(Rcode.FORMERR, qid, flags, f"malformed query: {exc.__class__.__name__}")
+    if len(message.question) != 1 or message.answer or message.authority:
+        return Reject(Rcode.FORMERR, qid, flags, "a query needs exactly one question")
+    question = message.question[0]
+    qname = question.name.to_wire()
+    starts, pos = [], 0
+    while qname[pos]:
+        starts.append(pos)
+        pos += 1 + qname[pos]
+    edns = None
+    if message.edns >= 0:
+        ecs = None
+        for option in message.options:
+            if option.otype == 8:
+                if ecs is not None:
+                    return Reject(Rcode.FORMERR, qid, flags, "more than one ECS option")
+                parsed = parse_ecs(option.to_wire())
+                if isinstance(parsed, str):
+                    return Reject(Rcode.FORMERR, qid, flags, parsed)
+                ecs = parsed
+        edns = Edns(max(message.payload, 512), message.edns,
+                    bool(message.ednsflags & DO_BIT), ecs)
+    return Query(qid, flags, qname, qname.lower(), tuple(starts), int(question.rdtype),
+                 int(question.rdclass), edns)
+
+
+__all__ = ["DEFAULT_MAX_UDP", "DnsAnswerer"]
