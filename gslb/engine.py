@@ -1,0 +1,261 @@
+"""The Engine: the one object the answer paths (DNS, HTTP, CLI) talk to.
+
+It holds the config, the networks table, the health board and the latency
+model, and turns a client address into a ``Decision``. Everything that can
+change a decision (health, observations, forced-down regions, loads, the end
+of the settle window) goes through a method that bumps ``generation``, so
+callers may cache decisions per (generation, prefix) and drop them on change.
+Thread-safe: mutations take a lock; ``resolve`` reads an immutable snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import GslbConfig, RegionConfig, load_gslb_config
+from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
+from .latency import LatencyModel
+from .networks import IPAddress, IPNetwork, NetworkTable, load_networks, parse_address
+from .observations import Observation, read_observations
+from .selection import Policy, Ranked, rank
+
+__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "load_gslb_config"]
+
+DECISION_CACHE = 65_536  # prefixes remembered (answers and previous regions)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionChoice:
+    name: str
+    endpoint: str
+    ipv4: tuple[str, ...]
+    ipv6: tuple[str, ...]
+    latency_ms: float          # modelled RTT for this client
+    reason: str                # e.g. "lowest modelled latency 23.1 ms (measured)"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    region: RegionChoice                     # the answer
+    alternatives: tuple[RegionChoice, ...]   # ordered, healthy first
+    reason: str                              # one line, goes into the DNS TXT record
+    ttl: int                                 # seconds; shorter near a health change
+    prefix: IPNetwork                        # placement prefix: every address in it gets this Decision
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    generation: int
+    health: dict[str, RegionHealth]
+    last_known_good: frozenset[str]
+    loads: dict[str, float]
+    near_change: bool
+
+
+class Engine:
+    def __init__(self, config: GslbConfig, *, networks: NetworkTable | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.networks = networks if networks is not None else NetworkTable()
+        self.clock = clock
+        h = config.health
+        self._health = HealthBoard(
+            regions=config.region_names,
+            thresholds=Thresholds(h.rise, h.fall, h.stale_after_s),
+            quorum=config.effective_quorum,
+            vantages=config.region_names,
+        )
+        self._latency = LatencyModel({r.name: (r.location.lat, r.location.lon) for r in config.regions},
+                                     window=config.observations.window,
+                                     max_age_s=config.observations.max_age_s)
+        self._policy = Policy(config.selection.margin_ms, config.selection.fail_open)
+        self._lock = threading.RLock()
+        self._loads: dict[str, float] = {}
+        self._last_known_good: frozenset[str] = frozenset()
+        self._changed_at: float | None = None
+        self._previous: OrderedDict[IPNetwork, str] = OrderedDict()
+        self._cache: dict[IPNetwork, Decision] = {}
+        self._snapshot = self._evaluate(0, self.clock())
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return self._snapshot.generation
+
+    def health(self) -> dict[str, RegionHealth]:
+        return dict(self._snapshot.health)
+
+    def vantage_health(self) -> dict[tuple[str, str], VantageHealth]:
+        with self._lock:
+            return dict(self._health.cells)
+
+    def resolve(self, client: str | IPAddress) -> Decision:
+        """The decision for a client address (raises ValueError for a malformed one)."""
+        addr = parse_address(client)
+        prefix, net = self.networks.placement(addr)
+        snap = self._snapshot
+        cached = self._cache.get(prefix)
+        if cached is not None and self._cache_generation == snap.generation:
+            return cached
+        location = (net.lat, net.lon) if net is not None else None
+        with self._lock:
+            estimates = self._latency.estimate(prefix, location)
+            previous = self._previous.get(prefix)
+        ranked = rank(self.config.regions, snap.health, estimates, policy=self._policy,
+                      previous=previous, last_known_good=snap.last_known_good,
+                      loads=snap.loads, spill_key=_spill_key(prefix))
+        decision = self._decision(ranked, prefix, snap, placed=net)
+        with self._lock:
+            if self._snapshot is snap:
+                if self._cache_generation != snap.generation:
+                    self._cache = {}
+                    self._cache_generation = snap.generation
+                if len(self._cache) >= DECISION_CACHE:
+                    self._cache.clear()
+                self._cache[prefix] = decision
+                self._previous[prefix] = decision.region.name
+                self._previous.move_to_end(prefix)
+                while len(self._previous) > DECISION_CACHE:
+                    self._previous.popitem(last=False)
+        return decision
+
+    # -- feeding ---------------------------------------------------------------------------
+    def observe_probe(self, vantage: str, region: str, ok: bool, *, at: float | None = None) -> bool:
+        """One probe result through the (vantage, region) state machine; True if answers changed."""
+        with self._lock:
+            self._health.observe(vantage, region, ok, self.clock() if at is None else at)
+            return self._refresh()
+
+    def load_health(self, cells: Iterable[tuple[str, str, VantageHealth]]) -> bool:
+        """Install per-(vantage, region) states read back from the observation store."""
+        with self._lock:
+            for vantage, region, cell in cells:
+                if region in self._health.regions:
+                    self._health.put(vantage, region, cell)
+            return self._refresh()
+
+    def ingest(self, observations: Iterable[Observation]) -> int:
+        """Latency observations (client IP or prefix -> region -> rtt); returns how many were used."""
+        now = self.clock()
+        used = 0
+        with self._lock:
+            for obs in observations:
+                if obs.region not in self._latency.regions:
+                    continue
+                client = obs.client
+                if "/" in client:
+                    client = str(ipaddress.ip_network(client, strict=False).network_address)
+                prefix, net = self.networks.placement(client)
+                location = (net.lat, net.lon) if net is not None else None
+                self._latency.add(prefix, location, obs.region, obs.rtt_ms,
+                                  obs.at if obs.at is not None else now)
+                used += 1
+            self._latency.expire(now)
+            if used:
+                self._bump()
+        return used
+
+    def set_down(self, regions: Iterable[str]) -> None:
+        """Force regions DOWN whatever the probes say (what-if analysis)."""
+        with self._lock:
+            self._health.force_down(frozenset(regions))
+            self._refresh(force=True)
+
+    def set_load(self, region: str, load: float) -> None:
+        with self._lock:
+            self._loads[region] = load
+            self._refresh(force=True)
+
+    def tick(self) -> bool:
+        """Re-evaluate time-driven state (staleness, end of the settle window, sample age)."""
+        with self._lock:
+            if self._latency.expire(self.clock()):
+                self._refresh(force=True)
+                return True
+            return self._refresh()
+
+    # -- internals -------------------------------------------------------------------------
+    _cache_generation: int = -1
+
+    def _bump(self) -> None:
+        self._snapshot = self._evaluate(self._snapshot.generation + 1, self.clock())
+
+    def _refresh(self, *, force: bool = False) -> bool:
+        now = self.clock()
+        fresh = self._evaluate(self._snapshot.generation, now)
+        old = self._snapshot
+        states_changed = {k: v.state for k, v in fresh.health.items()} != \
+            {k: v.state for k, v in old.health.items()}
+        if states_changed:
+            self._changed_at = now
+            fresh = self._evaluate(old.generation, now)
+        if force or states_changed or fresh.near_change != old.near_change or fresh.loads != old.loads:
+            self._snapshot = _Snapshot(old.generation + 1, fresh.health, fresh.last_known_good,
+                                       fresh.loads, fresh.near_change)
+            return True
+        self._snapshot = _Snapshot(old.generation, fresh.health, fresh.last_known_good,
+                                   fresh.loads, fresh.near_change)
+        return False
+
+    def _evaluate(self, generation: int, now: float) -> _Snapshot:
+        view = self._health.view(now)
+        good = frozenset(n for n, h in view.items() if h.state is not Health.DOWN)
+        if good:
+            self._last_known_good = good
+        near = self._changed_at is not None and now - self._changed_at < self.config.health.settle_s
+        return _Snapshot(generation, view, self._last_known_good, dict(self._loads), near)
+
+    def _decision(self, ranked: tuple[Ranked, ...], prefix: IPNetwork, snap: _Snapshot,
+                  placed: object) -> Decision:
+        choices = tuple(_choice(r) for r in ranked)
+        top = ranked[0]
+        health = snap.health[top.region.name].describe()
+        where = "" if placed is not None else "; client not in the networks table"
+        reason = f"{top.region.name}: {top.reason}; health {health}{where}"
+        fail_open = not top.eligible
+        ttl = self.config.dns.ttl_near_change if (snap.near_change or fail_open) else self.config.dns.ttl
+        return Decision(choices[0], choices[1:], reason, ttl, prefix)
+
+
+def _choice(r: Ranked) -> RegionChoice:
+    region: RegionConfig = r.region
+    return RegionChoice(region.name, region.endpoint, region.ipv4, region.ipv6,
+                        round(r.latency_ms, 1), r.reason)
+
+
+def _spill_key(prefix: IPNetwork) -> float:
+    """A stable number in [0, 1) per prefix: which clients spill is the same every time."""
+    digest = hashlib.blake2b(str(prefix).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0 ** 64
+
+
+def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable | None = None,
+                 observations: str | Path | Iterable[Observation] | None = None,
+                 down: Iterable[str] = (), clock: Callable[[], float] = time.time) -> Engine:
+    """Config + networks table (+ observations CSV, + forced-down regions) -> Engine."""
+    config = load_gslb_config(config_path)
+    if not isinstance(networks, NetworkTable):
+        networks = load_networks(networks if networks is not None else config.networks)
+    engine = Engine(config, networks=networks, clock=clock)
+    if observations is None and config.observations.path:
+        observations = config.observations.path
+    if isinstance(observations, (str, Path)):
+        observations = read_observations(observations, regions=config.region_names)
+    if observations is not None:
+        engine.ingest(observations)
+    down = tuple(down)
+    if down:
+        unknown = sorted(set(down) - set(config.region_names))
+        if unknown:
+            from edgeway.errors import ConfigError
+            raise ConfigError(f"unknown region(s) {', '.join(unknown)} (configured: "
+                              f"{', '.join(config.region_names)})", key="--down")
+        engine.set_down(down)
+    return engine

@@ -1,0 +1,135 @@
+"""The networks table: CSV ``prefix,lat,lon[,label]`` that places clients on the map.
+
+Lookup is a longest-prefix match over one dict per prefix length (network as an
+integer -> entry), tried longest first: at most 33 (IPv4) or 129 (IPv6) dict
+probes, whatever the table size, instead of a linear scan.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgeway.errors import ConfigError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+DEFAULT_NETWORKS = Path(__file__).with_name("data") / "networks.csv"
+# Placement prefix for clients the table does not know: wide enough that answer caches
+# stay small, narrow enough to be one network (the ECS defaults of public resolvers).
+FALLBACK_PREFIXLEN = {4: 24, 6: 56}
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    prefix: IPNetwork
+    lat: float
+    lon: float
+    label: str = ""
+
+
+def parse_address(value: str | IPAddress) -> IPAddress:
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return value
+    addr = ipaddress.ip_address(value.strip())
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped  # ::ffff:a.b.c.d is an IPv4 client
+    return addr
+
+
+class NetworkTable:
+    def __init__(self, networks: Iterable[Network] = ()) -> None:
+        # version -> [(prefixlen, {network int: Network})], longest prefix first
+        self._by_len: dict[int, dict[int, dict[int, Network]]] = {4: {}, 6: {}}
+        self._order: dict[int, list[int]] = {4: [], 6: []}
+        self._count = 0
+        for net in networks:
+            self.add(net)
+
+    def add(self, net: Network) -> None:
+        table = self._by_len[net.prefix.version].setdefault(net.prefix.prefixlen, {})
+        if int(net.prefix.network_address) not in table:
+            self._count += 1
+        table[int(net.prefix.network_address)] = net
+        self._order = {v: sorted(t, reverse=True) for v, t in self._by_len.items()}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Network]:
+        for version in (4, 6):
+            for length in self._order.get(version, []):
+                yield from self._by_len[version][length].values()
+
+    def lookup(self, address: str | IPAddress) -> Network | None:
+        """The most specific network holding the address, or None."""
+        addr = parse_address(address)
+        value, bits = int(addr), addr.max_prefixlen
+        tables = self._by_len[addr.version]
+        for length in self._order.get(addr.version, ()):
+            net = tables[length].get(value >> (bits - length) << (bits - length))
+            if net is not None:
+                return net
+        return None
+
+    def placement(self, address: str | IPAddress) -> tuple[IPNetwork, Network | None]:
+        """The prefix a client is placed by (table prefix, else a /24 or /56 around it)."""
+        addr = parse_address(address)
+        net = self.lookup(addr)
+        if net is not None:
+            return net.prefix, net
+        return ipaddress.ip_network(f"{addr}/{FALLBACK_PREFIXLEN[addr.version]}", strict=False), None
+
+
+def load_networks(path: str | Path | None = None) -> NetworkTable:
+    """Read a networks CSV; errors name the file and the line."""
+    path = Path(path) if path is not None else DEFAULT_NETWORKS
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read networks table: {exc.strerror or exc}", file=str(path)) from exc
+    table = NetworkTable()
+    seen: dict[IPNetwork, int] = {}
+    with handle:
+        header_allowed = True
+        for lineno, row in enumerate(csv.reader(handle), start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            first, header_allowed = header_allowed, False
+            if first and row[0].strip().lower() == "prefix":
+                continue  # header row
+            net = parse_network_row(row, file=str(path), line=lineno)
+            if net.prefix in seen:
+                raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
+                                  file=str(path), key="prefix", line=lineno)
+            seen[net.prefix] = lineno
+            table.add(net)
+    return table
+
+
+def parse_network_row(row: list[str], *, file: str, line: int) -> Network:
+    if len(row) not in (3, 4):
+        raise ConfigError(f"expected prefix,lat,lon[,label], got {len(row)} fields",
+                          file=file, line=line)
+    try:
+        prefix = ipaddress.ip_network(row[0].strip(), strict=False)
+    except ValueError:
+        raise ConfigError(f"not an IP prefix: {row[0].strip()!r}", file=file, key="prefix",
+                          line=line) from None
+    coords = []
+    for key, text, limit in (("lat", row[1], 90.0), ("lon", row[2], 180.0)):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(f"{key} is not a number: {text.strip()!r}", file=file, key=key,
+                              line=line) from None
+        if not -limit <= value <= limit:
+            raise ConfigError(f"{key} {value} is outside [-{limit:g}, {limit:g}]", file=file,
+                              key=key, line=line)
+        coords.append(value)
+    label = row[3].strip() if len(row) == 4 else ""
+    return Network(prefix, coords[0], coords[1], label)

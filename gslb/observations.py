@@ -1,0 +1,82 @@
+"""Latency observations: ``client,region,rtt_ms`` rows from a CSV file or an HTTP body."""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgeway.errors import ConfigError
+
+MAX_RTT_MS = 10_000.0  # anything slower is a broken measurement, not a latency
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    client: str            # an IP address or a prefix ("203.0.113.7", "203.0.113.0/24")
+    region: str
+    rtt_ms: float
+    at: float | None = None  # epoch seconds; None = when ingested
+
+
+def parse_observation(client: object, region: object, rtt_ms: object, at: object = None) -> Observation:
+    """Validate one observation; raises ValueError with a short reason."""
+    text = str(client).strip() if client is not None else ""
+    try:
+        if "/" in text:
+            ipaddress.ip_network(text, strict=False)
+        else:
+            ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"client is not an IP address or prefix: {text!r}") from None
+    name = str(region).strip() if region is not None else ""
+    if not name:
+        raise ValueError("region is empty")
+    try:
+        rtt = float(rtt_ms)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"rtt_ms is not a number: {rtt_ms!r}") from None
+    if not math.isfinite(rtt) or not 0 < rtt <= MAX_RTT_MS:
+        raise ValueError(f"rtt_ms must be in (0, {MAX_RTT_MS:g}], got {rtt_ms!r}")
+    when = None
+    if at not in (None, ""):
+        try:
+            when = float(at)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"at is not a number: {at!r}") from None
+    return Observation(text, name, rtt, when)
+
+
+def read_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> list[Observation]:
+    """Read ``client,region,rtt_ms[,at]`` rows; a bad row raises ConfigError naming file and line."""
+    return list(iter_observations(path, regions=regions))
+
+
+def iter_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> Iterator[Observation]:
+    known = set(regions) if regions is not None else None
+    try:
+        handle = Path(path).open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read observations: {exc.strerror or exc}", file=str(path)) from exc
+    with handle:
+        header_allowed = True
+        for lineno, row in enumerate(csv.reader(handle), start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            first, header_allowed = header_allowed, False
+            if first and row[0].strip().lower() == "client":
+                continue  # header row
+            if len(row) not in (3, 4):
+                raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
+                                  file=str(path), line=lineno)
+            try:
+                obs = parse_observation(*row)
+            except ValueError as exc:
+                raise ConfigError(str(exc), file=str(path), line=lineno) from None
+            if known is not None and obs.region not in known:
+                raise ConfigError(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
+                                  file=str(path), key="region", line=lineno)
+            yield obs
