@@ -9,11 +9,9 @@ one query:
    carries one with a non-zero source prefix, else by the packet's source.
 3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
    per-region names) are answered without the Engine, with ECS scope 0.
-   The apex A / AAAA / TXT need a ``Decision``: a table of the placement
-   prefixes the Engine has already returned maps the client to its Decision
-   with a few dict lookups (the Engine promises every address in
-   ``Decision.prefix`` gets the same Decision), so the Engine is asked once
-   per prefix, not once per query.
+   The apex A / AAAA / TXT need a ``Decision``: ``gslb.dns_placement`` maps
+   the client to its placement prefix with a few dict lookups and asks the
+   Engine once per prefix, not once per query.
 4. The full response is rendered once per (name, type, EDNS shape, prefix) by
    dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
    the question name as the client spelled it (0x20 case randomisation) and
@@ -40,8 +38,9 @@ import dns.name
 import dns.rdataclass
 import dns.rrset
 
-from gslb.dns_wire import (AA, DO_BIT, ECS_FAMILY_BITS, HARD, HEADER, OPT_TYPE, QR, RD, TC,
+from gslb.dns_wire import (AA, DO_BIT, HARD, HEADER, OPT_TYPE, QR, RD, TC,
                            Ecs, Edns, Query, Rcode, Reject, ecs_option, parse_ecs, parse_query)
+from gslb.dns_placement import PlacementCache, Slot
 from gslb.dns_zone import ZONE_TRANSFER, NameKind, Zone
 
 log = logging.getLogger(__name__)
@@ -78,8 +77,7 @@ class DnsAnswerer:
         self._generation: object = None
         self._expires = 0.0
         self._answers: dict[tuple, _Template] = {}
-        # family -> [(prefix length, {network int >> host bits: Decision})], longest first
-        self._placements: dict[int, list[tuple[int, dict[int, Any]]]] = {1: [], 2: []}
+        self._placements = PlacementCache(engine, max_entries=max_entries)
         self._sources: dict[str, tuple[int, int]] = {}
 
     # -- the hot path ---------------------------------------------------------------
@@ -127,13 +125,13 @@ class DnsAnswerer:
         edns_shape = None if edns is None else (edns.do, ecs.family if ecs else 0)
         decision = None
         if found is not None and Zone.needs_decision(found[0], q.qtype):
-            decision = self._decision(ecs, source)
-            key = (q.qname_key, q.qtype, edns_shape, decision.prefix)
+            slot, decision = self._place(ecs, source)
+            key = (q.qname_key, q.qtype, edns_shape, slot)
         else:
             key = (q.qname_key, q.qtype, edns_shape, None)
         template = self._answers.get(key)
         if template is None:
-            template = self._render(q, found, decision, ecs)
+            template = self._render(q, found, decision, key[3][1] if decision is not None else 0)
             if len(self._answers) >= self.max_entries:
                 self._answers.clear()
             self._answers[key] = template
@@ -146,56 +144,28 @@ class DnsAnswerer:
             return out + b"\0\0"
         return out
 
-    def _decision(self, ecs: Ecs | None, source: str) -> Any:
+    def _place(self, ecs: Ecs | None, source: str) -> tuple[Slot, Any]:
         if ecs is not None and ecs.source > 0:
-            family, address = ecs.family, ecs.network_int()
-        else:
-            # RFC 7871 7.1.2: source prefix 0 means "do not use my client's
-            # address"; the resolver itself is then the best guess.
-            placed = self._sources.get(source)
-            if placed is None:
-                placed = self._sources[source] = _address_int(source)
-                if len(self._sources) > self.max_entries:
-                    self._sources.clear()
-            family, address = placed
-        bits = ECS_FAMILY_BITS[family]
-        for length, table in self._placements[family]:
-            decision = table.get(address >> (bits - length))
-            if decision is not None:
-                return decision
-        client = ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
-        decision = self.engine.resolve(client)
-        prefix = decision.prefix
-        if prefix.version != client.version or client not in prefix:
-            # The Engine broke its promise; cache this one address only.
-            prefix = ipaddress.ip_network(client)
-        self._remember(family, prefix.prefixlen, int(prefix.network_address) >> (bits - prefix.prefixlen),
-                       decision)
-        return decision
-
-    def _remember(self, family: int, length: int, key: int, decision: Any) -> None:
-        tables = self._placements[family]
-        if sum(len(t) for _, t in tables) >= self.max_entries:
-            tables.clear()
-        for known, table in tables:
-            if known == length:
-                table[key] = decision
-                return
-        # Lists are replaced, never mutated in place, so a reader on another
-        # thread always iterates a consistent one.
-        self._placements[family] = sorted([*tables, (length, {key: decision})],
-                                          key=lambda item: -item[0])
+            return self._placements.decide(ecs.family, ecs.network_int())
+        # No ECS, or RFC 7871 7.1.2 source prefix 0 ("do not use my client's
+        # address"): the resolver's own address is the best guess.
+        placed = self._sources.get(source)
+        if placed is None:
+            if len(self._sources) >= self.max_entries:
+                self._sources.clear()
+            placed = self._sources[source] = _address_int(source)
+        return self._placements.decide(*placed)
 
     def _drop_caches(self, generation: object, now: float) -> None:
         self._answers = {}
-        self._placements = {1: [], 2: []}
+        self._placements.clear()
         self._generation = generation
         self._expires = now + self.max_age_s
 
     # -- rendering on a miss (dnspython) -----------------------------------------------
 
     def _render(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
-                ecs: Ecs | None) -> _Template:
+                scope: int) -> _Template:
         name = dns.name.from_wire(q.qname_key, 0)[0]
         serial = int(self.engine.generation or 0) + 1
         if found is None:
@@ -213,9 +183,6 @@ class DnsAnswerer:
                              options=[])
         wire = message.to_wire()
         end = len(wire) - 2 if q.edns is not None else len(wire)
-        scope = 0
-        if decision is not None and ecs is not None:
-            scope = min(decision.prefix.prefixlen, ECS_FAMILY_BITS[ecs.family])
         return _Template(flags=struct.unpack_from("!H", wire, 2)[0], counts=wire[4:12],
                          tail=wire[12 + len(q.qname):end], has_opt=q.edns is not None,
                          scope=scope)

@@ -189,3 +189,41 @@ def test_do_bit_is_echoed(answerer):
 
 def rcode_of(wire: bytes) -> int:
     return struct.unpack_from("!H", wire, 2)[0] & 0xF
+
+
+def test_with_the_real_engine_every_answer_matches_engine_resolve():
+    """Property: the cached path answers exactly what Engine.resolve says, for
+    addresses inside nested table prefixes and outside the table alike."""
+    import ipaddress
+    import random
+    from pathlib import Path
+
+    from gslb import build_engine
+
+    engine = build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml")
+    answerer = DnsAnswerer(engine)
+    rng = random.Random(7)
+    table = [net.prefix for net in engine.networks if net.prefix.version == 4]
+    samples = []
+    for _ in range(300):
+        prefix = rng.choice(table)
+        samples.append(str(prefix[rng.randrange(prefix.num_addresses)]))
+        samples.append(str(ipaddress.IPv4Address(rng.getrandbits(32))))
+    for address in samples:
+        want = engine.resolve(address)
+        by_source = ask(answerer, source=address)
+        assert addresses(by_source) == sorted(want.region.ipv4), address
+        subnet = ipaddress.ip_network(f"{address}/24", strict=False)
+        by_ecs = ask(answerer, ecs=(str(subnet.network_address), 24))
+        expected = engine.resolve(subnet.network_address)
+        assert addresses(by_ecs) == sorted(expected.region.ipv4), address
+        assert by_ecs.options[0].scopelen == expected.prefix.prefixlen
+
+
+def test_demo_european_client_gets_eu_west_1():
+    from pathlib import Path
+
+    from gslb import build_engine
+
+    answerer = DnsAnswerer(build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml"))
+    assert addresses(ask(answerer, ecs=("198.51.100.0", 24))) == ["198.51.100.10"]
