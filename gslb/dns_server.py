@@ -31,10 +31,13 @@ class DnsServer:
     def __init__(self, engine: Any, host: str = "127.0.0.1", port: int = 5353, *,
                  tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
-                 answerer: DnsAnswerer | None = None) -> None:
+                 answerer: DnsAnswerer | None = None, reuse_port: bool = False) -> None:
         self.host = host
         self.port = port
         self.tcp_idle_timeout = tcp_idle_timeout
+        # SO_REUSEPORT: several worker processes bind the same port and the
+        # kernel spreads UDP flows over them (see gslb.dns_workers).
+        self.reuse_port = reuse_port
         if answerer is None:
             if nameserver_addresses is None and host not in ("0.0.0.0", "::", ""):
                 # Our in-zone nameserver names resolve to where we actually listen.
@@ -56,10 +59,14 @@ class DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         for _attempt in range(20):
             udp = socket.socket(family, socket.SOCK_DGRAM)
+            if self.reuse_port:
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             udp.bind((self.host, self.port))
             port = udp.getsockname()[1]
             tcp = socket.socket(family, socket.SOCK_STREAM)
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if self.reuse_port:
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             try:
                 tcp.bind((self.host, port))
             except OSError:
