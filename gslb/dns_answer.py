@@ -16,8 +16,12 @@ one query:
    dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
    the question name as the client spelled it (0x20 case randomisation) and
    the echoed ECS option (scope = the prefix length).
+5. In front of all that, a UDP query byte-for-byte equal (after the id) to one
+   answered before gets that response back with its own id, without parsing:
+   resolvers re-ask the same question for the same subnet every TTL. Only
+   responses that do not depend on the sender's address are kept there.
 
-Both tables are dropped when ``Engine.generation`` changes (health or latency
+All tables are dropped when ``Engine.generation`` changes (health or latency
 moved) and after ``max_age_s`` at the latest, so no answer outlives the state
 it was computed from by more than that.
 """
@@ -66,7 +70,8 @@ class DnsAnswerer:
 
     def __init__(self, engine: Any, *, nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
                  max_udp: int = DEFAULT_MAX_UDP, max_entries: int = 100_000,
-                 max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 replay: bool = True) -> None:
         self.engine = engine
         config = engine.config
         self.zone = Zone(config.dns, config.regions, nameserver_addresses=nameserver_addresses)
@@ -74,9 +79,11 @@ class DnsAnswerer:
         self.max_entries = max_entries
         self.max_age_s = max_age_s
         self.clock = clock
+        self.replay = replay        # step 5 of the module docstring; off only to measure without it
         self._generation: object = None
         self._expires = 0.0
         self._answers: dict[tuple, _Template] = {}
+        self._repeats: dict[bytes, bytes] = {}      # query minus id -> response minus id
         self._placements = PlacementCache(engine, max_entries=max_entries)
         self._sources: dict[str, tuple[int, int]] = {}
 
@@ -88,6 +95,16 @@ class DnsAnswerer:
         Never raises: anything unexpected becomes SERVFAIL (and a log line).
         """
         try:
+            generation = self.engine.generation
+            now = self.clock()
+            if generation != self._generation or now >= self._expires:
+                self._drop_caches(generation, now)
+            if udp and self.replay:
+                # Byte-identical repeat of a query answered before (a resolver
+                # re-asking for the same subnet): only the id differs.
+                tail = self._repeats.get(wire[2:])
+                if tail is not None:
+                    return wire[:2] + tail
             parsed = parse_query(wire)
             if parsed is HARD:
                 parsed = _parse_with_dnspython(wire)
@@ -95,11 +112,15 @@ class DnsAnswerer:
                 return None
             if isinstance(parsed, Reject):
                 return _header_only(parsed.id, parsed.flags, parsed.rcode)
-            response = self._answer_query(parsed, source)
+            response, repeatable = self._answer_query(parsed, source)
             if udp:
                 limit = max(512, min(parsed.edns.payload, self.max_udp)) if parsed.edns else 512
                 if len(response) > limit:
-                    return self._bare(parsed, Rcode.NOERROR, extra_flags=AA | TC)
+                    response = self._bare(parsed, Rcode.NOERROR, extra_flags=AA | TC)
+                if repeatable and self.replay:
+                    if len(self._repeats) >= self.max_entries:
+                        self._repeats.clear()
+                    self._repeats[wire[2:]] = response[2:]
             return response
         except Exception:  # noqa: BLE001 - the one boundary: a client never sees a traceback
             log.exception("DNS answer failed")
@@ -108,24 +129,25 @@ class DnsAnswerer:
                 return _header_only(qid, flags, Rcode.SERVFAIL)
             return None
 
-    def _answer_query(self, q: Query, source: str) -> bytes:
-        generation = self.engine.generation
-        now = self.clock()
-        if generation != self._generation or now >= self._expires:
-            self._drop_caches(generation, now)
+    def _answer_query(self, q: Query, source: str) -> tuple[bytes, bool]:
+        """The response, and whether it holds for any sender of these exact bytes."""
         edns = q.edns
         if edns is not None and edns.version != 0:
-            return self._bare(q, Rcode.BADVERS)
+            return self._bare(q, Rcode.BADVERS), False
         if q.qclass != IN or q.qtype in ZONE_TRANSFER:
-            return self._bare(q, Rcode.REFUSED)
+            return self._bare(q, Rcode.REFUSED), False
         found = self.zone.names.get(q.qname_key)
         if found is None and not self.zone.contains(q.qname_key, q.label_starts):
-            return self._bare(q, Rcode.REFUSED)
+            return self._bare(q, Rcode.REFUSED), False
         ecs = edns.ecs if edns is not None else None
         edns_shape = None if edns is None else (edns.do, ecs.family if ecs else 0)
         decision = None
+        # Answers placed by the packet's source address must not be replayed to
+        # another source; refusals are not kept (junk would churn the table).
+        repeatable = True
         if found is not None and Zone.needs_decision(found[0], q.qtype):
             slot, decision = self._place(ecs, source)
+            repeatable = ecs is not None and ecs.source > 0
             key = (q.qname_key, q.qtype, edns_shape, slot)
         else:
             key = (q.qname_key, q.qtype, edns_shape, None)
@@ -140,9 +162,9 @@ class DnsAnswerer:
         if template.has_opt:
             if ecs is not None:
                 option = ecs_option(ecs, 0 if ecs.source == 0 else template.scope)
-                return out + struct.pack("!H", len(option)) + option
-            return out + b"\0\0"
-        return out
+                return out + struct.pack("!H", len(option)) + option, repeatable
+            return out + b"\0\0", repeatable
+        return out, repeatable
 
     def _place(self, ecs: Ecs | None, source: str) -> tuple[Slot, Any]:
         if ecs is not None and ecs.source > 0:
@@ -158,6 +180,7 @@ class DnsAnswerer:
 
     def _drop_caches(self, generation: object, now: float) -> None:
         self._answers = {}
+        self._repeats = {}
         self._placements.clear()
         self._generation = generation
         self._expires = now + self.max_age_s

@@ -20,14 +20,15 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gslb.dns_answer import DnsAnswerer
 from gslb.dns_server import DnsServer
 
 
 def serve(engine: Any, host: str, port: int, workers: int, *,
-          on_ready: Callable[[int], None] | None = None) -> int:
+          on_ready: Callable[[int], None] | None = None, replay: bool = True) -> int:
     """Serve until SIGTERM/SIGINT; with ``workers > 1``, fork that many processes."""
     if workers <= 1:
-        return _serve_one(engine, host, port, reuse_port=False, on_ready=on_ready)
+        return _serve_one(engine, host, port, reuse_port=False, on_ready=on_ready, replay=replay)
     if port == 0:
         raise ValueError("several workers need a fixed port (they must all bind the same one)")
     children = []
@@ -36,7 +37,7 @@ def serve(engine: Any, host: str, port: int, workers: int, *,
         if pid == 0:  # pragma: no cover - runs in the child
             code = 1
             try:
-                code = _serve_one(engine, host, port, reuse_port=True)
+                code = _serve_one(engine, host, port, reuse_port=True, replay=replay)
             finally:
                 os._exit(code)
         children.append(pid)
@@ -67,11 +68,13 @@ def serve(engine: Any, host: str, port: int, workers: int, *,
 
 
 def _serve_one(engine: Any, host: str, port: int, *, reuse_port: bool,
-               on_ready: Callable[[int], None] | None = None) -> int:
+               on_ready: Callable[[int], None] | None = None, replay: bool = True) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    server = DnsServer(engine, host, port, reuse_port=reuse_port).start()
+    answerer = DnsAnswerer(engine, nameserver_addresses={
+        ns: [host] for ns in engine.config.dns.nameservers}, replay=replay)
+    server = DnsServer(engine, host, port, reuse_port=reuse_port, answerer=answerer).start()
     if on_ready is not None:
         on_ready(server.port)
     try:
@@ -89,8 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5353)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--config", default="gateway.yaml")
+    parser.add_argument("--no-replay", action="store_true",
+                        help="answer every query from the per-prefix templates, never replaying a "
+                        "byte-identical earlier response (for measuring that path)")
     args = parser.parse_args(argv)
-    return serve(build_engine(args.config), args.host, args.port, args.workers)
+    return serve(build_engine(args.config), args.host, args.port, args.workers,
+                 replay=not args.no_replay)
 
 
 if __name__ == "__main__":

@@ -227,3 +227,24 @@ def test_demo_european_client_gets_eu_west_1():
 
     answerer = DnsAnswerer(build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml"))
     assert addresses(ask(answerer, ecs=("198.51.100.0", 24))) == ["198.51.100.10"]
+
+
+def test_a_repeated_query_from_another_source_is_placed_by_its_own_source(answerer):
+    wire = dns.message.make_query(ZONE, "A").to_wire()
+    first = dns.message.from_wire(answerer.answer(wire, "203.0.113.5"))
+    second = dns.message.from_wire(answerer.answer(wire, "192.0.2.55"))
+    assert addresses(first) == ["203.0.113.10"] and addresses(second) == ["192.0.2.10"]
+
+
+def test_a_repeated_ecs_query_keeps_its_own_id(engine, answerer):
+    query = dns.message.make_query(ZONE, "A", use_edns=0,
+                                   options=[dns.edns.ECSOption("198.51.100.0", 24)])
+    answers = []
+    for qid in (1, 2, 0xBEEF):
+        query.id = qid
+        answers.append(dns.message.from_wire(answerer.answer(query.to_wire(), RESOLVER)))
+    assert [a.id for a in answers] == [1, 2, 0xBEEF]
+    assert all(addresses(a) == ["198.51.100.10"] for a in answers)
+    engine.set_down("eu-west-1")           # a new generation: the repeat is not replayed
+    query.id = 3
+    assert addresses(dns.message.from_wire(answerer.answer(query.to_wire(), RESOLVER))) == ["192.0.2.10"]
