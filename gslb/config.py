@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from edgeway.errors import ConfigError
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
-    "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config",
+    "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config", "with_endpoints",
 ]
 
 
@@ -58,7 +58,7 @@ class HealthConfig:
     interval_s: float = 1.0         # probe period per (vantage, region)
     timeout_s: float = 0.8          # per probe; must be below the interval
     rise: int = 2                   # consecutive passes to become UP
-    fall: int = 4                   # consecutive failures to become DOWN
+    fall: int = 5                   # consecutive failures to become DOWN
     quorum: int | None = None       # vantage points that must agree; None = majority
     stale_after_s: float = 10.0     # a vantage point silent this long counts as UNKNOWN
     settle_s: float = 30.0          # short TTLs for this long after a health change
@@ -108,6 +108,16 @@ class GslbConfig:
     def effective_quorum(self) -> int:
         """Vantage points are the regions themselves: every region probes every region."""
         return self.health.quorum or len(self.regions) // 2 + 1
+
+
+def with_endpoints(config: GslbConfig, endpoints: Mapping[str, str]) -> GslbConfig:
+    """The config with some regions' endpoints replaced (per-deployment API URLs)."""
+    unknown = sorted(set(endpoints) - set(config.region_names))
+    if unknown:
+        raise ConfigError(f"unknown region(s) {', '.join(unknown)}", file="<environment>",
+                          key="EDGEWAY_REGION_ENDPOINTS")
+    regions = tuple(replace(r, endpoint=endpoints.get(r.name, r.endpoint)) for r in config.regions)
+    return replace(config, regions=regions)
 
 
 def load_gslb_config(path: str | Path) -> GslbConfig:
@@ -311,7 +321,7 @@ class _Validator:
 
     def selection(self, value: Any) -> SelectionConfig:
         s = self.mapping(value, "gslb.selection", {"margin_ms", "fail_open"})
-        margin = self.number(s.get("margin_ms", SelectionConfig.margin_ms), "gslb.selection.margin_ms",
+        margin = self.number(s.get("margin_ms", SelectionConfig().margin_ms), "gslb.selection.margin_ms",
                              lo=0)
         policy = s.get("fail_open", FailOpen.LAST_KNOWN_GOOD.value)
         try:

@@ -26,9 +26,10 @@ from .networks import IPAddress, IPNetwork, NetworkTable, load_networks, parse_a
 from .observations import Observation, read_observations
 from .selection import Policy, Ranked, rank
 
-__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "load_gslb_config"]
+__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "decision_as_dict", "load_gslb_config"]
 
 DECISION_CACHE = 65_536  # prefixes remembered (answers and previous regions)
+LOAD_STEP = 0.05         # load changes below this share of capacity do not change answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Engine:
         self._last_known_good: frozenset[str] = frozenset()
         self._changed_at: float | None = None
         self._previous: OrderedDict[IPNetwork, str] = OrderedDict()
-        self._cache: dict[IPNetwork, Decision] = {}
+        self._cache: dict[IPNetwork, tuple[int, Decision]] = {}  # prefix -> (generation, decision)
         self._snapshot = self._evaluate(0, self.clock())
 
     # -- reading ---------------------------------------------------------------------------
@@ -102,8 +103,8 @@ class Engine:
         prefix, net = self.networks.placement(addr)
         snap = self._snapshot
         cached = self._cache.get(prefix)
-        if cached is not None and self._cache_generation == snap.generation:
-            return cached
+        if cached is not None and cached[0] == snap.generation:
+            return cached[1]
         location = (net.lat, net.lon) if net is not None else None
         with self._lock:
             estimates = self._latency.estimate(prefix, location)
@@ -114,12 +115,9 @@ class Engine:
         decision = self._decision(ranked, prefix, snap, placed=net)
         with self._lock:
             if self._snapshot is snap:
-                if self._cache_generation != snap.generation:
-                    self._cache = {}
-                    self._cache_generation = snap.generation
                 if len(self._cache) >= DECISION_CACHE:
                     self._cache.clear()
-                self._cache[prefix] = decision
+                self._cache[prefix] = (snap.generation, decision)
                 self._previous[prefix] = decision.region.name
                 self._previous.move_to_end(prefix)
                 while len(self._previous) > DECISION_CACHE:
@@ -142,9 +140,13 @@ class Engine:
             return self._refresh()
 
     def ingest(self, observations: Iterable[Observation]) -> int:
-        """Latency observations (client IP or prefix -> region -> rtt); returns how many were used."""
+        """Latency observations (client IP or prefix -> region -> rtt); returns how many were new.
+
+        Idempotent: samples already held (same time and value) are skipped, so a caller
+        may re-read the whole store each time and only real news bumps the generation.
+        """
         now = self.clock()
-        used = 0
+        added = 0
         with self._lock:
             for obs in observations:
                 if obs.region not in self._latency.regions:
@@ -154,13 +156,12 @@ class Engine:
                     client = str(ipaddress.ip_network(client, strict=False).network_address)
                 prefix, net = self.networks.placement(client)
                 location = (net.lat, net.lon) if net is not None else None
-                self._latency.add(prefix, location, obs.region, obs.rtt_ms,
-                                  obs.at if obs.at is not None else now)
-                used += 1
-            self._latency.expire(now)
-            if used:
+                added += self._latency.add(prefix, location, obs.region, obs.rtt_ms,
+                                           obs.at if obs.at is not None else now)
+            expired = self._latency.expire(now)
+            if added or expired:
                 self._bump()
-        return used
+        return added
 
     def set_down(self, regions: Iterable[str]) -> None:
         """Force regions DOWN whatever the probes say (what-if analysis)."""
@@ -168,10 +169,16 @@ class Engine:
             self._health.force_down(frozenset(regions))
             self._refresh(force=True)
 
-    def set_load(self, region: str, load: float) -> None:
+    def set_load(self, region: str, load: float) -> bool:
+        """A region's current load (from its /health). Only matters for regions with a capacity,
+        and only a change of more than LOAD_STEP of the capacity is news (no churn per probe)."""
+        capacity = next((r.capacity for r in self.config.regions if r.name == region), None)
         with self._lock:
+            old = self._loads.get(region)
+            if capacity is None or (old is not None and abs(load - old) <= LOAD_STEP * capacity):
+                return False
             self._loads[region] = load
-            self._refresh(force=True)
+            return self._refresh(force=True)
 
     def tick(self) -> bool:
         """Re-evaluate time-driven state (staleness, end of the settle window, sample age)."""
@@ -182,8 +189,6 @@ class Engine:
             return self._refresh()
 
     # -- internals -------------------------------------------------------------------------
-    _cache_generation: int = -1
-
     def _bump(self) -> None:
         self._snapshot = self._evaluate(self._snapshot.generation + 1, self.clock())
 
@@ -224,6 +229,19 @@ class Engine:
         return Decision(choices[0], choices[1:], reason, ttl, prefix)
 
 
+def decision_as_dict(decision: Decision, client: str | None = None) -> dict[str, object]:
+    """The JSON shape of a decision: what `/gslb/resolve` and `edgeway gslb resolve --json` print."""
+    def region(c: RegionChoice) -> dict[str, object]:
+        return {"region": c.name, "endpoint": c.endpoint, "addresses": list(c.ipv4 + c.ipv6),
+                "latency_ms": c.latency_ms, "reason": c.reason}
+
+    out: dict[str, object] = {} if client is None else {"ip": client}
+    out.update(region(decision.region))
+    out.update({"alternatives": [region(a) for a in decision.alternatives], "reason": decision.reason,
+                "ttl": decision.ttl, "prefix": str(decision.prefix)})
+    return out
+
+
 def _choice(r: Ranked) -> RegionChoice:
     region: RegionConfig = r.region
     return RegionChoice(region.name, region.endpoint, region.ipv4, region.ipv6,
@@ -247,7 +265,9 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
     if observations is None and config.observations.path:
         observations = config.observations.path
     if isinstance(observations, (str, Path)):
-        observations = read_observations(observations, regions=config.region_names)
+        # rows for regions this config does not have are skipped, not refused: a what-if
+        # config may drop regions the measurements cover (`edgeway gslb observe` is strict)
+        observations = read_observations(observations)
     if observations is not None:
         engine.ingest(observations)
     down = tuple(down)
@@ -256,6 +276,6 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
         if unknown:
             from edgeway.errors import ConfigError
             raise ConfigError(f"unknown region(s) {', '.join(unknown)} (configured: "
-                              f"{', '.join(config.region_names)})", key="--down")
+                              f"{', '.join(config.region_names)})", file=config.source, key="--down")
         engine.set_down(down)
     return engine

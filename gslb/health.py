@@ -37,7 +37,7 @@ class Health(str, Enum):
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     rise: int = 2
-    fall: int = 4
+    fall: int = 5
     stale_after_s: float = 10.0
 
 

@@ -5,18 +5,25 @@ For a client prefix and a region, in order of preference:
 1. **measured** -- the median of the last ``window`` samples of that prefix to
    that region younger than ``max_age_s``. A median, not a mean: one congested
    probe must not move a client.
-2. **learned** -- when other prefixes were measured. Per region, a line
-   ``rtt = a + b * distance`` is fitted to every measured prefix (Huber-weighted
-   and pulled towards the physical prior below, so a handful of points cannot
-   bend it into nonsense). What the line misses -- routes that detour through a
+2. **learned** -- when other prefixes were measured. A line
+   ``rtt = a_region + b * distance`` is fitted to every measured (prefix,
+   region) pair: one slope for all regions (the physics is the same everywhere;
+   a per-region slope mostly reflects which clients happened to be measured to
+   that region), one intercept per region (its front door and peering), all
+   Huber-weighted and pulled towards the physical prior below, so a handful of
+   points cannot bend it into nonsense. What the line misses -- routes that detour through a
    cable landing, a well- or badly-peered country -- is spatially correlated, so
    the residuals of the nearest measured prefixes are carried over by simple
    kriging with an exponential covariance of range ``CORRELATION_KM`` (far
    neighbours count for little, a tight cluster of neighbours counts as one,
-   and with no neighbour nearby the estimate falls back to the line). A client
+   and with no neighbour nearby the estimate falls back to the line). A detour
+   lengthens a path in proportion to it, so a neighbour's residual is scaled by
+   the square root of the ratio of the modelled RTTs here and there: a client
+   next to a region does not inherit the whole detour of a distant neighbour. A client
    that has measurements to some regions lends its own offset (a slow last mile
    slows every region) to the others.
-3. **distance** -- nothing measured anywhere for that region: the prior line,
+3. **distance** -- nothing measured anywhere for that region: the pooled line
+   of the other regions, or with nothing measured at all the physical prior
    ``BASE_RTT_MS + distance * 2 * PATH_INFLATION / FIBRE_KM_PER_MS``.
 
 No estimate is ever below the speed of light in fibre over the great circle.
@@ -29,7 +36,7 @@ import heapq
 import math
 import statistics
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -46,13 +53,17 @@ PRIOR_MS_PER_KM = 2.0 * PATH_INFLATION / FIBRE_KM_PER_MS   # ~0.0147 ms of RTT p
 LIGHT_MS_PER_KM = 2.0 / FIBRE_KM_PER_MS                    # the physical floor
 
 # The learned estimate. Chosen for physical plausibility, not fitted to a data set.
-CORRELATION_KM = 800.0     # residuals of prefixes this far apart are ~37% correlated
+CORRELATION_KM = 1000.0    # residuals of prefixes this far apart are ~37% correlated
 NEIGHBOURS = 12            # measured prefixes considered per estimate
 NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not geography
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
+INTERCEPT_POINTS = 30.0    # a region's intercept weighs against the pooled one like this many prefixes
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
-UNPLACED_RTT_MS = 150.0    # a client we cannot place, and nothing measured: a neutral guess
+RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
+UNPLACED_RTT_MS = 150.0
+BAND_DEG = 5.0             # latitude band width of the neighbour index
+KM_PER_DEGREE = 111.19     # of latitude    # a client we cannot place, and nothing measured: a neutral guess
 
 Location = tuple[float, float]
 
@@ -74,7 +85,7 @@ class Estimate:
 class _Line:
     a: float
     b: float
-    sill: float   # variance of what the line misses (ms^2)
+    points: int          # measured prefixes behind the fit; 0 = the prior alone
     median_rtt: float
 
 
@@ -100,17 +111,21 @@ class LatencyModel:
         self._fitted: _Fitted | None = None
 
     def add(self, prefix: IPNetwork, location: Location | None, region: str, rtt_ms: float,
-            at: float) -> None:
+            at: float) -> bool:
+        """File one sample; False if it is unknown or already held (re-reading a store is idempotent)."""
         if region not in self.regions:
-            return
+            return False
         key = (prefix, region)
         samples = self._samples.get(key)
         if samples is None:
             samples = self._samples[key] = deque(maxlen=self.window)
+        if (at, rtt_ms) in samples:
+            return False
         samples.append((at, rtt_ms))
         if location is not None:
             self._locations[prefix] = location
         self._fitted = None
+        return True
 
     def expire(self, now: float) -> int:
         """Forget samples older than max_age_s; returns how many series emptied."""
@@ -155,16 +170,24 @@ class _Fitted:
         self.measured = measured
         points: list[tuple[IPNetwork, Location, Mapping[str, float]]] = [
             (p, locations[p], rtts) for p, rtts in measured.items() if p in locations]
-        self.lines: dict[str, _Line] = {}
-        for name, (rlat, rlon) in regions.items():
-            xs = [(distance_km(lat, lon, rlat, rlon), rtts[name])
-                  for _, (lat, lon), rtts in points if name in rtts]
-            self.lines[name] = _fit_line(xs)
+        per_region = {name: [(distance_km(lat, lon, rlat, rlon), rtts[name])
+                             for _, (lat, lon), rtts in points if name in rtts]
+                      for name, (rlat, rlon) in regions.items()}
+        # one line for all regions first: the physics (km per ms) is the same everywhere, and
+        # a region's own slope mostly reflects which clients happened to be measured to it
+        pooled = _fit_line([x for xs in per_region.values() for x in xs])
+        self.lines = {name: _fit_intercept(xs, pooled) for name, xs in per_region.items()}
         self.points: list[_Point] = []
         for prefix, (lat, lon), rtts in points:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
             res = {n: rtt - self._line(n, dist[n]) for n, rtt in rtts.items()}
             self.points.append(_Point(prefix, unit_vector(lat, lon), dist, rtts, res))
+        # latitude bands: a band whose nearest edge is farther than the k-th neighbour found so
+        # far cannot hold a nearer one, so most of the world is never looked at
+        self._bands: dict[int, list[int]] = {}
+        for i, p in enumerate(self.points):
+            lat = math.degrees(math.asin(max(-1.0, min(1.0, p.xyz[2]))))
+            self._bands.setdefault(min(int((lat + 90.0) // BAND_DEG), int(180 // BAND_DEG) - 1), []).append(i)
 
     def _line(self, region: str, km: float) -> float:
         line = self.lines[region]
@@ -178,47 +201,69 @@ class _Fitted:
             return out
         if location is None:
             for name in missing:
-                line = self.lines[name]
-                guess = line.median_rtt if line.median_rtt > 0 else UNPLACED_RTT_MS
-                out[name] = Estimate(guess, Source.UNPLACED)
+                out[name] = Estimate(self.lines[name].median_rtt, Source.UNPLACED)
             return out
         lat, lon = location
-        xyz = unit_vector(lat, lon)
-        near = self._neighbours(xyz, prefix)
+        near = self._neighbours(lat, unit_vector(lat, lon), prefix)
         offset = self._own_offset(prefix, own, location)
+        weights: dict[tuple[int, ...], list[float]] = {}  # kriging weights per neighbour set
         for name in missing:
             rlat, rlon = self.regions[name]
             km = distance_km(lat, lon, rlat, rlon)
             floor = km * LIGHT_MS_PER_KM
             line = self.lines[name]
-            if line.median_rtt <= 0:  # nothing measured to this region anywhere
-                out[name] = Estimate(max(floor, BASE_RTT_MS + km * PRIOR_MS_PER_KM), Source.DISTANCE)
+            if not line.points:  # nothing measured to this region anywhere
+                # the pooled line when other regions were measured, else the physical prior
+                out[name] = Estimate(max(floor, self._line(name, km) + offset), Source.DISTANCE)
                 continue
-            value = self._line(name, km) + self._krige(name, near, line.sill) + offset
+            chosen = [(d, i) for d, i in near if name in self.points[i].residuals][:NEIGHBOURS]
+            residual = 0.0
+            if chosen:
+                ids = tuple(i for _, i in chosen)
+                if ids not in weights:
+                    weights[ids] = self._kriging_weights(chosen)
+                # weights for a unit variance: scaling covariances by a region's own variance
+                # changes nothing, so one solve serves every region with these neighbours
+                here = self._line(name, km)
+                residual = sum(w * self.points[i].residuals[name]
+                               * _scale(here, self._line(name, self.points[i].distances[name]))
+                               for w, i in zip(weights[ids], ids))
+            value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
 
-    def _neighbours(self, xyz: tuple[float, float, float], prefix: IPNetwork) -> list[tuple[float, _Point]]:
-        """The nearest measured prefixes as (km, point), nearest first."""
+    def _neighbours(self, lat: float, xyz: tuple[float, float, float],
+                    prefix: IPNetwork) -> list[tuple[float, int]]:
+        """The nearest measured prefixes as (km, index), nearest first (exact, band-pruned)."""
         x, y, z = xyz
-        best = heapq.nlargest(NEIGHBOURS * 2, (
-            (px * x + py * y + pz * z, i) for i, p in enumerate(self.points)
-            if p.prefix != prefix for px, py, pz in (p.xyz,)))
-        return [(chord_to_km(dot), self.points[i]) for dot, i in best]
+        want = NEIGHBOURS * 2
+        heap: list[tuple[float, int]] = []  # (dot, index): the smallest dot is the farthest kept
 
-    def _krige(self, region: str, near: list[tuple[float, _Point]], sill: float) -> float:
-        pts = [p for _, p in near if region in p.residuals][:NEIGHBOURS]
-        if not pts or sill <= 0:
-            return 0.0
-        dists = [d for d, p in near if region in p.residuals][:NEIGHBOURS]
-        nugget = NUGGET_FRACTION * sill
-        partial = sill - nugget
+        def gap_km(band: int) -> float:
+            lo = band * BAND_DEG - 90.0
+            return max(0.0, lo - lat, lat - (lo + BAND_DEG)) * KM_PER_DEGREE
+
+        for band in sorted(self._bands, key=gap_km):
+            if len(heap) >= want and gap_km(band) > chord_to_km(heap[0][0]):
+                break
+            for i in self._bands[band]:
+                px, py, pz = self.points[i].xyz
+                dot = px * x + py * y + pz * z
+                if len(heap) < want:
+                    if self.points[i].prefix != prefix:
+                        heapq.heappush(heap, (dot, i))
+                elif dot > heap[0][0] and self.points[i].prefix != prefix:
+                    heapq.heapreplace(heap, (dot, i))
+        return [(chord_to_km(dot), i) for dot, i in sorted(heap, reverse=True)]
+
+    def _kriging_weights(self, chosen: list[tuple[float, int]]) -> list[float]:
+        """Simple kriging: exponential covariance, a nugget for local noise, zero mean (the line)."""
+        pts = [self.points[i].xyz for _, i in chosen]
         n = len(pts)
-        cov = [[(partial * _corr(_km(pts[i].xyz, pts[j].xyz)) + (nugget if i == j else 0.0))
+        partial = 1.0 - NUGGET_FRACTION
+        cov = [[partial * _corr(_km(pts[i], pts[j])) + (NUGGET_FRACTION if i == j else 0.0)
                 for j in range(n)] for i in range(n)]
-        k = [partial * _corr(d) for d in dists]
-        weights = _solve(cov, k)
-        return sum(w * p.residuals[region] for w, p in zip(weights, pts))
+        return _solve(cov, [partial * _corr(d) for d, _ in chosen])
 
     def _own_offset(self, prefix: IPNetwork, own: Mapping[str, float], location: Location) -> float:
         """How much slower than modelled this prefix is to the regions it was measured to."""
@@ -227,7 +272,7 @@ class _Fitted:
         lat, lon = location
         deltas = []
         for name, rtt in own.items():
-            if self.lines[name].median_rtt <= 0:
+            if not self.lines[name].points:
                 continue
             rlat, rlon = self.regions[name]
             deltas.append(rtt - self._line(name, distance_km(lat, lon, rlat, rlon)))
@@ -236,30 +281,45 @@ class _Fitted:
         return statistics.median(deltas) * len(deltas) / (len(deltas) + OFFSET_SHRINK)
 
 
+def _fit_intercept(xs: list[tuple[float, float]], pooled: _Line) -> _Line:
+    """A region's own intercept (its front door, its peering) on the pooled slope; Huber, ridge."""
+    a0 = pooled.a if pooled.points else BASE_RTT_MS
+    if not xs:
+        return _Line(a0, pooled.b, 0, UNPLACED_RTT_MS)
+    a = a0
+    for _ in range(5):
+        weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for d, y in xs]
+        a = (INTERCEPT_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
+            / (INTERCEPT_POINTS + sum(weights))
+    return _Line(a, pooled.b, len(xs), statistics.median(y for _, y in xs))
+
+
 def _fit_line(xs: list[tuple[float, float]]) -> _Line:
     """Ridge + Huber fit of rtt = a + b*km towards the physical prior."""
+    a0, b0 = BASE_RTT_MS, PRIOR_MS_PER_KM
     if not xs:
-        return _Line(BASE_RTT_MS, PRIOR_MS_PER_KM, 0.0, 0.0)
+        return _Line(a0, b0, 0, UNPLACED_RTT_MS)
     scale = 5000.0  # km; puts a and b*scale on the same footing for the prior
-    a, b = BASE_RTT_MS, PRIOR_MS_PER_KM
+    a, b = a0, b0
     weights = [1.0] * len(xs)
     for _ in range(5):
         # normal equations with prior pseudo-observations (a0, b0)
         saa = PRIOR_POINTS + sum(weights)
         sab = sum(w * d for w, (d, _) in zip(weights, xs))
         sbb = PRIOR_POINTS * scale ** 2 + sum(w * d * d for w, (d, _) in zip(weights, xs))
-        ya = PRIOR_POINTS * BASE_RTT_MS + sum(w * y for w, (_, y) in zip(weights, xs))
-        yb = PRIOR_POINTS * scale ** 2 * PRIOR_MS_PER_KM + sum(w * d * y for w, (d, y) in zip(weights, xs))
+        ya = PRIOR_POINTS * a0 + sum(w * y for w, (_, y) in zip(weights, xs))
+        yb = PRIOR_POINTS * scale ** 2 * b0 + sum(w * d * y for w, (d, y) in zip(weights, xs))
         det = saa * sbb - sab * sab
         a = (ya * sbb - yb * sab) / det
         b = (saa * yb - sab * ya) / det
         b = max(LIGHT_MS_PER_KM * 0.5, b)
         weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - b * d))) for d, y in xs]
-    residuals = [y - a - b * d for d, y in xs]
-    # robust spread (MAD) so one wild point does not inflate the residual variance
-    mad = statistics.median(abs(r) for r in residuals) * 1.4826
-    sill = max(1.0, mad * mad)
-    return _Line(a, b, sill, statistics.median(y for _, y in xs))
+    return _Line(a, b, len(xs), statistics.median(y for _, y in xs))
+
+
+def _scale(here: float, there: float) -> float:
+    """How a neighbour's residual carries over: detours grow with the path they lengthen."""
+    return (max(here, 1.0) / max(there, 1.0)) ** RESIDUAL_SCALING
 
 
 def _corr(km: float) -> float:
@@ -289,6 +349,3 @@ def _solve(matrix: list[list[float]], rhs: list[float]) -> list[float]:
         out[r] = (m[r][n] - sum(m[r][c] * out[c] for c in range(r + 1, n))) / m[r][r]
     return out
 
-
-def observed_regions(points: Iterable[Mapping[str, float]]) -> set[str]:
-    return {name for rtts in points for name in rtts}

@@ -7,6 +7,7 @@ import ipaddress
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from edgeway.errors import ConfigError
@@ -19,7 +20,7 @@ class Observation:
     client: str            # an IP address or a prefix ("203.0.113.7", "203.0.113.0/24")
     region: str
     rtt_ms: float
-    at: float | None = None  # epoch seconds; None = when ingested
+    at: float | None = None  # epoch seconds (CSV: or ISO 8601); None = when ingested
 
 
 def parse_observation(client: object, region: object, rtt_ms: object, at: object = None) -> Observation:
@@ -39,15 +40,27 @@ def parse_observation(client: object, region: object, rtt_ms: object, at: object
         rtt = float(rtt_ms)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValueError(f"rtt_ms is not a number: {rtt_ms!r}") from None
-    if not math.isfinite(rtt) or not 0 < rtt <= MAX_RTT_MS:
-        raise ValueError(f"rtt_ms must be in (0, {MAX_RTT_MS:g}], got {rtt_ms!r}")
-    when = None
-    if at not in (None, ""):
-        try:
-            when = float(at)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ValueError(f"at is not a number: {at!r}") from None
-    return Observation(text, name, rtt, when)
+    # 0 is allowed: datasets round same-city RTTs down to whole milliseconds
+    if not math.isfinite(rtt) or not 0 <= rtt <= MAX_RTT_MS:
+        raise ValueError(f"rtt_ms must be in [0, {MAX_RTT_MS:g}], got {rtt_ms!r}")
+    return Observation(text, name, rtt, _when(at))
+
+
+def _when(at: object) -> float | None:
+    """Epoch seconds, or an ISO 8601 time (naive means UTC); empty means 'when ingested'."""
+    if at is None or (isinstance(at, str) and not at.strip()):
+        return None
+    try:
+        return float(at)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pass
+    try:
+        stamp = datetime.fromisoformat(str(at).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"at is neither epoch seconds nor an ISO 8601 time: {at!r}") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.timestamp()
 
 
 def read_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> list[Observation]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from edgeway.errors import ConfigError
 
 # Sub-command modules, in the order `edgeway --help` lists them.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("gslb",)
 
 
 def build_parser() -> argparse.ArgumentParser:

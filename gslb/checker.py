@@ -1,0 +1,111 @@
+"""The health checker shell: probe, feed the state machine, record. Used by the Lambda and locally.
+
+One HealthChecker is one vantage point. ``probe_once`` probes one region and
+runs the result through that (vantage, region) state machine, then writes the
+new state to the store and hands the probe to an in-process Engine if there is
+one. ``run_until`` loops rounds on a fixed cadence inside one Lambda invocation
+and stops while there is still room for one more probe timeout plus a margin.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .config import GslbConfig
+from .engine import Engine
+from .health import Thresholds, VantageHealth
+from .prober import ProbeResult, probe
+from .store import GslbStore, StoreError
+
+log = logging.getLogger("gslb.checker")
+
+Prober = Callable[[str, str], ProbeResult]  # (region, endpoint) -> result
+SAFETY_MARGIN_S = 2.0  # left of the Lambda's time after the last round
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    at: float
+    results: dict[str, ProbeResult]
+    states: dict[str, VantageHealth]
+
+
+class HealthChecker:
+    def __init__(self, config: GslbConfig, *, vantage: str, store: GslbStore | None = None,
+                 engine: Engine | None = None, prober: Prober | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.vantage = vantage
+        self.store = store
+        self.engine = engine
+        timeout = config.health.timeout_s
+        self.prober: Prober = prober or (lambda region, endpoint: probe(region, endpoint, timeout_s=timeout))
+        self.clock = clock
+        h = config.health
+        self.thresholds = Thresholds(h.rise, h.fall, h.stale_after_s)
+        # long enough to outlive staleness many times over, short enough to vanish when a
+        # vantage point is decommissioned
+        self.ttl_s = max(300.0, 10 * h.stale_after_s)
+        self.cells: dict[str, VantageHealth] = {}
+        self._lock = threading.Lock()
+
+    def resume(self) -> None:
+        """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""
+        if self.store is None:
+            return
+        for vantage, region, cell in self.store.read_health(self.config.region_names, now=self.clock()):
+            if vantage == self.vantage:
+                self.cells[region] = cell
+
+    def probe_once(self, region: str) -> tuple[ProbeResult, VantageHealth]:
+        endpoint = self.config.region(region).endpoint
+        result = self.prober(region, endpoint)
+        with self._lock:
+            cell = self.cells.get(region, VantageHealth()).observe(result.ok, result.at, self.thresholds)
+            self.cells[region] = cell
+        if cell.changed_at == result.at:
+            log.info("health %s from %s: %s (%s)", region, self.vantage, cell.state.value,
+                     result.error or f"HTTP {result.status}")
+        if self.store is not None:
+            try:
+                self.store.put_health(self.vantage, region, cell, ttl_s=self.ttl_s, probe=result)
+            except StoreError:
+                log.exception("could not record health of %s", region)
+        if self.engine is not None:
+            self.engine.observe_probe(self.vantage, region, result.ok, at=result.at)
+            if result.load is not None:
+                self.engine.set_load(region, result.load)
+        return result, cell
+
+    def run_round(self, pool: ThreadPoolExecutor | None = None) -> RoundReport:
+        """Probe every region once, concurrently: a slow region cannot delay the others."""
+        at = self.clock()
+        names = self.config.region_names
+        if pool is None:
+            with ThreadPoolExecutor(max_workers=min(16, len(names))) as own:
+                done = list(own.map(self.probe_once, names))
+        else:
+            done = list(pool.map(self.probe_once, names))
+        return RoundReport(at, {r.region: r for r, _ in done}, {r.region: c for r, c in done})
+
+    def run_until(self, remaining_s: Callable[[], float], *, sleep: Callable[[float], None] = time.sleep,
+                  max_rounds: int = 10_000) -> list[RoundReport]:
+        """Rounds every interval_s while a whole round (timeout + margin) still fits in the time left."""
+        interval = self.config.health.interval_s
+        needed = self.config.health.timeout_s + SAFETY_MARGIN_S
+        reports: list[RoundReport] = []
+        with ThreadPoolExecutor(max_workers=min(16, len(self.config.regions))) as pool:
+            while len(reports) < max_rounds and remaining_s() > needed:
+                started = time.monotonic()
+                reports.append(self.run_round(pool))
+                wait = interval - (time.monotonic() - started)
+                if remaining_s() - max(0.0, wait) <= needed:
+                    break
+                if wait > 0:
+                    sleep(wait)
+        return reports
