@@ -28,6 +28,7 @@ it was computed from by more than that.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import struct
@@ -45,7 +46,7 @@ import dns.rrset
 from gslb.dns_wire import (AA, DO_BIT, HARD, HEADER, OPT_TYPE, QR, RD, TC,
                            Ecs, Edns, Query, Rcode, Reject, ecs_option, parse_ecs, parse_query)
 from gslb.dns_placement import PlacementCache, Slot
-from gslb.dns_zone import ZONE_TRANSFER, NameKind, Zone
+from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class DnsAnswerer:
         self._generation: object = None
         self._expires = 0.0
         self._answers: dict[tuple, _Template] = {}
+        self._shared: dict[tuple, _Template] = {}   # by answer content, across prefixes
         self._repeats: dict[bytes, bytes] = {}      # query minus id -> response minus id
         self._placements = PlacementCache(engine, max_entries=max_entries)
         self._sources: dict[str, tuple[int, int]] = {}
@@ -153,7 +155,7 @@ class DnsAnswerer:
             key = (q.qname_key, q.qtype, edns_shape, None)
         template = self._answers.get(key)
         if template is None:
-            template = self._render(q, found, decision, key[3][1] if decision is not None else 0)
+            template = self._template(q, found, decision, key)
             if len(self._answers) >= self.max_entries:
                 self._answers.clear()
             self._answers[key] = template
@@ -180,12 +182,28 @@ class DnsAnswerer:
 
     def _drop_caches(self, generation: object, now: float) -> None:
         self._answers = {}
+        self._shared = {}
         self._repeats = {}
         self._placements.clear()
         self._generation = generation
         self._expires = now + self.max_age_s
 
     # -- rendering on a miss (dnspython) -----------------------------------------------
+
+    def _template(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
+                  key: tuple) -> _Template:
+        if decision is None:
+            return self._render(q, found, None, 0)
+        # Many prefixes share one answer (every client of a region gets the same
+        # A record): render it once, give each prefix its own ECS scope.
+        content = decision.reason if q.qtype == TXT else (decision.region.ipv4, decision.region.ipv6)
+        shared_key = (*key[:3], content, decision.ttl)
+        shared = self._shared.get(shared_key)
+        if shared is None:
+            if len(self._shared) >= self.max_entries:
+                self._shared.clear()
+            shared = self._shared[shared_key] = self._render(q, found, decision, 0)
+        return dataclasses.replace(shared, scope=key[3][1])
 
     def _render(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
                 scope: int) -> _Template:

@@ -31,7 +31,8 @@ class DnsServer:
     def __init__(self, engine: Any, host: str = "127.0.0.1", port: int = 5353, *,
                  tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
-                 answerer: DnsAnswerer | None = None, reuse_port: bool = False) -> None:
+                 answerer: DnsAnswerer | None = None, reuse_port: bool = False,
+                 replay: bool = True) -> None:
         self.host = host
         self.port = port
         self.tcp_idle_timeout = tcp_idle_timeout
@@ -42,7 +43,7 @@ class DnsServer:
             if nameserver_addresses is None and host not in ("0.0.0.0", "::", ""):
                 # Our in-zone nameserver names resolve to where we actually listen.
                 nameserver_addresses = {ns: [host] for ns in engine.config.dns.nameservers}
-            answerer = DnsAnswerer(engine, nameserver_addresses=nameserver_addresses)
+            answerer = DnsAnswerer(engine, nameserver_addresses=nameserver_addresses, replay=replay)
         self.answerer = answerer
         self._slots = threading.BoundedSemaphore(max_tcp_connections)
         self._stopping = threading.Event()

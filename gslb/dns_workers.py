@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gslb.dns_answer import DnsAnswerer
 from gslb.dns_server import DnsServer
 
 
@@ -72,9 +71,7 @@ def _serve_one(engine: Any, host: str, port: int, *, reuse_port: bool,
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    answerer = DnsAnswerer(engine, nameserver_addresses={
-        ns: [host] for ns in engine.config.dns.nameservers}, replay=replay)
-    server = DnsServer(engine, host, port, reuse_port=reuse_port, answerer=answerer).start()
+    server = DnsServer(engine, host, port, reuse_port=reuse_port, replay=replay).start()
     if on_ready is not None:
         on_ready(server.port)
     try:

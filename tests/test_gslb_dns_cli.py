@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import dns.exception
 import dns.message
 import dns.query
 import pytest
@@ -74,6 +75,39 @@ def test_dns_command_serves_until_terminated():
         response = dns.query.udp(dns.message.make_query("api.edgeway.test", "A"), "127.0.0.1",
                                  port=banner["port"], timeout=5)
         assert response.answer
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+@pytest.mark.slow
+def test_two_worker_processes_share_the_port_and_stop_together():
+    import socket
+    import time
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = ("import argparse, sys\n"
+            "from edgeway_local.commands.gslb_dns import register_gslb\n"
+            "p = argparse.ArgumentParser(); register_gslb(p.add_subparsers())\n"
+            "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, "dns", "--port", str(port), "--workers", "2",
+                             "--json", "--config", GATEWAY_YAML], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    try:
+        banner = json.loads(proc.stdout.readline())
+        assert banner["workers"] == 2 and banner["port"] == port
+        deadline = time.monotonic() + 10
+        answered = 0
+        while answered < 20 and time.monotonic() < deadline:
+            try:
+                response = dns.query.udp(dns.message.make_query("api.edgeway.test", "A"),
+                                         "127.0.0.1", port=port, timeout=1)
+            except dns.exception.Timeout:
+                continue            # a worker still binding
+            answered += bool(response.answer)
+        assert answered == 20
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from typing import Any
 
 from edgeway.errors import ConfigError
@@ -29,6 +27,9 @@ def register_gslb(gslb_subparsers: Any) -> None:
     dns_parser.add_argument("--networks", help="networks CSV (default: from the config)")
     dns_parser.add_argument("--observations", help="latency observations CSV client,region,rtt_ms")
     dns_parser.add_argument("--down", default="", help="regions to treat as down: R1,R2")
+    dns_parser.add_argument("--workers", type=int, default=1,
+                            help="processes sharing the port (SO_REUSEPORT); each holds its own "
+                            "copy of the Engine, so use it for a static config (default 1)")
     dns_parser.add_argument("--json", action="store_true", help="print the listening address as JSON")
     dns_parser.set_defaults(func=run_dns)
 
@@ -62,26 +63,26 @@ def _engine(args: argparse.Namespace) -> Any:
 
 
 def run_dns(args: argparse.Namespace) -> int:
-    from gslb.dns_server import DnsServer
+    from gslb.dns_workers import serve
 
     engine = _engine(args)
     port = args.port if args.port is not None else engine.config.dns.port
-    server = DnsServer(engine, args.host, port).start()
     zone = engine.config.dns.zone
-    if args.json:
-        print(json.dumps({"host": args.host, "port": server.port, "zone": zone}), flush=True)
-    else:
-        print(f"GSLB DNS for {zone} on {args.host} port {server.port} (UDP, TCP)", flush=True)
-        print(f"  try: dig @{args.host} -p {server.port} {zone} A", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    if args.workers < 1:
+        raise ConfigError("must be at least 1", file="<command line>", key="--workers")
+    if args.workers > 1 and port == 0:
+        raise ConfigError("several workers need a fixed port", file="<command line>", key="--port")
+
+    def ready(bound: int) -> None:
+        if args.json:
+            print(json.dumps({"host": args.host, "port": bound, "zone": zone,
+                              "workers": args.workers}), flush=True)
+        else:
+            print(f"GSLB DNS for {zone} on {args.host} port {bound} (UDP, TCP; "
+                  f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
+            print(f"  try: dig @{args.host} -p {bound} {zone} A", flush=True)
+
+    return serve(engine, args.host, port, args.workers, on_ready=ready)
 
 
 def run_sync_route53(args: argparse.Namespace) -> int:
