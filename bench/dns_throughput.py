@@ -57,7 +57,8 @@ GEOIP_FILES = ("/usr/share/GeoIP/GeoIP.dat", "/usr/share/GeoIP/GeoIPv6.dat")
 class Result:
     scenario: str
     target: str
-    qps: float
+    qps: float                  # median over the repeats
+    qps_runs: tuple[float, ...]
     completed_pct: float
     p50_ms: float
     p90_ms: float
@@ -70,7 +71,7 @@ class Files:
     """The query files of one target: warm-up, measured run, latency run."""
 
     warm: Path
-    run: Path
+    runs: tuple[Path, ...]      # one per repeat (fresh subnets each time when "unplaced")
     latency: Path
 
 
@@ -196,6 +197,12 @@ def _pdns_binary() -> str:
     return shutil.which("pdns_server") or shutil.which("pdns_server", path="/usr/sbin") or ""
 
 
+def _pdns_version() -> str:
+    out = subprocess.run([_pdns_binary(), "--version"], capture_output=True, text=True)
+    found = re.search(r"PowerDNS Authoritative Server (\S+)", out.stdout + out.stderr)
+    return found.group(1) if found else "?"
+
+
 def _pdns_has(backend: str) -> bool:
     return any(Path(d, f"lib{backend}backend.so").exists()
                for d in ("/usr/lib/x86_64-linux-gnu/pdns", "/usr/lib/aarch64-linux-gnu/pdns",
@@ -221,21 +228,46 @@ def dnsperf(port: int, datafile: Path, *, duration: float, clients: int, outstan
     return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
 
-def measure(scenario: str, name: str, port: int, files: Files, *, duration: float,
-            clients: int, outstanding: int) -> Result:
+@dataclass
+class Target:
+    label: str
+    port: int
+    files: Files
+    runs: list[tuple[float, float, float]]   # (qps, completed %, avg ms) per repeat
+
+
+def _summary(text: str) -> tuple[float, float, float]:
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", text).group(1))
+    completed = float(re.search(r"Queries completed:\s+\d+ \(([\d.]+)%\)", text).group(1))
+    avg = float(re.search(r"Average Latency \(s\):\s+([\d.]+)", text).group(1)) * 1000
+    return qps, completed, avg
+
+
+def measure_all(scenario: str, targets: list[Target], *, duration: float, repeat: int,
+                clients: int, outstanding: int) -> list[Result]:
+    """Warm every target, then run them in turn, round after round (A B C A B C ...),
+    so a noisy neighbour on this shared machine hits every target alike."""
     opts = dict(clients=clients, outstanding=outstanding)
-    dnsperf(port, files.warm, duration=1, **opts)
-    summary = dnsperf(port, files.run, duration=duration, **opts)
-    qps = float(re.search(r"Queries per second:\s+([\d.]+)", summary).group(1))
-    completed = float(re.search(r"Queries completed:\s+\d+ \(([\d.]+)%\)", summary).group(1))
-    avg = float(re.search(r"Average Latency \(s\):\s+([\d.]+)", summary).group(1)) * 1000
-    verbose = dnsperf(port, files.latency, duration=min(duration, 3), verbose=True, **opts)
-    # "> NOERROR binary input 0.000306"; a lost query ("> T binary input") has no time.
-    latencies = sorted(float(m.group(1)) * 1000 for m in
-                       re.finditer(r"^> \S+ .* ([\d.]+)$", verbose, re.MULTILINE))
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [avg] * 99
-    return Result(scenario, name, round(qps), completed, round(cuts[49], 3), round(cuts[89], 3),
-                  round(cuts[98], 3), round(avg, 3))
+    for target in targets:
+        dnsperf(target.port, target.files.warm, duration=1, **opts)
+    for round_ in range(repeat):
+        for target in targets:
+            text = dnsperf(target.port, target.files.runs[round_], duration=duration, **opts)
+            target.runs.append(_summary(text))
+    results = []
+    for target in targets:
+        verbose = dnsperf(target.port, target.files.latency, duration=min(duration, 3),
+                          verbose=True, **opts)
+        # "> NOERROR binary input 0.000306"; a lost query ("> T binary input") has no time.
+        latencies = sorted(float(m.group(1)) * 1000 for m in
+                           re.finditer(r"^> \S+ .* ([\d.]+)$", verbose, re.MULTILINE))
+        qps, completed, avg = (statistics.median(column) for column in zip(*target.runs))
+        cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [avg] * 99
+        results.append(Result(scenario, target.label, round(qps),
+                              tuple(round(r[0]) for r in target.runs), round(completed, 2),
+                              round(cuts[49], 3), round(cuts[89], 3), round(cuts[98], 3),
+                              round(avg, 3)))
+    return results
 
 
 def missing_tools() -> list[str]:
@@ -254,55 +286,63 @@ def missing_tools() -> list[str]:
 #   subnet never seen before inside a known prefix). PowerDNS keeps its packet cache.
 # "unplaced": a fresh public /24 outside the table for every query, never
 #   repeated in the run: the Engine must be asked for each one (the cold path).
-def _pools(duration: float) -> dict[str, list[int]]:
-    cold_rate = 30_000                  # above what the cold path reaches: it never wraps
-    unplaced = unplaced_subnets(int(cold_rate * (1 + duration + min(duration, 3))))
-    warm_end, run_end = cold_rate, cold_rate * int(1 + duration)
-    return {"cycled": table_subnets(), "warm": unplaced[:warm_end],
-            "run": unplaced[warm_end:run_end], "latency": unplaced[run_end:]}
+def _pools(duration: float, repeat: int) -> dict[str, list[int]]:
+    cold_rate = 20_000                  # above what the cold path reaches: it never wraps
+    per_run = int(cold_rate * duration)
+    unplaced = unplaced_subnets(cold_rate * (1 + 3) + per_run * repeat)
+    pools = {"cycled": table_subnets(), "warm": unplaced[:cold_rate],
+             "latency": unplaced[cold_rate:cold_rate * 4]}
+    for i in range(repeat):
+        start = cold_rate * 4 + i * per_run
+        pools[f"run{i}"] = unplaced[start:start + per_run]
+    return pools
 
 
-def _files(work: Path, qname: str, scenario: str, pools: dict[str, list[int]]) -> Files:
+def _files(work: Path, qname: str, scenario: str, pools: dict[str, list[int]],
+           repeat: int) -> Files:
     tag = qname.split(".")[0]
     if scenario == "unplaced":
         return Files(query_file(work / f"{tag}-warm.bin", qname, pools["warm"]),
-                     query_file(work / f"{tag}-run.bin", qname, pools["run"]),
+                     tuple(query_file(work / f"{tag}-run{i}.bin", qname, pools[f"run{i}"])
+                           for i in range(repeat)),
                      query_file(work / f"{tag}-lat.bin", qname, pools["latency"]))
     cycled = query_file(work / f"{tag}-cycled.bin", qname, pools["cycled"])
-    return Files(cycled, cycled, cycled)
+    return Files(cycled, (cycled,) * repeat, cycled)
 
 
 def run(args: argparse.Namespace) -> dict:
-    pools = _pools(args.duration)
+    pools = _pools(args.duration, args.repeat)
     results: list[Result] = []
-    opts = dict(duration=args.duration, clients=args.clients, outstanding=args.outstanding)
+    opts = dict(duration=args.duration, repeat=args.repeat, clients=args.clients,
+                outstanding=args.outstanding)
     with tempfile.TemporaryDirectory(prefix="edgeway-dnsbench-") as tmp:
         work = Path(tmp)
         for scenario in ("cycled", "unplaced"):
-            pdns_port = free_port()
-            pdns = start_pdns(pdns_port, work)
+            processes: list[subprocess.Popen] = []
             try:
+                targets = []
+                pdns_port = free_port()
+                processes.append(start_pdns(pdns_port, work))
                 wait_for_dns(pdns_port, "static.bench.test")
                 for label, qname in (("PowerDNS static A", "static.bench.test"),
                                      ("PowerDNS LUA pickclosest", "lua.bench.test")):
-                    files = _files(work, qname, scenario, pools)
-                    results.append(measure(scenario, label, pdns_port, files, **opts))
-            finally:
-                stop(pdns)
-            files = _files(work, "api.edgeway.test", scenario, pools)
-            variants = [(w, True) for w in args.workers]
-            if scenario == "cycled":
-                variants.append((1, False))
-            for workers, replay in variants:
-                port = free_port()
-                ours = start_ours(port, workers, replay=replay)
-                try:
+                    targets.append(Target(label, pdns_port,
+                                          _files(work, qname, scenario, pools, args.repeat), []))
+                files = _files(work, "api.edgeway.test", scenario, pools, args.repeat)
+                variants = [(w, True) for w in args.workers]
+                if scenario == "cycled":
+                    variants.append((1, False))
+                for workers, replay in variants:
+                    port = free_port()
+                    processes.append(start_ours(port, workers, replay=replay))
                     wait_for_dns(port, "api.edgeway.test")
                     label = f"Edgeway GSLB ({workers} worker{'s' if workers > 1 else ''}" \
                             f"{'' if replay else ', no replay'})"
-                    results.append(measure(scenario, label, port, files, **opts))
-                finally:
-                    stop(ours)
+                    targets.append(Target(label, port, files, []))
+                results.extend(measure_all(scenario, targets, **opts))
+            finally:
+                for proc in processes:
+                    stop(proc)
             for path in work.glob("*.bin"):
                 path.unlink()
     ratios: dict[str, dict[str, dict[str, float]]] = {}
@@ -315,7 +355,8 @@ def run(args: argparse.Namespace) -> dict:
                             for r in rows if r.target.startswith("Edgeway")}
     return {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "settings": {"table_subnets": len(pools["cycled"]), **opts, "geoip": _pdns_has("geoip")},
+        "settings": {"table_subnets": len(pools["cycled"]), **opts,
+                     "geoip": _pdns_has("geoip"), "pdns": _pdns_version()},
         "results": [asdict(r) for r in results],
         "ratios": ratios,
     }
@@ -328,8 +369,8 @@ def markdown(report: dict) -> str:
         f"Machine: {report['machine']['cpus']} CPUs (shared with dnsperf), Python "
         f"{report['machine']['python']}. dnsperf -B over loopback, every query with an EDNS "
         f"Client Subnet /24 inside the networks table, {s['clients']} clients, "
-        f"{s['outstanding']} outstanding, {s['duration']} s per measured run after a 1 s "
-        "warm-up. PowerDNS 4 (bind backend"
+        f"{s['outstanding']} outstanding; qps is the median of {s['repeat']} runs of "
+        f"{s['duration']} s after a 1 s warm-up, the targets taking turns run by run. PowerDNS {s['pdns']} (bind backend"
         f"{', GeoIP backend so pickclosest really locates clients' if s['geoip'] else ''}; "
         "its packet cache on, as shipped). Latency percentiles come from a separate verbose "
         "run at the same settings. Generated by `python -m bench.dns_throughput`.", "",
@@ -340,11 +381,12 @@ def markdown(report: dict) -> str:
         "* **unplaced**: a fresh public /24 outside the networks table for every query, never "
         "repeated: the Engine is asked for each one (our cold path).",
         "",
-        "| scenario | target | qps | completed | p50 ms | p90 ms | p99 ms | avg ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | target | qps (median) | runs | completed | p50 ms | p90 ms | p99 ms | avg ms |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in report["results"]:
-        lines.append(f"| {r['scenario']} | {r['target']} | {r['qps']:,} | {r['completed_pct']}% | "
+        runs = " / ".join(f"{q:,}" for q in r["qps_runs"])
+        lines.append(f"| {r['scenario']} | {r['target']} | {r['qps']:,} | {runs} | {r['completed_pct']}% | "
                      f"{r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['avg_ms']} |")
     lines += ["", "| scenario | ours | vs PowerDNS LUA (target >= 40x) | vs PowerDNS static "
               "(target >= 0.7x) |", "|---|---|---:|---:|"]
@@ -358,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dns_throughput", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per target (median)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--outstanding", type=int, default=200)
     parser.add_argument("--workers", default="1,2", help="our worker-process counts to measure")
