@@ -4,7 +4,7 @@ No sockets here (``gslb.dns_server`` is the thin shell around it). The path of
 one query:
 
 1. ``gslb.dns_wire.parse_query`` reads the header, the question and the OPT
-   record by hand; the rare legal shapes it declines are parsed by dnspython.
+   record by hand (dnspython parses the rare legal shapes it declines).
 2. The client is placed: by its EDNS Client Subnet (RFC 7871) when the query
    carries one with a non-zero source prefix, else by the packet's source.
 3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
@@ -37,14 +37,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import dns.exception
 import dns.message
 import dns.name
 import dns.rdataclass
 import dns.rrset
 
-from gslb.dns_wire import (AA, DO_BIT, HARD, HEADER, OPT_TYPE, QR, RD, TC,
-                           Ecs, Edns, Query, Rcode, Reject, ecs_option, parse_ecs, parse_query)
+from gslb.dns_wire import (AA, DO_BIT, HEADER, OPT_TYPE, QR, RD, TC, Ecs, Query, Rcode, Reject,
+                           ecs_option, parse_query)
 from gslb.dns_placement import PlacementCache, Slot
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
 
@@ -108,8 +107,6 @@ class DnsAnswerer:
                 if tail is not None:
                     return wire[:2] + tail
             parsed = parse_query(wire)
-            if parsed is HARD:
-                parsed = _parse_with_dnspython(wire)
             if parsed is None:
                 return None
             if isinstance(parsed, Reject):
@@ -251,40 +248,6 @@ def _address_int(source: str) -> tuple[int, int]:
         address = address.ipv4_mapped   # a dual-stack socket's view of an IPv4 client
     packed = address.packed
     return _FAMILY_OF_LEN[len(packed)], int.from_bytes(packed, "big")
-
-
-def _parse_with_dnspython(wire: bytes) -> Query | Reject | None:
-    """The legal-but-unusual queries: compressed question names, extra records."""
-    qid, flags = struct.unpack_from("!HH", wire)
-    try:
-        message = dns.message.from_wire(wire, ignore_trailing=False)
-    except dns.message.UnknownTSIGKey:
-        return Reject(Rcode.REFUSED, qid, flags, "TSIG-signed query; no keys are configured")
-    except (dns.exception.DNSException, ValueError, IndexError, struct.error) as exc:
-        return Reject(Rcode.FORMERR, qid, flags, f"malformed query: {exc.__class__.__name__}")
-    if len(message.question) != 1 or message.answer or message.authority:
-        return Reject(Rcode.FORMERR, qid, flags, "a query needs exactly one question")
-    question = message.question[0]
-    qname = question.name.to_wire()
-    starts, pos = [], 0
-    while qname[pos]:
-        starts.append(pos)
-        pos += 1 + qname[pos]
-    edns = None
-    if message.edns >= 0:
-        ecs = None
-        for option in message.options:
-            if option.otype == 8:
-                if ecs is not None:
-                    return Reject(Rcode.FORMERR, qid, flags, "more than one ECS option")
-                parsed = parse_ecs(option.to_wire())
-                if isinstance(parsed, str):
-                    return Reject(Rcode.FORMERR, qid, flags, parsed)
-                ecs = parsed
-        edns = Edns(max(message.payload, 512), message.edns,
-                    bool(message.ednsflags & DO_BIT), ecs)
-    return Query(qid, flags, qname, qname.lower(), tuple(starts), int(question.rdtype),
-                 int(question.rdclass), edns)
 
 
 __all__ = ["DEFAULT_MAX_UDP", "DnsAnswerer"]

@@ -8,7 +8,7 @@ back to dnspython for the shapes this parser declines (compression pointers in
 the question, additional records other than a lone OPT).
 
 ``parse_query`` never raises: it returns a ``Query``, a ``Reject`` (answer the
-client with this RCODE) or ``HARD`` (legal but unusual: let dnspython decide).
+client with this RCODE) or None (not a query: send nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
+
+import dns.exception
+import dns.message
 
 
 class Rcode(IntEnum):
@@ -101,11 +104,13 @@ class _Hard:
 
 HARD: Final = _Hard()
 
-ParseResult = Query | Reject | _Hard | None   # None: not a query at all, drop silently
-
-
-def parse_query(wire: bytes) -> ParseResult:
+def parse_query(wire: bytes) -> Query | Reject | None:
     """Parse one query; see the module docstring for the possible outcomes."""
+    parsed = _parse_fast(wire)
+    return _parse_with_dnspython(wire) if parsed is HARD else parsed
+
+
+def _parse_fast(wire: bytes) -> Query | Reject | _Hard | None:
     size = len(wire)
     if size < 12:
         return None          # no room for even a header: nothing to answer to
@@ -210,3 +215,37 @@ def ecs_option(ecs: Ecs, scope: int) -> bytes:
     """The ECS option echoed in a response: the query's subnet with our scope."""
     return struct.pack("!HHHBB", ECS_CODE, 4 + len(ecs.address), ecs.family,
                        ecs.source, scope) + ecs.address
+
+
+def _parse_with_dnspython(wire: bytes) -> Query | Reject | None:
+    """The legal-but-unusual queries: compressed question names, extra records."""
+    qid, flags = struct.unpack_from("!HH", wire)
+    try:
+        message = dns.message.from_wire(wire, ignore_trailing=False)
+    except dns.message.UnknownTSIGKey:
+        return Reject(Rcode.REFUSED, qid, flags, "TSIG-signed query; no keys are configured")
+    except (dns.exception.DNSException, ValueError, IndexError, struct.error) as exc:
+        return Reject(Rcode.FORMERR, qid, flags, f"malformed query: {exc.__class__.__name__}")
+    if len(message.question) != 1 or message.answer or message.authority:
+        return Reject(Rcode.FORMERR, qid, flags, "a query needs exactly one question")
+    question = message.question[0]
+    qname = question.name.to_wire()
+    starts, pos = [], 0
+    while qname[pos]:
+        starts.append(pos)
+        pos += 1 + qname[pos]
+    edns = None
+    if message.edns >= 0:
+        ecs = None
+        for option in message.options:
+            if option.otype == 8:
+                if ecs is not None:
+                    return Reject(Rcode.FORMERR, qid, flags, "more than one ECS option")
+                parsed = parse_ecs(option.to_wire())
+                if isinstance(parsed, str):
+                    return Reject(Rcode.FORMERR, qid, flags, parsed)
+                ecs = parsed
+        edns = Edns(max(message.payload, 512), message.edns,
+                    bool(message.ednsflags & DO_BIT), ecs)
+    return Query(qid, flags, qname, qname.lower(), tuple(starts), int(question.rdtype),
+                 int(question.rdclass), edns)

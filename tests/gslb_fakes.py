@@ -71,9 +71,8 @@ class FakeEngine:
     def resolve(self, client):
         self.calls += 1
         address = ipaddress.ip_address(client)
-        for prefix, name in PLACEMENT:
-            if prefix.version == address.version and address in prefix:
-                break
+        prefix, name = next((p, n) for p, n in PLACEMENT
+                            if p.version == address.version and address in p)
         choices = [self._choice(r) for r in self.regions]
         choices.sort(key=lambda c: (c.name in self.down, c.name != name))
         best = choices[0]
