@@ -43,6 +43,10 @@ class StateFeed:
     """Keeps a container's Engine in step with the GslbTable, re-reading at most
     every ``health_every_s`` (health) and ``observations_every_s`` (latency).
 
+    Health is re-read every second: the failover target is fall x interval + 1 s
+    (5 s in the demo), and a longer cache would add its whole length to it; three
+    small DynamoDB queries a second per warm container is a fair price.
+
     ``read_health`` / ``read_observations`` are callables so the DynamoDB read
     stays behind one seam; a failing read is logged and the last known state
     kept: a resolver that cannot reach the table still answers.
@@ -50,7 +54,7 @@ class StateFeed:
 
     def __init__(self, engine: Any, *, read_health: Callable[[], Iterable[Any]] | None = None,
                  read_observations: Callable[[], Iterable[Any]] | None = None,
-                 health_every_s: float = 3.0, observations_every_s: float = 60.0,
+                 health_every_s: float = 1.0, observations_every_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self._reads = [(read_health, engine.load_health, health_every_s),

@@ -174,3 +174,28 @@ def test_a_failing_table_read_keeps_answering(monkeypatch, table):
     app = load_handler(monkeypatch, table="no-such-table")
     response = app.handler(event("gslb_resolve_europe"), None)
     assert response["statusCode"] == 200 and body(response)["region"] == "eu-west-1"
+
+
+def test_state_feed_rereads_at_most_once_per_interval_and_survives_failures():
+    from gslb.http_api import StateFeed
+
+    applied, now = [], [100.0]
+
+    class Engine:
+        def load_health(self, cells):
+            applied.append(("health", list(cells)))
+
+        def ingest(self, observations):
+            applied.append(("obs", list(observations)))
+
+    def broken():
+        raise RuntimeError("table unreachable")
+
+    feed = StateFeed(Engine(), read_health=lambda: ["cell"], read_observations=broken,
+                     health_every_s=1.0, observations_every_s=60.0, clock=lambda: now[0])
+    feed.refresh()
+    feed.refresh()
+    assert applied == [("health", ["cell"])]           # the failing read did not stop it
+    now[0] += 1.0
+    feed.refresh()
+    assert applied == [("health", ["cell"])] * 2
