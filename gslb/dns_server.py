@@ -98,6 +98,9 @@ class DnsServer:
                                       "127.0.0.1", self.port))
             except OSError:
                 pass
+            # With SO_REUSEPORT the poke may land on a sibling process's socket;
+            # shutting ours down wakes recvfrom() on Linux regardless.
+            _shutdown(self._udp)
         with self._lock:
             for conn in list(self._connections):
                 _shutdown(conn)
