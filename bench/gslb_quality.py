@@ -29,9 +29,9 @@ from gslb.networks import Network, NetworkTable
 from gslb.observations import Observation
 
 from .gslb_report import write_section
-from .gslb_world import REGIONS, Client, build_world, sample
+from .gslb_world import REGIONS, Client, build_inflation_world, build_world, sample
 
-SEEDS = (7, 11, 23)
+SEEDS = tuple(range(1, 10))
 
 
 def world_config() -> GslbConfig:
@@ -84,9 +84,10 @@ def split(clients: list[Client], rng: random.Random, *, by_city: bool,
     return shuffled[:cut], shuffled[cut:]
 
 
-def evaluate(seed: int, *, by_city: bool, train_share: float) -> dict[str, dict[str, float]]:
+def evaluate(seed: int, *, by_city: bool, train_share: float,
+             world: Callable[[int], list[Client]] = build_world) -> dict[str, dict[str, float]]:
     rng = random.Random(seed)
-    clients = build_world(seed)
+    clients = world(seed)
     train, test = split(clients, rng, by_city=by_city, train_share=train_share)
     engine = make_engine(clients, train, rng)
     everyone = set(REGIONS)
@@ -116,12 +117,13 @@ def resolve_rate(seed: int = 7) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    scenarios = [("held-out clients, 50% measured", False, 0.5),
-                 ("held-out clients, 20% measured", False, 0.2),
-                 ("held-out cities, 50% of cities measured", True, 0.5)]
+    scenarios = [("A: held-out clients, 50% measured", False, 0.5, build_world),
+                 ("A: held-out clients, 20% measured", False, 0.2, build_world),
+                 ("A: held-out cities, 50% of cities measured", True, 0.5, build_world),
+                 ("B: held-out cities, 50% of cities measured", True, 0.5, build_inflation_world)]
     rows = []
-    for title, by_city, share in scenarios:
-        runs = [evaluate(seed, by_city=by_city, train_share=share) for seed in SEEDS]
+    for title, by_city, share, world in scenarios:
+        runs = [evaluate(seed, by_city=by_city, train_share=share, world=world) for seed in SEEDS]
 
         def med(kind: str, metric: str, runs: list = runs) -> float:
             return statistics.median(r[kind][metric] for r in runs)
@@ -129,10 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append((title, med, [r["down"]["region"] for r in runs]))
     rate = resolve_rate()
     lines = [
-        "Synthetic world (bench/gslb_world.py): 584 clients in 150 cities and towns, 23 AWS",
-        "regions; true RTTs follow a hub-and-cable graph with per-link inflation, ISP upstream",
-        "choice, per-city detours and last-mile delay, so map distance is often wrong. Held-out",
-        "clients are never measured. Medians over seeds " + ", ".join(map(str, SEEDS)) + ".",
+        "Two synthetic worlds (bench/gslb_world.py), each 584 clients in 150 cities and towns and",
+        "23 AWS regions. World A: true RTTs follow a hub-and-cable graph with per-link inflation,",
+        "ISP upstream choice, per-city detours and last-mile delay. World B: great circle times an",
+        "inflation drawn per (country, region), no hubs. Held-out clients are never measured;",
+        "\"held-out cities\" hold out whole cities (the city and its towns), the case closest to",
+        "evaluating on unseen cities. Medians over seeds " + ", ".join(map(str, SEEDS)) + ".",
         "",
         "| scenario | picker | truly fastest picked | mean regret | p90 regret | regret >= 10 ms |",
         "|---|---|---:|---:|---:|---:|",
@@ -145,7 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"| {med(kind, 'p90'):.1f} ms | {med(kind, 'over10'):.1%} |")
         ratio = med("gslb", "accuracy") / max(1e-9, med("map", "accuracy"))
         lines.append(f"| {title} | ratio GSLB / baseline (accuracy) | {ratio:.2f}x | | | |")
-    lines += ["", f"Region taken down per seed: {', '.join(rows[0][2])} (the truly best region for the "
+    lines += ["", "Reading it: where measured clients share routing with the unmeasured ones (towns of a "
+              "measured city), the learned estimate beats the map pick by a wide margin. Whole unseen "
+              "cities are harder: in world A each town's ISP upstream and each city's detours are drawn "
+              "at random and cannot be learnt from anyone else, in world B a country's inflation is "
+              "independent of its neighbours'; the model still gains in A and, thanks to its "
+              "shrinkage (pooled line, cross-validated trust in neighbours), roughly matches the map "
+              "pick in B (slightly more accurate, slightly more regret with a region down).",
+              f"Region taken down per seed: {', '.join(rows[0][2])} (the truly best region for the "
               "most held-out clients).",
               f"Uncached resolve rate (fit done, every prefix new): {rate:,.0f} resolves/s "
               "(answers are cached per prefix and generation afterwards)."]

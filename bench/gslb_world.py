@@ -328,3 +328,31 @@ def sample(rtt: float, rng: random.Random) -> float:
     if rng.random() < 0.05:
         value *= rng.uniform(1.5, 3.0)
     return round(value, 2)
+
+
+def build_inflation_world(seed: int = 7, towns_per_city: int = 3) -> list[Client]:
+    """A second, differently built world: RTT = great circle x an inflation drawn per
+    (country, region) in [1.2, 2.6], plus last mile and noise. No hubs at all, so a model
+    tuned to the hub world gets no free ride here."""
+    rng = random.Random(seed)
+    inflation: dict[tuple[str, str], float] = {}
+    clients: list[Client] = []
+    for city, cc, clat, clon, _ in CITIES:
+        for town in range(towns_per_city + 1):
+            lat, lon = clat, clon
+            if town:
+                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
+                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
+                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
+                       + 180) % 360 - 180
+            last_mile = rng.lognormvariate(math.log(3.0), 0.6)
+            true = {}
+            for region, (rlat, rlon, _) in REGIONS.items():
+                factor = inflation.setdefault((cc, region), rng.uniform(1.2, 2.6))
+                km = distance_km(lat, lon, rlat, rlon)
+                true[region] = round(2 * km * factor / FIBRE_KM_PER_MS + last_mile + 1.0
+                                     + max(-2.0, rng.gauss(0, 1.5)), 2)
+            i = len(clients)
+            clients.append(Client(f"{city}#{town}", city, round(lat, 4), round(lon, 4),
+                                  f"10.{i >> 8}.{i & 255}.0/24", true))
+    return clients

@@ -19,7 +19,10 @@ For a client prefix and a region, in order of preference:
    and with no neighbour nearby the estimate falls back to the line). A detour
    lengthens a path in proportion to it, so a neighbour's residual is scaled by
    the square root of the ratio of the modelled RTTs here and there: a client
-   next to a region does not inherit the whole detour of a distant neighbour. A client
+   next to a region does not inherit the whole detour of a distant neighbour.
+   How much the neighbours are trusted at all is checked on the data itself:
+   measured prefixes are predicted from neighbours at least ``HOLDOUT_KM`` away,
+   and where that predicts poorly the carried-over residuals are scaled down. A client
    that has measurements to some regions lends its own offset (a slow last mile
    slows every region) to the others.
 3. **distance** -- nothing measured anywhere for that region: the pooled line
@@ -54,14 +57,19 @@ LIGHT_MS_PER_KM = 2.0 / FIBRE_KM_PER_MS                    # the physical floor
 
 # The learned estimate. Chosen for physical plausibility, not fitted to a data set.
 CORRELATION_KM = 1000.0    # residuals of prefixes this far apart are ~37% correlated
-NEIGHBOURS = 12            # measured prefixes considered per estimate
 NUGGET_FRACTION = 0.25     # share of residual variance that is local noise, not geography
+NEIGHBOURS = 12            # measured prefixes considered per estimate
 PRIOR_POINTS = 3.0         # the prior line weighs like this many measured prefixes
-INTERCEPT_POINTS = 30.0    # a region's intercept weighs against the pooled one like this many prefixes
+INTERCEPT_RANGE_KM = 1000.0  # clients this far from a region count ~37% towards its intercept
+INTERCEPT_POINTS = 100.0   # a region's intercept weighs against the pooled one like this many prefixes
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
 RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
 UNPLACED_RTT_MS = 150.0
+MIN_POINTS_TO_VALIDATE = 20  # fewer measured prefixes: trust the neighbours fully
+VALIDATION_SAMPLE = 300    # measured prefixes predicted from their neighbours per fit
+HOLDOUT_KM = 100.0         # neighbours closer than this do not help predict a prefix in validation
+MAX_TRUST = 1.0            # validation may only lower the trust in neighbours, never raise it
 BAND_DEG = 5.0             # latitude band width of the neighbour index
 KM_PER_DEGREE = 111.19     # of latitude    # a client we cannot place, and nothing measured: a neutral guess
 
@@ -182,12 +190,45 @@ class _Fitted:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
             res = {n: rtt - self._line(n, dist[n]) for n, rtt in rtts.items()}
             self.points.append(_Point(prefix, unit_vector(lat, lon), dist, rtts, res))
+        self.trust = 1.0
         # latitude bands: a band whose nearest edge is farther than the k-th neighbour found so
         # far cannot hold a nearer one, so most of the world is never looked at
         self._bands: dict[int, list[int]] = {}
         for i, p in enumerate(self.points):
             lat = math.degrees(math.asin(max(-1.0, min(1.0, p.xyz[2]))))
             self._bands.setdefault(min(int((lat + 90.0) // BAND_DEG), int(180 // BAND_DEG) - 1), []).append(i)
+        self.trust = self._cross_validate()
+
+    def _cross_validate(self) -> float:
+        """How much of the neighbours' residuals to carry over, learnt from the data.
+
+        Each sampled measured prefix is predicted from its neighbours (those farther than
+        HOLDOUT_KM, so a town does not lean on its own city) and the least-squares factor
+        between predicted and actual residuals is the trust, clamped to [0, 1]: where routing
+        quirks are local, neighbours predict little and the estimate stays near the line.
+        """
+        if len(self.points) < MIN_POINTS_TO_VALIDATE:
+            return 1.0
+        variance: dict[str, float] = {}
+        for region in self.regions:
+            values = [p.residuals[region] for p in self.points if region in p.residuals]
+            variance[region] = max(1.0, sum(v * v for v in values) / len(values)) if values else 1.0
+        num = den = 0.0
+        for p in self.points[:: max(1, len(self.points) // VALIDATION_SAMPLE)]:
+            lat = math.degrees(math.asin(max(-1.0, min(1.0, p.xyz[2]))))
+            chosen = [(d, i) for d, i in self._neighbours(lat, p.xyz, p.prefix) if d > HOLDOUT_KM]
+            chosen = chosen[:NEIGHBOURS]
+            if not chosen:
+                continue
+            weights = self._kriging_weights(chosen)
+            for region, actual in p.residuals.items():
+                here = self._line(region, p.distances[region])
+                pred = sum(w * self.points[i].residuals[region]
+                           * _scale(here, self._line(region, self.points[i].distances[region]))
+                           for w, (_, i) in zip(weights, chosen) if region in self.points[i].residuals)
+                num += pred * actual / variance[region]
+                den += pred * pred / variance[region]
+        return max(0.0, min(MAX_TRUST, num / den)) if den > 0 else 1.0
 
     def _line(self, region: str, km: float) -> float:
         line = self.lines[region]
@@ -225,9 +266,10 @@ class _Fitted:
                 # weights for a unit variance: scaling covariances by a region's own variance
                 # changes nothing, so one solve serves every region with these neighbours
                 here = self._line(name, km)
-                residual = sum(w * self.points[i].residuals[name]
-                               * _scale(here, self._line(name, self.points[i].distances[name]))
-                               for w, i in zip(weights[ids], ids))
+                residual = self.trust * sum(
+                    w * self.points[i].residuals[name]
+                    * _scale(here, self._line(name, self.points[i].distances[name]))
+                    for w, i in zip(weights[ids], ids))
             value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
@@ -237,6 +279,8 @@ class _Fitted:
         """The nearest measured prefixes as (km, index), nearest first (exact, band-pruned)."""
         x, y, z = xyz
         want = NEIGHBOURS * 2
+        if not want:
+            return []
         heap: list[tuple[float, int]] = []  # (dot, index): the smallest dot is the farthest kept
 
         def gap_km(band: int) -> float:
@@ -287,8 +331,11 @@ def _fit_intercept(xs: list[tuple[float, float]], pooled: _Line) -> _Line:
     if not xs:
         return _Line(a0, pooled.b, 0, UNPLACED_RTT_MS)
     a = a0
+    # clients near the region say most about its own offset: far ones mostly carry the
+    # quirks of their long paths (and of which far clients happened to be measured)
+    near = [math.exp(-d / INTERCEPT_RANGE_KM) for d, _ in xs]
     for _ in range(5):
-        weights = [min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for d, y in xs]
+        weights = [n * min(1.0, HUBER_MS / max(1e-9, abs(y - a - pooled.b * d))) for n, (d, y) in zip(near, xs)]
         a = (INTERCEPT_POINTS * a0 + sum(w * (y - pooled.b * d) for w, (d, y) in zip(weights, xs))) \
             / (INTERCEPT_POINTS + sum(weights))
     return _Line(a, pooled.b, len(xs), statistics.median(y for _, y in xs))

@@ -100,8 +100,8 @@ def load_networks(path: str | Path | None = None) -> NetworkTable:
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
             first, header_allowed = header_allowed, False
-            if first and row[0].strip().lower() == "prefix":
-                continue  # header row
+            if first and _is_header(row):
+                continue
             net = parse_network_row(row, file=str(path), line=lineno)
             if net.prefix in seen:
                 raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
@@ -111,8 +111,22 @@ def load_networks(path: str | Path | None = None) -> NetworkTable:
     return table
 
 
+def _is_header(row: list[str]) -> bool:
+    """A first row naming its columns (prefix,lat,lon / cidr,latitude,...), not data."""
+    if len(row) < 2:
+        return False
+    try:
+        float(row[1])
+    except ValueError:
+        try:
+            ipaddress.ip_network(row[0].strip(), strict=False)
+        except ValueError:
+            return True
+    return False
+
+
 def parse_network_row(row: list[str], *, file: str, line: int) -> Network:
-    if len(row) not in (3, 4):
+    if len(row) < 3:
         raise ConfigError(f"expected prefix,lat,lon[,label], got {len(row)} fields",
                           file=file, line=line)
     try:
@@ -131,5 +145,5 @@ def parse_network_row(row: list[str], *, file: str, line: int) -> Network:
             raise ConfigError(f"{key} {value} is outside [-{limit:g}, {limit:g}]", file=file,
                               key=key, line=line)
         coords.append(value)
-    label = row[3].strip() if len(row) == 4 else ""
+    label = ",".join(row[3:]).strip()  # extra columns (country, ASN, ...) stay in the label
     return Network(prefix, coords[0], coords[1], label)

@@ -46,6 +46,20 @@ def parse_observation(client: object, region: object, rtt_ms: object, at: object
     return Observation(text, name, rtt, _when(at))
 
 
+def _is_header(row: list[str]) -> bool:
+    """A first row naming its columns (client,region,rtt_ms / ip,region,latency,...), not data."""
+    try:
+        float(row[2])
+        return False
+    except ValueError:
+        pass
+    try:
+        parse_observation(row[0], "x", 1)
+    except ValueError:
+        return True
+    return False
+
+
 def _when(at: object) -> float | None:
     """Epoch seconds, or an ISO 8601 time (naive means UTC); empty means 'when ingested'."""
     if at is None or (isinstance(at, str) and not at.strip()):
@@ -80,8 +94,8 @@ def iter_observations(path: str | Path, *, regions: Iterable[str] | None = None)
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
             first, header_allowed = header_allowed, False
-            if first and row[0].strip().lower() == "client":
-                continue  # header row
+            if first and len(row) >= 3 and _is_header(row):
+                continue
             if len(row) not in (3, 4):
                 raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
                                   file=str(path), line=lineno)

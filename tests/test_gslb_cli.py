@@ -161,3 +161,13 @@ def test_resolve_observations_lenient_on_foreign_regions_and_old_timestamps(
     assert code == 0 and answer["region"] == "eu-west-1" and answer["latency_ms"] == 0.0
     assert "(measured)" in answer["reason"]  # not aged out: offline, now is the newest sample
     assert "eu-central-1" in err and "ignored" in err
+
+
+def test_observation_header_names_are_free(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = tmp_path / "rtt.csv"
+    rows.write_text("ip,aws_region,latency_ms\n198.51.100.7,eu-west-1,21.5\n")
+    code, out, _ = run(capsys, "observe", str(rows), "--config", CONFIG, "--dry-run", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
+    rows.write_text("198.51.100.7,eu-west-1,21.5\nnot-an-ip,eu-west-1,fast\n")  # not a header: line 2
+    code, _, err = run(capsys, "observe", str(rows), "--config", CONFIG, "--dry-run")
+    assert code == 2 and f"{rows}:2" in err

@@ -91,3 +91,15 @@ def test_neighbour_index_finds_exactly_the_nearest_prefixes() -> None:
                       key=lambda i: x * fitted.points[i].xyz[0] + y * fitted.points[i].xyz[1]
                       + z * fitted.points[i].xyz[2])[:len(found)]
         assert set(found) == set(scan)
+
+
+def test_neighbours_that_predict_nothing_are_not_trusted() -> None:
+    """Residuals with no spatial structure at all: the estimate stays near the fitted line."""
+    rng = random.Random(11)
+    model = LatencyModel(REGIONS)
+    for i in range(200):
+        lat, lon = rng.uniform(25, 48), rng.uniform(-120, -72)
+        for region in REGIONS:
+            rtt = 4.0 + 0.016 * distance_km(lat, lon, *REGIONS[region]) + rng.choice([0.0, 60.0])
+            model.add(net(i), (lat, lon), region, rtt, 0.0)
+    assert model.fitted().trust < 0.3
