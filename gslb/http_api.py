@@ -111,6 +111,8 @@ class GslbHttpApi:
         except ValueError:
             what = "the ip parameter" if values else "the caller's source address"
             raise BadRequest(f"{what} is not an IPv4 or IPv6 address: {text[:64]!r}") from None
+        if client.version == 6 and client.ipv4_mapped is not None:
+            client = client.ipv4_mapped       # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
         if self.feed is not None:
             self.feed.refresh()
         decision = self.engine.resolve(client)

@@ -199,3 +199,10 @@ def test_state_feed_rereads_at_most_once_per_interval_and_survives_failures():
     now[0] += 1.0
     feed.refresh()
     assert applied == [("health", ["cell"])] * 2
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_client(app):
+    mapped = event("gslb_resolve_europe")
+    mapped["rawQueryString"] = "ip=%3A%3Affff%3A198.51.100.7"
+    answer = body(app.handler(mapped, None))
+    assert answer["client"] == "198.51.100.7" and answer["region"] == "eu-west-1"
