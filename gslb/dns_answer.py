@@ -39,7 +39,9 @@ from typing import Any
 
 import dns.message
 import dns.name
+import dns.rcode
 import dns.rdataclass
+import dns.rdatatype
 import dns.rrset
 
 from gslb.dns_wire import (AA, DO_BIT, HEADER, OPT_TYPE, QR, RD, TC, Ecs, Query, Rcode, Reject,
@@ -144,6 +146,7 @@ class DnsAnswerer:
         # Answers placed by the packet's source address must not be replayed to
         # another source; refusals are not kept (junk would churn the table).
         repeatable = True
+        key: tuple[Any, ...]
         if found is not None and Zone.needs_decision(found[0], q.qtype):
             slot, decision = self._place(ecs, source)
             repeatable = ecs is not None and ecs.source > 0
@@ -212,8 +215,9 @@ class DnsAnswerer:
             records = self.zone.records(name, found[0], found[1], q.qtype, decision, serial)
         message = dns.message.Message(id=0)
         message.flags = QR | AA
-        message.set_rcode(records.rcode)
-        message.question.append(dns.rrset.RRset(name, dns.rdataclass.IN, q.qtype))
+        message.set_rcode(dns.rcode.Rcode.make(int(records.rcode)))
+        message.question.append(dns.rrset.RRset(name, dns.rdataclass.IN,
+                                                dns.rdatatype.RdataType.make(q.qtype)))
         message.answer.extend(records.answer)
         message.authority.extend(records.authority)
         if q.edns is not None:

@@ -20,6 +20,7 @@ from typing import Final
 
 import dns.exception
 import dns.message
+import dns.name
 
 
 class Rcode(IntEnum):
@@ -107,7 +108,7 @@ HARD: Final = _Hard()
 def parse_query(wire: bytes) -> Query | Reject | None:
     """Parse one query; see the module docstring for the possible outcomes."""
     parsed = _parse_fast(wire)
-    return _parse_with_dnspython(wire) if parsed is HARD else parsed
+    return _parse_with_dnspython(wire) if isinstance(parsed, _Hard) else parsed
 
 
 def _parse_fast(wire: bytes) -> Query | Reject | _Hard | None:
@@ -211,6 +212,13 @@ def parse_ecs(data: bytes) -> Ecs | str:
     return Ecs(family, source, address)
 
 
+def name_wire(name: dns.name.Name) -> bytes:
+    """A name's uncompressed wire form (``to_wire()`` is typed as maybe-None)."""
+    wire = name.to_wire()
+    assert wire is not None
+    return wire
+
+
 def ecs_option(ecs: Ecs, scope: int) -> bytes:
     """The ECS option echoed in a response: the query's subnet with our scope."""
     return struct.pack("!HHHBB", ECS_CODE, 4 + len(ecs.address), ecs.family,
@@ -229,7 +237,7 @@ def _parse_with_dnspython(wire: bytes) -> Query | Reject | None:
     if len(message.question) != 1 or message.answer or message.authority:
         return Reject(Rcode.FORMERR, qid, flags, "a query needs exactly one question")
     question = message.question[0]
-    qname = question.name.to_wire()
+    qname = name_wire(question.name)
     starts, pos = [], 0
     while qname[pos]:
         starts.append(pos)

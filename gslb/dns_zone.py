@@ -29,7 +29,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from gslb.dns_wire import Rcode
+from gslb.dns_wire import Rcode, name_wire
 
 A, NS, SOA, TXT, AAAA, HINFO, ANY = 1, 2, 6, 16, 28, 13, 255
 ZONE_TRANSFER = frozenset({251, 252})   # IXFR, AXFR: not offered
@@ -55,7 +55,8 @@ class Records:
 
 
 def _rrset(name: dns.name.Name, rdtype: int, ttl: int, texts: Sequence[str]) -> dns.rrset.RRset:
-    return dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, rdtype, list(texts))
+    return dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype),
+                                    list(texts))
 
 
 class Zone:
@@ -64,7 +65,7 @@ class Zone:
     def __init__(self, dns_config: Any, regions: Sequence[Any], *,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None) -> None:
         self.origin = dns.name.from_text(dns_config.zone)
-        self.key = self.origin.to_wire().lower()
+        self.key = name_wire(self.origin).lower()
         self.ttl = int(dns_config.ttl)
         self.nameservers = tuple(dns.name.from_text(ns) for ns in dns_config.nameservers)
         self.hostmaster = dns.name.from_text(dns_config.hostmaster)
@@ -81,11 +82,11 @@ class Zone:
         self.names[self.key] = (NameKind.APEX, "")
 
     def _add(self, name: dns.name.Name, kind: NameKind, arg: str) -> None:
-        self.names[name.to_wire().lower()] = (kind, arg)
+        self.names[name_wire(name).lower()] = (kind, arg)
         # Every name between it and the apex exists too (RFC 8020: no NXDOMAIN there).
         parent = name.parent()
         while parent != self.origin and parent.is_subdomain(self.origin):
-            self.names.setdefault(parent.to_wire().lower(), (NameKind.EMPTY, ""))
+            self.names.setdefault(name_wire(parent).lower(), (NameKind.EMPTY, ""))
             parent = parent.parent()
 
     def contains(self, qname_key: bytes, label_starts: Sequence[int]) -> bool:
@@ -146,10 +147,10 @@ class Zone:
             text = decision.reason.encode("utf-8", "replace")
             # One TXT record; its character-strings are at most 255 octets each.
             chunks = [text[i:i + 255] for i in range(0, len(text), 255)] or [b""]
-            rdata = dns.rdata.from_wire(dns.rdataclass.IN, TXT,
+            rdata = dns.rdata.from_wire(dns.rdataclass.IN, dns.rdatatype.TXT,
                                         b"".join(bytes((len(c),)) + c for c in chunks), 0,
                                         sum(len(c) + 1 for c in chunks))
-            rrset = dns.rrset.RRset(name, dns.rdataclass.IN, TXT)
+            rrset = dns.rrset.RRset(name, dns.rdataclass.IN, dns.rdatatype.TXT)
             rrset.add(rdata, ttl)
             return [rrset]
         addresses = decision.region.ipv4 if qtype == A else decision.region.ipv6

@@ -36,7 +36,9 @@ def request_from_event(event: Any) -> Request:
     if not isinstance(event, Mapping) or event.get("version") != "2.0":
         raise BadRequest("expected an API Gateway HTTP API payload v2 event")
     context = event.get("requestContext")
-    http = context.get("http") if isinstance(context, Mapping) else None
+    if not isinstance(context, Mapping):
+        raise BadRequest("event has no requestContext")
+    http = context.get("http")
     if not isinstance(http, Mapping) or not isinstance(http.get("method"), str):
         raise BadRequest("event has no requestContext.http.method")
     raw_headers = event.get("headers") or {}

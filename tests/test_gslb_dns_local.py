@@ -24,12 +24,12 @@ def test_dns_fails_europe_over_and_back(tmp_path: Path) -> None:
     config.write_text((Path(__file__).resolve().parents[1] / "gateway.yaml").read_text().replace(
         "interval_s: 1.0", "interval_s: 0.1").replace("timeout_s: 0.8", "timeout_s: 0.1"))
     port = free_port()
-    local = start_local_gslb(config, region_urls={n: l.url for n, l in listeners.items()},
+    local = start_local_gslb(config, region_urls={n: lis.url for n, lis in listeners.items()},
                              dns_port=port, gslb_table="", dynamodb_client=None)
 
     def answer() -> tuple[list[str], int]:
         query = dns.message.make_query("api.edgeway.test", "A", use_edns=0, options=EUROPE)
-        response = dns.query.udp(query, "127.0.0.1", port=port, timeout=2)
+        response = dns.query.udp(query, "127.0.0.1", port=port, timeout=5)
         return [r.to_text() for rrset in response.answer for r in rrset], response.answer[0].ttl
 
     try:

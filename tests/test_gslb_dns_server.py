@@ -39,8 +39,8 @@ def values(response):
 
 
 def test_udp_and_tcp_answer_the_apex(server):
-    udp = dns.query.udp(query(), HOST, port=server.port, timeout=2)
-    tcp = dns.query.tcp(query(), HOST, port=server.port, timeout=2)
+    udp = dns.query.udp(query(), HOST, port=server.port, timeout=10)
+    tcp = dns.query.tcp(query(), HOST, port=server.port, timeout=10)
     assert udp.flags & dns.flags.AA and tcp.flags & dns.flags.AA
     assert len(values(udp)) == 1 and values(udp) == values(tcp)
 
@@ -50,24 +50,24 @@ def test_udp_and_tcp_answer_the_apex(server):
     ("NS", "ns1.api.edgeway.test."),
 ])
 def test_soa_and_ns(server, rdtype, expected):
-    response = dns.query.udp(query(rdtype=rdtype), HOST, port=server.port, timeout=2)
+    response = dns.query.udp(query(rdtype=rdtype), HOST, port=server.port, timeout=10)
     assert values(response)[0].startswith(expected)
 
 
 def test_aaaa_and_txt(server):
     ecs = [dns.edns.ECSOption("198.51.100.0", 24)]
     aaaa = dns.query.udp(query(rdtype="AAAA", use_edns=0, options=ecs), HOST, port=server.port,
-                         timeout=2)
+                         timeout=10)
     assert values(aaaa) == ["2001:db8:2::10"]
     txt = dns.query.udp(query(rdtype="TXT", use_edns=0, options=ecs), HOST, port=server.port,
-                        timeout=2)
+                        timeout=10)
     assert "eu-west-1" in values(txt)[0]
 
 
 def test_nxdomain_and_refused(server):
-    nx = dns.query.udp(query("nope.api.edgeway.test"), HOST, port=server.port, timeout=2)
+    nx = dns.query.udp(query("nope.api.edgeway.test"), HOST, port=server.port, timeout=10)
     assert nx.rcode() == dns.rcode.NXDOMAIN and nx.authority
-    refused = dns.query.udp(query("example.org"), HOST, port=server.port, timeout=2)
+    refused = dns.query.udp(query("example.org"), HOST, port=server.port, timeout=10)
     assert refused.rcode() == dns.rcode.REFUSED
 
 
@@ -75,19 +75,19 @@ def test_ecs_places_the_client_and_scope_is_echoed(server):
     for subnet, region_address in (("198.51.100.0", "198.51.100.10"),
                                    ("203.0.113.0", "203.0.113.10")):
         q = query(use_edns=0, options=[dns.edns.ECSOption(subnet, 24)])
-        response = dns.query.udp(q, HOST, port=server.port, timeout=2)
+        response = dns.query.udp(q, HOST, port=server.port, timeout=10)
         assert values(response) == [region_address]
         (option,) = response.options
         assert option.address == subnet and option.srclen == 24 and option.scopelen >= 1
 
 
 def test_the_in_zone_nameserver_resolves_to_the_listen_address(server):
-    response = dns.query.udp(query("ns1.api.edgeway.test"), HOST, port=server.port, timeout=2)
+    response = dns.query.udp(query("ns1.api.edgeway.test"), HOST, port=server.port, timeout=10)
     assert values(response) == [HOST]
 
 
 def test_several_queries_on_one_tcp_connection(server):
-    with socket.create_connection((HOST, server.port), timeout=2) as conn:
+    with socket.create_connection((HOST, server.port), timeout=10) as conn:
         for i, rdtype in enumerate(("A", "AAAA", "SOA", "NS", "TXT")):
             wire = query(rdtype=rdtype).to_wire()
             conn.sendall(struct.pack("!H", len(wire)) + wire)
@@ -101,14 +101,14 @@ def test_large_answers_are_truncated_over_udp_and_whole_over_tcp():
     many = tuple(f"2001:db8:1::{i:x}" for i in range(1, 41))
     regions = (SimpleNamespace(name="us-east-1", endpoint="x", ipv4=("192.0.2.10",), ipv6=many),)
     with DnsServer(FakeEngine(regions=regions), HOST, 0) as srv:
-        udp = dns.query.udp(query(rdtype="AAAA"), HOST, port=srv.port, timeout=2,
+        udp = dns.query.udp(query(rdtype="AAAA"), HOST, port=srv.port, timeout=10,
                             ignore_trailing=True)
         assert udp.flags & dns.flags.TC and not udp.answer
-        tcp = dns.query.tcp(query(rdtype="AAAA"), HOST, port=srv.port, timeout=2)
+        tcp = dns.query.tcp(query(rdtype="AAAA"), HOST, port=srv.port, timeout=10)
         assert len(values(tcp)) == 40
         # What a stub does: retry over TCP when TC is set.
         full, used_tcp = dns.query.udp_with_fallback(query(rdtype="AAAA"), HOST, port=srv.port,
-                                                     timeout=2)
+                                                     timeout=10)
         assert used_tcp and len(values(full)) == 40
 
 
@@ -134,7 +134,7 @@ def test_specific_bad_packets_over_udp_get_errors_and_the_server_keeps_answering
                           + b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x08\x00\x08\x00\x05\x00\x01\x18\x00\xc6",
     }
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(2)
+        sock.settimeout(10)
         for why, packet in bad.items():
             sock.sendto(packet, (HOST, server.port))
             reply, _ = sock.recvfrom(65535)
@@ -142,7 +142,7 @@ def test_specific_bad_packets_over_udp_get_errors_and_the_server_keeps_answering
             assert reply[3] & 0xF == dns.rcode.FORMERR, why
         sock.sendto(query("example.com").to_wire(), (HOST, server.port))
         assert sock.recvfrom(65535)[0][3] & 0xF == dns.rcode.REFUSED
-    assert values(dns.query.udp(query(), HOST, port=server.port, timeout=2))
+    assert values(dns.query.udp(query(), HOST, port=server.port, timeout=10))
 
 
 def test_fuzz_mutated_and_random_packets(server):
@@ -182,7 +182,7 @@ def test_fuzz_mutated_and_random_packets(server):
     answered = 0
     deadline = time.monotonic() + 60
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.5)
+        sock.settimeout(10)          # a loaded machine, not a lost reply
         for packet in packets:
             assert time.monotonic() < deadline, "fuzz run took too long"
             sock.sendto(packet, (HOST, server.port))
@@ -199,8 +199,8 @@ def test_fuzz_mutated_and_random_packets(server):
             assert rcode in allowed, (packet, reply)
             answered += 1
     assert answered > 2000
-    assert values(dns.query.udp(query(), HOST, port=server.port, timeout=2))
-    assert values(dns.query.tcp(query(), HOST, port=server.port, timeout=2))
+    assert values(dns.query.udp(query(), HOST, port=server.port, timeout=10))
+    assert values(dns.query.tcp(query(), HOST, port=server.port, timeout=10))
 
 
 def _read(conn: socket.socket, size: int) -> bytes:
