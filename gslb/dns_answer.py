@@ -15,7 +15,8 @@ one query:
 4. The full response is rendered once per (name, type, EDNS shape, prefix) by
    dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
    the question name as the client spelled it (0x20 case randomisation) and
-   the echoed ECS option (scope = the prefix length).
+   the echoed ECS option (scope = the prefix length, or longer when the
+   networks table holds more specific prefixes inside it).
 5. In front of all that, a UDP query byte-for-byte equal (after the id) to one
    answered before gets that response back with its own id, without parsing:
    resolvers re-ask the same question for the same subnet every TTL. Only
@@ -203,7 +204,7 @@ class DnsAnswerer:
             if len(self._shared) >= self.max_entries:
                 self._shared.clear()
             shared = self._shared[shared_key] = self._render(q, found, decision, 0)
-        return dataclasses.replace(shared, scope=key[3][1])
+        return dataclasses.replace(shared, scope=self._placements.scope(key[3]))
 
     def _render(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
                 scope: int) -> _Template:

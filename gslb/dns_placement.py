@@ -51,10 +51,37 @@ class PlacementCache:
         self._learned_count = 0
         self._fallback: dict[int, list[tuple[int, Any]]] = {1: [], 2: []}
         self._decisions: dict[Slot, Any] = {}
+        self._nested: dict[tuple[int, int], dict[int, int]] = {}   # per (family, length), lazily
 
     def clear(self) -> None:
         """Forget every Decision (the Engine's generation moved)."""
         self._decisions = {}
+
+    def scope(self, slot: Slot) -> int:
+        """The ECS scope to announce for a slot's answer.
+
+        Normally the slot's own length. But if the table holds more specific
+        prefixes *inside* it (a /16 with a /24 carved out), a resolver told
+        "valid for the /16" would serve the carve-out's clients from its cache;
+        announcing the longest nested length m instead is safe: the client's /m
+        cannot overlap a nested prefix it is not in.
+        """
+        family, length, key = slot
+        nested = self._nested.get((family, length))
+        if nested is None:
+            nested = self._nested[(family, length)] = self._nested_lengths(family, length)
+        return max(length, nested.get(key, 0))
+
+    def _nested_lengths(self, family: int, length: int) -> dict[int, int]:
+        bits = _BITS[family]
+        deepest: dict[int, int] = {}
+        for longer, keys in self._table[family]:
+            if longer <= length:
+                continue
+            for key in keys:
+                outer = (key << (bits - longer)) >> (bits - length)
+                deepest[outer] = max(deepest.get(outer, 0), longer)
+        return deepest
 
     def decide(self, family: int, address: int) -> tuple[Slot, Any]:
         bits = _BITS[family]

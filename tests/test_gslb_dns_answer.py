@@ -248,3 +248,22 @@ def test_a_repeated_ecs_query_keeps_its_own_id(engine, answerer):
     engine.set_down("eu-west-1")           # a new generation: the repeat is not replayed
     query.id = 3
     assert addresses(dns.message.from_wire(answerer.answer(query.to_wire(), RESOLVER))) == ["192.0.2.10"]
+
+
+def test_scope_is_narrowed_when_the_table_nests_a_more_specific_prefix(tmp_path):
+    from pathlib import Path
+
+    from gslb import build_engine
+
+    table = tmp_path / "networks.csv"
+    table.write_text("prefix,lat,lon,label\n"
+                     "100.64.0.0/16,50.1,8.7,Frankfurt DE\n"      # Europe...
+                     "100.64.7.0/24,1.3,103.8,Singapore SG\n")    # ...with a carve-out in Asia
+    engine = build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml", networks=table)
+    answerer = DnsAnswerer(engine)
+    outside = ask(answerer, ecs=("100.64.9.0", 24))
+    assert addresses(outside) == ["198.51.100.10"]
+    # Not "valid for the /16": that would hand the Singapore /24 a European answer.
+    assert outside.options[0].scopelen == 24
+    inside = ask(answerer, ecs=("100.64.7.0", 24))
+    assert addresses(inside) == ["203.0.113.10"] and inside.options[0].scopelen == 24
