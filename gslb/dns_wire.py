@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 import dns.exception
 import dns.message
@@ -53,8 +53,9 @@ DO_BIT: Final = 0x8000           # in the OPT TTL's low 16 bits (RFC 3225)
 ECS_FAMILY_BITS: Final = {1: 32, 2: 128}
 
 
-@dataclass(frozen=True, slots=True)
-class Ecs:
+# Query, Edns and Ecs are NamedTuples, not frozen dataclasses: one is built per
+# packet, and a frozen dataclass's __init__ costs a setattr call per field.
+class Ecs(NamedTuple):
     """An EDNS Client Subnet option as the query carried it (RFC 7871 6)."""
 
     family: int         # 1 = IPv4, 2 = IPv6
@@ -67,16 +68,14 @@ class Ecs:
         return int.from_bytes(self.address.ljust(bits // 8, b"\0"), "big")
 
 
-@dataclass(frozen=True, slots=True)
-class Edns:
+class Edns(NamedTuple):
     payload: int        # the requester's UDP payload size (never below 512 in use)
     version: int
     do: bool
     ecs: Ecs | None
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     id: int
     flags: int
     qname: bytes        # wire form exactly as sent (case preserved for 0x20 echo)
