@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gslb import route53_health
+
 OWNER_PREFIX = "edgeway-geo-"
 
 
@@ -43,6 +45,7 @@ class GeoRecord:
     location: tuple[str, str]          # ("ContinentCode", "EU") | ("CountryCode", "DE" | "*")
     ttl: int
     values: tuple[str, ...]            # sorted
+    health_check_id: str | None = None
 
     @property
     def set_identifier(self) -> str:
@@ -53,9 +56,13 @@ class GeoRecord:
         return f"{OWNER_PREFIX}{'continent' if kind == 'ContinentCode' else 'country'}-{code}-{self.rtype}"
 
     def to_api(self) -> dict[str, Any]:
-        return {"Name": self.name, "Type": self.rtype, "SetIdentifier": self.set_identifier,
-                "GeoLocation": {self.location[0]: self.location[1]}, "TTL": self.ttl,
-                "ResourceRecords": [{"Value": v} for v in self.values]}
+        record: dict[str, Any] = {
+            "Name": self.name, "Type": self.rtype, "SetIdentifier": self.set_identifier,
+            "GeoLocation": {self.location[0]: self.location[1]}, "TTL": self.ttl,
+            "ResourceRecords": [{"Value": v} for v in self.values]}
+        if self.health_check_id:
+            record["HealthCheckId"] = self.health_check_id
+        return record
 
     @classmethod
     def from_api(cls, record: dict[str, Any]) -> GeoRecord | None:
@@ -64,7 +71,8 @@ class GeoRecord:
             return None
         ((key, value),) = geo.items()
         return cls(record["Name"], record["Type"], (key, value), int(record["TTL"]),
-                   tuple(sorted(r["Value"] for r in record.get("ResourceRecords", []))))
+                   tuple(sorted(r["Value"] for r in record.get("ResourceRecords", []))),
+                   record.get("HealthCheckId"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +81,15 @@ class SyncResult:
     unchanged: int
     applied: bool
     plan: tuple[GeoRecord, ...] = field(default=())
+    health_checks_created: tuple[str, ...] = ()     # CallerReferences
+    health_checks_deleted: tuple[str, ...] = ()     # ids
+    health_checks_skipped: tuple[str, ...] = ()     # regions Route 53 cannot probe
 
     def summary(self) -> dict[str, Any]:
         return {"applied": self.applied, "unchanged": self.unchanged,
+                "health_checks": {"created": list(self.health_checks_created),
+                                  "deleted": list(self.health_checks_deleted),
+                                  "skipped": list(self.health_checks_skipped)},
                 "changes": [{"action": c["Action"], "set": c["ResourceRecordSet"]["SetIdentifier"],
                              "values": [r["Value"] for r in
                                         c["ResourceRecordSet"].get("ResourceRecords", [])]}
@@ -105,8 +119,12 @@ def country_of(label: str | None) -> str | None:
     return last if len(last) == 2 and last.isalpha() and last.isupper() else None
 
 
-def plan(engine: Any) -> tuple[GeoRecord, ...]:
-    """The geolocation records that serve the Engine's current decisions."""
+def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[GeoRecord, ...]:
+    """The geolocation records that serve the Engine's current decisions.
+
+    ``health_checks`` (region -> Route 53 health check id) are attached to the
+    continent and country records; never to the default, the last resort.
+    """
     name = engine.config.dns.zone.rstrip(".") + "."
     regions = {r.name: r for r in engine.config.regions}
     order = {r.name: i for i, r in enumerate(engine.config.regions)}
@@ -142,9 +160,10 @@ def plan(engine: Any) -> tuple[GeoRecord, ...]:
     for location, region_name in sorted(chosen.items()):
         region = regions[region_name]
         ttl = int(engine.config.dns.ttl)
+        check = None if location[1] == "*" else (health_checks or {}).get(region_name)
         for rtype, values in (("A", region.ipv4), ("AAAA", region.ipv6)):
             if values:
-                records.append(GeoRecord(name, rtype, location, ttl, tuple(sorted(values))))
+                records.append(GeoRecord(name, rtype, location, ttl, tuple(sorted(values)), check))
     return tuple(records)
 
 
@@ -185,8 +204,16 @@ def list_owned(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
             kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
-def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False) -> SyncResult:
-    desired = plan(engine)
+def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
+         health_checks: bool = False) -> SyncResult:
+    checks: dict[str, str] = {}
+    created: list[str] = []
+    stale: list[str] = []
+    skipped: list[str] = []
+    if health_checks:
+        wanted, skipped = route53_health.specs(engine.config.regions)
+        checks, created, stale = route53_health.ensure(client, wanted, dry_run=dry_run)
+    desired = plan(engine, health_checks=checks)
     name = engine.config.dns.zone.rstrip(".") + "."
     changes, unchanged = diff(desired, list_owned(client, zone_id, name))
     if changes and not dry_run:
@@ -196,8 +223,14 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False) -> Sy
                 HostedZoneId=zone_id,
                 ChangeBatch={"Comment": "edgeway gslb sync-route53",
                              "Changes": changes[start:start + 500]})
+    if health_checks and not dry_run:
+        # Only once no record points at them any more.
+        for check_id in stale:
+            client.delete_health_check(HealthCheckId=check_id)
     return SyncResult(tuple(changes), unchanged, applied=bool(changes) and not dry_run,
-                      plan=desired)
+                      plan=desired, health_checks_created=tuple(created),
+                      health_checks_deleted=tuple(stale if health_checks else ()),
+                      health_checks_skipped=tuple(skipped))
 
 
 __all__ = ["GeoRecord", "SyncResult", "continent_of", "country_of", "diff", "plan", "sync"]

@@ -111,3 +111,57 @@ def test_dry_run_changes_nothing(engine, route53):
     result = sync(client, zone_id, engine, dry_run=True)
     assert result.changes and not result.applied
     assert geo_records(client, zone_id) == {}
+
+
+@pytest.fixture
+def public_engine(tmp_path):
+    """The demo config with the endpoints a cloud deployment would have."""
+    text = GATEWAY_YAML.read_text()
+    for port, region in (("3000", "us-east-1"), ("3002", "eu-west-1"), ("3003", "ap-southeast-1")):
+        text = text.replace(f"http://127.0.0.1:{port}", f"https://{region}.api.example.com/prod")
+    config = tmp_path / "gateway.yaml"
+    config.write_text(text)
+    return build_engine(config)
+
+
+def health_checks(client):
+    return {c["CallerReference"]: c for c in client.list_health_checks()["HealthChecks"]}
+
+
+def test_health_checks_are_created_once_and_attached(public_engine, route53):
+    client, zone_id = route53
+    first = sync(client, zone_id, public_engine, health_checks=True)
+    checks = health_checks(client)
+    assert len(checks) == 3 and len(first.health_checks_created) == 3
+    eu = next(c for ref, c in checks.items() if "eu-west-1" in ref)
+    assert eu["HealthCheckConfig"]["FullyQualifiedDomainName"] == "eu-west-1.api.example.com"
+    assert eu["HealthCheckConfig"]["ResourcePath"] == "/prod/health"
+    held = geo_records(client, zone_id)
+    assert held["edgeway-geo-continent-EU-A"]["HealthCheckId"] == eu["Id"]
+    assert "HealthCheckId" not in held["edgeway-geo-default-A"]      # the last resort
+    second = sync(client, zone_id, public_engine, health_checks=True)
+    assert second.changes == () and second.health_checks_created == ()
+    assert health_checks(client) == checks
+
+
+def test_a_moved_endpoint_gets_a_new_check_and_the_old_one_goes(public_engine, route53, tmp_path):
+    client, zone_id = route53
+    sync(client, zone_id, public_engine, health_checks=True)
+    old_ids = {c["Id"] for c in health_checks(client).values()}
+    config = tmp_path / "moved.yaml"
+    config.write_text((tmp_path / "gateway.yaml").read_text().replace(
+        "https://eu-west-1.api.example.com/prod", "https://eu.example.net"))
+    moved = build_engine(config)
+    result = sync(client, zone_id, moved, health_checks=True)
+    assert len(result.health_checks_created) == 1 and len(result.health_checks_deleted) == 1
+    now = health_checks(client)
+    assert len(now) == 3 and len({c["Id"] for c in now.values()} - old_ids) == 1
+    eu = geo_records(client, zone_id)["edgeway-geo-continent-EU-A"]["HealthCheckId"]
+    assert now[next(r for r in now if "eu-west-1" in r)]["Id"] == eu
+
+
+def test_loopback_endpoints_get_no_health_check(engine, route53):
+    client, zone_id = route53
+    result = sync(client, zone_id, engine, health_checks=True)
+    assert sorted(result.health_checks_skipped) == ["ap-southeast-1", "eu-west-1", "us-east-1"]
+    assert health_checks(client) == {}

@@ -44,6 +44,9 @@ def register_gslb(gslb_subparsers: Any) -> None:
     r53.add_argument("--networks", help="networks CSV (default: from the config)")
     r53.add_argument("--observations", help="latency observations CSV client,region,rtt_ms")
     r53.add_argument("--down", default="", help="regions to treat as down: R1,R2")
+    r53.add_argument("--health-checks", action="store_true",
+                     help="also keep one Route 53 health check per region (GET {endpoint}/health) "
+                     "on its records, so Route 53 fails over between syncs")
     r53.add_argument("--dry-run", action="store_true", help="show the changes, send nothing")
     r53.add_argument("--json", action="store_true", help="print the result as JSON")
     r53.set_defaults(func=run_sync_route53)
@@ -94,7 +97,8 @@ def run_sync_route53(args: argparse.Namespace) -> int:
     engine = _engine(args)
     client = boto3.client("route53", region_name="us-east-1")  # a global service, API in us-east-1
     try:
-        result = sync(client, args.zone_id, engine, dry_run=args.dry_run)
+        result = sync(client, args.zone_id, engine, dry_run=args.dry_run,
+                      health_checks=args.health_checks)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         print(f"edgeway: Route 53 sync failed: {exc}", file=sys.stderr)
         return 1
@@ -106,4 +110,8 @@ def run_sync_route53(args: argparse.Namespace) -> int:
     print(f"{verb} {len(result.changes)} record set(s), {result.unchanged} already current")
     for change in summary["changes"]:
         print(f"  {change['action']:6} {change['set']:34} {' '.join(change['values'])}")
+    checks = summary["health_checks"]
+    if args.health_checks:
+        print(f"health checks: {len(checks['created'])} created, {len(checks['deleted'])} deleted"
+              + (f"; not probeable by Route 53: {', '.join(checks['skipped'])}" if checks["skipped"] else ""))
     return 0
