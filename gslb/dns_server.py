@@ -17,6 +17,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -170,18 +171,21 @@ class DnsServer:
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
         try:
-            conn.settimeout(self.tcp_idle_timeout)
             while not self._stopping.is_set():
-                head = _recv_exactly(conn, 2)
+                # The whole message (length and body) must arrive within the idle
+                # timeout: a client trickling a byte at a time cannot hold a slot.
+                deadline = time.monotonic() + self.tcp_idle_timeout
+                head = _recv_exactly(conn, 2, deadline)
                 if head is None:
                     return
                 (length,) = struct.unpack("!H", head)
-                message = _recv_exactly(conn, length) if length else None
+                message = _recv_exactly(conn, length, deadline) if length else None
                 if message is None:
                     return
                 response = self.answerer.answer(message, peer, udp=False)
                 if response is None:
                     return          # not a query: this peer is not speaking DNS to us
+                conn.settimeout(self.tcp_idle_timeout)
                 conn.sendall(struct.pack("!H", len(response)) + response)
         except OSError:
             pass                    # idle timeout, reset: the connection simply ends
@@ -192,9 +196,13 @@ class DnsServer:
             self._slots.release()
 
 
-def _recv_exactly(conn: socket.socket, size: int) -> bytes | None:
+def _recv_exactly(conn: socket.socket, size: int, deadline: float) -> bytes | None:
     chunks, missing = [], size
     while missing:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        conn.settimeout(remaining)
         chunk = conn.recv(missing)
         if not chunk:
             return None

@@ -210,3 +210,25 @@ def _read(conn: socket.socket, size: int) -> bytes:
         assert chunk
         data += chunk
     return data
+
+
+def test_a_client_trickling_bytes_cannot_hold_a_tcp_connection():
+    with DnsServer(FakeEngine(), HOST, 0, tcp_idle_timeout=0.5) as srv:
+        wire = query().to_wire()
+        framed = struct.pack("!H", len(wire)) + wire
+        with socket.create_connection((HOST, srv.port), timeout=10) as conn:
+            closed = False
+            for byte in framed:            # one byte every 0.1 s: never idle 0.5 s
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.1)
+            if not closed:
+                conn.settimeout(10)
+                try:
+                    closed = conn.recv(100) == b""
+                except ConnectionResetError:
+                    closed = True
+            assert closed
