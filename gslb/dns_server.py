@@ -1,0 +1,218 @@
+"""The sockets around ``DnsAnswerer``: UDP and TCP on one port, in threads.
+
+Nothing here decides anything: every packet goes to ``DnsAnswerer.answer``.
+UDP answers that do not fit the client's buffer come back truncated (TC) from
+the answerer, and the client retries over TCP, where messages are framed by a
+two-byte length (RFC 1035 4.2.2; RFC 7766: several queries per connection,
+an idle timeout, a cap on connections).
+
+    server = DnsServer(engine, "127.0.0.1", 5353).start()
+    ...
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gslb.dns_answer import DnsAnswerer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DnsServer"]
+
+
+class DnsServer:
+    def __init__(self, engine: Any, host: str = "127.0.0.1", port: int = 5353, *,
+                 tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
+                 nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
+                 answerer: DnsAnswerer | None = None, reuse_port: bool = False,
+                 replay: bool = True) -> None:
+        self.host = host
+        self.port = port
+        self.tcp_idle_timeout = tcp_idle_timeout
+        # SO_REUSEPORT: several worker processes bind the same port and the
+        # kernel spreads UDP flows over them (see gslb.dns_workers).
+        self.reuse_port = reuse_port
+        if answerer is None:
+            if nameserver_addresses is None and host not in ("0.0.0.0", "::", ""):
+                # Our in-zone nameserver names resolve to where we actually listen.
+                nameserver_addresses = {ns: [host] for ns in engine.config.dns.nameservers}
+            answerer = DnsAnswerer(engine, nameserver_addresses=nameserver_addresses, replay=replay)
+        self.answerer = answerer
+        self._slots = threading.BoundedSemaphore(max_tcp_connections)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._udp: socket.socket | None = None
+        self._tcp: socket.socket | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> DnsServer:
+        """Bind UDP and TCP (port 0 picks a free port for both) and serve in threads."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for _attempt in range(20):
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            if self.reuse_port:
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            udp.bind((self.host, self.port))
+            port = udp.getsockname()[1]
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if self.reuse_port:
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                tcp.bind((self.host, port))
+            except OSError:
+                udp.close()
+                tcp.close()
+                if self.port:
+                    raise
+                continue            # the free UDP port was taken for TCP; try another
+            break
+        else:  # pragma: no cover - twenty collisions in a row
+            raise OSError("no free port for both UDP and TCP")
+        tcp.listen(128)
+        tcp.settimeout(0.25)        # accept() wakes up to notice stop()
+        self.port = port
+        self._udp, self._tcp = udp, tcp
+        self._spawn(self._serve_udp, "dns-udp")
+        self._spawn(self._serve_tcp, "dns-tcp")
+        log.info("GSLB DNS listening on %s port %d (UDP, TCP)", self.host, port)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._udp is not None:
+            # recvfrom() has no timeout (it would cost a poll() per packet): wake it.
+            try:
+                with socket.socket(self._udp.family, socket.SOCK_DGRAM) as poke:
+                    poke.sendto(b"", (self.host if self.host not in ("0.0.0.0", "::") else
+                                      "127.0.0.1", self.port))
+            except OSError:
+                pass
+            # With SO_REUSEPORT the poke may land on a sibling process's socket;
+            # shutting ours down wakes recvfrom() on Linux regardless.
+            _shutdown(self._udp)
+        with self._lock:
+            for conn in list(self._connections):
+                _shutdown(conn)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for sock in (self._udp, self._tcp):
+            if sock is not None:
+                sock.close()
+        self._threads.clear()
+
+    def __enter__(self) -> DnsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, target: Any, name: str, *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        if name != "dns-tcp-conn":
+            self._threads.append(thread)
+        return thread
+
+    # -- UDP -----------------------------------------------------------------------------
+
+    def _serve_udp(self) -> None:
+        sock = self._udp
+        assert sock is not None
+        recvfrom, sendto, answer = sock.recvfrom, sock.sendto, self.answerer.answer
+        stopping = self._stopping.is_set
+        while True:
+            try:
+                data, peer = recvfrom(65535)
+            except OSError:
+                if stopping():
+                    return
+                continue
+            if stopping():
+                return
+            response = answer(data, peer[0])
+            if response is not None:
+                try:
+                    sendto(response, peer)
+                except OSError:
+                    pass            # the client went away; nothing to tell it
+
+    # -- TCP -----------------------------------------------------------------------------
+
+    def _serve_tcp(self) -> None:
+        sock = self._tcp
+        assert sock is not None
+        while not self._stopping.is_set():
+            try:
+                conn, peer = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stopping.is_set():
+                    return
+                continue
+            if not self._slots.acquire(blocking=False):
+                conn.close()        # at the cap: the client retries later
+                continue
+            with self._lock:
+                self._connections.add(conn)
+            self._spawn(self._serve_connection, "dns-tcp-conn", conn, peer[0])
+
+    def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+        try:
+            while not self._stopping.is_set():
+                # The whole message (length and body) must arrive within the idle
+                # timeout: a client trickling a byte at a time cannot hold a slot.
+                deadline = time.monotonic() + self.tcp_idle_timeout
+                head = _recv_exactly(conn, 2, deadline)
+                if head is None:
+                    return
+                (length,) = struct.unpack("!H", head)
+                message = _recv_exactly(conn, length, deadline) if length else None
+                if message is None:
+                    return
+                response = self.answerer.answer(message, peer, udp=False)
+                if response is None:
+                    return          # not a query: this peer is not speaking DNS to us
+                conn.settimeout(self.tcp_idle_timeout)
+                conn.sendall(struct.pack("!H", len(response)) + response)
+        except OSError:
+            pass                    # idle timeout, reset: the connection simply ends
+        finally:
+            with self._lock:
+                self._connections.discard(conn)
+            conn.close()
+            self._slots.release()
+
+
+def _recv_exactly(conn: socket.socket, size: int, deadline: float) -> bytes | None:
+    chunks, missing = [], size
+    while missing:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        conn.settimeout(remaining)
+        chunk = conn.recv(missing)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _shutdown(conn: socket.socket) -> None:
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

@@ -1,0 +1,222 @@
+"""The GSLB over HTTP: ``GET /gslb/resolve`` and ``POST /gslb/observations``.
+
+Pure request -> response functions around an Engine; the Lambda handler
+(functions/gslb_resolver/app.py) only builds the objects once per container
+and translates the event (``gslb.http_event``).
+
+    GET  /gslb/resolve[?ip=ADDRESS]   the decision for ADDRESS (default: the caller)
+    POST /gslb/observations           {"observations": [{"client", "region", "rtt_ms"[, "at"]}]}
+
+Every response carries ``x-request-id`` and ``x-edgeway-region``; every error
+is application/problem+json (RFC 9457) with ``instance`` = the request id.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from edgeway.errors import (BadRequest, HttpError, MethodNotAllowed, NotFound, PayloadTooLarge,
+                            UnsupportedMediaType, ValidationFailed)
+from edgeway.http import Request, Response
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1 << 20              # bytes; a batch of observations, not a data set upload
+MAX_OBSERVATIONS = 5_000        # per request
+ROUTES = {"/gslb/resolve": ("GET", "HEAD"), "/gslb/observations": ("POST",)}
+
+
+class ObservationStore(Protocol):
+    """Where accepted observations go (gslb.store.GslbStore in the cloud)."""
+
+    def put_observations(self, observations: Iterable[Any], *, now: float,
+                         max_age_s: float) -> int: ...
+
+
+class StateFeed:
+    """Keeps a container's Engine in step with the GslbTable, re-reading at most
+    every ``health_every_s`` (health) and ``observations_every_s`` (latency).
+
+    Health is re-read every second: the failover target is fall x interval + 1 s
+    (5 s in the demo), and a longer cache would add its whole length to it; three
+    small DynamoDB queries a second per warm container is a fair price.
+
+    ``read_health`` / ``read_observations`` are callables so the DynamoDB read
+    stays behind one seam; a failing read is logged and the last known state
+    kept: a resolver that cannot reach the table still answers.
+    """
+
+    def __init__(self, engine: Any, *, read_health: Callable[[], Iterable[Any]] | None = None,
+                 read_observations: Callable[[], Iterable[Any]] | None = None,
+                 health_every_s: float = 1.0, observations_every_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine = engine
+        self._reads = [(read_health, engine.load_health, health_every_s),
+                       (read_observations, engine.ingest, observations_every_s)]
+        self._next = [0.0, 0.0]
+        self.clock = clock
+
+    def refresh(self) -> None:
+        now = self.clock()
+        for i, (read, apply, every) in enumerate(self._reads):
+            if read is None or now < self._next[i]:
+                continue
+            self._next[i] = now + every
+            try:
+                apply(read())
+            except Exception:  # noqa: BLE001 - keep answering from the last known state
+                log.exception("GSLB state refresh failed; answering from the last known state")
+
+
+@dataclass
+class GslbHttpApi:
+    engine: Any
+    region: str                                   # x-edgeway-region: where this copy runs
+    feed: StateFeed | None = None
+    store: ObservationStore | None = None
+    clock: Callable[[], float] = field(default=time.time)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            allowed = ROUTES.get(request.path.rstrip("/") or "/")
+            if allowed is None:
+                raise NotFound(f"no GSLB route {request.path}")
+            if request.method not in allowed:
+                raise MethodNotAllowed(list(allowed))
+            if request.path.rstrip("/") == "/gslb/resolve":
+                response = self.resolve(request)
+            else:
+                response = self.observations(request)
+        except HttpError as exc:
+            response = problem(exc, request.request_id)
+        response.headers["x-request-id"] = request.request_id
+        response.headers["x-edgeway-region"] = self.region
+        return response
+
+    # -- GET /gslb/resolve ------------------------------------------------------------------
+
+    def resolve(self, request: Request) -> Response:
+        values = request.query.get("ip")
+        if values is not None and len(values) != 1:
+            raise BadRequest("give the ip parameter once")
+        text = (values[0] if values else request.source_ip).strip()
+        try:
+            client = ipaddress.ip_address(text)
+        except ValueError:
+            what = "the ip parameter" if values else "the caller's source address"
+            raise BadRequest(f"{what} is not an IPv4 or IPv6 address: {text[:64]!r}") from None
+        if client.version == 6 and client.ipv4_mapped is not None:
+            client = client.ipv4_mapped       # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+        if self.feed is not None:
+            self.feed.refresh()
+        decision = self.engine.resolve(client)
+        body = {
+            "region": decision.region.name,
+            "endpoint": decision.region.endpoint,
+            "addresses": [*decision.region.ipv4, *decision.region.ipv6],
+            "alternatives": [_choice(c) for c in decision.alternatives],
+            "reason": decision.reason,
+            "client": str(client),
+            "prefix": str(decision.prefix),
+            "latency_ms": decision.region.latency_ms,
+            "ttl": decision.ttl,
+        }
+        # The answer depends on who asks when ip= is absent: never a shared cache.
+        cache = f"{'public' if values else 'private'}, max-age={int(decision.ttl)}"
+        response = Response.json(body, headers={"cache-control": cache})
+        if request.method == "HEAD":
+            response.body = b""
+        return response
+
+    # -- POST /gslb/observations ------------------------------------------------------------
+
+    def observations(self, request: Request) -> Response:
+        from gslb.observations import parse_observation
+
+        media = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise UnsupportedMediaType("send the observations as application/json")
+        if len(request.body) > MAX_BODY:
+            raise PayloadTooLarge(f"body over {MAX_BODY} bytes; send smaller batches")
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"body is not JSON: {exc}") from None
+        items = payload.get("observations") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ValidationFailed([{"pointer": "/observations",
+                                     "detail": "must be a non-empty array"}])
+        if len(items) > MAX_OBSERVATIONS:
+            raise PayloadTooLarge(f"{len(items)} observations; at most {MAX_OBSERVATIONS} per request")
+        regions = {r.name for r in self.engine.config.regions}
+        accepted, errors = [], []
+        for i, item in enumerate(items):
+            pointer = f"/observations/{i}"
+            if not isinstance(item, dict):
+                errors.append({"pointer": pointer, "detail": "must be an object"})
+                continue
+            unknown = sorted(set(item) - {"client", "region", "rtt_ms", "at"})
+            if unknown:
+                errors.append({"pointer": f"{pointer}/{unknown[0]}", "detail": "unknown field"})
+                continue
+            try:
+                observation = parse_observation(item.get("client"), item.get("region"),
+                                                item.get("rtt_ms"), item.get("at"))
+            except ValueError as exc:
+                errors.append({"pointer": f"{pointer}/{_field_of(str(exc))}", "detail": str(exc)})
+                continue
+            if observation.region not in regions:
+                errors.append({"pointer": f"{pointer}/region",
+                               "detail": f"unknown region {observation.region!r}; "
+                                         f"one of {', '.join(sorted(regions))}"})
+                continue
+            accepted.append(observation)
+        if errors:
+            # All or nothing: a client fixing its batch must not double-send the good half.
+            raise ValidationFailed(errors, f"{len(errors)} of {len(items)} observations are invalid")
+        stored = False
+        if self.store is not None:
+            self.store.put_observations(accepted, now=self.clock(),
+                                        max_age_s=self.engine.config.observations.max_age_s)
+            stored = True
+        self.engine.ingest(accepted)          # this container sees them at once
+        return Response.json({"accepted": len(accepted), "stored": stored}, status=202)
+
+
+def _field_of(reason: str) -> str:
+    for name in ("client", "region", "rtt_ms", "at"):
+        if reason.startswith(name):
+            return name
+    return ""
+
+
+def _choice(choice: Any) -> dict[str, Any]:
+    return {"region": choice.name, "endpoint": choice.endpoint,
+            "addresses": [*choice.ipv4, *choice.ipv6], "latency_ms": choice.latency_ms,
+            "reason": choice.reason}
+
+
+def problem(error: HttpError, instance: str) -> Response:
+    body: dict[str, Any] = {"type": f"https://edgeway.dev/problems/{error.type_slug}",
+                            "title": error.title, "status": error.status,
+                            "detail": error.detail, "instance": instance}
+    body.update(error.extensions)
+    return Response.json(body, status=error.status, headers=error.headers,
+                         content_type="application/problem+json")
+
+
+def read_health_from(store: Any, regions: Sequence[str], clock: Callable[[], float] = time.time
+                     ) -> Callable[[], Iterable[Any]]:
+    """The health read behind StateFeed, for gslb.store.GslbStore."""
+    return lambda: store.read_health(regions, now=clock())
+
+
+def read_observations_from(store: Any, clock: Callable[[], float] = time.time
+                           ) -> Callable[[], Iterable[Any]]:
+    return lambda: store.read_observations(now=clock())
