@@ -13,7 +13,7 @@ help:
 	@echo "make test    run the whole test suite"
 	@echo "make bench   run every benchmark under bench/ and rewrite docs/BENCHMARKS.md"
 	@echo "make schema  regenerate the compiled gateway.yaml validator from the JSON Schema"
-	@echo "make build   sam build (needs aws-sam-cli and python3.13 on PATH)"
+	@echo "make build   sam build for arm64 / python3.13, then check the artifacts"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,22 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m edgeway_local.schemagen
 
-build:
-	sam build
+# sam build runs pip with the first python3.13 on PATH (the Lambda runtime's
+# version): pyenv's when there is one. aws-sam-cli comes from PATH, else from
+# its own venv .samvenv (kept apart from .venv: it pins its own dependencies).
+PY313   := $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin)))
+SAM     ?= $(or $(shell command -v sam 2>/dev/null),.samvenv/bin/sam)
+
+.samvenv/bin/sam:
+	$(PYTHON) -m venv .samvenv
+	.samvenv/bin/python -m pip install --quiet aws-sam-cli
+
+build: $(STAMP) $(if $(filter .samvenv/bin/sam,$(SAM)),.samvenv/bin/sam)
+	@PATH="$(if $(PY313),$(PY313):)$$PATH" command -v python3.13 >/dev/null || { \
+	  echo "make build: no python3.13 on PATH (pyenv install 3.13, or: sam build --use-container)" >&2; \
+	  exit 1; }
+	PATH="$(if $(PY313),$(PY313):)$$PATH" $(SAM) build
+	$(BIN)/python -m edgeway_local.buildcheck .aws-sam/build
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache
+	rm -rf $(VENV) .samvenv .aws-sam .pytest_cache

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from edgeway.errors import ConfigError
 
 # Sub-command modules, in the order `edgeway --help` lists them.
-COMMANDS: tuple[str, ...] = ("gslb",)
+COMMANDS: tuple[str, ...] = ("serve", "invoke", "region", "gslb", "keys", "token", "usage",
+                             "cache", "openapi")
 
 
 def build_parser() -> argparse.ArgumentParser:

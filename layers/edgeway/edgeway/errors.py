@@ -10,7 +10,9 @@
         ├── NotFound                 404  no route
         ├── MethodNotAllowed         405  route exists, method does not (carries Allow)
         ├── PayloadTooLarge          413
+        ├── UriTooLong               414  the path is longer than the gateway accepts
         ├── UnsupportedMediaType     415
+        ├── HeaderFieldsTooLarge     431  the headers together are too large
         ├── TooManyRequests          429  rate limit or quota (carries Retry-After)
         ├── BackendError             502  the backend failed or answered garbage
         ├── ServiceUnavailable       503  circuit open, counters down (Retry-After)
@@ -116,3 +118,11 @@ class ServiceUnavailable(HttpError):
 
 class BackendTimeout(HttpError):
     status, title, type_slug = 504, "Gateway Timeout", "backend-timeout"
+
+
+class UriTooLong(HttpError):
+    status, title, type_slug = 414, "URI Too Long", "uri-too-long"
+
+
+class HeaderFieldsTooLarge(HttpError):
+    status, title, type_slug = 431, "Request Header Fields Too Large", "header-fields-too-large"

@@ -60,6 +60,9 @@ class Request:
     stage: str = "$default"
     domain_name: str = "localhost"
     raw_query: str = ""
+    # Facts stages record for the access log and metrics (route id, consumer,
+    # cache status...). One dict per request, shared by every evolve()d copy.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def evolve(self, **changes: Any) -> Request:
         return dataclasses.replace(self, **changes)

@@ -1,0 +1,189 @@
+"""Gateway cold start and warm path (issue 2).
+
+Cold start: a fresh process that imports the gateway handler and serves its
+first routed request (the Lambda Invoke call goes to a stub endpoint on
+loopback that answers at once), against the floor of a fresh process that
+imports boto3 and creates the same AWS client. Runs alternate, >= 10 each.
+
+Warm path: CPU time per routed request through the whole pipeline with the
+backend stubbed in-process, beside a bare handler that only parses the event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from bench._common import ROOT, median, write_section
+
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
+WARM_REQUESTS = 5000
+WARM_REPEATS = 7
+
+BENCH_CONFIG = """\
+version: 1
+gateway: {name: bench}
+routes:
+  - id: users.get
+    path: /v1/users/{id}
+    methods: [GET]
+    auth: none
+    backend: {type: lambda, function: UsersFunction}
+"""
+
+EVENT = json.loads((ROOT / "tests" / "events" / "http_api_v2.json").read_text())
+
+GATEWAY_CHILD = """
+import json, sys
+sys.path[:0] = [{task!r}, {layer!r}]
+import app
+event = json.loads({event!r})
+result = app.handler(event, None)
+assert result["statusCode"] == 200, result
+"""
+
+FLOOR_CHILD = """
+import boto3
+boto3.client("lambda")
+"""
+
+
+class _StubLambda(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.dumps({"statusCode": 200, "headers": {"content-type": "application/json"},
+                           "body": json.dumps({"id": "42"})}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _config_supports_auth_none() -> str:
+    """Drop `auth: none` when the schema in this tree does not know the key yet."""
+    from edgeway.config import parse_config
+    from edgeway.errors import ConfigError
+
+    try:
+        parse_config(BENCH_CONFIG)
+        return BENCH_CONFIG
+    except ConfigError:
+        return BENCH_CONFIG.replace("    auth: none\n", "")
+
+
+def cold_start() -> tuple[list[float], list[float]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StubLambda)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "gateway.yaml"
+        config.write_text(_config_supports_auth_none())
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EDGEWAY_"))}
+        env.update({
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{server.server_port}",
+            "EDGEWAY_CONFIG": str(config), "POWERTOOLS_SERVICE_NAME": "bench",
+            "PYTHONDONTWRITEBYTECODE": "0",
+        })
+        gateway_code = GATEWAY_CHILD.format(task=str(ROOT / "functions" / "gateway"),
+                                            layer=str(ROOT / "layers" / "edgeway"),
+                                            event=json.dumps(EVENT))
+        gw, floor = [], []
+
+        def timed(code: str) -> float:
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            return time.perf_counter() - started
+
+        timed(gateway_code), timed(FLOOR_CHILD)  # warm the OS page cache and .pyc files
+        for _ in range(RUNS):
+            gw.append(timed(gateway_code))
+            floor.append(timed(FLOOR_CHILD))
+    server.shutdown()
+    return gw, floor
+
+
+def warm_path() -> tuple[float, float]:
+    from edgeway.adapters import HttpApiV2Adapter
+    from edgeway.backends import BACKEND_TYPES
+    from edgeway.config import parse_config
+    from edgeway.http import Response
+    from edgeway.observability import Observability
+    from edgeway.pipeline import build_gateway
+    from edgeway.settings import Settings
+
+    canned = Response.json({"id": "42"})
+
+    class Stub:
+        name = "stub"
+
+        def __call__(self, request, *, timeout_s):
+            return Response(canned.status, dict(canned.headers), canned.body)
+
+    BACKEND_TYPES["lambda"] = lambda spec, ctx: Stub()
+    config = parse_config(_config_supports_auth_none())
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - logs and EMF still get formatted
+    real_stdout, sys.stdout = sys.stdout, devnull
+    try:
+        from aws_lambda_powertools import Logger
+        import logging
+
+        obs = Observability("bench", "us-east-1",
+                            logger=Logger(service="bench-warm", logger_handler=logging.StreamHandler(devnull)))
+        gateway = build_gateway(config, Settings.from_env({"AWS_REGION": "us-east-1"}), obs=obs)
+        adapter = HttpApiV2Adapter()
+
+        def bare(event: dict, context: object) -> dict:
+            adapter.to_request(event, context)
+            return {"statusCode": 200, "body": "{}"}
+
+        def per_request(fn) -> float:
+            samples = []
+            for _ in range(WARM_REPEATS):
+                started = time.process_time()
+                for _ in range(WARM_REQUESTS):
+                    fn(EVENT, None)
+                samples.append((time.process_time() - started) / WARM_REQUESTS * 1e6)
+            return median(samples)
+
+        assert gateway(EVENT, None)["statusCode"] == 200
+        return per_request(gateway), per_request(bare)
+    finally:
+        sys.stdout = real_stdout
+
+
+def main() -> None:
+    gw, floor = cold_start()
+    warm, bare = warm_path()
+    g, f = median(gw) * 1000, median(floor) * 1000
+    write_section("gateway", f"""\
+## Gateway cold start and warm path (issue 2)
+
+`python -m bench.gateway`. Cold start: {RUNS} alternating runs of each, every run a fresh
+interpreter. *Gateway* imports `functions/gateway/app.py` (building the pipeline from a
+one-route config) and serves its first routed request; its Lambda Invoke goes to a stub
+endpoint on loopback. *Floor* imports boto3 and creates the same Lambda client.
+
+| measure | median | ratio |
+|---|---:|---:|
+| cold start, gateway (import + first routed request) | {g:.0f} ms | **{g / f:.2f}x** floor (target <= 1.3x) |
+| cold start, floor (import boto3 + create client) | {f:.0f} ms | 1.00x |
+| warm path, CPU per routed request (whole pipeline, backend stubbed, logs + EMF formatted) | {warm:.0f} us | {warm / bare:.1f}x bare (target <= 150 us) |
+| warm path, bare handler (parse the event, return) | {bare:.1f} us | 1.00x |
+""")
+
+
+if __name__ == "__main__":
+    main()

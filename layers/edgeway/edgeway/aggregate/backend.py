@@ -1,0 +1,206 @@
+"""``AggregateBackend``: run the parts concurrently within one time budget, merge.
+
+Budget: the Dispatch hands us ``timeout_s`` (route timeout cut to the Lambda's
+remaining time minus its answer margin). We keep ``MERGE_MARGIN_S`` of it to
+merge and answer; each part gets ``min(its timeout_ms, what is left)`` from the
+moment it starts, so a dependent step never runs past the route's deadline.
+
+A part that does not answer in its budget is declared timed out and the
+aggregate answers without it; its worker thread is abandoned to the part's own
+client timeout (the pool is bounded, see ``edgeway.workers``).
+
+Outcome: all parts fine -> 200, ``x-edgeway-complete: true``. An optional part
+failed -> 200, ``x-edgeway-complete: false``, ``errors`` in the body, and
+``cache-control: no-store`` (a partial answer must not be cached). A required
+part failed -> 504 if every required failure is a timeout, 404 if the required
+part answered 404, else 502; the problem+json lists ``errors`` and the parts that
+did succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
+from urllib.parse import parse_qsl
+
+from edgeway import workers
+from edgeway.aggregate.merge import merge
+from edgeway.aggregate.outcome import PartError, PartFailure
+from edgeway.aggregate.spec import Part, compile_parts
+from edgeway.aggregate.templates import MissingValue
+from edgeway.errors import BackendError, BackendTimeout, HttpError, NotFound, ServiceUnavailable
+from edgeway.http import Request, Response
+
+MERGE_MARGIN_S = 0.05
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
+# Not forwarded to parts: they describe the client's connection or body, not the part call.
+_DROP_HEADERS = frozenset({"content-length", "content-type", "content-encoding", "transfer-encoding",
+                           "connection", "host", "expect"})
+
+
+class AggregateBackend:
+    def __init__(self, parts: tuple[Part, ...], *, mode: str, name: str = "aggregate",
+                 obs: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.parts = parts
+        self.mode = mode
+        self.name = name
+        self.obs = obs
+        self.clock = clock
+
+    @classmethod
+    def from_config(cls, spec: Mapping[str, Any], ctx: Any) -> AggregateBackend:
+        from edgeway.backends import build_backend
+        from edgeway.resilience import wrap_backend
+
+        parts = compile_parts(spec, ctx, build_backend=build_backend,
+                              wrap=lambda backend, raw: wrap_backend(backend, raw),
+                              max_bytes=int(spec.get("max_part_bytes", MAX_RESPONSE_BYTES)))
+        return cls(parts, mode=spec.get("merge", "keyed"), obs=ctx.obs,
+                   name="aggregate:" + ",".join(p.name for p in parts))
+
+    def __call__(self, request: Request, *, timeout_s: float) -> Response:
+        deadline = self.clock() + max(0.0, timeout_s - MERGE_MARGIN_S)
+        bodies: dict[str, Any] = {}
+        errors: dict[str, PartError] = {}
+        running: dict[Future[Response], tuple[Part, float]] = {}
+        waiting = list(self.parts)
+
+        def launch_ready() -> None:
+            # To a fixed point: a part that fails at start may release its dependants.
+            progress = True
+            while progress:
+                progress = False
+                for part in list(waiting):
+                    failed = next((dep for dep in part.after if dep in errors), None)
+                    if failed is not None:
+                        errors[part.name] = PartError(part.name, PartFailure.SKIPPED,
+                                                      f"not called: part {failed!r} failed",
+                                                      part.required)
+                    elif all(dep in bodies for dep in part.after):
+                        self._start(part, request, bodies, deadline, running, errors)
+                    else:
+                        continue
+                    waiting.remove(part)
+                    progress = True
+
+        launch_ready()
+        # Fail fast: once a required part has failed the answer is an error whatever the
+        # others do, so nobody waits for them (they finish on the pool, unread).
+        while running and not any(e.required for e in errors.values()):
+            now = self.clock()
+            next_deadline = min(d for _, d in running.values())
+            done, _ = wait(list(running), timeout=max(0.0, next_deadline - now),
+                           return_when=FIRST_COMPLETED)
+            for future in done:
+                part, _ = running.pop(future)
+                self._settle(part, future, bodies, errors)
+            now = self.clock()
+            for future, (part, part_deadline) in list(running.items()):
+                if now >= part_deadline and not future.done():
+                    running.pop(future)
+                    future.cancel()  # only helps if it has not started yet
+                    errors[part.name] = PartError(part.name, PartFailure.TIMEOUT,
+                                                  "no answer within its time budget", part.required)
+            launch_ready()
+        return self._answer(bodies, errors)
+
+    def _start(self, part: Part, request: Request, bodies: Mapping[str, Any], deadline: float,
+               running: dict[Future[Response], tuple[Part, float]],
+               errors: dict[str, PartError]) -> None:
+        now = self.clock()
+        budget = deadline - now
+        if part.timeout_s is not None:
+            budget = min(budget, part.timeout_s)
+        if budget <= 0:
+            errors[part.name] = PartError(part.name, PartFailure.TIMEOUT,
+                                          "no time left in the route's budget", part.required)
+            return
+        try:
+            sub = self._sub_request(part, request, bodies)
+        except MissingValue as exc:
+            errors[part.name] = PartError(part.name, PartFailure.ERROR, str(exc), part.required)
+            return
+        future = workers.pool().submit(part.backend, sub, timeout_s=budget)
+        running[future] = (part, now + budget)
+
+    def _sub_request(self, part: Part, request: Request, bodies: Mapping[str, Any]) -> Request:
+        target = part.path.render(path=request.path_params, query=request.query, parts=bodies)
+        path, _, raw_query = target.partition("?")
+        query: dict[str, tuple[str, ...]] = {}
+        for key, value in parse_qsl(raw_query, keep_blank_values=True):
+            query[key] = (*query.get(key, ()), value)
+        headers = {k: v for k, v in request.headers.items() if k not in _DROP_HEADERS}
+        for name, template in part.headers:
+            headers[name] = template.render(path=request.path_params, query=request.query, parts=bodies)
+        return request.evolve(method=part.method, path=path, raw_query=raw_query, query=query,
+                              headers=headers, body=b"", route=part.route, path_params={})
+
+    def _settle(self, part: Part, future: Future[Response], bodies: dict[str, Any],
+                errors: dict[str, PartError]) -> None:
+        failure = _classify(part, future)
+        if isinstance(failure, PartError):
+            errors[part.name] = failure
+            if self.obs is not None and not isinstance(future.exception(), HttpError) \
+                    and future.exception() is not None:
+                self.obs.warning("aggregate part raised", part=part.name,
+                                 error=type(future.exception()).__name__)
+        else:
+            bodies[part.name] = failure
+
+    def _answer(self, bodies: dict[str, Any], errors: dict[str, PartError]) -> Response:
+        ordered_errors = [errors[p.name] for p in self.parts if p.name in errors]
+        problems = [e.as_json() for e in ordered_errors]
+        required = [e for e in ordered_errors if e.required]
+        if required:
+            ext = {"errors": problems, "parts": [p.name for p in self.parts if p.name in bodies]}
+            names = ", ".join(e.part for e in required)
+            if all(e.reason is PartFailure.TIMEOUT for e in required):
+                raise BackendTimeout(f"required part(s) timed out: {names}", extensions=ext)
+            if any(e.status == 404 for e in required):
+                raise NotFound(f"required part(s) not found: {names}", extensions=ext)
+            raise BackendError(f"required part(s) failed: {names}", extensions=ext)
+        body = merge(self.mode, [(p.name, bodies[p.name]) for p in self.parts if p.name in bodies])
+        headers = {"x-edgeway-complete": "false" if problems else "true"}
+        if problems:
+            body["errors"] = problems
+            headers["cache-control"] = "no-store"
+            if self.obs is not None:
+                for e in ordered_errors:
+                    self.obs.count("AggregatePartFailed", dimensions={"reason": e.reason.value})
+        response = Response.json(body, headers=headers)
+        if len(response.body) > MAX_RESPONSE_BYTES:
+            raise BackendError("the merged response is larger than 6 MB",
+                               extensions={"errors": problems, "parts": sorted(bodies)})
+        return response
+
+
+def _classify(part: Part, future: Future[Response]) -> Any:
+    """The part's JSON body, or a PartError saying why there is none."""
+    def fail(reason: PartFailure, detail: str, status: int | None = None) -> PartError:
+        return PartError(part.name, reason, detail, part.required, status)
+
+    error = future.exception()
+    if isinstance(error, BackendTimeout):
+        return fail(PartFailure.TIMEOUT, error.detail)
+    if isinstance(error, ServiceUnavailable):
+        return fail(PartFailure.UNAVAILABLE, error.detail)
+    if isinstance(error, HttpError):
+        return fail(PartFailure.ERROR, error.detail)
+    if error is not None:
+        # No internal name leaves the gateway: the type is logged, not answered.
+        return fail(PartFailure.ERROR, "the backend call failed")
+    response = future.result()
+    if len(response.body) > part.max_bytes:
+        return fail(PartFailure.TOO_LARGE, f"answered {len(response.body)} bytes "
+                    f"(limit {part.max_bytes})")
+    if not 200 <= response.status < 300:
+        return fail(PartFailure.STATUS, f"answered status {response.status}", response.status)
+    if not response.body:
+        return None
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        return fail(PartFailure.INVALID_JSON, "answered a body that is not valid JSON")

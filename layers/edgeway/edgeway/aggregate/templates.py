@@ -1,0 +1,99 @@
+"""Path and query templates of aggregate parts: ``/v1/orders?user_id={id}``.
+
+A placeholder is one of
+    ``{name}``            a path parameter of the route (``/v1/dashboard/{id}``)
+    ``{query.name}``      the first value of a query parameter of the client request
+    ``{part.field.sub}``  a field of an earlier part's JSON body (a dependent step)
+
+Values are percent-encoded (a user id cannot add a path segment or a query
+parameter). Templates are parsed once at build time; rendering is a join.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
+
+
+class MissingValue(Exception):
+    """A placeholder has no value for this request (e.g. a field absent in a part)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    source: str          # "path" | "query" | "part"
+    name: str            # path parameter, query parameter, or part name
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    text: str
+    pieces: tuple[str | Placeholder, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Template:
+        pieces: list[str | Placeholder] = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(text):
+            if m.start() > pos:
+                pieces.append(text[pos:m.start()])
+            expr = m.group(1)
+            if not _NAME.match(expr):
+                raise ValueError(f"bad placeholder {{{expr}}}")
+            head, *rest = expr.split(".")
+            if head == "query" and rest:
+                pieces.append(Placeholder("query", ".".join(rest)))
+            elif rest:
+                pieces.append(Placeholder("part", head, tuple(rest)))
+            else:
+                pieces.append(Placeholder("path", head))
+            pos = m.end()
+        if pos < len(text):
+            pieces.append(text[pos:])
+        if "{" in "".join(p for p in pieces if isinstance(p, str)) or "}" in "".join(
+                p for p in pieces if isinstance(p, str)):
+            raise ValueError("unbalanced brace")
+        return cls(text, tuple(pieces))
+
+    def placeholders(self) -> tuple[Placeholder, ...]:
+        return tuple(p for p in self.pieces if isinstance(p, Placeholder))
+
+    def render(self, *, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],
+               parts: Mapping[str, Any]) -> str:
+        out = []
+        for piece in self.pieces:
+            out.append(piece if isinstance(piece, str) else quote(_value(piece, path, query, parts), safe=""))
+        return "".join(out)
+
+
+def _value(p: Placeholder, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],
+           parts: Mapping[str, Any]) -> str:
+    if p.source == "path":
+        if p.name not in path:
+            raise MissingValue(f"no path parameter {p.name!r}")
+        return path[p.name]
+    if p.source == "query":
+        values = query.get(p.name)
+        if not values:
+            raise MissingValue(f"no query parameter {p.name!r} in the request")
+        return values[0]
+    value: Any = parts.get(p.name)
+    for key in p.fields:
+        if isinstance(value, Mapping) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            raise MissingValue(f"part {p.name!r} has no field {'.'.join(p.fields)!r}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise MissingValue(f"field {p.name}.{'.'.join(p.fields)} is not a scalar")

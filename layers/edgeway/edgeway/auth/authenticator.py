@@ -1,0 +1,149 @@
+"""Who is calling, and may they call this route? Shared by AuthStage and the authorizer.
+
+Per route, ``auth`` says which credentials the route accepts:
+
+    none     public: no credentials read, the principal is anonymous
+    jwt      a bearer token only; an API key never satisfies such a route
+    api_key  an API key only
+    any      either (the default: a route without ``auth`` needs credentials)
+
+and ``scopes`` lists scopes the caller must hold, all of them: a JWT's come
+from its ``scope``/``scp`` claim, an API key's from its record plus its plan's
+``auth.api_keys.plan_scopes``. On an ``any`` route a request carrying both a
+bearer token and an API key is refused: which one identifies the caller (and
+whose quota it spends) must never be a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from edgeway.auth.challenge import (
+    api_key_challenge,
+    bearer_challenge,
+    insufficient_scope,
+    invalid_token,
+    missing_credentials,
+)
+from edgeway.auth.config import AuthConfig, parse_auth
+from edgeway.http import ANONYMOUS, Principal
+
+
+class Mode(str, Enum):
+    NONE = "none"  # public route
+    JWT = "jwt"  # bearer token only
+    API_KEY = "api_key"  # API key only
+    ANY = "any"  # either; the default
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePolicy:
+    mode: Mode
+    scopes: frozenset[str] = frozenset()
+    accepts_jwt: bool = False
+    accepts_key: bool = False
+    challenges: tuple[str, ...] = ()
+
+
+PUBLIC = RoutePolicy(Mode.NONE)
+
+
+class Authenticator:
+    def __init__(self, auth: AuthConfig, *, jwt: Any = None, keys: Any = None) -> None:
+        self.auth = auth
+        self.jwt = jwt  # JwtVerifier | None
+        self.keys = keys  # ApiKeyVerifier | None
+        self.key_header = auth.api_keys.header
+        # The header may hold "Bearer " and a token of max_token_bytes; longer is refused unread.
+        self.max_header = auth.max_token_bytes + 7
+
+    def policy(self, spec: Mapping[str, Any], error: Callable[[str], Exception]) -> RoutePolicy:
+        """Compile one route's ``auth``/``scopes`` (build time)."""
+        mode = Mode(spec.get("auth", Mode.ANY.value))
+        if mode is Mode.NONE:
+            return PUBLIC
+        accepts_jwt = mode in (Mode.JWT, Mode.ANY) and self.jwt is not None
+        accepts_key = mode in (Mode.API_KEY, Mode.ANY) and self.keys is not None
+        if mode is Mode.JWT and not accepts_jwt:
+            raise error("auth: jwt needs at least one entry in auth.issuers")
+        if mode is Mode.API_KEY and not accepts_key:
+            raise error("auth: api_key needs API keys enabled and a keys table "
+                        "(EDGEWAY_KEYS_TABLE)")
+        if not (accepts_jwt or accepts_key):
+            raise error("this route requires credentials (a route without `auth` is `any`: deny "
+                        "by default) but no issuer and no keys table is configured; "
+                        "say `auth: none` to make it public")
+        challenges = ((bearer_challenge(),) if accepts_jwt else ()) + (
+            (api_key_challenge(self.key_header),) if accepts_key else ())
+        return RoutePolicy(mode, frozenset(spec.get("scopes") or ()), accepts_jwt, accepts_key,
+                           challenges)
+
+    def authenticate(self, headers: Mapping[str, str], policy: RoutePolicy) -> Principal:
+        """The principal, or Unauthorized / Forbidden / ServiceUnavailable."""
+        if policy.mode is Mode.NONE:
+            return ANONYMOUS
+        authorization = headers.get("authorization")
+        key = headers.get(self.key_header)
+        if authorization is not None and policy.accepts_jwt:
+            if key is not None and policy.accepts_key:
+                raise missing_credentials("send either a bearer token or an API key, not both",
+                                          policy.challenges)
+            principal = self.jwt.verify(self.bearer_token(authorization))
+        elif key is not None and policy.accepts_key:
+            principal = self.keys.verify(key)
+        elif authorization is not None or key is not None:
+            wanted = "a bearer token" if policy.accepts_jwt else f"an API key in {self.key_header}"
+            raise missing_credentials(f"this route accepts only {wanted}", policy.challenges)
+        else:
+            raise missing_credentials("credentials are required", policy.challenges)
+        if policy.scopes and not policy.scopes <= principal.scopes:
+            raise insufficient_scope(policy.scopes - principal.scopes, policy.scopes,
+                                     bearer=principal.kind == "jwt")
+        return principal
+
+    def bearer_token(self, authorization: str) -> str:
+        if len(authorization) > self.max_header:
+            raise invalid_token(f"the token is longer than {self.auth.max_token_bytes} bytes")
+        if authorization[:7].lower() != "bearer ":
+            raise invalid_token("the Authorization header must be 'Bearer <token>'")
+        token = authorization[7:].lstrip(" ")
+        if not token or any(c in token for c in " ,\t"):
+            raise invalid_token("the Authorization header must hold exactly one bearer token")
+        return token
+
+
+def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Callable[[], float],
+                        obs: Any = None, auth: AuthConfig | None = None,
+                        fetch: Callable[[str], Any] | None = None) -> Authenticator:
+    """Build the verifiers the configuration needs, and nothing else.
+
+    PyJWT and cryptography are imported only when an issuer is configured; a
+    gateway of public and API-key routes never loads them.
+    """
+    auth = auth or parse_auth(config)
+    warn = (lambda message: obs.warning(message)) if obs is not None else None
+    jwt_verifier = None
+    if auth.issuers:
+        from edgeway.auth.jwt_verifier import build_verifier
+
+        jwt_verifier = build_verifier(auth.issuers, clients=clients, clock=clock,
+                                      max_token_bytes=auth.max_token_bytes, fetch=fetch,
+                                      on_error=warn, error=config.error)
+    keys = None
+    if auth.api_keys.enabled and settings.keys_table:
+        from edgeway.auth.api_keys import ApiKeyVerifier, KeyStore
+
+        pepper = None
+        if auth.api_keys.pepper is not None:
+            from edgeway.auth.secrets import SecretSource
+
+            pepper = SecretSource(auth.api_keys.pepper, clients, purpose="API-key pepper").get
+        keys = ApiKeyVerifier(KeyStore(settings.keys_table, clients), header=auth.api_keys.header,
+                              cache_ttl_s=auth.api_keys.cache_ttl_s, clock=clock,
+                              pepper=pepper or (lambda: None),
+                              plan_scopes=auth.api_keys.plan_scopes,
+                              lookup_rate_per_s=auth.api_keys.lookup_rate_per_s)
+    return Authenticator(auth, jwt=jwt_verifier, keys=keys)

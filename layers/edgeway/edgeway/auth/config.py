@@ -1,0 +1,191 @@
+"""The ``auth:`` section of gateway.yaml as typed values, checked at build time.
+
+The JSON Schema checks shapes; this module checks what a schema cannot: that
+HS256 comes with a secret reference, that a JWKS is fetched over HTTPS, that
+issuer values are unique, that forwarded claim headers do not shadow headers
+the gateway itself relies on. Every failure names the file, line and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
+SYMMETRIC = frozenset({"HS256"})
+DEFAULT_LEEWAY_S = 30
+DEFAULT_JWKS_TTL_S = 600
+DEFAULT_COOLDOWN_S = 30
+DEFAULT_KEY_HEADER = "x-api-key"
+DEFAULT_KEY_CACHE_TTL_S = 30
+DEFAULT_LOOKUP_RATE = 50.0
+DEFAULT_MAX_TOKEN_BYTES = 8192
+DEFAULT_SECRET_MAX_AGE_S = 300
+
+# Headers a claim may never be copied into: the gateway or the backend protocol
+# depends on them, so a claim there would be a spoofing or smuggling vector.
+_RESERVED_HEADERS = frozenset({
+    "authorization", "host", "content-length", "content-type", "transfer-encoding",
+    "connection", "cookie", "x-request-id", "x-forwarded-for", "x-amzn-trace-id",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A secret by reference: never the value itself in gateway.yaml."""
+
+    ssm: str | None = None
+    secretsmanager: str | None = None
+    max_age_s: int = DEFAULT_SECRET_MAX_AGE_S
+
+    @property
+    def label(self) -> str:
+        return f"ssm:{self.ssm}" if self.ssm else f"secretsmanager:{self.secretsmanager}"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerConfig:
+    index: int
+    name: str
+    issuer: str
+    audiences: tuple[str, ...]
+    algorithms: frozenset[str]
+    jwks_uri: str | None = None
+    jwks: Mapping[str, Any] | None = None
+    leeway_s: int = DEFAULT_LEEWAY_S
+    required_claims: tuple[str, ...] = ("exp",)
+    hs256_secret: SecretRef | None = None
+    plan_claim: str | None = None
+    consumer_claim: str = "sub"
+    jwks_ttl_s: int = DEFAULT_JWKS_TTL_S
+    cooldown_s: int = DEFAULT_COOLDOWN_S
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyConfig:
+    enabled: bool = True
+    header: str = DEFAULT_KEY_HEADER
+    cache_ttl_s: int = DEFAULT_KEY_CACHE_TTL_S
+    pepper: SecretRef | None = None
+    plan_scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    lookup_rate_per_s: float = DEFAULT_LOOKUP_RATE
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    issuers: tuple[IssuerConfig, ...] = ()
+    api_keys: ApiKeyConfig = field(default_factory=ApiKeyConfig)
+    claims_to_headers: Mapping[str, str] = field(default_factory=dict)  # claim -> header
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
+
+
+def parse_secret_ref(raw: Mapping[str, Any]) -> SecretRef:
+    return SecretRef(ssm=raw.get("ssm"), secretsmanager=raw.get("secretsmanager"),
+                     max_age_s=int(raw.get("max_age_s", DEFAULT_SECRET_MAX_AGE_S)))
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    import ipaddress  # build time only, and only for a jwks_uri
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_jwks_uri(uri: str) -> str | None:
+    """Why ``uri`` may not serve a JWKS, or None when it may."""
+    parts = urlsplit(uri)
+    if not parts.hostname:
+        return "must be an absolute URL"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return None  # local development: the edgeway local issuer
+    return "must use https (plain http is allowed only for a loopback host)"
+
+
+def parse_auth(config: Any) -> AuthConfig:
+    """Typed ``auth:`` section of ``config`` (an edgeway.config.GatewayConfig)."""
+    raw = config.section("auth") or {}
+    issuers = tuple(_issuer(config, i, spec) for i, spec in enumerate(raw.get("issuers") or ()))
+    _unique(config, issuers)
+    keys_raw = raw.get("api_keys") or {}
+    api_keys = ApiKeyConfig(
+        enabled=bool(keys_raw.get("enabled", True)),
+        header=str(keys_raw.get("header", DEFAULT_KEY_HEADER)).lower(),
+        cache_ttl_s=int(keys_raw.get("cache_ttl_s", DEFAULT_KEY_CACHE_TTL_S)),
+        pepper=parse_secret_ref(keys_raw["pepper"]) if keys_raw.get("pepper") else None,
+        plan_scopes={plan: frozenset(scopes)
+                     for plan, scopes in (keys_raw.get("plan_scopes") or {}).items()},
+        lookup_rate_per_s=float(keys_raw.get("lookup_rate_per_s", DEFAULT_LOOKUP_RATE)),
+    )
+    if api_keys.header in _RESERVED_HEADERS:
+        raise config.error(["auth", "api_keys", "header"],
+                           f"{api_keys.header!r} is reserved; choose another header")
+    claims_to_headers: dict[str, str] = {}
+    for claim, header in (raw.get("claims_to_headers") or {}).items():
+        name = header.lower()
+        if name in _RESERVED_HEADERS or name == api_keys.header:
+            raise config.error(["auth", "claims_to_headers", claim],
+                               f"header {name!r} is reserved and cannot carry a claim")
+        if name in claims_to_headers.values():
+            raise config.error(["auth", "claims_to_headers", claim],
+                               f"header {name!r} already carries another claim")
+        claims_to_headers[str(claim)] = name
+    return AuthConfig(issuers=issuers, api_keys=api_keys, claims_to_headers=claims_to_headers,
+                      max_token_bytes=int(raw.get("max_token_bytes", DEFAULT_MAX_TOKEN_BYTES)))
+
+
+def _issuer(config: Any, index: int, spec: Mapping[str, Any]) -> IssuerConfig:
+    where: list[str | int] = ["auth", "issuers", index]
+    secret = parse_secret_ref(spec["hs256_secret"]) if spec.get("hs256_secret") else None
+    has_keys = "jwks_uri" in spec or "jwks" in spec
+    if "jwks_uri" in spec and "jwks" in spec:
+        raise config.error([*where, "jwks"], "give jwks_uri or an inline jwks, not both")
+    if "algorithms" in spec:
+        algorithms = frozenset(spec["algorithms"])
+    else:
+        algorithms = (DEFAULT_ALGORITHMS if has_keys else frozenset()) | (
+            SYMMETRIC if secret else frozenset())
+    if "HS256" in algorithms and secret is None:
+        raise config.error([*where, "algorithms"],
+                           "HS256 needs hs256_secret (a reference to SSM or Secrets Manager)")
+    if secret is not None and "HS256" not in algorithms:
+        raise config.error([*where, "hs256_secret"], "is set but algorithms does not list HS256")
+    if algorithms - SYMMETRIC and not has_keys:
+        raise config.error(where, "asymmetric algorithms need jwks_uri or an inline jwks")
+    if not algorithms:
+        raise config.error(where, "needs jwks_uri, an inline jwks or hs256_secret")
+    uri = spec.get("jwks_uri")
+    if uri is not None and (problem := check_jwks_uri(uri)):
+        raise config.error([*where, "jwks_uri"], problem)
+    required = tuple(dict.fromkeys(spec.get("required_claims", ["exp"])))
+    return IssuerConfig(
+        index=index, name=spec["name"], issuer=spec["issuer"],
+        audiences=tuple(spec["audiences"]), algorithms=algorithms, jwks_uri=uri,
+        jwks=spec.get("jwks"), leeway_s=int(spec.get("leeway_s", DEFAULT_LEEWAY_S)),
+        required_claims=required, hs256_secret=secret, plan_claim=spec.get("plan_claim"),
+        consumer_claim=spec.get("consumer_claim", "sub"),
+        jwks_ttl_s=int(spec.get("jwks_ttl_s", DEFAULT_JWKS_TTL_S)),
+        cooldown_s=int(spec.get("jwks_refetch_cooldown_s", DEFAULT_COOLDOWN_S)),
+    )
+
+
+def _unique(config: Any, issuers: tuple[IssuerConfig, ...]) -> None:
+    names: dict[str, int] = {}
+    values: dict[str, int] = {}
+    for iss in issuers:
+        if iss.name in names:
+            raise config.error(["auth", "issuers", iss.index, "name"],
+                               f"issuer name {iss.name!r} is already used by issuers[{names[iss.name]}]")
+        if iss.issuer in values:
+            raise config.error(["auth", "issuers", iss.index, "issuer"],
+                               f"issuer {iss.issuer!r} is already configured in issuers[{values[iss.issuer]}]")
+        names[iss.name] = values[iss.issuer] = iss.index

@@ -1,0 +1,202 @@
+"""Bearer JWT verification: one verifier, shared by AuthStage and the authorizer.
+
+Order of checks, cheapest and most hostile first:
+
+1. size (``max_token_bytes``) before anything is parsed;
+2. shape: three base64url segments, nothing else;
+3. the header: ``alg`` must be on the issuer's allow-list (``none`` and HS*
+   never are, unless the issuer is configured for HS256 with a secret);
+   ``jku``, ``x5u`` and ``jwk`` are never read: only the configured JWKS
+   decides which key verifies;
+4. the key: HS256 -> the issuer's secret; anything else -> the JWKS key of the
+   token's ``kid`` whose type and curve fit ``alg`` (a key can never be used
+   with an algorithm of another family: no RSA-public-key-as-HMAC-secret);
+5. ``jwt.decode``: signature, ``iss``, ``aud``, ``exp``/``nbf``/``iat`` with the
+   leeway, required claims.
+
+Every rejection is a 401 with ``error="invalid_token"``; a JWKS that was never
+reachable is a 503 (we cannot tell a good token from a bad one).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jwt
+from jwt import exceptions as jwt_errors
+
+from edgeway.auth.challenge import invalid_token
+from edgeway.auth.config import IssuerConfig
+from edgeway.auth.jwks import JwksCache, KeysUnavailable, StaticKeys, http_fetch, parse_jwks
+from edgeway.auth.secrets import SecretSource
+from edgeway.errors import ServiceUnavailable
+from edgeway.http import Principal
+
+HEADER_CACHE_SIZE = 64
+_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt_errors.ExpiredSignatureError, "the token has expired"),
+    (jwt_errors.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt_errors.InvalidAudienceError, "the token audience is not accepted"),
+    (jwt_errors.InvalidIssuerError, "the token issuer is not trusted"),
+    (jwt_errors.InvalidSignatureError, "the token signature is invalid"),
+    (jwt_errors.InvalidAlgorithmError, "the token algorithm is not accepted"),
+    (jwt_errors.DecodeError, "the token is malformed"),
+)
+
+
+def _b64json(segment: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_token("the token is malformed") from exc
+
+
+def scopes_of(claims: dict[str, Any]) -> frozenset[str]:
+    """Scopes from ``scope`` (space separated, RFC 8693) or ``scp`` (list or string)."""
+    scope = claims.get("scope")
+    if isinstance(scope, str):
+        return frozenset(scope.split())
+    scp = claims.get("scp")
+    if isinstance(scp, str):
+        return frozenset(scp.split())
+    if isinstance(scp, list):
+        return frozenset(s for s in scp if isinstance(s, str))
+    return frozenset()
+
+
+class IssuerVerifier:
+    """The keys, secret and claim rules of one configured issuer."""
+
+    def __init__(self, config: IssuerConfig, *, keys: Any, secret: SecretSource | None) -> None:
+        self.config = config
+        self.keys = keys  # JwksCache | StaticKeys | None
+        self.secret = secret
+        self.audiences = list(config.audiences)
+        self.options: Any = {"require": list(config.required_claims)}
+
+    def key(self, alg: str, kid: str | None) -> Any:
+        if alg == "HS256":
+            assert self.secret is not None  # config guarantees it
+            return self.secret.get()
+        try:
+            key = self.keys.key_for(kid, alg) if self.keys is not None else None
+        except KeysUnavailable as exc:
+            raise ServiceUnavailable("the token issuer's signing keys cannot be fetched right now",
+                                     headers={"retry-after": str(self.config.cooldown_s)}) from exc
+        if key is None:
+            raise invalid_token("the token signing key is unknown")
+        return key
+
+    def decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
+        c = self.config
+        try:
+            claims = jwt.decode(token, key, algorithms=[alg], audience=self.audiences,
+                                issuer=c.issuer, leeway=c.leeway_s, options=self.options)
+        except jwt_errors.MissingRequiredClaimError as exc:
+            raise invalid_token(f"the token lacks the {exc.claim} claim") from exc
+        except jwt_errors.PyJWTError as exc:
+            for kind, description in _ERRORS:
+                if isinstance(exc, kind):
+                    raise invalid_token(description) from exc
+            raise invalid_token("the token is invalid") from exc
+        except (ValueError, TypeError) as exc:  # odd claim types deep in PyJWT: still a no
+            raise invalid_token("the token is malformed") from exc
+        if not isinstance(claims, dict):
+            raise invalid_token("the token payload is not an object")
+        return claims
+
+    def principal(self, claims: dict[str, Any], kid: str | None) -> Principal:
+        c = self.config
+        subject = claims.get("sub")
+        consumer = claims.get(c.consumer_claim)
+        plan = claims.get(c.plan_claim) if c.plan_claim else None
+        return Principal(
+            subject=str(subject) if subject is not None else "",
+            kind="jwt",
+            consumer=str(consumer) if consumer is not None else None,
+            plan=str(plan) if plan is not None else None,
+            scopes=scopes_of(claims), claims=claims, key_id=kid,
+        )
+
+
+class JwtVerifier:
+    def __init__(self, issuers: Sequence[IssuerVerifier], *, max_token_bytes: int) -> None:
+        self.issuers = tuple(issuers)
+        self.max_token_bytes = max_token_bytes
+        self._by_iss = {i.config.issuer: i for i in self.issuers}
+        self._single = self.issuers[0] if len(self.issuers) == 1 else None
+        self._headers: dict[str, tuple[str, str | None]] = {}  # header segment -> (alg, kid)
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > self.max_token_bytes:
+            raise invalid_token(f"the token is longer than {self.max_token_bytes} bytes")
+        if not _SHAPE.fullmatch(token):
+            raise invalid_token("the token is malformed")
+        head, body, _ = token.split(".")
+        alg, kid = self._headers.get(head) or self._header(head)
+        issuer = self._single or self._issuer_of(body)
+        if alg not in issuer.config.algorithms:
+            raise invalid_token(f"the token algorithm {alg[:16]!r} is not accepted")
+        key = issuer.key(alg, kid)
+        claims = issuer.decode(token, key, alg)
+        return issuer.principal(claims, kid)
+
+    def _header(self, head: str) -> tuple[str, str | None]:
+        header = _b64json(head)
+        if not isinstance(header, dict):
+            raise invalid_token("the token is malformed")
+        alg = header.get("alg")
+        kid = header.get("kid")
+        if not isinstance(alg, str) or (kid is not None and not isinstance(kid, str)):
+            raise invalid_token("the token header is malformed")
+        # An issuer's tokens share a handful of headers (one per kid): decoding one
+        # once saves most of our cost over jwt.decode. Bounded: a flood of distinct
+        # headers only ever empties it.
+        if len(self._headers) >= HEADER_CACHE_SIZE:
+            self._headers.clear()
+        self._headers[head] = (alg, kid)
+        return alg, kid
+
+    def _issuer_of(self, body: str) -> IssuerVerifier:
+        # Unverified, only to pick whose keys verify it; jwt.decode checks iss again.
+        payload = _b64json(body)
+        iss = payload.get("iss") if isinstance(payload, dict) else None
+        issuer = self._by_iss.get(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            raise invalid_token("the token issuer is not trusted")
+        return issuer
+
+
+def build_verifier(issuers: Sequence[IssuerConfig], *, clients: Any, clock: Callable[[], float],
+                   max_token_bytes: int, fetch: Callable[[str], Any] | None = None,
+                   on_error: Callable[[str], None] | None = None,
+                   error: Callable[..., Exception] | None = None) -> JwtVerifier:
+    """Build every issuer's verifier (inline JWKS parsed now, remote ones on first use)."""
+    from edgeway.auth.jwks import JwksError
+
+    built = []
+    for cfg in issuers:
+        keys: Any = None
+        asymmetric = cfg.algorithms - {"HS256"}
+        if cfg.jwks is not None:
+            try:
+                keys = StaticKeys(parse_jwks(cfg.jwks, asymmetric))
+            except JwksError as exc:
+                if error is None:
+                    raise
+                raise error(["auth", "issuers", cfg.index, "jwks"], str(exc)) from exc
+        elif cfg.jwks_uri is not None:
+            keys = JwksCache(cfg.jwks_uri, fetch or http_fetch, asymmetric, ttl_s=cfg.jwks_ttl_s,
+                             cooldown_s=cfg.cooldown_s, clock=clock, on_error=on_error)
+        secret = SecretSource(cfg.hs256_secret, clients,
+                              purpose=f"signing secret of issuer {cfg.name!r}") \
+            if cfg.hs256_secret else None
+        built.append(IssuerVerifier(cfg, keys=keys, secret=secret))
+    return JwtVerifier(built, max_token_bytes=max_token_bytes)

@@ -1,0 +1,87 @@
+"""AuthStage: 401/403 or the request with its Principal, per route policy.
+
+Built once: every route's policy is compiled from its ``auth``/``scopes`` keys
+and the verifiers are created for what the configuration uses. Per request the
+stage also removes every inbound copy of the headers that
+``auth.claims_to_headers`` fills, so a client can never present its own
+``x-user-id``, and it drops the API-key header before the backend sees it (a
+backend learns the consumer from ``requestContext.authorizer``, not the key).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from edgeway.context import BuildContext, Handler
+from edgeway.errors import ConfigError
+from edgeway.http import Principal, Request, Response
+
+if TYPE_CHECKING:
+    from edgeway.auth.authenticator import Authenticator, RoutePolicy
+
+MAX_CLAIM_HEADER = 1024
+
+
+def claim_header_value(value: Any) -> str | None:
+    """A claim as a header value; None when it cannot travel safely."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        text = ",".join(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    if len(text) > MAX_CLAIM_HEADER or not text.isprintable() or not text.isascii():
+        return None  # CR/LF or non-ASCII in a header is a smuggling vector: never forward it
+    return text
+
+
+class AuthStage:
+    def __init__(self, app: Handler, authenticator: Authenticator,
+                 policies: dict[Any, RoutePolicy], *, claims_to_headers: dict[str, str]) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.policies = policies
+        self.claims = tuple(claims_to_headers.items())
+        self.strip = frozenset(claims_to_headers.values()) | {authenticator.key_header}
+
+    @classmethod
+    def build(cls, app: Handler, ctx: BuildContext) -> Handler:
+        from edgeway.auth.authenticator import Mode, build_authenticator
+        from edgeway.auth.config import parse_auth
+
+        auth = parse_auth(ctx.config)
+        if not auth.claims_to_headers and all(
+                route.spec.get("auth") == Mode.NONE.value for route in ctx.routes):
+            return app  # every route is public and nothing is forwarded: zero cost
+        authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
+                                            clock=ctx.clock, obs=ctx.obs, auth=auth)
+        index = {rc.id: rc.index for rc in ctx.config.routes}
+        policies = {}
+        for route in ctx.routes:
+            where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
+            if "auth" in route.spec and route.id in index:
+                where.append("auth")
+            policies[route] = authenticator.policy(
+                route.spec, lambda reason, where=where: ctx.config.error(where, reason))
+        return cls(app, authenticator, policies, claims_to_headers=dict(auth.claims_to_headers))
+
+    def __call__(self, request: Request) -> Response:
+        policy = self.policies.get(request.route)
+        if policy is None:  # a route built after us (none today): compile it, deny by default
+            policy = self.policies[request.route] = self.authenticator.policy(
+                getattr(request.route, "spec", {}), ConfigError)
+        principal = self.authenticator.authenticate(request.headers, policy)
+        headers = request.headers
+        if any(name in headers for name in self.strip) or (self.claims and principal.claims):
+            headers = self._forwarded(headers, principal)
+        return self.app(request.evolve(principal=principal, headers=headers))
+
+    def _forwarded(self, inbound: Any, principal: Principal) -> dict[str, str]:
+        headers = {k: v for k, v in inbound.items() if k not in self.strip}
+        for claim, header in self.claims:
+            if claim in principal.claims:
+                value = claim_header_value(principal.claims[claim])
+                if value is not None:
+                    headers[header] = value
+        return headers

@@ -1,0 +1,139 @@
+"""HTTP backend: forward the request to a URL through one pooled client.
+
+The urllib3 ``PoolManager`` is created on first use and kept for the life of
+the container (urllib3 ships in the Lambda runtime with botocore), so warm
+requests reuse connections. Only allow-listed request headers are forwarded;
+redirects are returned to the client, never followed; the gateway decides on
+retries, so urllib3 makes exactly one attempt.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from edgeway.context import BuildContext
+from edgeway.errors import BackendError, BackendTimeout
+from edgeway.http import Request, Response
+from edgeway.routing import request_segments
+from edgeway.transforms import PathTemplate
+
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # what a Lambda response can carry anyway
+DEFAULT_CONNECT_TIMEOUT_MS = 1000
+DEFAULT_FORWARD_HEADERS = (
+    "accept", "accept-encoding", "accept-language", "content-type", "if-match",
+    "if-none-match", "if-modified-since", "if-unmodified-since", "range", "user-agent",
+)
+# Connection-scoped headers never cross a proxy (RFC 9110 section 7.6.1).
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                        "te", "trailer", "transfer-encoding", "upgrade", "content-length"})
+
+_pool: Any = None
+_pool_lock = threading.Lock()
+
+
+def shared_pool() -> Any:
+    """The container's one PoolManager (created lazily, thread-safe)."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                import urllib3
+
+                _pool = urllib3.PoolManager(num_pools=32, maxsize=16, retries=False)
+    return _pool
+
+
+class HttpBackend:
+    def __init__(self, *, url: str, name: str, path: str | None, host: str | None,
+                 forward_headers: tuple[str, ...], connect_timeout_s: float,
+                 pool: Any = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"backend url {url!r} must be an absolute http(s) URL")
+        self.base = url.rstrip("/")
+        self.name = name
+        self.path = path
+        self.host = host
+        self.forward = forward_headers
+        self.connect_timeout_s = connect_timeout_s
+        self._pool = pool
+        self._templates: dict[str, PathTemplate] = {}
+
+    @classmethod
+    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> HttpBackend:
+        forward = spec.get("forward_headers")
+        headers = tuple(h.lower() for h in forward) if forward is not None else DEFAULT_FORWARD_HEADERS
+        return cls(url=spec["url"], name=f"http:{urlsplit(spec['url']).netloc}",
+                   path=spec.get("path"), host=spec.get("host"), forward_headers=headers,
+                   connect_timeout_s=spec.get("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS) / 1000)
+
+    def target(self, request: Request) -> str:
+        if self.path is not None:
+            route_path = getattr(request.route, "path", None) or "/"
+            template = self._templates.get(route_path)
+            if template is None:  # once per route, then reused
+                template = self._templates[route_path] = PathTemplate(self.path, route_path)
+            path = template.render(request.path_params)
+        else:
+            # Re-encoded from the decoded segments: exactly what the router matched,
+            # so the upstream never gets a chance to decode `%252e` a second time.
+            path = encode_path(request_segments(request.path))
+            if request.path.endswith("/") and path != "/":
+                path += "/"  # the router tolerates one trailing slash; the upstream may care
+        url = self.base + path
+        return f"{url}?{request.raw_query}" if request.raw_query else url
+
+    def headers_for(self, request: Request) -> dict[str, str]:
+        headers = {name: request.headers[name] for name in self.forward if name in request.headers}
+        headers["x-request-id"] = request.request_id
+        if request.source_ip:
+            prior = request.headers.get("x-forwarded-for")
+            headers["x-forwarded-for"] = f"{prior}, {request.source_ip}" if prior else request.source_ip
+        principal = request.principal
+        if principal.kind != "anonymous":
+            headers["x-edgeway-subject"] = principal.subject
+            if principal.consumer:
+                headers["x-edgeway-consumer"] = principal.consumer
+        if self.host:
+            headers["host"] = self.host
+        return headers
+
+    def __call__(self, request: Request, *, timeout_s: float) -> Response:
+        import urllib3
+        from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionError,
+                                        ProtocolError, ReadTimeoutError)
+
+        pool = self._pool or shared_pool()
+        timeout = urllib3.Timeout(connect=min(self.connect_timeout_s, timeout_s), read=timeout_s)
+        try:
+            raw = pool.request(request.method, self.target(request), body=request.body or None,
+                               headers=self.headers_for(request), timeout=timeout,
+                               retries=False, redirect=False, preload_content=False)
+            try:
+                # The bytes as sent: Content-Encoding stays true for the client.
+                body = raw.read(MAX_RESPONSE_BYTES + 1, decode_content=False)
+            finally:
+                raw.release_conn()
+        except (NewConnectionError, ProtocolError) as exc:
+            # First: urllib3 makes NewConnectionError a ConnectTimeoutError subclass.
+            raise BackendError(f"{self.name} could not be reached") from exc
+        except (ConnectTimeoutError, ReadTimeoutError) as exc:
+            raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
+        except HTTPError as exc:
+            cause = getattr(exc, "reason", None)
+            if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError)):
+                raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
+            raise BackendError(f"{self.name} failed ({type(exc).__name__})") from exc
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise BackendError(f"{self.name} answered more than 6 MB")
+        headers = {k.lower(): v for k, v in raw.headers.items() if k.lower() not in HOP_BY_HOP}
+        cookies = raw.headers.getlist("set-cookie") if hasattr(raw.headers, "getlist") else []
+        headers.pop("set-cookie", None)
+        return Response(status=raw.status, headers=headers, body=body, cookies=list(cookies))
+
+
+def encode_path(segments: list[str]) -> str:
+    return "/" + "/".join(quote(s, safe="") for s in segments) if segments else "/"

@@ -1,0 +1,103 @@
+"""Lambda backend: invoke a function synchronously with an HTTP API v2 event."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from edgeway.context import BuildContext
+from edgeway.backends.lambda_event import build_event
+from edgeway.errors import BackendError, BackendTimeout, ServiceUnavailable
+from edgeway.http import Request, Response
+
+# Lambda refuses synchronous payloads over 6 MB; so do we, before parsing.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+class LambdaBackend:
+    def __init__(self, function: str, *, qualifier: str | None, clients: Any, name: str) -> None:
+        self.function = function
+        self.qualifier = qualifier
+        self.name = name
+        self._clients = clients
+
+    @classmethod
+    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaBackend:
+        logical = spec["function"]
+        deployed = ctx.settings.function_map.get(logical, logical)
+        return cls(deployed, qualifier=spec.get("qualifier"), clients=ctx.clients,
+                   name=f"lambda:{logical}")
+
+    def __call__(self, request: Request, *, timeout_s: float) -> Response:
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+
+        route_key = f"{request.method} {getattr(request.route, 'path', request.path)}"
+        payload = json.dumps(build_event(request, route_key=route_key)).encode()
+        # One client per whole-second timeout: botocore timeouts are per client.
+        client = self._clients.get("lambda", read_timeout=max(1.0, round(timeout_s)))
+        kwargs: dict[str, Any] = {"FunctionName": self.function, "Payload": payload}
+        if self.qualifier:
+            kwargs["Qualifier"] = self.qualifier
+        try:
+            result = client.invoke(**kwargs)
+            raw = result["Payload"].read(MAX_PAYLOAD_BYTES + 1)
+        except (ReadTimeoutError, ConnectTimeoutError) as exc:
+            raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("TooManyRequestsException", "ServiceException", "EC2ThrottledException"):
+                raise ServiceUnavailable(f"{self.name} is throttled or unavailable",
+                                         headers={"retry-after": "1"}) from exc
+            raise BackendError(f"{self.name} could not be invoked ({code or 'error'})") from exc
+        except BotoCoreError as exc:
+            raise BackendError(f"{self.name} could not be reached") from exc
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            raise BackendError(f"{self.name} answered more than 6 MB")
+        if result.get("FunctionError"):
+            raise BackendError(f"{self.name} failed ({result['FunctionError']})")
+        return parse_result(raw, self.name)
+
+
+def parse_result(raw: bytes, name: str) -> Response:
+    """Interpret a function's result as API Gateway HTTP APIs do (format 2.0)."""
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise BackendError(f"{name} answered invalid JSON") from exc
+    if not (isinstance(payload, dict) and "statusCode" in payload):
+        # A result without statusCode is the body of a 200 (HTTP API semantics).
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        return Response(status=200, headers={"content-type": "application/json"},
+                        body=body.encode())
+    status = payload.get("statusCode")
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise BackendError(f"{name} answered an invalid statusCode")
+    headers: dict[str, str] = {}
+    for source in ("headers", "multiValueHeaders"):
+        values = payload.get(source)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise BackendError(f"{name} answered malformed {source}")
+        for key, value in values.items():
+            value = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            headers[str(key).lower()] = value
+    cookies = payload.get("cookies") or []
+    if not isinstance(cookies, list):
+        raise BackendError(f"{name} answered malformed cookies")
+    if "set-cookie" in headers:
+        cookies = [*cookies, headers.pop("set-cookie")]
+    body = payload.get("body") or ""
+    if not isinstance(body, str):
+        body = json.dumps(body)
+    if payload.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BackendError(f"{name} answered a body that is not valid base64") from exc
+    else:
+        data = body.encode()
+    return Response(status=status, headers=headers, body=data, cookies=[str(c) for c in cookies])

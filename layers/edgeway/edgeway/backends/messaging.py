@@ -1,0 +1,150 @@
+"""Asynchronous backends: the request becomes a message (SQS) or an event
+(EventBridge) and the client gets ``202 Accepted`` with a tracking id.
+
+The message is the same JSON document for both targets (docs/backends.md):
+
+    {"version": "1", "tracking_id", "request_id", "received_at", "route",
+     "method", "path", "params", "query": {name: [values]},
+     "headers": {allow-listed}, "body", "body_encoding": "utf-8" | "base64",
+     "principal": {"subject", "kind", "consumer"}}
+
+The tracking id travels in the body, in ``x-edgeway-tracking-id`` and, when the
+backend names a ``status_path`` such as ``/v1/jobs/{tracking_id}``, in
+``Location``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from edgeway.context import BuildContext
+from edgeway.errors import BackendError, BackendTimeout, PayloadTooLarge, ServiceUnavailable
+from edgeway.http import Request, Response
+
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS and EventBridge entry limit
+DEFAULT_MESSAGE_HEADERS = ("content-type", "accept-language", "user-agent", "x-request-id")
+_THROTTLED = frozenset({"ThrottlingException", "RequestThrottled", "Throttling",
+                        "ServiceUnavailable", "InternalFailure", "InternalError"})
+
+
+def build_message(request: Request, tracking_id: str, headers: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        body, encoding = request.body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        body, encoding = base64.b64encode(request.body).decode("ascii"), "base64"
+    principal = request.principal
+    return {
+        "version": "1",
+        "tracking_id": tracking_id,
+        "request_id": request.request_id,
+        "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "route": getattr(request.route, "id", None),
+        "method": request.method,
+        "path": request.path,
+        "params": dict(request.path_params),
+        "query": {k: list(v) for k, v in request.query.items()},
+        "headers": {h: request.headers[h] for h in headers if h in request.headers},
+        "body": body,
+        "body_encoding": encoding,
+        "principal": {"subject": principal.subject, "kind": principal.kind,
+                      "consumer": principal.consumer},
+    }
+
+
+class _AsyncBackend:
+    service = ""
+
+    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext, name: str) -> None:
+        self.name = name
+        self.headers = tuple(h.lower() for h in spec.get("forward_headers", DEFAULT_MESSAGE_HEADERS))
+        self.status_path = spec.get("status_path")
+        self._clients = ctx.clients
+
+    def __call__(self, request: Request, *, timeout_s: float) -> Response:
+        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
+                                         ReadTimeoutError)
+
+        tracking_id = str(uuid.uuid4())
+        payload = json.dumps(build_message(request, tracking_id, self.headers),
+                             separators=(",", ":"), ensure_ascii=False)
+        if len(payload.encode()) > MAX_MESSAGE_BYTES:
+            raise PayloadTooLarge(f"the request does not fit in one {self.service} message (256 KiB)")
+        try:
+            self.send(self._clients.get(self.service), payload, tracking_id, request)
+        except (ReadTimeoutError, ConnectTimeoutError) as exc:
+            raise BackendTimeout(f"{self.name} did not accept the message in time") from exc
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _THROTTLED:
+                raise ServiceUnavailable(f"{self.name} is throttled or unavailable",
+                                         headers={"retry-after": "1"}) from exc
+            raise BackendError(f"{self.name} refused the message ({code or 'error'})") from exc
+        except BotoCoreError as exc:
+            raise BackendError(f"{self.name} could not be reached") from exc
+        headers = {"x-edgeway-tracking-id": tracking_id}
+        if self.status_path:
+            headers["location"] = self.status_path.replace("{tracking_id}", tracking_id)
+        return Response.json({"status": "accepted", "tracking_id": tracking_id}, status=202,
+                             headers=headers)
+
+    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
+        raise NotImplementedError
+
+
+class SqsBackend(_AsyncBackend):
+    service = "sqs"
+
+    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext) -> None:
+        super().__init__(spec, ctx, name=f"sqs:{spec['queue_url'].rsplit('/', 1)[-1]}")
+        self.queue_url = spec["queue_url"]
+        self.fifo = self.queue_url.endswith(".fifo")
+
+    @classmethod
+    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> SqsBackend:
+        return cls(spec, ctx)
+
+    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
+        kwargs: dict[str, Any] = {
+            "QueueUrl": self.queue_url, "MessageBody": payload,
+            "MessageAttributes": {
+                "tracking_id": {"DataType": "String", "StringValue": tracking_id},
+                "route": {"DataType": "String", "StringValue": str(getattr(request.route, "id", "-"))},
+            },
+        }
+        if self.fifo:
+            # One group per consumer keeps a consumer's messages in order without
+            # serialising the whole queue.
+            kwargs["MessageGroupId"] = request.principal.consumer or request.principal.subject
+            kwargs["MessageDeduplicationId"] = tracking_id
+        client.send_message(**kwargs)
+
+
+class EventBridgeBackend(_AsyncBackend):
+    service = "events"
+
+    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext) -> None:
+        super().__init__(spec, ctx, name=f"eventbridge:{spec.get('event_bus', 'default')}")
+        self.event_bus = spec.get("event_bus", "default")
+        self.source = spec.get("source", "edgeway")
+        self.detail_type = spec.get("detail_type")
+
+    @classmethod
+    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> EventBridgeBackend:
+        return cls(spec, ctx)
+
+    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
+        result = client.put_events(Entries=[{
+            "EventBusName": self.event_bus, "Source": self.source,
+            "DetailType": self.detail_type or str(getattr(request.route, "id", "request")),
+            "Detail": payload,
+        }])
+        if result.get("FailedEntryCount"):
+            code = (result.get("Entries") or [{}])[0].get("ErrorCode", "error")
+            if code in _THROTTLED:
+                raise ServiceUnavailable(f"{self.name} is throttled", headers={"retry-after": "1"})
+            raise BackendError(f"{self.name} refused the event ({code})")

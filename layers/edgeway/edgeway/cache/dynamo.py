@@ -1,0 +1,145 @@
+"""Layer 2: the DynamoDB CacheTable, shared by every container of a region.
+
+Item: ``pk = "cache#<route id>"``, ``sk = <key hash>``; the route is the
+partition so that ``edgeway cache purge --route R`` is one Query, not a Scan.
+``expires_at`` (the table's TTL attribute) is the end of the stale window;
+DynamoDB deletes expired items up to a few days late, so every read checks it.
+
+DynamoDB items are limited to 400 KB: a response that does not fit is kept in
+layer 1 only (``StoreResult.TOO_LARGE``), never split.
+
+Every botocore failure becomes ``CacheUnavailable``: the stage then serves the
+request uncached rather than fail it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from edgeway.cache.entry import CacheEntry
+
+ITEM_LIMIT_BYTES = 400 * 1024
+_ITEM_OVERHEAD = 1024  # attribute names, numbers, key: a generous allowance
+_PATH = "#p"  # `path` is a DynamoDB reserved word
+
+
+# The route's purge generation lives beside its entries; purge never deletes it.
+GENERATION_SK = "#generation"
+
+
+class CacheUnavailable(Exception):
+    """The CacheTable could not be read or written (throttled, missing, unreachable)."""
+
+
+def partition(route_id: str) -> str:
+    return f"cache#{route_id}"
+
+
+class DynamoCacheStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def get(self, route_id: str, key: str, now: float) -> CacheEntry | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            item = self.client.get_item(TableName=self.table,
+                                        Key={"pk": {"S": partition(route_id)}, "sk": {"S": key}}).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            raise CacheUnavailable(f"cache table read failed: {_code(exc)}") from exc
+        if not item or float(item["expires_at"]["N"]) <= now:
+            return None  # absent, or expired but not yet deleted by DynamoDB's TTL sweeper
+        return CacheEntry(status=int(item["status"]["N"]), headers=json.loads(item["headers"]["S"]),
+                          body=bytes(item["body"]["B"]) if "body" in item else b"",
+                          stored_at=float(item["stored_at"]["N"]), ttl_s=float(item["ttl_s"]["N"]),
+                          swr_s=float(item["swr_s"]["N"]), path=item.get("path", {}).get("S", ""))
+
+    def fits(self, entry: CacheEntry) -> bool:
+        return entry.size + len(entry.path) + _ITEM_OVERHEAD <= ITEM_LIMIT_BYTES
+
+    def put(self, route_id: str, key: str, entry: CacheEntry) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        item: dict[str, dict[str, Any]] = {
+            "pk": {"S": partition(route_id)}, "sk": {"S": key},
+            "status": {"N": str(entry.status)}, "headers": {"S": json.dumps(entry.headers)},
+            "stored_at": {"N": repr(entry.stored_at)}, "ttl_s": {"N": repr(float(entry.ttl_s))},
+            "swr_s": {"N": repr(float(entry.swr_s))}, "path": {"S": entry.path},
+            "expires_at": {"N": str(math.ceil(entry.expires_at))},
+        }
+        if entry.body:
+            item["body"] = {"B": entry.body}
+        try:
+            self.client.put_item(TableName=self.table, Item=item)
+        except (BotoCoreError, ClientError) as exc:
+            raise CacheUnavailable(f"cache table write failed: {_code(exc)}") from exc
+
+    def purge(self, route_id: str, path: str | None = None) -> int:
+        """Delete a route's entries (only those for ``path`` if given); the count deleted.
+
+        Then bump the route's generation, so containers that check it
+        (``cache.purge_check_s``) stop reading what they hold in memory too.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            keys = list(self._keys(route_id, path))
+            for start in range(0, len(keys), 25):
+                self._delete_batch(keys[start:start + 25])
+            self.client.update_item(
+                TableName=self.table, Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}},
+                UpdateExpression="ADD #g :one", ExpressionAttributeNames={"#g": "generation"},
+                ExpressionAttributeValues={":one": {"N": "1"}})
+        except (BotoCoreError, ClientError) as exc:
+            raise CacheUnavailable(f"cache purge failed: {_code(exc)}") from exc
+        return len(keys)
+
+    def generation(self, route_id: str) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            item = self.client.get_item(
+                TableName=self.table,
+                Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}}).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            raise CacheUnavailable(f"cache generation read failed: {_code(exc)}") from exc
+        return int(item["generation"]["N"]) if item and "generation" in item else 0
+
+    def _keys(self, route_id: str, path: str | None) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition(route_id)}},
+            "ProjectionExpression": "pk, sk",
+        }
+        if path is not None:
+            kwargs["FilterExpression"] = f"{_PATH} = :path"
+            kwargs["ExpressionAttributeNames"] = {_PATH: "path"}
+            kwargs["ExpressionAttributeValues"][":path"] = {"S": path}
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page.get("Items", []):
+                if item["sk"]["S"] != GENERATION_SK:
+                    yield {"pk": item["pk"], "sk": item["sk"]}
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
+        request = {self.table: [{"DeleteRequest": {"Key": k}} for k in keys]}
+        for _ in range(8):  # bounded: unprocessed items come back under throttling
+            left = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not left:
+                return
+            request = left
+        raise CacheUnavailable("cache purge: DynamoDB kept items unprocessed (throttled); run it again")
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(exc).__name__)
+    return type(exc).__name__

@@ -1,0 +1,221 @@
+"""CacheStage: answer from the cache, or call the backend once and store.
+
+Sits after the rate limit (a cached answer still counts against the quota) and
+before transforms and dispatch (what is stored is the transformed response, so
+a hit skips both). Per request on a cached route::
+
+    unsafe method            -> BYPASS (backend)
+    client no-cache (if the route honours it) -> BYPASS (backend, then stored)
+    layer 1, then layer 2    -> FRESH: HIT | STALE: STALE + one background refresh
+    nothing usable           -> MISS: one backend call per key per container
+                                (concurrent requests for the key wait for it)
+
+The CacheTable failing never fails a request: it is logged and counted
+(``CacheUnavailable`` metric), the request is served from the backend, and after
+a few failures in a row the table is left alone for a while (a circuit breaker)
+so that a dead table does not add its timeout to every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from edgeway import workers
+from edgeway.cache.coalesce import SingleFlight
+from edgeway.cache.dynamo import CacheUnavailable, DynamoCacheStore
+from edgeway.cache.entry import CacheEntry, CacheStatus, Freshness
+from edgeway.cache.memory import DEFAULT_MAX_BYTES, MemoryLRU
+from edgeway.cache.policy import CACHEABLE_METHODS, CachePolicy
+from edgeway.context import BuildContext, Handler
+from edgeway.errors import HttpError
+from edgeway.http import Request, Response
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+
+# The table is skipped for this long after this many failures in a row.
+STORE_CIRCUIT = CircuitConfig(consecutive_failures=3, open_s=30.0)
+# Layer-2 calls are on the request path: a slow table must not eat the route budget.
+STORE_READ_TIMEOUT_S = 1.0
+
+
+class CacheStage:
+    def __init__(self, app: Handler, policies: Mapping[str, CachePolicy], *, memory: MemoryLRU,
+                 store: DynamoCacheStore | None, clock: Callable[[], float], obs: Any = None,
+                 background: Callable[[Callable[[], None]], Any] | None = None,
+                 purge_check_s: float | None = None) -> None:
+        self.app = app
+        self.policies = dict(policies)
+        self.memory = memory
+        self.store = store
+        self.clock = clock
+        self.obs = obs
+        self.store_breaker = CircuitBreaker(STORE_CIRCUIT, clock)
+        self.flight = SingleFlight()
+        self.refreshing: set[str] = set()
+        self._refresh_lock = threading.Lock()
+        self._background = background or (lambda fn: workers.pool().submit(fn))
+        self.purge_check_s = purge_check_s
+        self._generations: dict[str, tuple[float, int]] = {}  # route -> (read at, generation)
+
+    @classmethod
+    def build(cls, app: Handler, ctx: BuildContext) -> Handler:
+        policies = {route.id: CachePolicy.from_spec(route.id, route.spec["cache"])
+                    for route in ctx.routes if route.spec.get("cache")}
+        if not policies:
+            return app
+        for rc in ctx.config.routes:
+            if rc.id in policies and not rc.methods & {"GET", "HEAD", "ANY"}:
+                raise ctx.config.error(["routes", rc.index, "cache"],
+                                       "only GET and HEAD responses are cached; this route allows "
+                                       + ", ".join(sorted(rc.methods)))
+        settings = ctx.config.section("cache") or {}
+        store = None
+        if ctx.settings.cache_table and settings.get("dynamodb", True):
+            client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
+            store = DynamoCacheStore(client, ctx.settings.cache_table)
+        memory = MemoryLRU(int(settings.get("memory_max_bytes", DEFAULT_MAX_BYTES)))
+        check = settings.get("purge_check_s")
+        return cls(app, policies, memory=memory, store=store, clock=ctx.clock, obs=ctx.obs,
+                   purge_check_s=float(check) if check else None)
+
+    def __call__(self, request: Request) -> Response:
+        route = request.route
+        policy = self.policies.get(route.id) if route is not None else None
+        if policy is None:
+            return self.app(request)
+        if request.method not in CACHEABLE_METHODS:
+            return _mark(self.app(request), CacheStatus.BYPASS)
+        now = self.clock()
+        key = policy.key(request, self._generation(policy.route_id, now))
+        bypass, no_store = policy.client_bypass(request)
+        if bypass:
+            response = self.app(request)
+            if not no_store:
+                self._store(policy, key, request, response)
+            return _mark(response, CacheStatus.BYPASS)
+        entry = self._lookup(policy, key, now)
+        if entry is not None:
+            freshness = entry.freshness(now)
+            if freshness is Freshness.FRESH:
+                return entry.response(now, CacheStatus.HIT)
+            if freshness is Freshness.STALE:
+                self._refresh(policy, key, request)
+                return entry.response(now, CacheStatus.STALE)
+        return self._fill(policy, key, request)
+
+    # -- lookup and store -------------------------------------------------------------
+
+    def _generation(self, route_id: str, now: float) -> int:
+        """The route's purge generation (part of every key), re-read every purge_check_s.
+
+        ``edgeway cache purge`` bumps it, so within purge_check_s every container
+        computes new keys and the purged entries in its memory are never read again
+        (the LRU evicts them). Off (always 0) unless ``cache.purge_check_s`` is set.
+        """
+        if self.purge_check_s is None or self.store is None:
+            return 0
+        known = self._generations.get(route_id)
+        if known is not None and now - known[0] < self.purge_check_s:
+            return known[1]
+        generation = self._store_call(lambda: self.store.generation(route_id))  # type: ignore[union-attr]
+        if generation is None:  # table unavailable: keep what we knew
+            generation = known[1] if known is not None else 0
+        self._generations[route_id] = (now, generation)
+        return generation
+
+    def _lookup(self, policy: CachePolicy, key: str, now: float) -> CacheEntry | None:
+        entry = self.memory.get(key)
+        if entry is not None and entry.freshness(now) is not Freshness.EXPIRED:
+            return entry
+        if self.store is None:
+            return None
+        entry = self._store_call(lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
+        if entry is not None:
+            self.memory.put(key, entry)
+        return entry
+
+    def _store(self, policy: CachePolicy, key: str, request: Request,
+               response: Response) -> CacheEntry | None:
+        ttl = policy.store_ttl(response)
+        if ttl is None:
+            return None
+        entry = CacheEntry(status=response.status, headers=policy.stored_headers(response),
+                           body=response.body, stored_at=self.clock(), ttl_s=ttl,
+                           swr_s=policy.swr_s, path=request.path)
+        self.memory.put(key, entry)
+        if self.store is not None:
+            if self.store.fits(entry):
+                self._store_call(lambda: self.store.put(policy.route_id, key, entry))  # type: ignore[union-attr]
+            elif self.obs is not None:
+                self.obs.count("CacheItemTooLarge", dimensions={"route": policy.route_id})
+        return entry
+
+    def _store_call(self, call: Callable[[], Any]) -> Any:
+        try:
+            self.store_breaker.acquire()
+        except CircuitOpen:
+            return None
+        try:
+            result = call()
+        except CacheUnavailable as exc:
+            self.store_breaker.record(failure=True)
+            if self.obs is not None:
+                self.obs.count("CacheUnavailable")
+                self.obs.warning("cache table unavailable; serving uncached", error=str(exc))
+            return None
+        self.store_breaker.record(failure=False)
+        return result
+
+    # -- miss, coalesced ----------------------------------------------------------------
+
+    def _fill(self, policy: CachePolicy, key: str, request: Request) -> Response:
+        leader, call = self.flight.join(key)
+        if not leader:
+            wait_s = getattr(request.route, "timeout_ms", 10_000) / 1000
+            if call.done.wait(wait_s):
+                if call.error is not None:
+                    raise call.error
+                if call.value is not None:
+                    return call.value.response(self.clock(), CacheStatus.MISS)
+            # Not shareable (a cookie, no-store...) or the leader is late: ask ourselves.
+            return _mark(self.app(request), CacheStatus.MISS)
+        try:
+            response = self.app(request)
+        except HttpError as exc:
+            self.flight.finish(key, call, error=exc)  # the same backend failure for everyone
+            raise
+        except BaseException:
+            self.flight.finish(key, call)
+            raise
+        entry = None
+        try:
+            entry = self._store(policy, key, request, response)
+        finally:
+            self.flight.finish(key, call, value=entry)
+        return _mark(response, CacheStatus.MISS)
+
+    def _refresh(self, policy: CachePolicy, key: str, request: Request) -> None:
+        with self._refresh_lock:
+            if key in self.refreshing:
+                return  # one refresh per stale key at a time
+            self.refreshing.add(key)
+        # Off the invocation's clock: the refresh may outlive the request that started it
+        # (in Lambda it resumes when the container thaws for the next invocation).
+        detached = request.evolve(lambda_context=None)
+
+        def refresh() -> None:
+            try:
+                self._store(policy, key, detached, self.app(detached))
+            except Exception as exc:  # a failed refresh leaves the stale entry in place
+                if self.obs is not None:
+                    self.obs.warning("cache refresh failed", error=type(exc).__name__)
+            finally:
+                self.refreshing.discard(key)
+
+        self._background(refresh)
+
+
+def _mark(response: Response, status: CacheStatus) -> Response:
+    response.headers["x-cache"] = status.value
+    return response

@@ -1,0 +1,51 @@
+"""AWS clients, created once per container and shared by every stage.
+
+Clients are made lazily on first use (a route that never calls Lambda never
+pays for a Lambda client) and then kept for the life of the container. botocore
+clients are thread-safe, so fan-out threads share them.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+
+class Clients:
+    def __init__(self, region: str, session: Any = None) -> None:
+        self.region = region
+        self._session = session
+        self._clients: dict[tuple[str, float | None, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str, *, read_timeout: float | None = None,
+            region: str | None = None) -> Any:
+        """The client for ``service`` (in ``region``, default this container's region)."""
+        key = (service, read_timeout, region or self.region)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    # The home-region form only when asked, so subclasses that override
+                    # _create(service, read_timeout) keep working.
+                    client = (self._create(service, read_timeout) if key[2] == self.region
+                              else self._create(service, read_timeout, key[2]))
+                    self._clients[key] = client
+        return client
+
+    def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=2,
+            read_timeout=read_timeout or 30,
+            # Retries are the gateway's policy (budgeted, idempotent only), not botocore's.
+            # total_max_attempts counts the first try; botocore's max_attempts counts retries
+            # only, so max_attempts=1 would still send a failed write twice.
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=32,
+        )
+        session = self._session or boto3.session.Session()
+        return session.client(service, region_name=region or self.region, config=config)

@@ -1,0 +1,162 @@
+"""gateway.yaml: loaded once per container, validated, turned into typed objects.
+
+Validation runs the JSON Schema in ``schema/gateway.schema.json`` through a
+validator compiled ahead of time (``_schema_validator.py``, regenerate with
+``make schema``), so a cold start pays for neither jsonschema nor schema
+compilation. Checks a schema cannot express (a route naming a function the
+template does not define, templates that clash) follow, and every failure is a
+``ConfigError`` naming the file, the line and the key.
+
+Feature sections (auth, plans, caching...) are parsed by their own modules at
+build time from ``GatewayConfig.raw``; they report problems through
+``GatewayConfig.error`` so that every message has the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgeway.errors import ConfigError
+from edgeway.routing import parse_template
+from edgeway.yamlsource import KeyPath, format_key, line_of, load_yaml
+
+DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: well under Lambda's 6 MB payload limit
+
+_NAME_PATH = re.compile(r"\[(\d+)\]|\.?([A-Za-z_$][\w$-]*)|\.?\[?'([^']*)'\]?")
+
+
+@dataclass(frozen=True, slots=True)
+class RouteConfig:
+    index: int
+    id: str
+    path: str
+    methods: frozenset[str]
+    timeout_ms: int
+    backend: Mapping[str, Any]
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    source: str
+    text: str = field(repr=False)
+    raw: Mapping[str, Any] = field(repr=False)
+    name: str
+    home_region: str | None
+    default_timeout_ms: int
+    max_body_bytes: int
+    routes: tuple[RouteConfig, ...]
+
+    def error(self, path: KeyPath, reason: str) -> ConfigError:
+        """A ConfigError for the key at ``path``, with its line in the file."""
+        return ConfigError(reason, file=self.source, key=format_key(path) or None,
+                           line=line_of(self.text, path))
+
+    def section(self, name: str, default: Any = None) -> Any:
+        return self.raw.get(name, default)
+
+
+def load_config(path: str | Path, *, functions: Collection[str] | None = None) -> GatewayConfig:
+    """Read, validate and type ``gateway.yaml``.
+
+    ``functions`` is the set of function logical ids the SAM template defines;
+    when given (by the CLI and the local stack), a Lambda backend must name one
+    of them or a full function ARN.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", file=source) from exc
+    return parse_config(text, source, functions=functions)
+
+
+def parse_config(text: str, source: str = "gateway.yaml", *,
+                 functions: Collection[str] | None = None) -> GatewayConfig:
+    raw = load_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise ConfigError("the top level must be a mapping", file=source)
+    _validate_schema(raw, text, source)
+    gateway = raw.get("gateway", {})
+    default_timeout = int(gateway.get("default_timeout_ms", DEFAULT_TIMEOUT_MS))
+    config = GatewayConfig(
+        source=source, text=text, raw=raw,
+        name=str(gateway.get("name", "edgeway")),
+        home_region=gateway.get("home_region"),
+        default_timeout_ms=default_timeout,
+        max_body_bytes=int(gateway.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
+        routes=(),
+    )
+    routes = tuple(_route(config, i, spec, default_timeout, functions)
+                   for i, spec in enumerate(raw["routes"]))
+    _check_unique_ids(config, routes)
+    object.__setattr__(config, "routes", routes)
+    return config
+
+
+def _route(config: GatewayConfig, index: int, spec: Mapping[str, Any], default_timeout: int,
+           functions: Collection[str] | None) -> RouteConfig:
+    where: list[str | int] = ["routes", index]
+    path = spec["path"]
+    try:
+        parse_template(path)
+    except ValueError as exc:
+        raise config.error([*where, "path"], str(exc)) from exc
+    methods = frozenset(spec.get("methods", ["GET"]))
+    backend = spec["backend"]
+    if functions is not None and backend.get("type") == "lambda":
+        name = backend["function"]
+        if not name.startswith("arn:") and name not in functions:
+            known = ", ".join(sorted(functions)) or "none"
+            raise config.error([*where, "backend", "function"],
+                               f"the template defines no function {name!r} (it defines: {known})")
+    route_id = spec.get("id") or f"{'|'.join(sorted(methods))} {path}"
+    return RouteConfig(index=index, id=route_id, path=path, methods=methods,
+                       timeout_ms=int(spec.get("timeout_ms", default_timeout)),
+                       backend=backend, spec=spec)
+
+
+def _check_unique_ids(config: GatewayConfig, routes: Sequence[RouteConfig]) -> None:
+    seen: dict[str, int] = {}
+    for route in routes:
+        if route.id in seen:
+            raise config.error(["routes", route.index, "id"],
+                               f"route id {route.id!r} is already used by routes[{seen[route.id]}]")
+        seen[route.id] = route.index
+
+
+def _validate_schema(raw: dict[str, Any], text: str, source: str) -> None:
+    from edgeway._schema_validator import JsonSchemaValueException, validate
+
+    try:
+        validate(raw)
+    except JsonSchemaValueException as exc:
+        path = _key_path(exc)
+        reason = exc.message.removeprefix(exc.name or "").strip() or exc.message
+        if exc.rule == "additionalProperties":
+            extra = sorted(set(exc.value) - set(exc.definition.get("properties", {})))
+            if extra:
+                path = [*path, extra[0]]
+                reason = "unknown key (allowed: " + ", ".join(
+                    sorted(exc.definition.get("properties", {}))) + ")"
+        raise ConfigError(reason, file=source, key=format_key(path) or None,
+                          line=line_of(text, path)) from exc
+
+
+def _key_path(exc: Any) -> list[str | int]:
+    """fastjsonschema names the value like ``data.routes[0].backend``."""
+    name = (exc.name or "data").removeprefix("data")
+    path: list[str | int] = []
+    for index, key, quoted in _NAME_PATH.findall(name):
+        if index:
+            path.append(int(index))
+        elif key:
+            path.append(key)
+        elif quoted:
+            path.append(quoted)
+    return path

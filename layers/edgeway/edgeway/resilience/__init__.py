@@ -1,0 +1,15 @@
+"""Resilient backend calls: retries with a budget, circuit breaker, hedging."""
+
+from __future__ import annotations
+
+from edgeway.resilience.backend import RESILIENCE_KEYS, ResilientBackend, wrap_backend
+from edgeway.resilience.backoff import Backoff
+from edgeway.resilience.budget import RetryBudget
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen, CircuitState
+from edgeway.resilience.policy import IDEMPOTENT_METHODS, RetryPolicy
+
+__all__ = [
+    "IDEMPOTENT_METHODS", "RESILIENCE_KEYS", "Backoff", "CircuitBreaker", "CircuitConfig",
+    "CircuitOpen", "CircuitState", "ResilientBackend", "RetryBudget", "RetryPolicy",
+    "wrap_backend",
+]

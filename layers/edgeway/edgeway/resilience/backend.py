@@ -1,0 +1,158 @@
+"""``ResilientBackend``: retries, circuit breaker and hedging around any backend.
+
+Applied at build time (``wrap_backend``) when a route or an aggregate part sets
+``retry:``, ``circuit:`` or ``hedge:``; a backend without them is returned
+unchanged and costs nothing. Order per call::
+
+    breaker.acquire -> [hedged] attempt -> breaker.record -> retry decision -> backoff
+
+Every attempt shares the caller's deadline (the route budget); a retry is only
+made when the method is idempotent, the failure is retryable, the retry budget
+has room and the backoff still leaves time before the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
+
+from edgeway import workers
+from edgeway.errors import BackendTimeout, HttpError, ServiceUnavailable
+from edgeway.http import Request, Response
+from edgeway.resilience.backoff import Backoff
+from edgeway.resilience.budget import RetryBudget
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.resilience.policy import HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryPolicy, is_failure
+
+RESILIENCE_KEYS = ("retry", "circuit", "hedge")
+
+
+class ResilientBackend:
+    def __init__(self, inner: Any, *, retry: RetryPolicy | None = None,
+                 breaker: CircuitBreaker | None = None, hedge_delay_s: float | None = None,
+                 budget: RetryBudget | None = None, backoff: Backoff | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "backend")
+        self.retry = retry
+        self.breaker = breaker
+        self.hedge_delay_s = hedge_delay_s
+        self.budget = budget
+        self.backoff = backoff or Backoff(base_s=retry.base_s if retry else 0.05,
+                                          cap_s=retry.cap_s if retry else 1.0)
+        self.clock = clock
+        self.sleep = sleep
+
+    def __call__(self, request: Request, *, timeout_s: float) -> Response:
+        deadline = self.clock() + timeout_s
+        idempotent = request.method in IDEMPOTENT_METHODS
+        attempts = self.retry.attempts if (self.retry and idempotent) else 1
+        if self.budget is not None:
+            self.budget.record_call()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome, reached = self._attempt(request, deadline)
+            if isinstance(outcome, Response) and not (self.retry and self.retry.retryable(outcome)):
+                return outcome
+            # An open circuit is not retried: it stays open for far longer than a backoff.
+            if not reached or not self._may_retry(outcome, attempt, attempts, deadline):
+                if isinstance(outcome, Response):
+                    return outcome
+                raise outcome
+            # The delay is drawn only once a retry is granted; sleep is injected in tests.
+            delay = self.backoff.delay(attempt)
+            if self.clock() + delay >= deadline:
+                if isinstance(outcome, Response):
+                    return outcome
+                raise outcome
+            self.sleep(delay)
+
+    def _may_retry(self, outcome: Response | HttpError, attempt: int, attempts: int,
+                   deadline: float) -> bool:
+        if self.retry is None or attempt >= attempts or not self.retry.retryable(outcome):
+            return False
+        if self.clock() >= deadline:
+            return False
+        return self.budget is None or self.budget.try_spend()
+
+    def _attempt(self, request: Request, deadline: float) -> tuple[Response | HttpError, bool]:
+        """The outcome of one attempt, and whether the backend was called at all."""
+        if self.breaker is not None:
+            try:
+                self.breaker.acquire()
+            except CircuitOpen as exc:
+                return ServiceUnavailable(f"{self.name} is failing; its circuit is open",
+                                          headers={"retry-after": str(exc.retry_after_s)}), False
+        remaining = deadline - self.clock()
+        if self.retry and self.retry.attempt_timeout_s:
+            remaining = min(remaining, self.retry.attempt_timeout_s)
+        try:
+            if remaining <= 0:
+                raise BackendTimeout(f"{self.name}: no time left for another attempt")
+            if self.hedge_delay_s is not None and request.method in HEDGEABLE_METHODS:
+                outcome: Response | HttpError = self._hedged(request, remaining)
+            else:
+                outcome = self.inner(request, timeout_s=remaining)
+        except HttpError as exc:
+            outcome = exc
+        except BaseException:
+            if self.breaker is not None:
+                self.breaker.record(failure=True)
+            raise
+        if self.breaker is not None:
+            self.breaker.record(failure=is_failure(outcome))
+        return outcome, True
+
+    def _hedged(self, request: Request, timeout_s: float) -> Response:
+        """First good answer wins; a second call starts after ``hedge_delay_s``."""
+        start = self.clock()
+        pool = workers.pool()
+        futures: list[Future[Response]] = [pool.submit(self.inner, request, timeout_s=timeout_s)]
+        done, _ = wait(futures, timeout=self.hedge_delay_s)
+        if not done and (self.budget is None or self.budget.try_spend()):
+            left = timeout_s - (self.clock() - start)
+            if left > 0:
+                futures.append(pool.submit(self.inner, request, timeout_s=left))
+        last: Response | BaseException | None = None
+        pending = set(futures)
+        while pending:
+            left = timeout_s - (self.clock() - start)
+            done, pending = wait(pending, timeout=max(0.0, left), return_when=FIRST_COMPLETED)
+            if not done:
+                break
+            for future in done:
+                error = future.exception()
+                result = error if error is not None else future.result()
+                if isinstance(result, Response) and not is_failure(result):
+                    return result
+                last = result
+        if last is None:
+            raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s")
+        if isinstance(last, Response):
+            return last
+        raise last
+
+
+def wrap_backend(backend: Any, spec: Mapping[str, Any], *, clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> Any:
+    """Wrap ``backend`` per the ``retry`` / ``circuit`` / ``hedge`` keys of ``spec``."""
+    if not any(spec.get(key) for key in RESILIENCE_KEYS):
+        return backend
+    clock = clock or time.monotonic
+    retry = RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None
+    breaker = (CircuitBreaker(CircuitConfig.from_spec(dict(spec["circuit"])), clock)
+               if spec.get("circuit") else None)
+    hedge = spec.get("hedge")
+    hedge_delay = float(hedge.get("delay_ms", 50)) / 1000 if hedge else None
+    budget = None
+    if retry or hedge:
+        # Retries and hedges draw on one budget: both are extra calls to the backend.
+        policy = retry or RetryPolicy()
+        budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
+                             min_retries=policy.budget_min_retries, clock=clock)
+    return ResilientBackend(backend, retry=retry, breaker=breaker, hedge_delay_s=hedge_delay,
+                            budget=budget, clock=clock, sleep=sleep)

@@ -1,0 +1,1 @@
+"""Pipeline stages; ``edgeway.pipeline.STAGES`` lists them in order."""

@@ -1,0 +1,28 @@
+"""The innermost handler: call the route's backend within its time budget."""
+
+from __future__ import annotations
+
+from edgeway.context import BuildContext
+from edgeway.errors import BackendTimeout
+from edgeway.http import Request, Response
+
+# Time kept back from the Lambda's remaining time to turn a late backend into a
+# clean 504 instead of being killed by the Lambda timeout mid-answer.
+ANSWER_MARGIN_MS = 250
+
+
+def budget_s(request: Request, route_timeout_ms: int) -> float:
+    remaining = request.remaining_ms() - ANSWER_MARGIN_MS
+    return min(route_timeout_ms, remaining) / 1000.0
+
+
+class Dispatch:
+    def __init__(self, ctx: BuildContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, request: Request) -> Response:
+        route = request.route
+        timeout_s = budget_s(request, route.timeout_ms)
+        if timeout_s <= 0:
+            raise BackendTimeout("no time left in this invocation to call the backend")
+        return route.backend(request, timeout_s=timeout_s)

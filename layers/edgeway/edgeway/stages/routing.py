@@ -1,0 +1,68 @@
+"""Route matching stage: request guards, then 404, 405 with Allow, or the
+request with its route and typed path parameters.
+
+A CORS preflight (``OPTIONS`` with ``Origin`` and
+``Access-Control-Request-Method``) is matched by the method it asks about, not
+by ``OPTIONS``: the CORS stage behind us answers it, so a GET-only route still
+gets its preflight answered instead of a 405. On a route with ``cors: false``
+the preflight is routed as the plain ``OPTIONS`` request it is, so a backend
+that does its own CORS still gets it.
+"""
+
+from __future__ import annotations
+
+from edgeway.context import BuildContext, Handler
+from edgeway.cors import cors_configured, cors_enabled, is_preflight
+from edgeway.errors import MethodNotAllowed
+from edgeway.guards import Limits, check_request
+from edgeway.http import Request, Response
+from edgeway.routing import RouteError, Router
+
+
+class RouteStage:
+    def __init__(self, app: Handler, router: Router, limits: Limits, *,
+                 cors_routes: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.router = router
+        self.limits = limits
+        self.cors_routes = cors_routes  # ids of the routes whose preflights the gateway answers
+
+    @classmethod
+    def build(cls, app: Handler, ctx: BuildContext) -> Handler:
+        config = ctx.config
+        versioning = config.section("versioning") or {}
+        try:
+            router = Router(ctx.routes, version_header=versioning.get("header", "accept-version"),
+                            default_version=_str_or_none(versioning.get("default")))
+        except RouteError as exc:
+            index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
+            raise config.error(["routes", index, "path"] if index is not None else ["routes"],
+                               exc.reason) from exc
+        cors_routes = frozenset(
+            rc.id for rc in config.routes
+            if cors_enabled(config.section("cors"), rc.spec.get("cors"))
+        ) if cors_configured(config) else frozenset()
+        return cls(app, router, Limits.from_config(config.section("gateway") or {}),
+                   cors_routes=cors_routes)
+
+    def __call__(self, request: Request) -> Response:
+        check_request(request, self.limits)
+        headers = request.headers
+        match = None
+        if self.cors_routes and is_preflight(request.method, headers):
+            wanted = headers["access-control-request-method"].strip().upper()
+            try:
+                match = self.router.match(wanted, request.path, headers, preflight=True)
+            except MethodNotAllowed:
+                match = self.router.match(wanted, request.path, headers, preflight=True,
+                                          any_method=True)
+            if match.route.id not in self.cors_routes:
+                match = None
+        if match is None:
+            match = self.router.match(request.method, request.path, headers)
+        request.notes["route"] = match.route.id
+        return self.app(request.evolve(route=match.route, path_params=match.params))
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,142 @@
+"""Request validation rules, compiled once per route at build time.
+
+Schemas are checked in two steps so that a cold start never imports
+jsonschema: the accept path runs a validator compiled by fastjsonschema (a
+runtime dependency that the config loader already uses); only when that
+validator refuses a document do we ask jsonschema's ``iter_errors`` for the full
+list, so a client learns every problem in one answer. The jsonschema validator
+is created on the first refusal and kept for the life of the container.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MAX_ERRORS = 100  # a hostile body of 10^5 bad items must not make a 10 MB answer
+_MESSAGE_MAX = 300
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,3})?")
+
+
+class SchemaDefinitionError(ValueError):
+    """The JSON Schema in gateway.yaml itself is invalid."""
+
+
+class SchemaCheck:
+    """One JSON Schema: fast accept, full error list on refusal."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        import fastjsonschema
+
+        self.schema = dict(schema)
+        try:
+            # use_default=False: validation must never change the document.
+            self._fast = fastjsonschema.compile(self.schema, use_default=False)
+        except fastjsonschema.JsonSchemaDefinitionException as exc:
+            raise SchemaDefinitionError(str(exc)) from exc
+        self._full: Any = None
+
+    def errors(self, instance: Any) -> list[dict[str, str]]:
+        """Every error as ``{"pointer", "message"}``; empty when valid."""
+        from fastjsonschema import JsonSchemaValueException
+
+        try:
+            self._fast(instance)
+            return []
+        except JsonSchemaValueException as exc:
+            first = {"pointer": to_pointer(exc.path[1:] if exc.path else []),
+                     "message": _short(exc.message)}
+        found = self._all_errors(instance)
+        return found or [first]
+
+    def _all_errors(self, instance: Any) -> list[dict[str, str]]:
+        try:
+            validator = self._full_validator()
+            found = []
+            for error in validator.iter_errors(instance):
+                found.append({"pointer": to_pointer(error.absolute_path),
+                              "message": _short(error.message)})
+                if len(found) >= MAX_ERRORS:
+                    break
+        except Exception:  # a schema jsonschema dislikes: keep fastjsonschema's answer
+            return []
+        return sorted(found, key=lambda e: (e["pointer"], e["message"]))
+
+    def _full_validator(self) -> Any:
+        if self._full is None:
+            from jsonschema.validators import Draft7Validator, validator_for
+
+            cls = validator_for(self.schema, default=Draft7Validator)
+            self._full = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+        return self._full
+
+
+def to_pointer(path: Iterable[Any]) -> str:
+    """RFC 6901 JSON pointer ("" is the whole document)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= _MESSAGE_MAX else message[:_MESSAGE_MAX - 1] + "…"
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as JSON; ValueError when it is not (NaN and Infinity included)."""
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        return json.loads(body, parse_constant=refuse)
+    except RecursionError as exc:
+        raise ValueError("the JSON document is nested too deeply") from exc
+
+
+class QueryShape:
+    """Turns the query (name -> tuple of strings) into the object a schema checks.
+
+    A property whose schema type is ``array`` keeps every value; any other
+    declared property is single-valued, and a second value is an error rather
+    than a silent pick (first-wins and last-wins disagree between frameworks,
+    which is how parameter pollution slips past a check). Strings are coerced
+    to the declared scalar type when they spell one exactly.
+    """
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        props = schema.get("properties") or {}
+        self.types = {name: _types(p) for name, p in props.items() if isinstance(p, Mapping)}
+        self.item_types = {name: _types(p.get("items") or {}) for name, p in props.items()
+                           if isinstance(p, Mapping) and "array" in _types(p)}
+
+    def build(self, query: Mapping[str, tuple[str, ...]]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        out: dict[str, Any] = {}
+        errors: list[dict[str, str]] = []
+        for name, values in query.items():
+            types = self.types.get(name)
+            if types is not None and "array" in types:
+                out[name] = [_coerce(v, self.item_types.get(name, ())) for v in values]
+            elif types is not None and len(values) > 1:
+                errors.append({"pointer": to_pointer([name]),
+                               "message": f"query parameter {name!r} may be given only once"})
+            else:
+                out[name] = _coerce(values[-1], types or ()) if values else ""
+        return out, errors
+
+
+def _types(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    kind = schema.get("type", ())
+    return (kind,) if isinstance(kind, str) else tuple(kind)
+
+
+def _coerce(value: str, types: tuple[str, ...]) -> Any:
+    if "string" in types or not types:
+        return value
+    if "integer" in types and _INTEGER.fullmatch(value):
+        return int(value)
+    if "number" in types and _NUMBER.fullmatch(value):
+        return float(value)
+    if "boolean" in types and value in ("true", "false"):
+        return value == "true"
+    return value  # left as a string: the schema reports the type error with its pointer

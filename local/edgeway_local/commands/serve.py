@@ -1,0 +1,88 @@
+"""``edgeway serve``: run the local stack until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from edgeway.errors import ConfigError
+from edgeway_local.errors import StackError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run the local stack (regions, Lambda Invoke API, moto, GSLB)",
+        description="Run every region of gateway.yaml as an API Gateway-like listener, the "
+        "Lambda Invoke API, moto and the GSLB services, until Ctrl-C.")
+    parser.add_argument("--config", type=Path, default=Path("gateway.yaml"),
+                        help="gateway config (default: gateway.yaml)")
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"),
+                        help="SAM template (default: template.yaml)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=None,
+                        help="the home region's API port (default: from the config, 3000)")
+    parser.add_argument("--region-port", action="append", default=[], metavar="NAME=PORT",
+                        type=_region_port, help="move one region's listener (repeatable)")
+    parser.add_argument("--invoke-port", type=int, default=3001,
+                        help="Lambda Invoke API and control API port (default: 3001)")
+    parser.add_argument("--moto-port", type=int, default=5000, help="moto port (default: 5000)")
+    parser.add_argument("--dns-port", type=int, default=5353, help="GSLB DNS port (default: 5353)")
+    parser.add_argument("--max-workers", type=int, default=8,
+                        help="containers per function and region (default: 8)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not print function logs and the access log")
+    parser.add_argument("--log-probes", action="store_true",
+                        help="also log the GSLB health checker's probes (one per second per "
+                        "vantage point and region)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the stack's addresses as one JSON line instead of the banner")
+    parser.set_defaults(func=run)
+
+
+def _region_port(text: str) -> tuple[str, int]:
+    name, sep, port = text.partition("=")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=PORT, got {text!r}")
+    return name, int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    from edgeway_local.banner import banner, banner_data
+    from edgeway_local.serve import LocalStack, ServeOptions
+
+    options = ServeOptions(
+        config=args.config, template=args.template, host=args.host, port=args.port,
+        region_ports=dict(args.region_port), invoke_port=args.invoke_port,
+        moto_port=args.moto_port, dns_port=args.dns_port, quiet=args.quiet,
+        log_probes=args.log_probes,
+        max_workers=args.max_workers)
+    stopping = threading.Event()
+    # Installed before anything starts, so a Ctrl-C during start-up still cleans up.
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = LocalStack(options)
+    try:
+        try:
+            stack.start()
+        except ConfigError:
+            raise
+        except StackError as exc:
+            print(f"edgeway: {exc}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(banner_data(stack)))
+        else:
+            print("\n".join(banner(stack)))
+        print("edgeway: ready", flush=True)
+        stopping.wait()
+        print("edgeway: stopping...", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,29 @@
+"""The GSLB pieces of the local stack: health checker loop and DNS server.
+
+They live in the ``gslb`` package (``gslb.local.start_local_gslb``); this
+starter only hands them the running stack's facts, and does nothing while that
+module does not exist.
+"""
+
+from __future__ import annotations
+
+from edgeway_local.regions import has_regions_section
+from edgeway_local.services import Service, StackInfo
+
+
+def start(stack: StackInfo) -> Service | None:
+    try:
+        from gslb.local import start_local_gslb
+    except ModuleNotFoundError as exc:
+        if exc.name in ("gslb", "gslb.local"):
+            return None
+        raise
+    if stack.config_path is None or not has_regions_section(stack.config_path):
+        return None  # one implicit region: nothing to balance
+    return start_local_gslb(
+        str(stack.config_path),
+        region_urls=dict(stack.region_urls),
+        dns_port=stack.dns_port,
+        gslb_table=stack.table_names.get("GslbTable", ""),  # none: no observation store
+        dynamodb_client=stack.client("dynamodb"),
+    )

@@ -1,0 +1,46 @@
+"""Fixtures of the local-stack tests: the fixture SAM stack, free ports, a runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edgeway_local.lambda_service import LocalLambda
+from edgeway_local.ports import free_port
+from edgeway_local.runtime import Endpoints
+from edgeway_local.template import load_template
+
+STACK = Path(__file__).parent.parent / "fixtures" / "stack"
+TEMPLATE = STACK / "template.yaml"
+CONFIG = STACK / "gateway.yaml"
+ROOT = Path(__file__).parent.parent.parent
+
+
+class LogCapture:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def __call__(self, function: str, line: str) -> None:
+        self.lines.append((function, line))
+
+    def text(self, function: str) -> str:
+        return "\n".join(line for name, line in self.lines if name == function)
+
+
+@pytest.fixture
+def logs() -> LogCapture:
+    return LogCapture()
+
+
+@pytest.fixture
+def functions(logs: LogCapture) -> Iterator[LocalLambda]:
+    """The fixture stack's functions in two regions; nothing listens for AWS calls."""
+    service = LocalLambda(
+        {region: load_template(TEMPLATE, region=region) for region in ("us-east-1", "eu-west-1")},
+        endpoints=Endpoints(aws=f"http://127.0.0.1:{free_port()}",
+                            lambda_=f"http://127.0.0.1:{free_port()}"),
+        log=logs, max_workers=4)
+    yield service
+    service.close()
