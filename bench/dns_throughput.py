@@ -365,7 +365,7 @@ def run(args: argparse.Namespace) -> dict:
 def markdown(report: dict) -> str:
     s = report["settings"]
     lines = [
-        "# GSLB DNS throughput (dnsperf)", "",
+        "## GSLB DNS throughput (issue 7, `python -m bench.dns_throughput`)", "",
         f"Machine: {report['machine']['cpus']} CPUs (shared with dnsperf), Python "
         f"{report['machine']['python']}. dnsperf -B over loopback, every query with an EDNS "
         f"Client Subnet /24, {s['clients']} clients, {s['outstanding']} outstanding; qps is "

@@ -2,7 +2,7 @@
 
 Pure request -> response functions around an Engine; the Lambda handler
 (functions/gslb_resolver/app.py) only builds the objects once per container
-and translates the event (``gslb.http_event``).
+and translates the event (``edgeway.adapters.HttpApiV2Adapter``).
 
     GET  /gslb/resolve[?ip=ADDRESS]   the decision for ADDRESS (default: the caller)
     POST /gslb/observations           {"observations": [{"client", "region", "rtt_ms"[, "at"]}]}
@@ -16,14 +16,17 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from edgeway.errors import (BadRequest, HttpError, MethodNotAllowed, NotFound, PayloadTooLarge,
                             UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request, Response
+from edgeway.problem import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ class GslbHttpApi:
             else:
                 response = self.observations(request)
         except HttpError as exc:
-            response = problem(exc, request.request_id)
+            response = problem_response(exc, request.request_id)
         response.headers["x-request-id"] = request.request_id
         response.headers["x-edgeway-region"] = self.region
         return response
@@ -202,13 +205,20 @@ def _choice(choice: Any) -> dict[str, Any]:
             "reason": choice.reason}
 
 
-def problem(error: HttpError, instance: str) -> Response:
-    body: dict[str, Any] = {"type": f"https://edgeway.dev/problems/{error.type_slug}",
-                            "title": error.title, "status": error.status,
-                            "detail": error.detail, "instance": instance}
-    body.update(error.extensions)
-    return Response.json(body, status=error.status, headers=error.headers,
-                         content_type="application/problem+json")
+# An inbound x-request-id is echoed only when it looks like an id, so a client
+# cannot inject header-breaking or huge values into our logs and responses.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")  # API Gateway ids end in "="
+
+
+def request_id(event: Any) -> str:
+    """The inbound x-request-id when well formed, else API Gateway's, else a new one."""
+    headers = event.get("headers") if isinstance(event, Mapping) else None
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    for candidate in ((headers or {}).get("x-request-id") if isinstance(headers, Mapping) else None,
+                      context.get("requestId") if isinstance(context, Mapping) else None):
+        if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
+            return candidate
+    return str(uuid.uuid4())
 
 
 def read_health_from(store: Any, regions: Sequence[str], clock: Callable[[], float] = time.time
