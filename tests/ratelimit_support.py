@@ -62,43 +62,10 @@ class Moto:
         return got.get("Item", {})
 
 
-class _OneAtATime:
-    """WSGI wrapper: one request at a time."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: Any, start_response: Any) -> Any:
-        with self.lock:
-            return list(self.app(environ, start_response))
-
-
 def atomic_moto_server(port: int) -> Any:
-    """moto server whose writes are atomic, as DynamoDB's are.
+    from edgeway_local.moto_server import atomic_moto_server as make
 
-    moto applies an UpdateItem in steps (read the item, check the condition,
-    write) with no lock, so two server threads can interleave and lose an
-    update under load (seen here: a leased take granted twice on a loaded
-    machine). DynamoDB applies every conditional write atomically; serving one
-    request at a time gives moto the same guarantee, which is the one the
-    limiter relies on. The clients stay concurrent: they race for the lock the
-    way concurrent writers race for an item.
-    """
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
-                                               create_backend_app)
-    from werkzeug.serving import make_server
-
-    class AtomicMotoServer(ThreadedMotoServer):
-        def _server_entry(self) -> None:
-            app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(self._ip_address, self._port, app, True,
-                                       request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    return make("127.0.0.1", port)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ created once per served region: they are regional, exactly as in the cloud.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,45 @@ from edgeway_local.template import Template
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+class _OneAtATime:
+    """WSGI wrapper: one request at a time."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+def atomic_moto_server(host: str, port: int) -> Any:
+    """moto server whose writes are atomic, as DynamoDB's are.
+
+    moto applies an UpdateItem in steps (read the item, check the condition,
+    write) with no lock, so two server threads can interleave and lose an
+    update under load. DynamoDB applies every conditional write atomically;
+    serving one request at a time gives moto the same guarantee, which the
+    rate limiter's exactness relies on. Clients stay concurrent: they race for
+    the lock the way concurrent writers race for an item.
+    """
+    # dev-only and heavy: imported when used
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
+                                               create_backend_app)
+    from werkzeug.serving import make_server
+
+    class AtomicMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True,
+                                       request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return AtomicMotoServer(ip_address=host, port=port, verbose=False)
+
+
 @dataclass
 class MotoServer:
     host: str = "127.0.0.1"
@@ -36,10 +76,8 @@ class MotoServer:
     def start(self) -> MotoServer:
         # ThreadedMotoServer waits forever when its bind fails: check the port first.
         ensure_free(self.host, self.port, "moto")
-        from moto.server import ThreadedMotoServer  # dev-only, heavy: import when used
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per AWS call
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server = atomic_moto_server(self.host, self.port)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
         return self
