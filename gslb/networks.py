@@ -82,7 +82,11 @@ class NetworkTable:
         net = self.lookup(addr)
         if net is not None:
             return net.prefix, net
-        return ipaddress.ip_network(f"{addr}/{FALLBACK_PREFIXLEN[addr.version]}", strict=False), None
+        # Built from the integer: parsing a "a.b.c.d/24" string costs ~40 us a client.
+        length = FALLBACK_PREFIXLEN[addr.version]
+        bits = addr.max_prefixlen - length
+        network_cls = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
+        return network_cls((int(addr) >> bits << bits, length)), None
 
 
 def load_networks(path: str | Path | None = None) -> NetworkTable:
