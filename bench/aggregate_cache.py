@@ -39,9 +39,11 @@ CONFIG = """
 version: 1
 routes:
   - id: single
+    auth: none
     path: /single/{id}
     backend: {type: lambda, function: slow_a}
   - id: dash
+    auth: none
     path: /dash/{id}
     backend:
       type: aggregate
@@ -50,10 +52,12 @@ routes:
         b: {backend: {type: lambda, function: slow_b}, path: "/b?id={id}"}
         c: {backend: {type: lambda, function: slow_c}, path: "/c/{id}", required: false}
   - id: cached
+    auth: none
     path: /cached/{id}
     backend: {type: lambda, function: fast}
     cache: {ttl_s: 3600}
   - id: uncached
+    auth: none
     path: /uncached/{id}
     backend: {type: lambda, function: fast}
 """
