@@ -187,14 +187,15 @@ def stub_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
                  clock: FakeClock | None = None, obs: RecordingObs | None = None,
                  read_timeout: float | None = None, table: str = TABLE,
-                 home_table: str | None = None) -> Gateway:
+                 home_table: str | None = None, environ: dict[str, str] | None = None) -> Gateway:
     """A whole gateway, in-process, with the test principal stage before RateLimitStage."""
     import dataclasses
 
     from edgeway import pipeline
 
     settings = Settings.from_env({"EDGEWAY_REGION": region, "EDGEWAY_COUNTERS_TABLE": table,
-                                  **({"EDGEWAY_HOME_COUNTERS_TABLE": home_table} if home_table else {})})
+                                  **({"EDGEWAY_HOME_COUNTERS_TABLE": home_table} if home_table else {}),
+                                  **(environ or {})})
     # A generous default: shared test machines are slow, and a timeout here would be a 503.
     clients = EndpointClients(region, endpoint, read_timeout=read_timeout or 10.0)
     obs = obs or RecordingObs()

@@ -15,11 +15,15 @@ from edgeway.clients import Clients
 from edgeway_local.cli import main
 from edgeway_local.issuer import IssuerServer, LocalIssuer
 
+# Outside a project (no ./template.yaml) the CLI defaults to the local stack's
+# name for a table without TableName; tests/test_local_tables.py covers the
+# template-driven default.
 TABLE = "edgeway-local-KeysTable"
 
 
 @pytest.fixture
-def aws(monkeypatch):
+def aws(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)

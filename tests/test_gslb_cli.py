@@ -14,11 +14,14 @@ from moto import mock_aws
 
 from edgeway_local import cli
 from edgeway_local.commands import gslb as gslb_command
+from edgeway_local.template import load_template
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "gateway.yaml")
+# The table `edgeway serve` creates for GslbTable: the commands must default to it.
+LOCAL_GSLB_TABLE = load_template(ROOT / "template.yaml").table_name("GslbTable")
 EUROPE = "198.51.100.7"  # the default networks table places 198.51.100.0/24 in Frankfurt
 
 
@@ -111,10 +114,11 @@ def local_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(var, value)
+    monkeypatch.chdir(ROOT)  # the commands read ./template.yaml for the table's name
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
-            TableName=gslb_command.LOCAL_TABLE, BillingMode="PAY_PER_REQUEST",
+            TableName=LOCAL_GSLB_TABLE, BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                   {"AttributeName": "sk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -129,7 +133,7 @@ def test_observe_writes_to_the_local_table_and_status_reads_it(
     rows.write_text("198.51.100.7,eu-west-1,21.5\n198.51.100.8,us-east-1,90\n")
     code, out, _ = run(capsys, "observe", str(rows), "--config", CONFIG)
     assert code == 0 and out.startswith("2 observation(s) written")
-    store = GslbStore(gslb_command.LOCAL_TABLE, local_table)
+    store = GslbStore(LOCAL_GSLB_TABLE, local_table)
     assert len(store.read_observations(now=time.time())) == 2
     now = time.time()
     for vantage in ("us-east-1", "ap-southeast-1"):

@@ -51,3 +51,14 @@ def test_home_region_unreachable_applies_the_plan_policy(moto, stub_backend) -> 
     result = eu(event(consumer="cut-off", plan="trial"), None)
     assert result["statusCode"] == 503  # trial fails closed (the default)
     assert result["headers"]["retry-after"] == "1"
+
+
+def test_without_gateway_home_region_the_deployments_home_region_counts(
+        moto, stub_backend) -> None:
+    # The template sets EDGEWAY_HOME_REGION (HomeRegion) in every region; a config
+    # without gateway.home_region still counts there, where the table exists.
+    config = CONFIG.replace(", home_region: us-east-1", "")
+    eu = make_gateway(config, moto.url, region="eu-west-1",
+                      environ={"EDGEWAY_HOME_REGION": "us-east-1"})
+    assert eu(event(consumer="deployed", plan="trial"), None)["statusCode"] == 200
+    assert moto.item("rl#deployed", "s0", region="us-east-1")["dc"] == {"N": "1"}

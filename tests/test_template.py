@@ -165,24 +165,65 @@ def test_no_iam_statement_grants_a_wildcard_action(cfn: dict[str, Any]) -> None:
             == ["AWSLambdaBasicExecutionRole"], name
 
 
-def test_dynamodb_access_is_scoped_to_the_tables_each_function_uses(cfn: dict[str, Any]) -> None:
-    def tables(function: str) -> dict[str, set[str]]:
-        grants: dict[str, set[str]] = {}
-        for statement in _statements(cfn["Resources"][f"{function}Role"]):
-            if any(a.startswith("dynamodb:") for a in _actions(statement)):
-                for resource in statement["Resource"]:
-                    table = resource["Fn::Sub"][1]["tableName"]["Ref"]
-                    grants.setdefault(table, set()).update(_actions(statement))
-        return grants
+def _dynamodb_grants(cfn: dict[str, Any], function: str, *, region: str = "eu-west-1",
+                     **parameters: str) -> dict[str, set[str]]:
+    """Table ARN -> DynamoDB actions a function's role allows, as deployed in ``region``."""
+    resolver = _resolver(cfn, region, **parameters)
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(cfn["Resources"][f"{function}Role"]):
+        if any(a.startswith("dynamodb:") for a in _actions(statement)):
+            resources = statement["Resource"]
+            for resource in resources if isinstance(resources, list) else [resources]:
+                arn = resolver.resolve(resource, f"{function}Role")
+                grants.setdefault(arn, set()).update(_actions(statement))
+    return grants
 
+
+def _table_arn(name: str, region: str = "eu-west-1", *, index: bool = False) -> str:
+    return f"arn:aws:dynamodb:{region}:123456789012:table/{name}" + ("/index/*" if index else "")
+
+
+def test_dynamodb_access_is_scoped_to_the_tables_each_function_uses(cfn: dict[str, Any]) -> None:
+    # A stack outside the home region (us-east-1): shared tables by name, counters
+    # in the home region.
+    def tables(function: str) -> dict[str, set[str]]:
+        return {arn: actions for arn, actions in _dynamodb_grants(cfn, function, Stage="prod").items()
+                if not arn.endswith("/index/*")}
+
+    keys, gslb = _table_arn("edgeway-prod-keys"), _table_arn("edgeway-prod-gslb")
+    cache = _table_arn("edgeway-prod-cache")
+    counters = _table_arn("edgeway-prod-counters", "us-east-1")
     gateway = tables("GatewayFunction")
-    assert set(gateway) == {"KeysTable", "CountersTable", "CacheTable"}
-    assert "dynamodb:PutItem" not in gateway["KeysTable"]  # keys are read-only here
-    assert "dynamodb:UpdateItem" in gateway["CountersTable"]
-    assert set(tables("AuthorizerFunction")) == {"KeysTable"}
-    assert set(tables("HealthCheckerFunction")) == {"GslbTable"}
-    assert set(tables("GslbResolverFunction")) == {"GslbTable"}
+    assert set(gateway) == {keys, counters, cache}
+    assert "dynamodb:PutItem" not in gateway[keys]  # keys are read-only here
+    assert gateway[counters] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert set(tables("AuthorizerFunction")) == {keys}
+    assert set(tables("HealthCheckerFunction")) == {gslb}
+    assert set(tables("GslbResolverFunction")) == {gslb}
     assert tables("UsersFunction") == {} and tables("OrdersFunction") == {}
+
+
+def test_the_gateway_writes_the_home_regions_counters_from_every_region(
+        cfn: dict[str, Any]) -> None:
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        grants = _dynamodb_grants(cfn, "GatewayFunction", region=region, Stage="prod",
+                                  HomeRegion="us-east-1")
+        home_counters = _table_arn("edgeway-prod-counters", "us-east-1")
+        assert "dynamodb:UpdateItem" in grants[home_counters], region
+        # ... and no counters table of its own region when that is not home.
+        assert (_table_arn("edgeway-prod-counters", region) in grants) == (region == "us-east-1")
+
+
+def test_gateway_and_authorizer_may_read_their_secrets_manager_secrets_only(
+        cfn: dict[str, Any]) -> None:
+    resolver = _resolver(cfn, "eu-west-1", Stage="prod")
+    for name in FUNCTIONS:
+        resources = [resolver.resolve(s["Resource"], name)
+                     for s in _statements(cfn["Resources"][f"{name}Role"])
+                     if "secretsmanager:GetSecretValue" in _actions(s)]
+        expected = (["arn:aws:secretsmanager:eu-west-1:123456789012:secret:edgeway/prod/*"]
+                    if name in ("GatewayFunction", "AuthorizerFunction") else [])
+        assert resources == expected, name
 
 
 def test_the_gateway_may_invoke_exactly_the_backends_of_its_function_map(
@@ -231,11 +272,42 @@ def test_tracing_is_off_by_default_and_can_be_turned_on(cfn: dict[str, Any]) -> 
 
 # -------------------------------------------------------------------- tables
 
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+# Tables shared by every region: created by the home stack only.
+GLOBAL_TABLES = {"KeysTable": "keys", "GslbTable": "gslb"}
+HOME_ONLY_TABLES = {"CountersTable": "counters"}
+REGIONAL_TABLES = {"CacheTable": "cache"}
+PROD = {"Stage": "prod", "HomeRegion": "us-east-1", "ReplicaRegion1": "eu-west-1",
+        "ReplicaRegion2": "ap-southeast-1"}
+
+
+def _resolver(template: dict[str, Any], region: str, **parameters: str) -> Any:
+    """Evaluates Conditions, Fn::If, Ref and Sub as CloudFormation would in ``region``.
+
+    The translator leaves Conditions to CloudFormation; the local stack's
+    resolver evaluates them with the parameter values given here.
+    """
+    from edgeway_local.intrinsics import Resolver
+
+    params = {name: dict(spec, Default=parameters.get(name, spec.get("Default")))
+              for name, spec in template["Parameters"].items()}
+    return Resolver(file="template.yaml", region=region, parameters=params,
+                    conditions=template.get("Conditions", {}), resources=template["Resources"])
+
+
+def _stack(template: dict[str, Any], region: str, **parameters: str) -> dict[str, Any]:
+    """The resources CloudFormation creates for ``region``: conditions applied."""
+    resolver = _resolver(template, region, **parameters)
+    return {lid: res for lid, res in template["Resources"].items()
+            if "Condition" not in res or resolver.condition(res["Condition"], lid)}
+
+
 def test_every_table_is_on_demand_with_ttl_pitr_and_encryption(cfn: dict[str, Any]) -> None:
-    tables = _of_type(cfn, "AWS::DynamoDB::Table")
+    resolver = _resolver(cfn, "us-east-1", **PROD)
+    tables = {k: v for k, v in cfn["Resources"].items() if v["Type"] in TABLE_TYPES}
     assert set(tables) == set(TABLES)
     for name, table in tables.items():
-        props = table["Properties"]
+        props = resolver.resolve(table["Properties"], name)
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
                                       {"AttributeName": "sk", "KeyType": "RANGE"}], name
@@ -243,18 +315,97 @@ def test_every_table_is_on_demand_with_ttl_pitr_and_encryption(cfn: dict[str, An
             == {("pk", "S"), ("sk", "S")}, name
         assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at",
                                                     "Enabled": True}, name
-        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert props["SSESpecification"] == {"SSEEnabled": True}, name
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+        # A global table sets point-in-time recovery per replica.
+        pitr = ([r["PointInTimeRecoverySpecification"] for r in props["Replicas"]]
+                if table["Type"] == "AWS::DynamoDB::GlobalTable"
+                else [props["PointInTimeRecoverySpecification"]])
+        assert pitr and all(p == {"PointInTimeRecoveryEnabled": True} for p in pitr), name
 
 
-def test_every_function_gets_the_table_names_and_region(cfn: dict[str, Any]) -> None:
-    for name, fn in _of_type(cfn, "AWS::Lambda::Function").items():
-        env = fn["Properties"]["Environment"]["Variables"]
-        for table, variable in TABLES.items():
-            assert env[variable] == {"Ref": table}, (name, variable)
-        assert env["EDGEWAY_REGION"] == {"Ref": "AWS::Region"}, name
-        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Edgeway", name
-        assert env["POWERTOOLS_SERVICE_NAME"].startswith("edgeway"), name
+def test_keys_and_gslb_are_global_tables_with_a_replica_in_every_region(
+        cfn: dict[str, Any]) -> None:
+    resolver = _resolver(cfn, "us-east-1", **PROD)
+    for name, suffix in GLOBAL_TABLES.items():
+        table = cfn["Resources"][name]
+        assert table["Type"] == "AWS::DynamoDB::GlobalTable", name
+        props = resolver.resolve(table["Properties"], name)
+        assert props["TableName"] == f"edgeway-prod-{suffix}"
+        assert [r["Region"] for r in props["Replicas"]] == ["us-east-1", "eu-west-1",
+                                                            "ap-southeast-1"], name
+        # Required by a global table with more than one replica.
+        assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}, name
+    assert cfn["Resources"]["KeysTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_home_region_is_always_a_replica_and_never_twice(cfn: dict[str, Any]) -> None:
+    for params, expected in [
+        ({"Stage": "dev"}, ["us-east-1"]),  # dev: one region, a one-replica global table
+        ({**PROD, "ReplicaRegion2": "us-east-1"}, ["us-east-1", "eu-west-1"]),
+        ({**PROD, "HomeRegion": "eu-west-1"}, ["eu-west-1", "ap-southeast-1"]),
+    ]:
+        home = params.get("HomeRegion", "us-east-1")
+        props = _resolver(cfn, home, **params).resolve(cfn["Resources"]["KeysTable"]["Properties"],
+                                                       "KeysTable")
+        assert [r["Region"] for r in props["Replicas"]] == expected, params
+
+
+def test_shared_tables_exist_only_in_the_home_stack_and_the_cache_everywhere(
+        cfn: dict[str, Any]) -> None:
+    assert cfn["Conditions"]["IsHomeRegion"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "HomeRegion"}]}
+    for name in {**GLOBAL_TABLES, **HOME_ONLY_TABLES}:
+        assert cfn["Resources"][name]["Condition"] == "IsHomeRegion", name
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        tables = {k for k, v in _stack(cfn, region, **PROD).items() if v["Type"] in TABLE_TYPES}
+        assert tables == (set(TABLES) if region == "us-east-1" else set(REGIONAL_TABLES)), region
+        # Nothing left in a non-home stack refers to a table it does not have.
+        if region != "us-east-1":
+            assert not re.search(r"\b(KeysTable|GslbTable|CountersTable)\b",
+                                 json.dumps(_stack(cfn, region, **PROD))), region
+
+
+def test_every_function_names_the_same_tables_in_every_region(cfn: dict[str, Any]) -> None:
+    seen: dict[str, set[str]] = {}
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-1"):
+        resolver = _resolver(cfn, region, **PROD)
+        for name, fn in _of_type(cfn, "AWS::Lambda::Function").items():
+            env = resolver.resolve(fn["Properties"]["Environment"]["Variables"], name)
+            for variable in (*TABLES.values(), "EDGEWAY_HOME_COUNTERS_TABLE"):
+                seen.setdefault(variable, set()).add(env[variable])
+            assert env["EDGEWAY_REGION"] == region, name
+            assert env["EDGEWAY_HOME_REGION"] == "us-east-1", name
+            assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Edgeway", name
+            assert env["POWERTOOLS_SERVICE_NAME"].startswith("edgeway"), name
+    assert seen == {
+        "EDGEWAY_KEYS_TABLE": {"edgeway-prod-keys"},
+        "EDGEWAY_GSLB_TABLE": {"edgeway-prod-gslb"},
+        "EDGEWAY_COUNTERS_TABLE": {"edgeway-prod-counters"},
+        "EDGEWAY_HOME_COUNTERS_TABLE": {"edgeway-prod-counters"},
+        "EDGEWAY_CACHE_TABLE": {"edgeway-prod-cache"},  # one per region, same name in each
+    }
+
+
+def test_the_names_functions_use_are_the_names_the_home_stack_creates(
+        cfn: dict[str, Any]) -> None:
+    resolver = _resolver(cfn, "us-east-1", **PROD)
+    env = resolver.resolve(cfn["Resources"]["GatewayFunction"]["Properties"]["Environment"]
+                           ["Variables"], "GatewayFunction")
+    for name, variable in TABLES.items():
+        created = resolver.resolve(cfn["Resources"][name]["Properties"]["TableName"], name)
+        assert env[variable] == created, name
+
+
+def test_a_stack_outside_the_home_region_translates_too() -> None:
+    # The transform itself does not evaluate conditions (CloudFormation does), so
+    # a non-home parameter set must translate and keep the same wiring.
+    other = _translate({**PROD, "HomeRegion": "eu-west-1"})
+    for name in {**GLOBAL_TABLES, **HOME_ONLY_TABLES}:
+        assert other["Resources"][name]["Condition"] == "IsHomeRegion", name
+    assert not _stack(other, "us-east-1", **{**PROD, "HomeRegion": "eu-west-1"}).keys() \
+        & {*GLOBAL_TABLES, *HOME_ONLY_TABLES}
+    assert {*GLOBAL_TABLES, *HOME_ONLY_TABLES} <= _stack(
+        other, "eu-west-1", **{**PROD, "HomeRegion": "eu-west-1"}).keys()
 
 
 def test_log_level_reaches_lambda_and_powertools_alike(cfn: dict[str, Any]) -> None:
@@ -271,7 +422,18 @@ def test_outputs_name_the_api_url_tables_layers_and_functions(source: dict[str, 
     outputs = source["Outputs"]
     assert "execute-api" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
     referenced = {o["Value"]["Ref"] for o in outputs.values() if "Ref" in o["Value"]}
-    assert set(TABLES) | set(FUNCTIONS) | {"EdgewayLayer", "GslbLayer"} <= referenced
+    assert set(FUNCTIONS) | {"EdgewayLayer", "GslbLayer"} <= referenced
+    resolver = _resolver(source, "eu-west-1", **PROD)
+    names = {k: resolver.resolve(o["Value"], k) for k, o in outputs.items()
+             if k.endswith("TableName")}
+    assert names == {f"{t}Name": f"edgeway-prod-{s}" for t, s in
+                     {**GLOBAL_TABLES, **HOME_ONLY_TABLES, **REGIONAL_TABLES}.items()}
+    # An output may not Ref a resource that exists only in the home stack.
+    conditional = {k for k, v in source["Resources"].items() if "Condition" in v}
+    for key, output in outputs.items():
+        if "Condition" not in output:
+            assert not re.search(r"\b(%s)\b" % "|".join(conditional),
+                                 json.dumps(output["Value"])), key
 
 
 # ---------------------------------------------------------------- HTTP API
@@ -411,6 +573,12 @@ def test_samconfig_has_dev_and_one_production_environment_per_region(
         overrides = dict(item.split("=", 1) for item in deploy["parameter_overrides"])
         assert set(overrides) <= set(source["Parameters"]), env
         assert overrides["HomeRegion"] == "us-east-1", env
+        if env.startswith("prod-"):
+            # Every production stack names the same replicas, and every
+            # production region is one (the home region is one by itself).
+            replicas = {overrides.get(f"ReplicaRegion{i}", "") for i in (1, 2, 3)} - {""}
+            assert replicas | {overrides["HomeRegion"]} == {
+                r for e, r in expected.items() if e.startswith("prod-")}, env
         for name, value in overrides.items():
             pattern = source["Parameters"][name].get("AllowedPattern")
             allowed = source["Parameters"][name].get("AllowedValues")

@@ -6,7 +6,8 @@ the template (an IAM policy, an Output) does no harm. What we resolve:
 
 - ``Ref``: pseudo parameters (``AWS::Region`` is the region being served),
   template Parameters (their ``Default``), resources (a table -> its local table
-  name, a function -> its logical id, anything else -> its logical id);
+  name -- its resolved ``TableName`` when it has one --, a function -> its
+  logical id, anything else -> its logical id);
 - ``Fn::GetAtt`` ``.Arn`` (and a table's ``.StreamArn``) as local ARNs;
 - ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::If`` with
   ``Conditions``, ``Fn::Equals/Not/And/Or``, ``Fn::FindInMap``, ``Fn::Base64``,
@@ -28,6 +29,9 @@ from edgeway.errors import ConfigError
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "edgeway-local"
 TABLE_PREFIX = "edgeway-local-"
+# Everything that is a DynamoDB table locally: a global table is one table per
+# served region (see ``edgeway_local.resources``).
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::Serverless::SimpleTable")
 
 _NO_VALUE = object()  # AWS::NoValue: the enclosing key or item disappears
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
@@ -117,7 +121,7 @@ class Resolver:
             raise self._error(f"!Ref to {name!r}, which is neither a parameter nor a resource", key)
         rtype = resource.get("Type", "")
         props = resource.get("Properties") or {}
-        if rtype in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+        if rtype in TABLE_TYPES:
             return local_table_name(name, self._named(name, props, "TableName"))
         if rtype == "AWS::SQS::Queue":  # a queue's Ref is its URL
             queue = local_queue_name(name, self._named(name, props, "QueueName", "FifoQueue"))
@@ -146,7 +150,7 @@ class Resolver:
         if resource is None:
             raise self._error(f"!GetAtt of unknown resource {name!r}", key)
         rtype = resource.get("Type", "")
-        table = rtype in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
+        table = rtype in TABLE_TYPES
         if table and attr in ("Arn", "StreamArn"):
             arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self._ref(name, key)}"
             return arn + "/stream/local" if attr == "StreamArn" else arn

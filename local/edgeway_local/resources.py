@@ -1,8 +1,20 @@
 """The template's data resources the local stack creates in moto.
 
-DynamoDB tables (``AWS::DynamoDB::Table``, ``AWS::Serverless::SimpleTable``),
-SQS queues and EventBridge buses: each is created in every served region, with
-the local name its ``!Ref`` resolves to (see ``intrinsics``).
+DynamoDB tables (``AWS::DynamoDB::Table``, ``AWS::DynamoDB::GlobalTable``,
+``AWS::Serverless::SimpleTable``), SQS queues and EventBridge buses: each is
+created in every served region, with the local name its ``!Ref`` resolves to
+(its ``TableName`` when it has one: see ``intrinsics``).
+
+Two cloud facts have no local counterpart, on purpose:
+
+- a resource's ``Condition`` is ignored: in the cloud a table that only the
+  home stack creates (``Condition: IsHomeRegion``) still exists for the other
+  regions, by name or as their replica; locally there is no other stack to own
+  it, so every served region gets it;
+- a global table is one independent table per region (moto does not
+  replicate). The table is marked ``replicated`` so that the local tools that
+  write it (``edgeway keys``, the demo key) write every region, as replication
+  would.
 """
 
 from __future__ import annotations
@@ -12,9 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.errors import ConfigError
-from edgeway_local.intrinsics import Resolver, local_bus_name, local_queue_name, local_table_name
+from edgeway_local.intrinsics import (
+    TABLE_TYPES, Resolver, local_bus_name, local_queue_name, local_table_name,
+)
 
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
+GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
 QUEUE_TYPES = ("AWS::SQS::Queue",)
 BUS_TYPES = ("AWS::Events::EventBus",)
 
@@ -31,6 +45,8 @@ class Table:
     local_secondary_indexes: tuple[Mapping[str, Any], ...]
     ttl_attribute: str | None
     point_in_time_recovery: bool
+    # A global table in the template: the same data in every region.
+    replicated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +98,12 @@ def table(lid: str, resource: Mapping[str, Any], resolver: Resolver) -> Table:
                               key=f"{key}.{required}")
     ttl = props.get("TimeToLiveSpecification") or {}
     pitr = props.get("PointInTimeRecoverySpecification") or {}
+    replicated = resource.get("Type") == GLOBAL_TABLE_TYPE
+    if replicated:
+        # Set per replica; locally: this region's replica, else the first one.
+        replicas = [r for r in props.get("Replicas") or [] if isinstance(r, dict)]
+        mine = [r for r in replicas if r.get("Region") == resolver.region] or replicas[:1]
+        pitr = (mine[0].get("PointInTimeRecoverySpecification") or {}) if mine else {}
     return Table(
         logical_id=lid,
         name=local_table_name(lid, props),
@@ -93,4 +115,5 @@ def table(lid: str, resource: Mapping[str, Any], resolver: Resolver) -> Table:
         local_secondary_indexes=tuple(props.get("LocalSecondaryIndexes") or ()),
         ttl_attribute=ttl.get("AttributeName") if str(ttl.get("Enabled")).lower() == "true" else None,
         point_in_time_recovery=str(pitr.get("PointInTimeRecoveryEnabled")).lower() == "true",
+        replicated=replicated,
     )

@@ -39,7 +39,8 @@ def test_service_starters_get_the_stack_and_are_stopped() -> None:
         assert info.dns_port == options.dns_port
         assert info.table_names["KeysTable"] == "edgeway-local-KeysTable"
         # Its client reaches moto, where the tables exist in every served region.
-        assert set(service.tables) == {"edgeway-local-KeysTable", "edgeway-local-named"}
+        assert set(service.tables) == {"edgeway-local-KeysTable", "edgeway-local-named",
+                                       "fixture-test-shared"}
         text = "\n".join(banner(stack))
         assert "Fake service        regions=us-east-1,eu-west-1" in text
         assert "fake_service: not started" in text  # start_nothing returned None

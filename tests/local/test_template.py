@@ -44,6 +44,17 @@ def test_intrinsics_resolve_for_the_region_served() -> None:
     assert template.functions["EchoFunction"].name == "EchoFunction"
 
 
+def test_a_global_table_is_a_table_in_every_region_named_as_functions_name_it() -> None:
+    for region in ("us-east-1", "eu-west-1"):  # eu-west-1: its Condition is false there
+        template = load_template(TEMPLATE, region=region)
+        shared = template.tables["SharedTable"]
+        env = template.functions["EchoFunction"].environment
+        assert shared.name == env["SHARED_TABLE"] == "fixture-test-shared", region
+        assert shared.replicated and not template.tables["KeysTable"].replicated
+        # Point-in-time recovery and TTL come from the replica and the table.
+        assert shared.point_in_time_recovery and shared.ttl_attribute == "expires_at", region
+
+
 def test_tables_keep_keys_ttl_and_pitr() -> None:
     keys = load_template(TEMPLATE).tables["KeysTable"]
     assert [k["AttributeName"] for k in keys.key_schema] == ["pk", "sk"]

@@ -13,6 +13,9 @@ from pathlib import Path
 class Settings:
     config_path: str
     region: str
+    # The deployment's home region (the template's HomeRegion parameter): where
+    # the quota counters live when gateway.yaml names no gateway.home_region.
+    home_region: str | None = None
     function_map: Mapping[str, str] = field(default_factory=dict)
     keys_table: str | None = None
     counters_table: str | None = None
@@ -35,6 +38,7 @@ class Settings:
             config_path=env.get("EDGEWAY_CONFIG") or str(Path(task_root) / "gateway.yaml"),
             region=env.get("EDGEWAY_REGION") or env.get("AWS_REGION")
             or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            home_region=env.get("EDGEWAY_HOME_REGION") or None,
             function_map=function_map if isinstance(function_map, dict) else {},
             keys_table=env.get("EDGEWAY_KEYS_TABLE"),
             counters_table=env.get("EDGEWAY_COUNTERS_TABLE"),

@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
     purge.add_argument("--config", default=os.environ.get("EDGEWAY_CONFIG", "gateway.yaml"),
                        help="gateway.yaml (default: %(default)s)")
     purge.add_argument("--table", default=None,
-                       help="CacheTable name (default: $EDGEWAY_CACHE_TABLE)")
+                       help="CacheTable name (default: $EDGEWAY_CACHE_TABLE; with --endpoint-url, "
+                       "the name the local stack gives CacheTable in ./template.yaml)")
     purge.add_argument("--region", default=None, help="AWS region (default: from the environment)")
     purge.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"),
                        help="DynamoDB endpoint (the local stack's moto, e.g. http://127.0.0.1:5000)")
@@ -51,6 +52,10 @@ def run_purge(args: argparse.Namespace) -> int:
         raise ConfigError(f"route {args.route!r} has no cache: section; nothing to purge",
                           file=config.source, key=f"routes[{route.index}]")
     table = args.table or settings.cache_table
+    if not table and args.endpoint_url:
+        from edgeway_local.tables import local_name
+
+        table = local_name("CacheTable")  # the local stack's moto
     if not table:
         raise ConfigError("no cache table: pass --table or set EDGEWAY_CACHE_TABLE")
     if args.path is not None and not args.path.startswith("/"):

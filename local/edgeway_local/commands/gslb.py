@@ -28,7 +28,6 @@ from edgeway.errors import ConfigError
 DEFAULT_CONFIG = "gateway.yaml"
 MOTO_URL = "http://127.0.0.1:5000"
 CONTROL_URL = "http://127.0.0.1:3001"
-LOCAL_TABLE = "edgeway-local-GslbTable"
 LOCAL_REGION = "us-east-1"
 OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns",)
 
@@ -154,6 +153,7 @@ def _observe(args: argparse.Namespace) -> int:
                 print(f"{o.client:<40} {o.region:<16} {o.rtt_ms:8.2f} ms")
             print(f"{len(rows)} observation(s) parsed from {args.file} (dry run: nothing written)")
         return 0
+    args.table = _table(args)
     store = GslbStore(args.table, _dynamodb(args.moto_url, args.region))
     try:
         written = store.put_observations(rows, now=time.time(), max_age_s=max_age)
@@ -193,6 +193,7 @@ def _status(args: argparse.Namespace) -> int:
             switches = json.load(resp).get("regions", {})
     except (urllib.error.URLError, OSError, ValueError) as exc:
         problems.append(f"control API {args.control_url} unreachable: {exc}")
+    args.table = _table(args)
     now = time.time()
     h = config.health
     board = HealthBoard(config.region_names, Thresholds(h.rise, h.fall, h.stale_after_s),
@@ -235,8 +236,18 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
 
 def _stack_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--moto-url", default=MOTO_URL, help=f"local AWS endpoint (default {MOTO_URL})")
-    p.add_argument("--table", default=LOCAL_TABLE, help=f"GSLB table name (default {LOCAL_TABLE})")
+    p.add_argument("--table", default=None,
+                   help="GSLB table name (default: the name the local stack gives GslbTable in "
+                   "./template.yaml)")
     p.add_argument("--region", default=LOCAL_REGION, help=f"AWS region of the table (default {LOCAL_REGION})")
+
+
+def _table(args: argparse.Namespace) -> str:
+    from edgeway_local.tables import local_name
+
+    # The local stack writes every vantage point's observations to this one table
+    # in the home region, as the global GslbTable gathers them in the cloud.
+    return args.table or local_name("GslbTable")
 
 
 def _dynamodb(url: str, region: str) -> Any:

@@ -1,8 +1,16 @@
 """`edgeway keys create | list | revoke`: API keys in the configured KeysTable.
 
 By default against the local stack's moto (http://127.0.0.1:5000) and the
-table name the local stack gives KeysTable; ``--aws`` uses whatever boto3 is
-configured for instead (a real account, with ``--table`` and ``--region``).
+table name the local stack gives KeysTable (``edgeway_local.tables``); ``--aws``
+uses whatever boto3 is configured for instead (a real account, with ``--table``
+and ``--region``).
+
+KeysTable is a global table in template.yaml: in the cloud a key written in the
+home region replicates to every region. Locally each region's moto table is
+independent, so against the local stack ``create`` and ``revoke`` write every
+region of gateway.yaml by default, as replication would (``--region`` picks
+regions explicitly). With ``--aws`` they write one region (the home region's
+replica; DynamoDB replicates).
 """
 
 from __future__ import annotations
@@ -18,14 +26,13 @@ from typing import Any
 from edgeway_local.keyadmin import KeyAdminError, copy_record, create_key, list_keys, revoke_key
 
 LOCAL_ENDPOINT = "http://127.0.0.1:5000"
-LOCAL_KEYS_TABLE = "edgeway-local-KeysTable"  # edgeway_local.intrinsics.local_table_name
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--table", default=os.environ.get("EDGEWAY_KEYS_TABLE") or LOCAL_KEYS_TABLE,
-                        help="KeysTable name (default: $EDGEWAY_KEYS_TABLE, else the local "
-                        f"stack's {LOCAL_KEYS_TABLE})")
+    parser.add_argument("--table", default=None,
+                        help="KeysTable name (default: $EDGEWAY_KEYS_TABLE, else the name the "
+                        "local stack gives KeysTable in ./template.yaml)")
     parser.add_argument("--endpoint-url", default=LOCAL_ENDPOINT,
                         help=f"AWS endpoint (default: the local stack's moto, {LOCAL_ENDPOINT})")
     parser.add_argument("--aws", action="store_true",
@@ -35,15 +42,29 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
                         "repeat to write the same key to several regions' tables")
     parser.add_argument("--all-regions", action="store_true",
                         help="every region in gateway.yaml's `regions` (the local stack serves "
-                        "each with its own KeysTable)")
+                        "each with its own KeysTable; the default against the local stack when "
+                        "KeysTable is a global table)")
     parser.add_argument("--config", default=None,
                         help="gateway.yaml, for auth.api_keys.pepper (default: ./gateway.yaml)")
 
 
-def regions(args: argparse.Namespace) -> list[str]:
+def table(args: argparse.Namespace) -> str:
+    from edgeway_local.tables import local_name
+
+    return args.table or os.environ.get("EDGEWAY_KEYS_TABLE") or local_name("KeysTable")
+
+
+def _replicate_locally(args: argparse.Namespace) -> bool:
+    """Emulate a global KeysTable: write every local region when none is named."""
+    from edgeway_local.tables import is_replicated
+
+    return not args.aws and not args.region and is_replicated("KeysTable")
+
+
+def regions(args: argparse.Namespace, *, writing: bool = False) -> list[str]:
     """The regions to act on, home (or the first named) first."""
     named = list(dict.fromkeys(args.region or []))
-    if args.all_regions:
+    if args.all_regions or (writing and _replicate_locally(args)):
         import yaml
 
         path = Path(args.config or "gateway.yaml")
@@ -51,8 +72,13 @@ def regions(args: argparse.Namespace) -> list[str]:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise KeyAdminError(f"--all-regions: cannot read {path}: {exc}") from exc
-        named += [r["name"] for r in raw.get("regions") or [] if isinstance(r, dict)
-                  and isinstance(r.get("name"), str) and r["name"] not in named]
+        if not isinstance(raw, dict):
+            raw = {}
+        home = (raw.get("gateway") or {}).get("home_region") if isinstance(
+            raw.get("gateway"), dict) else None
+        found = [r["name"] for r in raw.get("regions") or [] if isinstance(r, dict)
+                 and isinstance(r.get("name"), str)]
+        named += [r for r in sorted(found, key=lambda r: r != home) if r not in named]
     return named or [os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
                      or "us-east-1"]
 
@@ -117,12 +143,12 @@ def check_plan(args: argparse.Namespace) -> None:
 def cmd_create(args: argparse.Namespace) -> int:
     check_plan(args)
     scopes = sorted({s for chunk in args.scope for s in chunk.split()})
-    home, *others = regions(args)
-    key, record = create_key(client(args, "dynamodb", home), args.table, consumer=args.consumer,
+    home, *others = regions(args, writing=True)
+    key, record = create_key(client(args, "dynamodb", home), table(args), consumer=args.consumer,
                              plan=args.plan, scopes=scopes, expires_in_days=args.expires_in,
                              pepper=pepper(args))
     for region in others:  # the same record: the key works in every region named
-        copy_record(client(args, "dynamodb", region), args.table, record)
+        copy_record(client(args, "dynamodb", region), table(args), record)
     if args.json:
         print(json.dumps({"key": key, **record.to_public()}))
         return 0
@@ -134,7 +160,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    records = list_keys(client(args, "dynamodb"), args.table)
+    records = list_keys(client(args, "dynamodb"), table(args))
     if args.json:
         print(json.dumps([r.to_public() for r in records]))
         return 0
@@ -157,11 +183,11 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     if key_id is None:
         raise KeyAdminError(f"{args.id!r} is not a key id (10 characters a-z2-7, as `keys list` "
                             "shows)")
-    home, *others = regions(args)
-    record = revoke_key(client(args, "dynamodb", home), args.table, key_id)
+    home, *others = regions(args, writing=True)
+    record = revoke_key(client(args, "dynamodb", home), table(args), key_id)
     for region in others:
         try:
-            revoke_key(client(args, "dynamodb", region), args.table, key_id)
+            revoke_key(client(args, "dynamodb", region), table(args), key_id)
         except KeyAdminError as exc:
             print(f"edgeway: {region}: {exc}", file=sys.stderr)
     if args.json:

@@ -20,7 +20,6 @@ from edgeway.errors import ConfigError
 from edgeway.ratelimit.arithmetic import month_id_valid
 from edgeway.ratelimit.usage import Usage, read_usage
 
-LOCAL_TABLE = "edgeway-local-CountersTable"  # the local stack names tables "edgeway-local-<LogicalId>"
 LOCAL_MOTO = "http://127.0.0.1:5000"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -42,8 +41,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", default="gateway.yaml",
                         help="gateway.yaml, for the home region (default: ./gateway.yaml)")
     parser.add_argument("--table", default=None,
-                        help=f"counters table (default: $EDGEWAY_COUNTERS_TABLE, else the "
-                             f"local stack's {LOCAL_TABLE})")
+                        help="counters table (default: $EDGEWAY_COUNTERS_TABLE, else the name "
+                             "the local stack gives CountersTable in ./template.yaml)")
     parser.add_argument("--region", default=None,
                         help="region of the table (default: gateway.home_region)")
     parser.add_argument("--endpoint-url", default=None,
@@ -62,9 +61,12 @@ def _home_region(path: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = args.table or os.environ.get("EDGEWAY_COUNTERS_TABLE") or LOCAL_TABLE
+    from edgeway_local.tables import local_name
+
+    local_table = local_name("CountersTable")
+    table = args.table or os.environ.get("EDGEWAY_COUNTERS_TABLE") or local_table
     endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or (
-        LOCAL_MOTO if table == LOCAL_TABLE else None)
+        LOCAL_MOTO if table == local_table else None)
     region = (args.region or _home_region(args.config) or os.environ.get("AWS_REGION")
               or "us-east-1")
     usage = fetch(table, region, endpoint, args.consumer, args.month)

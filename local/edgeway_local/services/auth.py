@@ -2,7 +2,9 @@
 
 The issuer served is the one gateway.yaml trusts on a loopback ``jwks_uri`` (the
 demo's ``edgeway-local``, port 3010); the demo key goes into every served
-region's KeysTable in moto, so it works in each region's listener.
+region's KeysTable in moto, so it works in each region's listener: KeysTable is
+a global table in the cloud, and moto does not replicate, so the local stack
+writes every region as replication would.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def _demo_key(stack: StackInfo, auth: Any, lines: list[str]) -> str | None:
                     SecretId=ref.secretsmanager)["SecretString"].encode()
         key, record = create_key(stack.client("dynamodb"), table, consumer="demo", plan="free",
                                  pepper=pepper)
-        # Every served region has its own KeysTable in moto: the demo key works in all.
+        # Every served region has its own KeysTable in moto (no replication
+        # locally): writing each one emulates the global table.
         for region in stack.region_urls:
             if region != stack.home_region:
                 copy_record(stack.client("dynamodb", region), table, record)

@@ -40,14 +40,17 @@ _DETAIL = {
 
 
 def counter_store(ctx: BuildContext) -> CounterStore:
-    """The counters table of the home region (gateway.home_region), or of this region.
+    """The counters table of the home region, or of this region.
+
+    The home region is gateway.home_region, else the deployment's HomeRegion
+    (EDGEWAY_HOME_REGION, set by the template), else this region.
 
     Quotas are global per consumer: every region writes the same items in the
     home region's table, so a client that moves between regions still has one
     quota (docs/ratelimit.md: the cost is a cross-region round trip per write).
     """
     settings = ctx.settings
-    home = ctx.config.home_region or settings.region
+    home = ctx.config.home_region or settings.home_region or settings.region
     table = settings.counters_table
     if home != settings.region:
         table = settings.home_counters_table or table
