@@ -24,8 +24,10 @@ ELF_MACHINES = {62: "x86_64", 183: "arm64"}
 
 # Never in a deployed artifact: dev-only code, test tooling, and boto3/botocore
 # (the python3.13 runtime provides them; a bundled copy only adds cold start).
+# jsonschema does ship: the validation stage imports it, lazily, to list every
+# error of a body that failed a route's schema.
 FORBIDDEN = frozenset({
-    "moto", "pytest", "_pytest", "edgeway_local", "tests", "jsonschema",
+    "moto", "pytest", "_pytest", "edgeway_local", "tests",
     "cfnlint", "samtranslator", "boto3", "botocore",
 })
 
