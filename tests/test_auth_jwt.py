@@ -268,10 +268,19 @@ def no_parsing(monkeypatch):
 
 
 def test_one_megabyte_token_is_refused_before_parsing(gateway, backend, no_parsing):
-    # The gateway's header limit (ValidationStage, 431) may answer before auth does;
-    # either way: refused as problem+json, never parsed, no backend.
+    # The gateway's header guard meets it first and answers as auth would:
+    # 401 invalid_token, problem+json, never parsed, no backend.
     result = call(gateway, "Bearer " + "A" * (1024 * 1024))
-    assert result["statusCode"] in (401, 431)
+    assert result["statusCode"] == 401
+    assert 'error="invalid_token"' in result["headers"]["www-authenticate"]
+    problem(result)
+    assert backend.calls == []
+
+
+def test_one_megabyte_api_key_is_401_unparsed(gateway, backend):
+    result = gateway(event("/v1/users/42", headers={"x-api-key": "ewk_" + "a" * (1024 * 1024)}))
+    assert result["statusCode"] == 401
+    assert result["headers"]["www-authenticate"].startswith('ApiKey realm="edgeway"')
     problem(result)
     assert backend.calls == []
 

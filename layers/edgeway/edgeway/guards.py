@@ -41,6 +41,24 @@ def check_request(request: Request, limits: Limits) -> None:
     # One join and one C-level scan instead of a Python loop per header.
     text = "".join(headers) + "".join(headers.values())
     if len(text) > limits.max_header_bytes:
+        _refuse_oversized_credentials(headers, len(text), limits.max_header_bytes)
         raise HeaderFieldsTooLarge(f"the request headers exceed {limits.max_header_bytes} bytes")
     if _BAD_HEADER_CHARS.search(text):
         raise BadRequest("a header name or value contains CR, LF or NUL")
+
+
+def _refuse_oversized_credentials(headers: Mapping[str, str], total: int, limit: int) -> None:
+    """When a credential alone makes the headers too large, answer as auth would.
+
+    A megabyte bearer token is an authentication failure to the client (401 with
+    RFC 6750's invalid_token), not a generic 431; either way nothing parses it.
+    """
+    from edgeway.auth.challenge import invalid_key, invalid_token
+
+    for name in ("authorization", "x-api-key"):
+        value = headers.get(name, "")
+        if total - len(name) - len(value) <= limit:
+            if name == "authorization" and value[:7].lower() == "bearer ":
+                raise invalid_token(f"the token is larger than the {limit}-byte header limit")
+            if name == "x-api-key":
+                raise invalid_key("the key is larger than the header limit", name)
