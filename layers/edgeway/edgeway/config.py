@@ -22,7 +22,7 @@ from typing import Any
 
 from edgeway.errors import ConfigError
 from edgeway.routing import parse_template
-from edgeway.yamlsource import KeyPath, format_key, line_of, load_yaml
+from edgeway.yamlsource import KeyPath, format_key, line_of, load_document
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: well under Lambda's 6 MB payload limit
@@ -78,7 +78,7 @@ def load_config(path: str | Path, *, functions: Collection[str] | None = None) -
 
 def parse_config(text: str, source: str = "gateway.yaml", *,
                  functions: Collection[str] | None = None) -> GatewayConfig:
-    raw = load_yaml(text, source)
+    raw = load_document(text, source)
     if not isinstance(raw, dict):
         raise ConfigError("the top level must be a mapping", file=source)
     _validate_schema(raw, text, source)

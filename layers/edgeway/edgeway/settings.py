@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def default_config_path(task_root: Path) -> str:
+    """``gateway.json`` when the build wrote one (loads without PyYAML), else the YAML."""
+    compiled = task_root / "gateway.json"
+    return str(compiled if compiled.is_file() else task_root / "gateway.yaml")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     config_path: str
@@ -35,7 +41,7 @@ class Settings:
         except json.JSONDecodeError:
             function_map = {}
         return cls(
-            config_path=env.get("EDGEWAY_CONFIG") or str(Path(task_root) / "gateway.yaml"),
+            config_path=env.get("EDGEWAY_CONFIG") or default_config_path(Path(task_root)),
             region=env.get("EDGEWAY_REGION") or env.get("AWS_REGION")
             or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             home_region=env.get("EDGEWAY_HOME_REGION") or None,

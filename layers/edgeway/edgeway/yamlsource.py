@@ -1,7 +1,10 @@
-"""YAML loading that can point back at a line.
+"""YAML (and JSON) loading that can point back at a line.
 
 Parsing stays on the fast C loader; only when something is wrong do we compose
-the node tree again to find the line of the offending key.
+the node tree again to find the line of the offending key. A deployed artifact
+may carry the config as JSON (``make build`` writes ``gateway.json`` beside
+``gateway.yaml``), which loads without importing PyYAML at all; JSON is YAML,
+so the same line lookup serves both.
 """
 
 from __future__ import annotations
@@ -9,14 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from edgeway.errors import ConfigError
-
-try:  # the C loader is several times faster; wheels ship it
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
 
 KeyPath = Sequence["str | int"]
 
@@ -28,9 +24,31 @@ def format_key(path: KeyPath) -> str:
     return out
 
 
+def _loader() -> Any:
+    import yaml  # imported on use: a JSON config never needs it
+
+    # The C loader is several times faster; the wheels ship it.
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_document(text: str, file: str) -> Any:
+    """JSON for ``*.json`` files (no PyYAML import on the cold path), else YAML."""
+    if file.endswith(".json"):
+        import json
+
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"not valid JSON: {exc.msg}", file=file,
+                              line=getattr(exc, "lineno", None)) from exc
+    return load_yaml(text, file)
+
+
 def load_yaml(text: str, file: str) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigError(f"not valid YAML: {exc.problem}", file=file, line=line) from exc
@@ -40,8 +58,10 @@ def load_yaml(text: str, file: str) -> Any:
 
 def line_of(text: str, path: KeyPath) -> int | None:
     """1-based line of the node at ``path`` (or of its nearest existing parent)."""
+    import yaml
+
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_loader())
     except yaml.YAMLError:
         return None
     line = node.start_mark.line + 1 if node is not None else None
