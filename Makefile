@@ -30,7 +30,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@# The Lambda runtime is python3.13: measure cold starts with it too when pyenv has it.
+	@if [ -n "$(PY313)" ] && [ ! -x .bench313/bin/python ]; then \
+	  $(PY313)/python3.13 -m venv .bench313 && \
+	  .bench313/bin/python -m pip install --quiet boto3 -r layers/edgeway/requirements.txt; fi
+	BENCH_PYTHONS="$(if $(PY313),$(CURDIR)/.bench313/bin/python)" $(BIN)/python -m bench
 
 schema: $(STAMP)
 	$(BIN)/python -m edgeway_local.schemagen
