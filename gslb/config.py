@@ -16,9 +16,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from edgeway.errors import ConfigError
+from edgeway.yamlsource import line_of, load_document, parse_key
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
@@ -131,43 +130,21 @@ def load_gslb_config(path: str | Path) -> GslbConfig:
 
 
 def parse_gslb_config(text: str, *, source: str = "<config>") -> GslbConfig:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=source,
-                          line=mark.line + 1 if mark else None) from exc
-    lines: dict[str, int] = {}
-    if node is not None:
-        _index_lines(node, "", lines)
-    return _Validator(source, lines).config(data)
-
-
-def _index_lines(node: yaml.Node, key: str, lines: dict[str, int]) -> None:
-    lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            child = f"{key}.{k.value}" if key else str(k.value)
-            lines[child] = k.start_mark.line + 1
-            _index_lines(v, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _index_lines(v, f"{key}[{i}]", lines)
+    # Lines are looked up only when something is wrong (edgeway.yamlsource.line_of).
+    return _Validator(source, text).config(load_document(text, source))
 
 
 class _Validator:
     """Turns the loaded YAML into GslbConfig; every failure names file, key and line."""
 
-    def __init__(self, source: str, lines: Mapping[str, int]) -> None:
+    def __init__(self, source: str, text: str) -> None:
         self.source = source
-        self.lines = lines
+        self.text = text
 
     def fail(self, key: str, reason: str) -> ConfigError:
-        probe = key
-        while probe and probe not in self.lines:  # fall back to the nearest enclosing key
-            probe = probe.rpartition(".")[0] if "." in probe else probe.rpartition("[")[0]
-        return ConfigError(reason, file=self.source, key=key, line=self.lines.get(probe))
+        # line_of falls back to the nearest enclosing key that exists.
+        return ConfigError(reason, file=self.source, key=key,
+                           line=line_of(self.text, parse_key(key)))
 
     # -- scalars ---------------------------------------------------------------------------
     def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:

@@ -7,13 +7,13 @@ probes, whatever the table size, instead of a linear scan.
 
 from __future__ import annotations
 
-import csv
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from edgeway.errors import ConfigError
+from gslb.csvrows import csv_rows
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -92,26 +92,15 @@ class NetworkTable:
 def load_networks(path: str | Path | None = None) -> NetworkTable:
     """Read a networks CSV; errors name the file and the line."""
     path = Path(path) if path is not None else DEFAULT_NETWORKS
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read networks table: {exc.strerror or exc}", file=str(path)) from exc
     table = NetworkTable()
     seen: dict[IPNetwork, int] = {}
-    with handle:
-        header_allowed = True
-        for lineno, row in enumerate(csv.reader(handle), start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            first, header_allowed = header_allowed, False
-            if first and _is_header(row):
-                continue
-            net = parse_network_row(row, file=str(path), line=lineno)
-            if net.prefix in seen:
-                raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
-                                  file=str(path), key="prefix", line=lineno)
-            seen[net.prefix] = lineno
-            table.add(net)
+    for lineno, row in csv_rows(path, what="networks table", is_header=_is_header):
+        net = parse_network_row(row, file=str(path), line=lineno)
+        if net.prefix in seen:
+            raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
+                              file=str(path), key="prefix", line=lineno)
+        seen[net.prefix] = lineno
+        table.add(net)
     return table
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import ipaddress
 import math
 from collections.abc import Iterable, Iterator
@@ -11,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from edgeway.errors import ConfigError
+from gslb.csvrows import csv_rows
 
 MAX_RTT_MS = 10_000.0  # anything slower is a broken measurement, not a latency
 
@@ -84,26 +84,16 @@ def read_observations(path: str | Path, *, regions: Iterable[str] | None = None)
 
 def iter_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> Iterator[Observation]:
     known = set(regions) if regions is not None else None
-    try:
-        handle = Path(path).open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read observations: {exc.strerror or exc}", file=str(path)) from exc
-    with handle:
-        header_allowed = True
-        for lineno, row in enumerate(csv.reader(handle), start=1):
-            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
-                continue
-            first, header_allowed = header_allowed, False
-            if first and len(row) >= 3 and _is_header(row):
-                continue
-            if len(row) not in (3, 4):
-                raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
-                                  file=str(path), line=lineno)
-            try:
-                obs = parse_observation(*row)
-            except ValueError as exc:
-                raise ConfigError(str(exc), file=str(path), line=lineno) from None
-            if known is not None and obs.region not in known:
-                raise ConfigError(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
-                                  file=str(path), key="region", line=lineno)
-            yield obs
+    for lineno, row in csv_rows(path, what="observations",
+                                is_header=lambda row: len(row) >= 3 and _is_header(row)):
+        if len(row) not in (3, 4):
+            raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
+                              file=str(path), line=lineno)
+        try:
+            obs = parse_observation(*row)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=str(path), line=lineno) from None
+        if known is not None and obs.region not in known:
+            raise ConfigError(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
+                              file=str(path), key="region", line=lineno)
+        yield obs

@@ -17,9 +17,8 @@ from edgeway_local.apigw_event import (
     INTERNAL_ERROR, NOT_FOUND, HttpReply, RouteTable, build_event, error_reply, interpret_result,
     new_request_id,
 )
-from edgeway_local.httpserver import Handler, Server, start_server, stop_server
+from edgeway_local.httpserver import Handler, Listening, Server
 from edgeway_local.lambda_service import LocalLambda
-from edgeway_local.ports import url_host
 from edgeway_local.regions import RegionStates
 
 # The GSLB health checker's probes (gslb/prober.py) arrive every second from every
@@ -32,7 +31,7 @@ AccessLog = Callable[[str], None]
 
 
 @dataclass
-class ApiListener:
+class ApiListener(Listening):
     region: str
     host: str
     port: int
@@ -43,19 +42,8 @@ class ApiListener:
     log_probes: bool = False
     _server: Server | None = field(default=None, repr=False)
 
-    @property
-    def url(self) -> str:
-        return f"http://{url_host(self.host)}:{self.port}"
-
-    def start(self) -> ApiListener:
-        self._server = start_server(self.host, self.port, _ApiHandler, self, f"{self.region} API")
-        self.port = self._server.server_address[1]
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            stop_server(self._server)
-            self._server = None
+    def describe(self) -> str:
+        return f"{self.region} API"
 
     def is_probe(self, headers: list[tuple[str, str]]) -> bool:
         if self.log_probes:
@@ -100,3 +88,6 @@ class _ApiHandler(Handler):
             listener.access_log(f"{listener.region} | {self.command} {self.path} -> {reply.status}"
                                 f" ({function or 'apigw'}, {took:.0f} ms)")
         self.send(reply.status, reply.headers, reply.body)
+
+
+ApiListener.handler = _ApiHandler

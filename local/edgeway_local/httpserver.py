@@ -108,3 +108,35 @@ def start_server(host: str, port: int, handler: type[Handler], app: Any, what: s
 def stop_server(server: Server) -> None:
     server.shutdown()
     server.server_close()
+
+
+class Listening:
+    """start/stop/url for a dataclass that has ``host``, ``port`` and ``_server``.
+
+    Subclasses name their request handler and what they are (for errors and
+    thread names); ``port`` 0 becomes the port the system chose.
+    """
+
+    handler: type[Handler]
+    host: str
+    port: int
+    _server: Server | None
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        from edgeway_local.ports import url_host
+
+        return f"http://{url_host(self.host)}:{self.port}"
+
+    def start(self) -> Any:
+        self._server = start_server(self.host, self.port, self.handler, self, self.describe())
+        self.port = self._server.server_address[1]
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            stop_server(self._server)
+            self._server = None

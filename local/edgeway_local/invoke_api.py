@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from edgeway_local.httpserver import Handler, Server, start_server, stop_server
+from edgeway_local.httpserver import Handler, Listening, Server
 from edgeway_local.lambda_service import LocalLambda
-from edgeway_local.ports import url_host
 from edgeway_local.regions import RegionStates
 from edgeway_local.runtime import function_arn
 
@@ -44,26 +43,15 @@ def _aws_error(status: int, code: str, message: str) -> Reply:
 
 
 @dataclass
-class InvokeApi:
+class InvokeApi(Listening):
     host: str
     port: int
     functions: LocalLambda
     states: RegionStates
     _server: Server | None = field(default=None, repr=False)
 
-    @property
-    def url(self) -> str:
-        return f"http://{url_host(self.host)}:{self.port}"
-
-    def start(self) -> InvokeApi:
-        self._server = start_server(self.host, self.port, _InvokeHandler, self, "Lambda Invoke API")
-        self.port = self._server.server_address[1]
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            stop_server(self._server)
-            self._server = None
+    def describe(self) -> str:
+        return "Lambda Invoke API"
 
     # -- dispatch ---------------------------------------------------------
 
@@ -134,3 +122,6 @@ class _InvokeHandler(Handler):
             lowered = {k.lower(): v for k, v in self.headers.items()}
             status, headers, payload = api.serve(self.command, self.path, lowered, body)
         self.send(status, headers, payload)
+
+
+InvokeApi.handler = _InvokeHandler

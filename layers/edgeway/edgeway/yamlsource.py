@@ -9,12 +9,21 @@ so the same line lookup serves both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from edgeway.errors import ConfigError
 
 KeyPath = Sequence["str | int"]
+
+
+_KEY_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_key(key: str) -> list[str | int]:
+    """The path of a key written as ``format_key`` writes it (``routes[0].path``)."""
+    return [int(index) if index else name for name, index in _KEY_PART.findall(key)]
 
 
 def format_key(path: KeyPath) -> str:
