@@ -7,12 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from edgeway.backends import BACKEND_TYPES
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
 from edgeway.pipeline import Gateway, build_gateway
-from tests.conftest import NO_AUTH_STAGES
 from edgeway.settings import Settings
+from tests.conftest import NO_AUTH_STAGES
 
 
 @dataclass
@@ -89,3 +92,11 @@ class Answer:
 def call(gateway: Gateway, method: str, path: str, **kwargs: Any) -> Answer:
     result = gateway(event(method, path, **kwargs))
     return Answer(result["statusCode"], result["headers"], result["body"])
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Records every call to a lambda backend (use: import it into the test module)."""
+    rec = Recorder()
+    monkeypatch.setitem(BACKEND_TYPES, "lambda", rec.factory)
+    return rec

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
-from tests.routing_helpers import Recorder, call, make_gateway
+from tests.routing_helpers import Recorder, call, make_gateway, recorder  # noqa: F401 (fixture)
 
 CONFIG = """
 version: 1
@@ -35,13 +34,6 @@ routes:
         properties: {item: {type: string}}
     backend: {type: lambda, function: Orders}
 """
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    rec = Recorder()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", rec.factory)
-    return rec
 
 
 @pytest.fixture

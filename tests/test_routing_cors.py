@@ -6,7 +6,7 @@ import pytest
 
 from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
-from tests.routing_helpers import Recorder, call, make_gateway
+from tests.routing_helpers import Recorder, call, make_gateway, recorder  # noqa: F401 (fixture)
 
 CONFIG = """
 version: 1
@@ -27,13 +27,6 @@ routes:
   - {id: reports.v2, path: /reports, version: "2", backend: {type: lambda, function: ReportsV2}}
 """
 ORIGIN = "https://app.example.com"
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    rec = Recorder()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", rec.factory)
-    return rec
 
 
 @pytest.fixture

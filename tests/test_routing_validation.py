@@ -8,7 +8,7 @@ import pytest
 
 from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
-from tests.routing_helpers import Recorder, call, make_gateway
+from tests.routing_helpers import Recorder, call, make_gateway, recorder  # noqa: F401 (fixture)
 
 CONFIG = """
 version: 1
@@ -51,13 +51,6 @@ routes:
   - {id: upload, path: /upload, methods: [PUT], consumes: [text/csv], backend: {type: lambda, function: Upload}}
 """
 JSON = {"content-type": "application/json; charset=utf-8"}
-
-
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    rec = Recorder()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", rec.factory)
-    return rec
 
 
 @pytest.fixture
