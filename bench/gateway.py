@@ -44,7 +44,6 @@ EVENT = json.loads((ROOT / "tests" / "events" / "http_api_v2.json").read_text())
 GATEWAY_CHILD = """
 import json, sys
 sys.path[:0] = [{task!r}, {layer!r}]
-{stub}
 import app
 event = json.loads({event!r})
 result = app.handler(event, None)
@@ -125,7 +124,7 @@ def cold_start(python: str = sys.executable) -> tuple[list[float], list[float]]:
             subprocess.run([python, "-m", "compileall", "-q", "--invalidation-mode",
                             "unchecked-hash", str(folder)], check=True)
         paths = dict(task=str(task), layer=str(layer), event=json.dumps(EVENT))
-        gateway_code = GATEWAY_CHILD.format(stub="", **paths)
+        gateway_code = GATEWAY_CHILD.format(**paths)
         gw, floor = [], []
 
         def timed(code: str) -> float:
