@@ -71,18 +71,6 @@ class _StubLambda(BaseHTTPRequestHandler):
         pass
 
 
-def _config_supports_auth_none() -> str:
-    """Drop `auth: none` when the schema in this tree does not know the key yet."""
-    from edgeway.config import parse_config
-    from edgeway.errors import ConfigError
-
-    try:
-        parse_config(BENCH_CONFIG)
-        return BENCH_CONFIG
-    except ConfigError:
-        return BENCH_CONFIG.replace("    auth: none\n", "")
-
-
 def interpreters() -> list[str]:
     """This interpreter, plus any in BENCH_PYTHONS (``make bench`` adds python3.13,
     the Lambda runtime's version, when pyenv has it)."""
@@ -103,7 +91,7 @@ def cold_start(python: str = sys.executable) -> tuple[list[float], list[float]]:
         from edgeway.config import parse_config
 
         config = Path(tmp) / "gateway.json"
-        config.write_text(json.dumps(parse_config(_config_supports_auth_none()).raw))
+        config.write_text(json.dumps(parse_config(BENCH_CONFIG).raw))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EDGEWAY_"))}
         env.update({
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -159,7 +147,7 @@ def warm_path() -> tuple[float, float]:
             return Response(canned.status, dict(canned.headers), canned.body)
 
     BACKEND_TYPES["lambda"] = lambda spec, ctx: Stub()
-    config = parse_config(_config_supports_auth_none())
+    config = parse_config(BENCH_CONFIG)
     devnull = open(os.devnull, "w")  # noqa: SIM115 - logs and EMF still get formatted
     real_stdout, sys.stdout = sys.stdout, devnull
     try:
