@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,17 +22,12 @@ from edgeway.pipeline import Gateway
 from edgeway.settings import Settings
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
+from edgeway_local.ports import free_port
 
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 TABLE = "edgeway-test-CountersTable"
 # 2026-11-29 12:00:00 UTC
 NOON = 1_795_953_600.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

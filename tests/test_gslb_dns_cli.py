@@ -83,12 +83,11 @@ def test_dns_command_serves_until_terminated():
 
 @pytest.mark.slow
 def test_two_worker_processes_share_the_port_and_stop_together():
-    import socket
     import time
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from edgeway_local.ports import free_port
+
+    port = free_port()
     code = ("import argparse, sys\n"
             "from edgeway_local.commands.gslb_dns import register_gslb\n"
             "p = argparse.ArgumentParser(); register_gslb(p.add_subparsers())\n"

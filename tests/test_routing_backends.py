@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import socket
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -159,9 +158,9 @@ def test_http_timeout_is_504(upstream: Upstream) -> None:
 
 
 def test_http_connection_refused_is_502() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from edgeway_local.ports import free_port
+
+    port = free_port()  # nothing listens there
     answer = call(http_gateway(port), "GET", "/v1/anything")
     assert answer.status == 502 and "127.0.0.1" in answer.json["detail"]
 
