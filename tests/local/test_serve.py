@@ -73,6 +73,11 @@ def _stop(stack: Stack) -> int:
     stack.process.send_signal(signal.SIGINT)
     try:
         return stack.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stack.process.send_signal(signal.SIGUSR1)  # serve prints every thread's stack
+        time.sleep(1)
+        stack.process.kill()
+        raise AssertionError(f"serve did not stop within 30 s:\n{stack.process.stderr.read()}")
     finally:
         if stack.process.poll() is None:
             stack.process.kill()

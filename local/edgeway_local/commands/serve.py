@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import signal
 import sys
@@ -61,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port, dns_port=args.dns_port, quiet=args.quiet,
         log_probes=args.log_probes,
         max_workers=args.max_workers)
+    # `kill -USR1 <pid>` prints every thread's stack: the tool for a stack that hangs.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stopping = threading.Event()
     # Installed before anything starts, so a Ctrl-C during start-up still cleans up.
     previous = {sig: signal.signal(sig, lambda *_: stopping.set())
