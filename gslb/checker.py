@@ -53,6 +53,7 @@ class HealthChecker:
         self.ttl_s = max(300.0, 10 * h.stale_after_s)
         self.cells: dict[str, VantageHealth] = {}
         self._lock = threading.Lock()
+        self._store_failing: set[str] = set()  # regions whose last write to the store failed
 
     def resume(self) -> None:
         """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""
@@ -72,15 +73,28 @@ class HealthChecker:
             log.info("health %s from %s: %s (%s)", region, self.vantage, cell.state.value,
                      result.error or f"HTTP {result.status}")
         if self.store is not None:
-            try:
-                self.store.put_health(self.vantage, region, cell, ttl_s=self.ttl_s, probe=result)
-            except StoreError:
-                log.exception("could not record health of %s", region)
+            self._record(region, cell, result)
         if self.engine is not None:
             self.engine.observe_probe(self.vantage, region, result.ok, at=result.at)
             if result.load is not None:
                 self.engine.set_load(region, result.load)
         return result, cell
+
+    def _record(self, region: str, cell: VantageHealth, result: ProbeResult) -> None:
+        # A store that fails, fails every probe: say so when it starts and when it ends,
+        # not once a second per region.
+        assert self.store is not None
+        try:
+            self.store.put_health(self.vantage, region, cell, ttl_s=self.ttl_s, probe=result)
+        except StoreError as exc:
+            if region not in self._store_failing:
+                self._store_failing.add(region)
+                log.error("could not record health of %s from %s (said once until it works "
+                          "again): %s", region, self.vantage, exc)
+            return
+        if region in self._store_failing:
+            self._store_failing.discard(region)
+            log.warning("recording health of %s from %s works again", region, self.vantage)
 
     def run_round(self, pool: ThreadPoolExecutor | None = None) -> RoundReport:
         """Probe every region once, concurrently: a slow region cannot delay the others."""

@@ -105,8 +105,9 @@ class DnsServer:
         with self._lock:
             for conn in list(self._connections):
                 _shutdown(conn)
+        deadline = time.monotonic() + 5.0  # for all of them: the threads are daemons
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for sock in (self._udp, self._tcp):
             if sock is not None:
                 sock.close()

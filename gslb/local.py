@@ -27,6 +27,7 @@ from .store import GslbStore, StoreError
 
 log = logging.getLogger("gslb.local")
 OBSERVATION_POLL_S = 5.0
+STOP_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -48,12 +49,18 @@ class LocalGslb:
         self._spawn("gslb-tick", self._tick_loop, interval)
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Stop the loops and the DNS server, waiting at most ``timeout_s`` in all.
+
+        A probe in flight ends within its own timeout; the threads are daemons,
+        so one that is still busy after the deadline cannot keep the process up.
+        """
+        deadline = time.monotonic() + timeout_s
         self.stopping.set()
         if self.dns is not None:
             self.dns.stop()
         for thread in self.threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def banner_lines(self) -> list[str]:
         zone = self.engine.config.dns.zone

@@ -18,6 +18,7 @@ from gslb.config import load_gslb_config
 from gslb.engine import Engine
 from gslb.health import Health
 from gslb.prober import probe
+from gslb.store import StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,3 +182,38 @@ def test_lambda_handler_with_a_context_loops_within_its_budget(
 
     result = app.handler({"max_rounds": 3}, Context())
     assert result["rounds"] == 3 and result["regions"] == {"us-east-1": "up", "eu-west-1": "up"}
+
+
+class FlakyStore:
+    """A store whose writes fail while ``failing`` is set."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.writes = 0
+
+    def put_health(self, *args: Any, **kwargs: Any) -> None:
+        if self.failing:
+            raise StoreError("writing health: table not found")
+        self.writes += 1
+
+
+def test_a_failing_store_is_reported_once_and_its_recovery_too(
+        tmp_path: Path, regions: dict[str, Region], caplog: pytest.LogCaptureFixture) -> None:
+    config = load_gslb_config(config_file(tmp_path, regions))
+    store = FlakyStore()
+    engine = Engine(config)
+    checker = HealthChecker(config, vantage="us-east-1", store=store, engine=engine)  # type: ignore[arg-type]
+    with caplog.at_level("WARNING", logger="gslb.checker"):
+        for _ in range(5):
+            checker.run_round()
+        assert engine.health()["eu-west-1"].state is Health.UP  # probing goes on regardless
+        failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+        assert len(failures) == 2  # one per region, not one per probe
+        assert all("table not found" in m and "said once" in m for m in failures)
+        store.failing = False
+        checker.run_round()
+        checker.run_round()
+    assert store.writes == 4
+    recovered = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert sorted(recovered) == ["recording health of eu-west-1 from us-east-1 works again",
+                                 "recording health of us-east-1 from us-east-1 works again"]

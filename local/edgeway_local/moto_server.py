@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from edgeway_local.errors import StackError
@@ -21,6 +22,10 @@ from edgeway_local.ports import ensure_free, url_host
 from edgeway_local.resources import EventBus, Queue, Table
 from edgeway_local.template import Template
 
+# moto on loopback answers in milliseconds: a call that takes seconds is stuck, and
+# botocore's defaults (60 s reads, retried) would hold a probe loop or a stop for minutes.
+LOCAL_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=10,
+                             retries={"max_attempts": 3, "mode": "standard"})
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
@@ -88,7 +93,8 @@ class MotoServer:
             self._server = None
 
     def client(self, service: str, region: str) -> Any:
-        return boto3.client(service, region_name=region, endpoint_url=self.url, **DUMMY_CREDENTIALS)
+        return boto3.client(service, region_name=region, endpoint_url=self.url,
+                            config=LOCAL_CLIENT_CONFIG, **DUMMY_CREDENTIALS)
 
 
 def create_tables(dynamodb: Any, tables: Iterable[Table]) -> list[str]:

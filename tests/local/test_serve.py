@@ -38,9 +38,18 @@ class Stack:
     process: subprocess.Popen[str]
     ports: dict[str, int]
     banner: list[str]
+    stderr: list[str]  # every line so far, read as it comes: a full pipe would block serve
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+
+def _drain(stream: Any, into: Any) -> threading.Thread:
+    # A thread reads each pipe: select() cannot see lines already in Python's buffer,
+    # and a pipe nobody reads fills at 64 KiB and then blocks the stack's next write.
+    thread = threading.Thread(target=lambda: [*map(into, stream), into(None)], daemon=True)
+    thread.start()
+    return thread
 
 
 def _start(args: list[str], cwd: Path, ports: dict[str, int]) -> Stack:
@@ -49,10 +58,10 @@ def _start(args: list[str], cwd: Path, ports: dict[str, int]) -> Stack:
          "--invoke-port", str(ports["invoke"]), "--moto-port", str(ports["moto"]),
          "--dns-port", str(ports["dns"])],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # A thread reads stdout: select() cannot see lines already in Python's buffer.
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=lambda: [*map(lines.put, process.stdout), lines.put(None)],
-                     daemon=True).start()
+    errors: list[str] = []
+    _drain(process.stdout, lines.put)
+    _drain(process.stderr, lambda line: line is not None and errors.append(line))
     banner: list[str] = []
     deadline = time.monotonic() + READY_TIMEOUT_S
     while (remaining := deadline - time.monotonic()) > 0:
@@ -63,10 +72,12 @@ def _start(args: list[str], cwd: Path, ports: dict[str, int]) -> Stack:
         if line is None:  # exited before it was ready
             break
         if line.strip() == "edgeway: ready":
-            return Stack(process, ports, banner)
+            return Stack(process, ports, banner, errors)
         banner.append(line.rstrip("\n"))
     process.kill()
-    raise AssertionError(f"serve did not start: {banner} {process.stderr.read()}")
+    process.wait()
+    time.sleep(0.1)  # the reader threads' last lines
+    raise AssertionError(f"serve did not start: {banner} {''.join(errors)}")
 
 
 def _stop(stack: Stack) -> int:
@@ -76,11 +87,11 @@ def _stop(stack: Stack) -> int:
     except subprocess.TimeoutExpired:
         stack.process.send_signal(signal.SIGUSR1)  # serve prints every thread's stack
         time.sleep(1)
-        stack.process.kill()
-        raise AssertionError(f"serve did not stop within 30 s:\n{stack.process.stderr.read()}")
+        raise AssertionError("serve did not stop within 30 s:\n" + "".join(stack.stderr)) from None
     finally:
         if stack.process.poll() is None:
             stack.process.kill()
+            stack.process.wait()
 
 
 def _port_is_free(port: int) -> bool:
@@ -295,3 +306,18 @@ def _config_regions(path: Path) -> list[str]:
     return [r["name"] for r in raw.get("regions") or []]
 
 
+
+
+def test_a_stop_that_hangs_ends_the_process_and_shows_where() -> None:
+    code = ("import time\n"
+            "from edgeway_local.commands.serve import _stop_within\n"
+            "class Stuck:\n"
+            "    def stop(self):\n"
+            "        time.sleep(60)\n"
+            "_stop_within(Stuck(), 0.5)\n")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    assert "still stopping after 0.5 s" in result.stderr
+    assert "in stop" in result.stderr  # the stuck thread's frame, named

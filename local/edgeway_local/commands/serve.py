@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -13,6 +15,9 @@ from typing import Any
 
 from edgeway.errors import ConfigError
 from edgeway_local.errors import StackError
+
+# Each part of the stack bounds its own stop (the GSLB loops: 5 s); past this, something hangs.
+STOP_TIMEOUT_S = 20.0
 
 
 def register(subparsers: Any) -> None:
@@ -62,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port, dns_port=args.dns_port, quiet=args.quiet,
         log_probes=args.log_probes,
         max_workers=args.max_workers)
+    # The stack's own warnings (a GSLB store that fails, ...), said once each, on stderr.
+    logging.basicConfig(level=logging.WARNING, format="edgeway: %(name)s: %(message)s")
     # `kill -USR1 <pid>` prints every thread's stack: the tool for a stack that hangs.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     stopping = threading.Event()
@@ -86,6 +93,29 @@ def run(args: argparse.Namespace) -> int:
         print("edgeway: stopping...", file=sys.stderr, flush=True)
         return 0
     finally:
-        stack.stop()
+        _stop_within(stack, STOP_TIMEOUT_S)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stop_within(stack: Any, seconds: float) -> None:
+    """Stop the stack; if that hangs, say where, and end the process anyway.
+
+    Every part bounds its own stop, so this is the last resort: the threads'
+    stacks go to stderr (a bug report's worth) and the exit status is 1. The
+    containers end with us (each watches its parent).
+    """
+    done = threading.Event()
+
+    def watchdog() -> None:
+        if done.wait(seconds):
+            return
+        print(f"edgeway: still stopping after {seconds:g} s; every thread's stack follows",
+              file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)
+
+    threading.Thread(target=watchdog, name="stop-watchdog", daemon=True).start()
+    stack.stop()
+    done.set()
