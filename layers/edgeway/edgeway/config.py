@@ -32,6 +32,7 @@ _NAME_PATH = re.compile(r"\[(\d+)\]|\.?([A-Za-z_$][\w$-]*)|\.?\[?'([^']*)'\]?")
 
 @dataclass(frozen=True, slots=True)
 class RouteConfig:
+    """One entry of ``routes``, validated, before it is compiled into a Route."""
     index: int
     id: str
     path: str
@@ -43,6 +44,7 @@ class RouteConfig:
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
+    """gateway.yaml validated against the schema, with its source kept for error messages."""
     source: str
     text: str = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)

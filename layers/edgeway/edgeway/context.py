@@ -15,6 +15,7 @@ Handler = Callable[[Request], Response]
 
 @dataclass(frozen=True, slots=True)
 class BuildContext:
+    """What every stage's builder gets at cold start: config, settings, clients, clock, routes."""
     config: Any  # edgeway.config.GatewayConfig
     settings: Any  # edgeway.settings.Settings
     clients: Any  # edgeway.clients.Clients

@@ -15,6 +15,7 @@ DEFAULT_HEADERS = ("content-type", "authorization", "x-api-key", "x-request-id",
 
 @dataclass(frozen=True, slots=True)
 class CorsPolicy:
+    """The ``cors`` section compiled: which origins, methods and headers are allowed."""
     origins: frozenset[str]  # exact origins; empty with any_origin
     wildcard_suffixes: tuple[tuple[str, str], ...]  # ("https://", ".example.com")
     any_origin: bool

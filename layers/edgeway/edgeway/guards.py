@@ -23,6 +23,7 @@ _BAD_HEADER_CHARS = re.compile(r"[\r\n\x00]")
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """Size limits checked before routing (path and header bytes)."""
     max_path_bytes: int = DEFAULT_MAX_PATH_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
 

@@ -42,6 +42,7 @@ ANONYMOUS = Principal(subject="anonymous", kind="anonymous")
 
 @dataclass(frozen=True, slots=True)
 class Request:
+    """A request as the pipeline sees it, whatever event shape it arrived in."""
     method: str
     path: str
     headers: Headers
@@ -82,6 +83,7 @@ class Request:
 
 @dataclass(slots=True)
 class Response:
+    """A response on its way out; stages may change it until the adapter renders it."""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""

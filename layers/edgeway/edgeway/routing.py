@@ -65,6 +65,7 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """A matched route and the path parameters taken from the request."""
     route: Route
     params: Mapping[str, str]
 

@@ -17,6 +17,7 @@ def default_config_path(task_root: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The function's environment (config path, regions, table names), read once at cold start."""
     config_path: str
     region: str
     # The deployment's home region (the template's HomeRegion parameter): where

@@ -22,6 +22,7 @@ from edgeway.routing import parse_template
 
 @dataclass(frozen=True, slots=True)
 class HeaderOps:
+    """Header rewrites: rename, then remove, then add."""
     rename: tuple[tuple[str, str], ...] = ()
     remove: tuple[str, ...] = ()
     add: tuple[tuple[str, str], ...] = ()
@@ -47,6 +48,7 @@ class HeaderOps:
 
 @dataclass(frozen=True, slots=True)
 class BodyOps:
+    """JSON body rewrites: keep only allowed paths, drop denied ones, rename fields."""
     allow: dict[str, Any] | None = None  # a tree of kept paths
     deny: tuple[tuple[str, ...], ...] = ()
     rename: tuple[tuple[tuple[str, ...], str], ...] = ()

@@ -19,6 +19,7 @@ class PartFailure(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class PartError:
+    """Why one part of an aggregate failed, as the response's errors list reports it."""
     part: str
     reason: PartFailure
     detail: str

@@ -33,6 +33,7 @@ RESERVED_NAMES = frozenset({"errors", "query"})
 
 @dataclass(frozen=True, slots=True)
 class Part:
+    """One backend call of an aggregate route: its request templates and how it joins the whole."""
     name: str
     backend: Any
     route: Route             # what the part's backend sees as request.route

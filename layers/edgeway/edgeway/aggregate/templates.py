@@ -27,6 +27,7 @@ class MissingValue(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Placeholder:
+    """A ``{path.id}``, ``{query.q}`` or ``{part.field}`` reference inside a template."""
     source: str          # "path" | "query" | "part"
     name: str            # path parameter, query parameter, or part name
     fields: tuple[str, ...] = ()
@@ -34,6 +35,7 @@ class Placeholder:
 
 @dataclass(frozen=True, slots=True)
 class Template:
+    """A string with placeholders, parsed once at cold start and filled per request."""
     text: str
     pieces: tuple[str | Placeholder, ...]
 

@@ -63,6 +63,7 @@ class KeyStore:
 
 @dataclass(slots=True)
 class _Bucket:
+    """A token bucket bounding DynamoDB lookups of unknown keys (a flood of bad keys costs little)."""
     rate: float
     burst: float
     tokens: float

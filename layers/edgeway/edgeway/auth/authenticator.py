@@ -41,6 +41,7 @@ class Mode(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class RoutePolicy:
+    """What one route accepts (JWT, API key, either, none) and the scopes it requires."""
     mode: Mode
     scopes: frozenset[str] = frozenset()
     accepts_jwt: bool = False

@@ -47,6 +47,7 @@ class SecretRef:
 
 @dataclass(frozen=True, slots=True)
 class IssuerConfig:
+    """One trusted JWT issuer: where its keys come from and what its tokens must carry."""
     index: int
     name: str
     issuer: str
@@ -65,6 +66,7 @@ class IssuerConfig:
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyConfig:
+    """How API keys are read, hashed, cached and mapped to scopes by plan."""
     enabled: bool = True
     header: str = DEFAULT_KEY_HEADER
     cache_ttl_s: int = DEFAULT_KEY_CACHE_TTL_S
@@ -75,6 +77,7 @@ class ApiKeyConfig:
 
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
+    """The ``auth`` section of gateway.yaml, parsed and checked."""
     issuers: tuple[IssuerConfig, ...] = ()
     api_keys: ApiKeyConfig = field(default_factory=ApiKeyConfig)
     claims_to_headers: Mapping[str, str] = field(default_factory=dict)  # claim -> header

@@ -53,6 +53,7 @@ class KeysUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KeySet:
+    """One fetched JWKS, indexed by (kid, alg) and by alg for tokens without a kid."""
     by_kid: Mapping[tuple[str, str], PyJWK]  # (kid, alg) -> key
     by_alg: Mapping[str, tuple[PyJWK, ...]]  # alg -> keys (for tokens without kid)
 

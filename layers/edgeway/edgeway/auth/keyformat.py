@@ -74,6 +74,7 @@ def pk(key_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
+    """An API key as stored: its hash (never the key), owner, plan, status and dates."""
     key_id: str
     key_hash: str
     hash_alg: str

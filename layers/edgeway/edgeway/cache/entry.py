@@ -25,6 +25,7 @@ class CacheStatus(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
+    """A stored response with the times that decide fresh, stale-while-revalidate or gone."""
     status: int
     headers: dict[str, str]
     body: bytes

@@ -43,6 +43,7 @@ def _seconds(value: str | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class CachePolicy:
+    """One route's caching rules: TTL, what the key varies on, scope and staleness."""
     route_id: str
     ttl_s: int
     vary: tuple[str, ...] = ()

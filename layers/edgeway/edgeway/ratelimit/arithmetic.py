@@ -33,6 +33,7 @@ WindowKind = Literal["day", "month"]
 
 @dataclass(frozen=True, slots=True)
 class Window:
+    """A calendar quota window (a UTC day or month) and its bounds."""
     kind: WindowKind
     id: str  # "2026-11-29" or "2026-11"
     start: int  # epoch seconds, inclusive
@@ -80,6 +81,7 @@ def month_id_valid(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
+    """A rate limit as GCRA sees it: a steady rate and a burst."""
     per_second: float
     burst: int
 
@@ -164,6 +166,7 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """A limit a request would break, and when retrying can succeed."""
     policy: str  # "rate" | "day" | "month"
     retry_after: int  # whole seconds, >= 1
 
@@ -236,6 +239,7 @@ def retry_after(found: Iterable[Violation]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class PolicyItem:
+    """One entry of the RateLimit-Policy header (quota per window)."""
     name: str
     quota: int
     window_s: int
@@ -243,6 +247,7 @@ class PolicyItem:
 
 @dataclass(frozen=True, slots=True)
 class ServiceLimit:
+    """One entry of the RateLimit header (what is left and when it resets)."""
     name: str
     remaining: int
     reset_s: int

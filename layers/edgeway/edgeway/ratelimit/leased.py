@@ -42,6 +42,7 @@ from edgeway.ratelimit.strict import MAX_ATTEMPTS, TRUST_S, first_guess
 
 @dataclass
 class Lease:
+    """Tokens taken from a counter shard ahead of use, spent locally until they run out."""
     shard: int
     tokens: int
     day: str | None

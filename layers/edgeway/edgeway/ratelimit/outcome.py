@@ -18,12 +18,14 @@ class Source(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
+    """The request may go on; ``limits`` feed the RateLimit headers."""
     source: Source
     limits: list[ServiceLimit] = field(default_factory=list)  # empty: unknown (no header)
 
 
 @dataclass(frozen=True, slots=True)
 class Denied:
+    """The request is refused with 429; ``violations`` say why and for how long."""
     source: Source
     violations: list[Violation]
     limits: list[ServiceLimit] = field(default_factory=list)

@@ -41,12 +41,14 @@ class OnError(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Lease:
+    """How many tokens a container takes at once, and how long it may hold them."""
     block: int
     ttl_s: float
 
 
 @dataclass(frozen=True, slots=True)
 class PlanConfig:
+    """One plan: rate, daily and monthly quotas, per-route costs, strict or leased counting."""
     name: str
     bucket: Bucket | None
     day: int | None
@@ -79,6 +81,7 @@ class PlanConfig:
 
 @dataclass(frozen=True, slots=True)
 class PlanSet:
+    """Every plan of gateway.yaml and the default for consumers without one."""
     plans: Mapping[str, PlanConfig]
     default: str | None
 

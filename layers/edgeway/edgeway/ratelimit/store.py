@@ -79,6 +79,7 @@ def state_of(item: Mapping[str, Any] | None) -> CounterState:
 
 @dataclass(frozen=True, slots=True)
 class Expression:
+    """A DynamoDB UpdateItem's expressions, names and values, built together."""
     update: str
     condition: str
     names: dict[str, str]

@@ -20,6 +20,7 @@ ROUTE_PREFIX = "r:"
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """One consumer's request counts for one month, per route."""
     consumer: str
     month: str
     routes: Mapping[str, int]

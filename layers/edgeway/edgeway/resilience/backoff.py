@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
+    """Exponential backoff with full jitter, capped."""
     base_s: float = 0.05
     cap_s: float = 1.0
     rand: Callable[[], float] = field(default=random.random, compare=False)

@@ -34,6 +34,7 @@ class CircuitState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class CircuitConfig:
+    """When a backend's circuit opens (failures in a row or a failure ratio) and for how long."""
     consecutive_failures: int = 5
     failure_ratio: float | None = None  # e.g. 0.5: open when half the recent calls fail
     window: int = 20                    # calls the ratio is computed over

@@ -22,6 +22,7 @@ RETRYABLE_ERRORS: tuple[type[HttpError], ...] = (BackendTimeout, ServiceUnavaila
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """Which failures are retried, how often, and within what share of the traffic."""
     attempts: int = 3                   # first call included
     base_s: float = 0.05
     cap_s: float = 1.0

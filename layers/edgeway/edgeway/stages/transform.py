@@ -19,6 +19,7 @@ _KEYS = ("transform", "deprecation", "sunset", "deprecation_link")
 
 @dataclass(frozen=True, slots=True)
 class RouteTransform:
+    """One route's request and response rewrites, compiled."""
     request_headers: HeaderOps | None = None
     path: PathTemplate | None = None
     request_body: BodyOps | None = None

@@ -22,6 +22,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 @dataclass(frozen=True, slots=True)
 class RouteRules:
+    """One route's request checks: body size, media type, JSON schemas, query shape."""
     max_body: int
     consumes: frozenset[str] | None = None
     json_body: bool = False
