@@ -100,7 +100,9 @@ class Engine:
     def resolve(self, client: str | IPAddress) -> Decision:
         """The decision for a client address (raises ValueError for a malformed one)."""
         addr = parse_address(client)
-        prefix, net = self.networks.placement(addr)
+        with self._lock:
+            measured = self._latency.measured_prefixes()
+        prefix, net = self.networks.answer_block(addr, measured)
         snap = self._snapshot
         cached = self._cache.get(prefix)
         if cached is not None and cached[0] == snap.generation:

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .geo import chord_to_km, distance_km, unit_vector
-from .networks import IPNetwork
+from .networks import IPNetwork, PrefixSet
 
 # Light in fibre covers ~204 km per ms (c / refractive index 1.47).
 FIBRE_KM_PER_MS = 204.0
@@ -117,6 +117,7 @@ class LatencyModel:
         self._samples: dict[tuple[IPNetwork, str], deque[tuple[float, float]]] = {}
         self._locations: dict[IPNetwork, Location] = {}
         self._fitted: _Fitted | None = None
+        self._prefixes: PrefixSet | None = None  # measured_prefixes(), until samples come or go
 
     def add(self, prefix: IPNetwork, location: Location | None, region: str, rtt_ms: float,
             at: float) -> bool:
@@ -129,6 +130,8 @@ class LatencyModel:
             samples = self._samples[key] = deque(maxlen=self.window)
         if (at, rtt_ms) in samples:
             return False
+        if not samples:
+            self._prefixes = None
         samples.append((at, rtt_ms))
         if location is not None:
             self._locations[prefix] = location
@@ -148,10 +151,17 @@ class LatencyModel:
                 emptied += 1
         if emptied:
             self._fitted = None
+            self._prefixes = None
         return emptied
 
     def __len__(self) -> int:
         return len(self._samples)
+
+    def measured_prefixes(self) -> PrefixSet:
+        """Every prefix with samples, for placing unknown clients around them."""
+        if self._prefixes is None:
+            self._prefixes = PrefixSet({prefix for prefix, _ in self._samples})
+        return self._prefixes
 
     def measured(self) -> dict[IPNetwork, dict[str, float]]:
         out: dict[IPNetwork, dict[str, float]] = {}

@@ -3,10 +3,18 @@
 Lookup is a longest-prefix match over one dict per prefix length (network as an
 integer -> entry), tried longest first: at most 33 (IPv4) or 129 (IPv6) dict
 probes, whatever the table size, instead of a linear scan.
+
+A client the table does not know is *filed* (its measurements kept) under the
+/24 or /56 around it, but *answered* for the widest aligned block around it
+that holds no table prefix and no measured prefix: every address there has no
+location and no measurement, so every one gets the same answer, and one Engine
+call (and one DNS answer with that ECS scope) covers the whole block instead
+of one per /24.
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +30,9 @@ DEFAULT_NETWORKS = Path(__file__).with_name("data") / "networks.csv"
 # Placement prefix for clients the table does not know: wide enough that answer caches
 # stay small, narrow enough to be one network (the ECS defaults of public resolvers).
 FALLBACK_PREFIXLEN = {4: 24, 6: 56}
+# The widest block an unknown client is answered for: a /8 (an old class A, a RIR's unit)
+# or a /16 of IPv6; wider would mix address space nobody should reason about together.
+WIDEST_BLOCK_PREFIXLEN = {4: 8, 6: 16}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +52,44 @@ def parse_address(value: str | IPAddress) -> IPAddress:
     return addr
 
 
+class PrefixSet:
+    """Address ranges covered by some prefixes, merged: what lies between them is a gap."""
+
+    def __init__(self, prefixes: Iterable[IPNetwork] = ()) -> None:
+        spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for prefix in prefixes:
+            start = int(prefix.network_address)
+            spans[prefix.version].append((start, start + prefix.num_addresses - 1))
+        self._starts: dict[int, list[int]] = {}
+        self._ends: dict[int, list[int]] = {}
+        for version, ranges in spans.items():
+            merged: list[tuple[int, int]] = []
+            for start, end in sorted(ranges):
+                if merged and start <= merged[-1][1] + 1:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+                else:
+                    merged.append((start, end))
+            self._starts[version] = [start for start, _ in merged]
+            self._ends[version] = [end for _, end in merged]
+
+    def gap(self, version: int, value: int) -> tuple[int, int] | None:
+        """The first and last address of the gap holding ``value``; None if it is covered."""
+        starts, ends = self._starts[version], self._ends[version]
+        i = bisect.bisect_right(starts, value) - 1
+        if i >= 0 and ends[i] >= value:
+            return None
+        low = ends[i] + 1 if i >= 0 else 0
+        high = starts[i + 1] - 1 if i + 1 < len(starts) else (1 << (32 if version == 4 else 128)) - 1
+        return low, high
+
+
 class NetworkTable:
     def __init__(self, networks: Iterable[Network] = ()) -> None:
         # version -> [(prefixlen, {network int: Network})], longest prefix first
         self._by_len: dict[int, dict[int, dict[int, Network]]] = {4: {}, 6: {}}
         self._order: dict[int, list[int]] = {4: [], 6: []}
         self._count = 0
+        self._covered: PrefixSet | None = None  # built on first use, dropped by add()
         for net in networks:
             self.add(net)
 
@@ -56,6 +99,7 @@ class NetworkTable:
             self._count += 1
         table[int(net.prefix.network_address)] = net
         self._order = {v: sorted(t, reverse=True) for v, t in self._by_len.items()}
+        self._covered = None
 
     def __len__(self) -> int:
         return self._count
@@ -87,6 +131,36 @@ class NetworkTable:
         bits = addr.max_prefixlen - length
         network_cls = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
         return network_cls((int(addr) >> bits << bits, length)), None
+
+    def answer_block(self, address: str | IPAddress,
+                     measured: PrefixSet | None = None) -> tuple[IPNetwork, Network | None]:
+        """The prefix a client's answer holds for, and its table entry if it has one.
+
+        A known client: its table prefix. An unknown one: the widest aligned block
+        around it (at most WIDEST_BLOCK_PREFIXLEN) that overlaps no table prefix and
+        nothing in ``measured``; the filing prefix of ``placement`` when that is
+        itself measured. Never wider than what holds one answer.
+        """
+        addr = parse_address(address)
+        net = self.lookup(addr)
+        if net is not None:
+            return net.prefix, net
+        if self._covered is None:
+            self._covered = PrefixSet(n.prefix for n in self)
+        value, bits = int(addr), addr.max_prefixlen
+        low, high = self._covered.gap(addr.version, value) or (value, value)
+        if measured is not None:
+            around = measured.gap(addr.version, value)
+            if around is None:  # measured: answered from its own samples
+                return self.placement(addr)
+            low, high = max(low, around[0]), min(high, around[1])
+        network_cls = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
+        for length in range(WIDEST_BLOCK_PREFIXLEN[addr.version], bits + 1):
+            size = 1 << (bits - length)
+            start = value // size * size
+            if start >= low and start + size - 1 <= high:
+                return network_cls((start, length)), None
+        raise AssertionError("unreachable: the address alone is a block")  # pragma: no cover
 
 
 def load_networks(path: str | Path | None = None) -> NetworkTable:

@@ -267,3 +267,23 @@ def test_scope_is_narrowed_when_the_table_nests_a_more_specific_prefix(tmp_path)
     assert outside.options[0].scopelen == 24
     inside = ask(answerer, ecs=("100.64.7.0", 24))
     assert addresses(inside) == ["203.0.113.10"] and inside.options[0].scopelen == 24
+
+
+def test_unknown_subnets_share_one_answer_for_the_block_around_them():
+    from pathlib import Path
+
+    from gslb import build_engine
+
+    engine = build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml")
+    asked = []
+    resolve = engine.resolve
+    engine.resolve = lambda client: asked.append(client) or resolve(client)  # type: ignore[method-assign]
+    answerer = DnsAnswerer(engine)
+    first = ask(answerer, ecs=("240.1.2.0", 24))   # reserved space: in no networks table
+    (option,) = first.options
+    assert (option.srclen, option.scopelen) == (24, 8)  # valid for all of 240.0.0.0/8
+    for subnet in ("240.77.0.0", "240.200.9.0", "240.255.255.0"):
+        response = ask(answerer, ecs=(subnet, 24))
+        assert addresses(response) == addresses(first)
+        assert response.options[0].scopelen == 8
+    assert len(asked) == 1  # the Engine was asked once for the whole block

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import random
 
 import pytest
 
@@ -62,9 +63,12 @@ def test_decision_carries_region_alternatives_prefix_and_ttl(engine: Engine) -> 
     assert d.ttl == engine.config.dns.ttl
     assert "eu-west-1" in d.reason and "\n" not in d.reason
     assert engine.resolve("2001:db8:200::5").region.name == "eu-west-1"
-    # an unknown client is placed by its /24 or /56 and still gets an answer
-    assert engine.resolve("203.0.113.9").prefix == ipaddress.ip_network("203.0.113.0/24")
-    assert engine.resolve("2001:db8:9:9::1").prefix == ipaddress.ip_network("2001:db8:9::/56")
+    # an unknown client still gets an answer, for the widest block around it that
+    # holds no table prefix (at most a /8 or a /16)
+    assert engine.resolve("203.0.113.9").prefix == ipaddress.ip_network("203.0.0.0/8")
+    assert engine.resolve("100.64.0.9").prefix == ipaddress.ip_network("100.64.0.0/24")
+    assert engine.resolve("100.64.4.9").prefix == ipaddress.ip_network("100.64.4.0/22")
+    assert engine.resolve("2001:db8:9:9::1").prefix == ipaddress.ip_network("2001:db8::/39")
     as_json = decision_as_dict(d, "198.51.100.77")
     assert as_json["region"] == "eu-west-1" and as_json["addresses"] == ["198.51.100.10", "2001:db8:2::10"]
 
@@ -174,3 +178,23 @@ def test_loads_matter_only_with_a_capacity_and_only_when_they_move(clock: Clock)
     assert 40 < picks.count("us-east-1") < 95 and picks.count("eu-west-1") + picks.count("us-east-1") == 200
     spilled = next(engine.resolve(f"10.{i}.0.1") for i in range(200) if picks[i] == "us-east-1")
     assert "spill from eu-west-1" in spilled.reason
+
+
+def test_an_unknown_block_never_holds_a_table_prefix_or_a_measured_one(engine: Engine) -> None:
+    engine.ingest([Observation("100.64.9.20", "ap-southeast-1", 30.0)])  # unplaced, measured
+    measured = engine.resolve("100.64.9.1")
+    assert measured.prefix == ipaddress.ip_network("100.64.9.0/24")
+    assert measured.region.name == "ap-southeast-1" and "measured" in measured.reason
+    block = engine.resolve("100.64.10.1").prefix
+    assert block == ipaddress.ip_network("100.64.10.0/23")
+    table = [n.prefix for n in NETWORKS]
+    rng = random.Random(5)
+    for _ in range(300):
+        address = ipaddress.IPv4Address(rng.randrange(0x64400000, 0x64410000))  # 100.64.0.0/16
+        decision = engine.resolve(address)
+        assert address in decision.prefix
+        if NETWORKS.lookup(address) is None and address not in measured.prefix:
+            assert not any(decision.prefix.overlaps(p) for p in [*table, measured.prefix])
+            # every address of the block gets the very same decision
+            other = decision.prefix[rng.randrange(decision.prefix.num_addresses)]
+            assert engine.resolve(other) is decision
