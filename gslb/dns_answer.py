@@ -21,6 +21,11 @@ one query:
    answered before gets that response back with its own id, without parsing:
    resolvers re-ask the same question for the same subnet every TTL. Only
    responses that do not depend on the sender's address are kept there.
+6. Between the two, a query equal to an answered one except for its id and its
+   ECS address (the same resolver asking the same question for another
+   subnet) skips the parser too: its *shape* (the bytes around the address)
+   says where the address is and which template family answers it, so only
+   the placement and the splice remain.
 
 All tables are dropped when ``Engine.generation`` changes (health or latency
 moved) and after ``max_age_s`` at the latest, so no answer outlives the state
@@ -36,7 +41,7 @@ import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import dns.message
 import dns.name
@@ -45,8 +50,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from gslb.dns_wire import (AA, DO_BIT, HEADER, OPT_TYPE, QR, RD, TC, Ecs, Query, Rcode, Reject,
-                           ecs_option, parse_query)
+from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
+                           Query, Rcode, Reject, ecs_option, parse_query)
 from gslb.dns_placement import PlacementCache, Slot
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
 
@@ -55,6 +60,18 @@ log = logging.getLogger(__name__)
 IN = 1
 DEFAULT_MAX_UDP = 1232      # the DNS Flag Day 2020 size: no IP fragmentation
 _FAMILY_OF_LEN = {4: 1, 16: 2}
+
+
+class _Shape(NamedTuple):
+    """What a query with this shape needs answered, once its ECS address is known."""
+
+    family: int
+    source: int            # ECS SOURCE PREFIX-LENGTH (the address is its last octets)
+    key: tuple             # (qname key, qtype, EDNS shape): the template key minus the slot
+    flags: int             # the query's flags (RD is echoed)
+    qname: bytes           # as the client spelled it
+    option_head: bytes     # option code and length, family, source (scope follows)
+    limit: int             # UDP payload limit of the response
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,8 @@ class DnsAnswerer:
         self._answers: dict[tuple, _Template] = {}
         self._shared: dict[tuple, _Template] = {}   # by answer content, across prefixes
         self._repeats: dict[bytes, bytes] = {}      # query minus id -> response minus id
+        self._shapes: dict[bytes, _Shape] = {}      # query minus id and ECS address -> shape
+        self._shape_sizes: dict[int, int] = {}      # query length -> ECS address octets there
         self._placements = PlacementCache(engine, max_entries=max_entries)
         self._sources: dict[str, tuple[int, int]] = {}
 
@@ -109,20 +128,21 @@ class DnsAnswerer:
                 tail = self._repeats.get(wire[2:])
                 if tail is not None:
                     return wire[:2] + tail
+            fast = self._answer_shape(wire, udp)
+            if fast is not None:
+                return fast
             parsed = parse_query(wire)
             if parsed is None:
                 return None
             if isinstance(parsed, Reject):
                 return _header_only(parsed.id, parsed.flags, parsed.rcode)
-            response, repeatable = self._answer_query(parsed, source)
+            response, repeatable = self._answer_query(parsed, source, wire)
             if udp:
-                limit = max(512, min(parsed.edns.payload, self.max_udp)) if parsed.edns else 512
+                limit = self._udp_limit(parsed)
                 if len(response) > limit:
                     response = self._bare(parsed, Rcode.NOERROR, extra_flags=AA | TC)
                 if repeatable and self.replay:
-                    if len(self._repeats) >= self.max_entries:
-                        self._repeats.clear()
-                    self._repeats[wire[2:]] = response[2:]
+                    self._remember(wire, response)
             return response
         except Exception:  # noqa: BLE001 - the one boundary: a client never sees a traceback
             log.exception("DNS answer failed")
@@ -131,7 +151,62 @@ class DnsAnswerer:
                 return _header_only(qid, flags, Rcode.SERVFAIL)
             return None
 
-    def _answer_query(self, q: Query, source: str) -> tuple[bytes, bool]:
+    def _remember(self, wire: bytes, response: bytes) -> None:
+        if len(self._repeats) >= self.max_entries:
+            self._repeats.clear()
+        self._repeats[wire[2:]] = response[2:]
+
+    def _answer_shape(self, wire: bytes, udp: bool) -> bytes | None:
+        """Step 6 of the module docstring; None sends the query down the full path."""
+        octets = self._shape_sizes.get(len(wire))
+        if octets is None:
+            return None
+        cut = len(wire) - octets
+        shape = self._shapes.get(wire[2:cut])
+        if shape is None:
+            return None
+        address = wire[cut:]
+        if shape.source % 8 and address[-1] & (0xFF >> (shape.source % 8)):
+            return None  # bits past the prefix: the full path refuses it (FORMERR)
+        bits = ECS_FAMILY_BITS[shape.family]
+        slot, _ = self._placements.decide(shape.family,
+                                          int.from_bytes(address, "big") << (bits - 8 * octets))
+        template = self._answers.get((*shape.key, slot))
+        if template is None:
+            return None  # first query of this slot: rendered on the full path
+        option = shape.option_head + bytes((template.scope,)) + address
+        out = (wire[:2] + struct.pack("!H", template.flags | (shape.flags & RD)) + template.counts
+               + shape.qname + template.tail + struct.pack("!H", len(option)) + option)
+        if udp:
+            if len(out) > shape.limit:
+                return None  # truncation is the full path's business
+            if self.replay:
+                self._remember(wire, out)
+        return out
+
+    def _learn_shape(self, wire: bytes, q: Query) -> None:
+        """Remember where this query's ECS address sits, if the address ends the packet."""
+        ecs = q.edns.ecs if q.edns is not None else None
+        if ecs is None or ecs.source == 0 or not ecs.address:
+            return
+        octets = len(ecs.address)
+        head = struct.pack("!HHHB", ECS_CODE, 4 + octets, ecs.family, ecs.source)
+        # The option must be the packet's last bytes: head, the query's scope, address.
+        if wire[-(octets + len(head) + 1):-(octets + 1)] != head or not wire.endswith(ecs.address):
+            return
+        if self._shape_sizes.setdefault(len(wire), octets) != octets:
+            return  # another shape of this length has another address size: keep it simple
+        if len(self._shapes) >= self.max_entries:
+            self._shapes.clear()
+        assert q.edns is not None
+        self._shapes[wire[2:len(wire) - octets]] = _Shape(
+            ecs.family, ecs.source, (q.qname_key, q.qtype, (q.edns.do, ecs.family)), q.flags,
+            q.qname, head, self._udp_limit(q))
+
+    def _udp_limit(self, q: Query) -> int:
+        return max(512, min(q.edns.payload, self.max_udp)) if q.edns else 512
+
+    def _answer_query(self, q: Query, source: str, wire: bytes) -> tuple[bytes, bool]:
         """The response, and whether it holds for any sender of these exact bytes."""
         edns = q.edns
         if edns is not None and edns.version != 0:
@@ -151,6 +226,8 @@ class DnsAnswerer:
         if found is not None and Zone.needs_decision(found[0], q.qtype):
             slot, decision = self._place(ecs, source)
             repeatable = ecs is not None and ecs.source > 0
+            if repeatable:
+                self._learn_shape(wire, q)
             key = (q.qname_key, q.qtype, edns_shape, slot)
         else:
             key = (q.qname_key, q.qtype, edns_shape, None)
@@ -185,6 +262,8 @@ class DnsAnswerer:
         self._answers = {}
         self._shared = {}
         self._repeats = {}
+        self._shapes = {}
+        self._shape_sizes = {}
         self._placements.clear()
         self._generation = generation
         self._expires = now + self.max_age_s

@@ -287,3 +287,46 @@ def test_unknown_subnets_share_one_answer_for_the_block_around_them():
         assert addresses(response) == addresses(first)
         assert response.options[0].scopelen == 8
     assert len(asked) == 1  # the Engine was asked once for the whole block
+
+
+def _ecs_query(subnet: str, source: int, qid: int, name: str = ZONE) -> bytes:
+    query = dns.message.make_query(name, "A", use_edns=0, options=[dns.edns.ECSOption(subnet, source)])
+    query.id = qid
+    return query.to_wire()
+
+
+def test_queries_differing_only_in_ecs_address_are_answered_as_the_full_path_would():
+    """Same shape, another subnet: the shortcut's bytes equal a fresh server's."""
+    import ipaddress
+    import random
+    from pathlib import Path
+
+    from gslb import build_engine
+
+    engine = build_engine(Path(__file__).resolve().parents[1] / "gateway.yaml")
+    warm = DnsAnswerer(engine)
+    rng = random.Random(3)
+    table = [net.prefix for net in engine.networks if net.prefix.version == 4]
+    for i in range(150):
+        prefix = rng.choice(table)
+        address = prefix[rng.randrange(prefix.num_addresses)]
+        if i % 3 == 0:
+            address = ipaddress.IPv4Address(rng.getrandbits(32))
+        source = rng.choice((24, 20, 32))
+        subnet = ipaddress.ip_network(f"{address}/{source}", strict=False).network_address
+        wire = _ecs_query(str(subnet), source, qid=i)
+        assert warm.answer(wire, RESOLVER) == DnsAnswerer(engine).answer(wire, RESOLVER), str(subnet)
+    assert warm._shapes  # the shortcut was taken (one shape per source length)
+
+
+def test_the_ecs_shortcut_still_refuses_bits_past_the_prefix_and_follows_health(engine, answerer):
+    good = dns.message.from_wire(answerer.answer(_ecs_query("198.51.100.0", 23, 1), RESOLVER))
+    assert addresses(good) == ["198.51.100.10"]
+    bad = bytearray(_ecs_query("198.51.100.0", 23, 2))
+    bad[-1] |= 0x01                      # a bit past /23 in the same shape
+    assert dns.message.from_wire(answerer.answer(bytes(bad), RESOLVER)).rcode() == dns.rcode.FORMERR
+    engine.set_down("eu-west-1")         # a new generation: shapes and answers are rebuilt
+    moved = dns.message.from_wire(answerer.answer(_ecs_query("198.51.102.0", 23, 3), RESOLVER))
+    assert moved.id == 3 and addresses(moved) == ["192.0.2.10"]
+    (option,) = moved.options
+    assert (option.address, option.srclen) == ("198.51.102.0", 23)
