@@ -1,0 +1,59 @@
+"""What a cold start imports: a gateway loads the code of the features its config
+uses, and nothing else (every module import is paid on each new container)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from edgeway.auth.authenticator import Mode
+from edgeway.auth.stage import PUBLIC_MODE
+
+# Features a one-route public gateway with a Lambda backend does not use.
+UNUSED = (
+    "edgeway.aggregate", "edgeway.auth.authenticator", "edgeway.auth.config",
+    "edgeway.backends.canary", "edgeway.backends.http", "edgeway.backends.messaging",
+    "edgeway.cache", "edgeway.ratelimit.stage", "edgeway.resilience",
+)
+
+
+def loaded_after_build(config: str) -> set[str]:
+    code = f"""
+import sys
+from edgeway.config import parse_config
+from edgeway.pipeline import build_gateway
+from edgeway.settings import Settings
+build_gateway(parse_config({config!r}), Settings.from_env({{'EDGEWAY_KEYS_TABLE': 't'}}))
+print(' '.join(sorted(sys.modules)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_a_public_lambda_gateway_loads_no_unused_feature():
+    loaded = loaded_after_build("""
+version: 1
+routes:
+  - {path: /a, auth: none, backend: {type: lambda, function: F}}
+""")
+    assert sorted(m for m in UNUSED if m in loaded) == []
+
+
+def test_features_in_the_config_are_loaded_at_build():
+    loaded = loaded_after_build("""
+version: 1
+routes:
+  - {path: /a, auth: api_key, backend: {type: http, url: "https://example.com"}}
+  - path: /b
+    auth: none
+    backend:
+      type: canary
+      variants:
+        - {name: one, weight: 1, backend: {type: sqs, queue_url: "https://sqs.us-east-1.amazonaws.com/1/q"}}
+""")
+    assert {"edgeway.auth.authenticator", "edgeway.backends.http", "edgeway.backends.canary",
+            "edgeway.backends.messaging"} <= loaded
+
+
+def test_public_mode_is_the_authenticators_none():
+    assert PUBLIC_MODE == Mode.NONE.value
