@@ -13,7 +13,8 @@ from edgeway.auth.stage import PUBLIC_MODE
 UNUSED = (
     "edgeway.aggregate", "edgeway.auth.authenticator", "edgeway.auth.config",
     "edgeway.backends.canary", "edgeway.backends.http", "edgeway.backends.messaging",
-    "edgeway.cache", "edgeway.ratelimit.stage", "edgeway.resilience",
+    "edgeway.cache", "edgeway.cors_policy", "edgeway.ratelimit.stage", "edgeway.resilience",
+    "edgeway.stages.route_rules", "edgeway.stages.route_transform", "edgeway.transforms",
 )
 
 
@@ -43,16 +44,19 @@ def test_features_in_the_config_are_loaded_at_build():
     loaded = loaded_after_build("""
 version: 1
 routes:
-  - {path: /a, auth: api_key, backend: {type: http, url: "https://example.com"}}
+  - {path: /a, auth: api_key, backend: {type: http, url: "https://example.com"}, cors: {}}
   - path: /b
     auth: none
+    schema: {body: {type: object}}
+    transform: {response: {headers: {add: {x-a: b}}}}
     backend:
       type: canary
       variants:
         - {name: one, weight: 1, backend: {type: sqs, queue_url: "https://sqs.us-east-1.amazonaws.com/1/q"}}
 """)
     assert {"edgeway.auth.authenticator", "edgeway.backends.http", "edgeway.backends.canary",
-            "edgeway.backends.messaging"} <= loaded
+            "edgeway.backends.messaging", "edgeway.cors_policy", "edgeway.stages.route_rules",
+            "edgeway.stages.route_transform"} <= loaded
 
 
 def test_public_mode_is_the_authenticators_none():
