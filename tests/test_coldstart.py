@@ -15,6 +15,7 @@ UNUSED = (
     "edgeway.backends.canary", "edgeway.backends.http", "edgeway.backends.messaging",
     "edgeway.cache", "edgeway.cors_policy", "edgeway.ratelimit.stage", "edgeway.resilience",
     "edgeway.stages.route_rules", "edgeway.stages.route_transform", "edgeway.transforms",
+    "fastjsonschema",  # the config validator is generated code with its own exception class
 )
 
 
