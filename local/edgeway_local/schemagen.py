@@ -36,7 +36,9 @@ def _share_definitions(code: str) -> str:
     which made the module several times larger than its logic; a Lambda layer
     has no bytecode cache, so every cold start compiled all of it. The
     definitions are only needed once a config is already invalid, so they now
-    live in one JSON string parsed on first use.
+    live in one JSON string parsed on first use; each raise passes a lookup, not
+    the sub-schema, because the validator also raises (and catches) while it
+    tries the branches of a ``oneOf`` in a valid config.
     """
     tree = ast.parse(code)
     table: list[object] = []
@@ -50,8 +52,7 @@ def _share_definitions(code: str) -> str:
                 if key not in index:
                     index[key] = len(table)
                     table.append(value)
-                node.value = ast.Call(func=ast.Name("_definition", ast.Load()),
-                                      args=[ast.Constant(index[key])], keywords=[])
+                node.value = ast.parse(f"lambda: _definition({index[key]})", mode="eval").body
             return node
 
     body = ast.unparse(Share().visit(tree))
@@ -72,34 +73,15 @@ def _definition(index):
 
 
 _FASTJSONSCHEMA_IMPORT = "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException\n"
-_OWN_EXCEPTION = '''
-
-class JsonSchemaValueException(ValueError):
-    """An invalid config: fastjsonschema's exception, with the attributes config.py reads.
-
-    Defined here so that the cold start does not import fastjsonschema (its
-    generators, 1-2 ms) only for its exception classes.
-    """
-
-    def __init__(self, message, value=None, name=None, definition=None, rule=None):
-        super().__init__(message)
-        self.message = message
-        self.value = value
-        self.name = name
-        self.definition = definition
-        self.rule = rule
-
-
-# Raised only when fast_fail is off, which this validator never is: one class serves.
-JsonSchemaValuesException = JsonSchemaValueException
-'''
+_RUNTIME_IMPORT = ("from edgeway._schema_runtime import JsonSchemaValueException, "
+                   "JsonSchemaValuesException, Patterns\n")
 
 
 def _own_exception(code: str) -> str:
-    """The generated code's exceptions defined in the module instead of imported."""
+    """The generated code's exceptions from edgeway._schema_runtime, not fastjsonschema."""
     if _FASTJSONSCHEMA_IMPORT not in code:
         raise RuntimeError("fastjsonschema's generated import changed: update schemagen")
-    return code.replace(_FASTJSONSCHEMA_IMPORT, _OWN_EXCEPTION, 1)
+    return code.replace(_FASTJSONSCHEMA_IMPORT, _RUNTIME_IMPORT, 1)
 
 
 def _lazy_patterns(code: str) -> str:
@@ -109,31 +91,14 @@ def _lazy_patterns(code: str) -> str:
     compiling them all was half a millisecond of every cold start.
     """
     tree = ast.parse(code)
-    for at, node in enumerate(tree.body):
+    for node in tree.body:
         if isinstance(node, ast.Assign) and [t.id for t in node.targets
                                              if isinstance(t, ast.Name)] == ["REGEX_PATTERNS"]:
             sources = {ast.literal_eval(key): ast.literal_eval(call.args[0])
                        for key, call in zip(node.value.keys, node.value.values)}
-            node.value = ast.parse(f"_Patterns({sources!r})", mode="eval").body
-            tree.body[at:at] = ast.parse(_PATTERNS_CLASS).body
+            node.value = ast.parse(f"Patterns({sources!r})", mode="eval").body
             return ast.unparse(tree)
     raise RuntimeError("fastjsonschema's generated REGEX_PATTERNS changed: update schemagen")
-
-
-_PATTERNS_CLASS = '''
-class _Patterns(dict):
-    """Pattern -> compiled regex, compiled on the first lookup."""
-
-    def __init__(self, sources):
-        super().__init__()
-        self._sources = sources
-
-    def __missing__(self, pattern):
-        compiled = self[pattern] = re.compile(self._sources[pattern])
-        return compiled
-
-
-'''
 
 
 def main() -> int:

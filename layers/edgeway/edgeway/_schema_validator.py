@@ -3,59 +3,29 @@
 VERSION = '2.22.3'
 from decimal import Decimal
 import re
-
-
-class JsonSchemaValueException(ValueError):
-    """An invalid config: fastjsonschema's exception, with the attributes config.py reads.
-
-    Defined here so that the cold start does not import fastjsonschema (its
-    generators, 1-2 ms) only for its exception classes.
-    """
-
-    def __init__(self, message, value=None, name=None, definition=None, rule=None):
-        super().__init__(message)
-        self.message = message
-        self.value = value
-        self.name = name
-        self.definition = definition
-        self.rule = rule
-
-
-# Raised only when fast_fail is off, which this validator never is: one class serves.
-JsonSchemaValuesException = JsonSchemaValueException
-
-class _Patterns(dict):
-    """Pattern -> compiled regex, compiled on the first lookup."""
-
-    def __init__(self, sources):
-        super().__init__()
-        self._sources = sources
-
-    def __missing__(self, pattern):
-        compiled = self[pattern] = re.compile(self._sources[pattern])
-        return compiled
-REGEX_PATTERNS = _Patterns({'^[a-z]{2}(-[a-z]+)+-\\d$': '^[a-z]{2}(-[a-z]+)+-\\d\\Z', '^[A-Za-z0-9_.-]+$': '^[A-Za-z0-9_.-]+\\Z', '^[A-Za-z0-9-]+$': '^[A-Za-z0-9-]+\\Z', '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$': '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+\\Z', '^/[A-Za-z0-9_.\\-/]+$': '^/[A-Za-z0-9_.\\-/]+\\Z', '^https?://': '^https?://', '^[A-Za-z0-9_.:-]+$': '^[A-Za-z0-9_.:-]+\\Z', '^/': '^/', '^(\\*\\.)?[A-Za-z0-9.-]+$': '^(\\*\\.)?[A-Za-z0-9.-]+\\Z', 'uri_re_pattern': '^\\w+:(\\/?\\/?)[^\\s]+\\Z', "^[A-Za-z0-9!#%&'*+._|~-]+$": "^[A-Za-z0-9!#%&'*+._|~-]+\\Z", '^[A-Za-z_][A-Za-z0-9_]*$': '^[A-Za-z_][A-Za-z0-9_]*\\Z', '\\{tracking_id\\}': '\\{tracking_id\\}', '^https?://[^/?#]+': '^https?://[^/?#]+'})
+from edgeway._schema_runtime import JsonSchemaValueException, JsonSchemaValuesException, Patterns
+REGEX_PATTERNS = Patterns({'^[a-z]{2}(-[a-z]+)+-\\d$': '^[a-z]{2}(-[a-z]+)+-\\d\\Z', '^[A-Za-z0-9_.-]+$': '^[A-Za-z0-9_.-]+\\Z', '^[A-Za-z0-9-]+$': '^[A-Za-z0-9-]+\\Z', '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$': '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+\\Z', '^/[A-Za-z0-9_.\\-/]+$': '^/[A-Za-z0-9_.\\-/]+\\Z', '^https?://': '^https?://', '^[A-Za-z0-9_.:-]+$': '^[A-Za-z0-9_.:-]+\\Z', '^/': '^/', '^(\\*\\.)?[A-Za-z0-9.-]+$': '^(\\*\\.)?[A-Za-z0-9.-]+\\Z', 'uri_re_pattern': '^\\w+:(\\/?\\/?)[^\\s]+\\Z', "^[A-Za-z0-9!#%&'*+._|~-]+$": "^[A-Za-z0-9!#%&'*+._|~-]+\\Z", '^[A-Za-z_][A-Za-z0-9_]*$': '^[A-Za-z_][A-Za-z0-9_]*\\Z', '\\{tracking_id\\}': '\\{tracking_id\\}', '^https?://[^/?#]+': '^https?://[^/?#]+'})
 NoneType = type(None)
 
 def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(0), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(0), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['version', 'routes']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(0), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(0), rule='required')
         data_keys = set(data.keys())
         if 'version' in data_keys:
             data_keys.remove('version')
             data__version = data['version']
             if not (isinstance(data__version, (int, float)) and (not isinstance(data__version, bool)) and (data__version == 1)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.version must be same as const definition: 1', value=data__version, name='' + (name_prefix or 'data') + '.version', definition=_definition(1), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.version must be same as const definition: 1', value=data__version, name='' + (name_prefix or 'data') + '.version', definition=lambda: _definition(1), rule='const')
         if 'gateway' in data_keys:
             data_keys.remove('gateway')
             data__gateway = data['gateway']
             if not isinstance(data__gateway, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway must be object', value=data__gateway, name='' + (name_prefix or 'data') + '.gateway', definition=_definition(2), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway must be object', value=data__gateway, name='' + (name_prefix or 'data') + '.gateway', definition=lambda: _definition(2), rule='type')
             data__gateway_is_dict = isinstance(data__gateway, dict)
             if data__gateway_is_dict:
                 data__gateway_keys = set(data__gateway.keys())
@@ -63,71 +33,71 @@ def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, na
                     data__gateway_keys.remove('name')
                     data__gateway__name = data__gateway['name']
                     if not isinstance(data__gateway__name, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.name must be string', value=data__gateway__name, name='' + (name_prefix or 'data') + '.gateway.name', definition=_definition(3), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.name must be string', value=data__gateway__name, name='' + (name_prefix or 'data') + '.gateway.name', definition=lambda: _definition(3), rule='type')
                     if isinstance(data__gateway__name, str):
                         data__gateway__name_len = len(data__gateway__name)
                         if data__gateway__name_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.name must be longer than or equal to 1 characters', value=data__gateway__name, name='' + (name_prefix or 'data') + '.gateway.name', definition=_definition(3), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.name must be longer than or equal to 1 characters', value=data__gateway__name, name='' + (name_prefix or 'data') + '.gateway.name', definition=lambda: _definition(3), rule='minLength')
                 if 'home_region' in data__gateway_keys:
                     data__gateway_keys.remove('home_region')
                     data__gateway__homeregion = data__gateway['home_region']
                     if not isinstance(data__gateway__homeregion, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.home_region must be string', value=data__gateway__homeregion, name='' + (name_prefix or 'data') + '.gateway.home_region', definition=_definition(4), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.home_region must be string', value=data__gateway__homeregion, name='' + (name_prefix or 'data') + '.gateway.home_region', definition=lambda: _definition(4), rule='type')
                     if isinstance(data__gateway__homeregion, str):
                         if not REGEX_PATTERNS['^[a-z]{2}(-[a-z]+)+-\\d$'].search(data__gateway__homeregion):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.home_region must match pattern ^[a-z]{2}(-[a-z]+)+-\\d$', value=data__gateway__homeregion, name='' + (name_prefix or 'data') + '.gateway.home_region', definition=_definition(4), rule='pattern')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.home_region must match pattern ^[a-z]{2}(-[a-z]+)+-\\d$', value=data__gateway__homeregion, name='' + (name_prefix or 'data') + '.gateway.home_region', definition=lambda: _definition(4), rule='pattern')
                 if 'default_timeout_ms' in data__gateway_keys:
                     data__gateway_keys.remove('default_timeout_ms')
                     data__gateway__defaulttimeoutms = data__gateway['default_timeout_ms']
                     if not isinstance(data__gateway__defaulttimeoutms, int) and (not (isinstance(data__gateway__defaulttimeoutms, float) and data__gateway__defaulttimeoutms.is_integer())) or isinstance(data__gateway__defaulttimeoutms, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be integer', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=_definition(5), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be integer', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=lambda: _definition(5), rule='type')
                     if isinstance(data__gateway__defaulttimeoutms, (int, float, Decimal)) and (not isinstance(data__gateway__defaulttimeoutms, bool)):
                         if data__gateway__defaulttimeoutms < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be bigger than or equal to 1', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=_definition(5), rule='minimum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be bigger than or equal to 1', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=lambda: _definition(5), rule='minimum')
                         if data__gateway__defaulttimeoutms > 29000:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be smaller than or equal to 29000', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=_definition(5), rule='maximum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.default_timeout_ms must be smaller than or equal to 29000', value=data__gateway__defaulttimeoutms, name='' + (name_prefix or 'data') + '.gateway.default_timeout_ms', definition=lambda: _definition(5), rule='maximum')
                 if 'max_body_bytes' in data__gateway_keys:
                     data__gateway_keys.remove('max_body_bytes')
                     data__gateway__maxbodybytes = data__gateway['max_body_bytes']
                     if not isinstance(data__gateway__maxbodybytes, int) and (not (isinstance(data__gateway__maxbodybytes, float) and data__gateway__maxbodybytes.is_integer())) or isinstance(data__gateway__maxbodybytes, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be integer', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=_definition(6), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be integer', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=lambda: _definition(6), rule='type')
                     if isinstance(data__gateway__maxbodybytes, (int, float, Decimal)) and (not isinstance(data__gateway__maxbodybytes, bool)):
                         if data__gateway__maxbodybytes < 0:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be bigger than or equal to 0', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=_definition(6), rule='minimum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be bigger than or equal to 0', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=lambda: _definition(6), rule='minimum')
                         if data__gateway__maxbodybytes > 6291456:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be smaller than or equal to 6291456', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=_definition(6), rule='maximum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_body_bytes must be smaller than or equal to 6291456', value=data__gateway__maxbodybytes, name='' + (name_prefix or 'data') + '.gateway.max_body_bytes', definition=lambda: _definition(6), rule='maximum')
                 if 'max_path_bytes' in data__gateway_keys:
                     data__gateway_keys.remove('max_path_bytes')
                     data__gateway__maxpathbytes = data__gateway['max_path_bytes']
                     if not isinstance(data__gateway__maxpathbytes, int) and (not (isinstance(data__gateway__maxpathbytes, float) and data__gateway__maxpathbytes.is_integer())) or isinstance(data__gateway__maxpathbytes, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be integer', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=_definition(7), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be integer', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=lambda: _definition(7), rule='type')
                     if isinstance(data__gateway__maxpathbytes, (int, float, Decimal)) and (not isinstance(data__gateway__maxpathbytes, bool)):
                         if data__gateway__maxpathbytes < 64:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be bigger than or equal to 64', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=_definition(7), rule='minimum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be bigger than or equal to 64', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=lambda: _definition(7), rule='minimum')
                         if data__gateway__maxpathbytes > 65536:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be smaller than or equal to 65536', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=_definition(7), rule='maximum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_path_bytes must be smaller than or equal to 65536', value=data__gateway__maxpathbytes, name='' + (name_prefix or 'data') + '.gateway.max_path_bytes', definition=lambda: _definition(7), rule='maximum')
                 if 'max_header_bytes' in data__gateway_keys:
                     data__gateway_keys.remove('max_header_bytes')
                     data__gateway__maxheaderbytes = data__gateway['max_header_bytes']
                     if not isinstance(data__gateway__maxheaderbytes, int) and (not (isinstance(data__gateway__maxheaderbytes, float) and data__gateway__maxheaderbytes.is_integer())) or isinstance(data__gateway__maxheaderbytes, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be integer', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=_definition(8), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be integer', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=lambda: _definition(8), rule='type')
                     if isinstance(data__gateway__maxheaderbytes, (int, float, Decimal)) and (not isinstance(data__gateway__maxheaderbytes, bool)):
                         if data__gateway__maxheaderbytes < 1024:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be bigger than or equal to 1024', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=_definition(8), rule='minimum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be bigger than or equal to 1024', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=lambda: _definition(8), rule='minimum')
                         if data__gateway__maxheaderbytes > 1048576:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be smaller than or equal to 1048576', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=_definition(8), rule='maximum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway.max_header_bytes must be smaller than or equal to 1048576', value=data__gateway__maxheaderbytes, name='' + (name_prefix or 'data') + '.gateway.max_header_bytes', definition=lambda: _definition(8), rule='maximum')
                 if data__gateway_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway must not contain ' + str(data__gateway_keys) + ' properties', value=data__gateway, name='' + (name_prefix or 'data') + '.gateway', definition=_definition(2), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gateway must not contain ' + str(data__gateway_keys) + ' properties', value=data__gateway, name='' + (name_prefix or 'data') + '.gateway', definition=lambda: _definition(2), rule='additionalProperties')
         if 'routes' in data_keys:
             data_keys.remove('routes')
             data__routes = data['routes']
             if not isinstance(data__routes, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.routes must be array', value=data__routes, name='' + (name_prefix or 'data') + '.routes', definition=_definition(9), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.routes must be array', value=data__routes, name='' + (name_prefix or 'data') + '.routes', definition=lambda: _definition(9), rule='type')
             data__routes_is_list = isinstance(data__routes, (list, tuple))
             if data__routes_is_list:
                 data__routes_len = len(data__routes)
                 if data__routes_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.routes must contain at least 1 items', value=data__routes, name='' + (name_prefix or 'data') + '.routes', definition=_definition(9), rule='minItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.routes must contain at least 1 items', value=data__routes, name='' + (name_prefix or 'data') + '.routes', definition=lambda: _definition(9), rule='minItems')
                 for data__routes_x, data__routes_item in enumerate(data__routes):
                     validate_https___edgeway_dev_schema_gateway_json___defs_route(data__routes_item, custom_formats, (name_prefix or 'data') + '.routes[{data__routes_x}]'.format(**locals()))
         if 'auth' in data_keys:
@@ -142,17 +112,17 @@ def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, na
             data_keys.remove('regions')
             data__regions = data['regions']
             if not isinstance(data__regions, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.regions must be array', value=data__regions, name='' + (name_prefix or 'data') + '.regions', definition=_definition(10), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.regions must be array', value=data__regions, name='' + (name_prefix or 'data') + '.regions', definition=lambda: _definition(10), rule='type')
         if 'gslb' in data_keys:
             data_keys.remove('gslb')
             data__gslb = data['gslb']
             if not isinstance(data__gslb, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gslb must be object', value=data__gslb, name='' + (name_prefix or 'data') + '.gslb', definition=_definition(11), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.gslb must be object', value=data__gslb, name='' + (name_prefix or 'data') + '.gslb', definition=lambda: _definition(11), rule='type')
         if 'plans' in data_keys:
             data_keys.remove('plans')
             data__plans = data['plans']
             if not isinstance(data__plans, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must be object', value=data__plans, name='' + (name_prefix or 'data') + '.plans', definition=_definition(12), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must be object', value=data__plans, name='' + (name_prefix or 'data') + '.plans', definition=lambda: _definition(12), rule='type')
             data__plans_is_dict = isinstance(data__plans, dict)
             if data__plans_is_dict:
                 data__plans_keys = set(data__plans.keys())
@@ -167,20 +137,20 @@ def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, na
                         try:
                             if isinstance(data__plans_key, str):
                                 if not REGEX_PATTERNS['^[A-Za-z0-9_.-]+$'].search(data__plans_key):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must match pattern ^[A-Za-z0-9_.-]+$', value=data__plans_key, name='' + (name_prefix or 'data') + '.plans', definition=_definition(13), rule='pattern')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must match pattern ^[A-Za-z0-9_.-]+$', value=data__plans_key, name='' + (name_prefix or 'data') + '.plans', definition=lambda: _definition(13), rule='pattern')
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__plans_property_names = False
                     if not data__plans_property_names:
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must be named by propertyName definition', value=data__plans, name='' + (name_prefix or 'data') + '.plans', definition=_definition(12), rule='propertyNames')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plans must be named by propertyName definition', value=data__plans, name='' + (name_prefix or 'data') + '.plans', definition=lambda: _definition(12), rule='propertyNames')
         if 'default_plan' in data_keys:
             data_keys.remove('default_plan')
             data__defaultplan = data['default_plan']
             if not isinstance(data__defaultplan, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.default_plan must be string', value=data__defaultplan, name='' + (name_prefix or 'data') + '.default_plan', definition=_definition(14), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.default_plan must be string', value=data__defaultplan, name='' + (name_prefix or 'data') + '.default_plan', definition=lambda: _definition(14), rule='type')
             if isinstance(data__defaultplan, str):
                 data__defaultplan_len = len(data__defaultplan)
                 if data__defaultplan_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.default_plan must be longer than or equal to 1 characters', value=data__defaultplan, name='' + (name_prefix or 'data') + '.default_plan', definition=_definition(14), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.default_plan must be longer than or equal to 1 characters', value=data__defaultplan, name='' + (name_prefix or 'data') + '.default_plan', definition=lambda: _definition(14), rule='minLength')
         if 'cors' in data_keys:
             data_keys.remove('cors')
             data__cors = data['cors']
@@ -189,7 +159,7 @@ def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, na
             data_keys.remove('versioning')
             data__versioning = data['versioning']
             if not isinstance(data__versioning, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning must be object', value=data__versioning, name='' + (name_prefix or 'data') + '.versioning', definition=_definition(15), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning must be object', value=data__versioning, name='' + (name_prefix or 'data') + '.versioning', definition=lambda: _definition(15), rule='type')
             data__versioning_is_dict = isinstance(data__versioning, dict)
             if data__versioning_is_dict:
                 data__versioning_keys = set(data__versioning.keys())
@@ -197,24 +167,24 @@ def validate_https___edgeway_dev_schema_gateway_json(data, custom_formats={}, na
                     data__versioning_keys.remove('header')
                     data__versioning__header = data__versioning['header']
                     if not isinstance(data__versioning__header, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.header must be string', value=data__versioning__header, name='' + (name_prefix or 'data') + '.versioning.header', definition=_definition(16), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.header must be string', value=data__versioning__header, name='' + (name_prefix or 'data') + '.versioning.header', definition=lambda: _definition(16), rule='type')
                     if isinstance(data__versioning__header, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9-]+$'].search(data__versioning__header):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.header must match pattern ^[A-Za-z0-9-]+$', value=data__versioning__header, name='' + (name_prefix or 'data') + '.versioning.header', definition=_definition(16), rule='pattern')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.header must match pattern ^[A-Za-z0-9-]+$', value=data__versioning__header, name='' + (name_prefix or 'data') + '.versioning.header', definition=lambda: _definition(16), rule='pattern')
                 if 'default' in data__versioning_keys:
                     data__versioning_keys.remove('default')
                     data__versioning__default = data__versioning['default']
                     if not isinstance(data__versioning__default, (str, int)) and (not (isinstance(data__versioning__default, float) and data__versioning__default.is_integer())) or isinstance(data__versioning__default, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.default must be string or integer', value=data__versioning__default, name='' + (name_prefix or 'data') + '.versioning.default', definition=_definition(17), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning.default must be string or integer', value=data__versioning__default, name='' + (name_prefix or 'data') + '.versioning.default', definition=lambda: _definition(17), rule='type')
                 if data__versioning_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning must not contain ' + str(data__versioning_keys) + ' properties', value=data__versioning, name='' + (name_prefix or 'data') + '.versioning', definition=_definition(15), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.versioning must not contain ' + str(data__versioning_keys) + ' properties', value=data__versioning, name='' + (name_prefix or 'data') + '.versioning', definition=lambda: _definition(15), rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(0), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(0), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_cors(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(18), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(18), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -222,22 +192,22 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_cors(data, custom_fo
             data_keys.remove('origins')
             data__origins = data['origins']
             if not isinstance(data__origins, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins must be array', value=data__origins, name='' + (name_prefix or 'data') + '.origins', definition=_definition(19), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins must be array', value=data__origins, name='' + (name_prefix or 'data') + '.origins', definition=lambda: _definition(19), rule='type')
             data__origins_is_list = isinstance(data__origins, (list, tuple))
             if data__origins_is_list:
                 data__origins_len = len(data__origins)
                 for data__origins_x, data__origins_item in enumerate(data__origins):
                     if not isinstance(data__origins_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + ' must be string', value=data__origins_item, name='' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + ' must be string', value=data__origins_item, name='' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__origins_item, str):
                         data__origins_item_len = len(data__origins_item)
                         if data__origins_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__origins_item, name='' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__origins_item, name='' + (name_prefix or 'data') + '.origins[{data__origins_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'methods' in data_keys:
             data_keys.remove('methods')
             data__methods = data['methods']
             if not isinstance(data__methods, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must be array', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=_definition(21), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must be array', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=lambda: _definition(21), rule='type')
             data__methods_is_list = isinstance(data__methods, (list, tuple))
             if data__methods_is_list:
                 data__methods_len = len(data__methods)
@@ -247,59 +217,59 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_cors(data, custom_fo
             data_keys.remove('headers')
             data__headers = data['headers']
             if not isinstance(data__headers, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be array', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=_definition(22), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be array', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=lambda: _definition(22), rule='type')
             data__headers_is_list = isinstance(data__headers, (list, tuple))
             if data__headers_is_list:
                 data__headers_len = len(data__headers)
                 for data__headers_x, data__headers_item in enumerate(data__headers):
                     if not isinstance(data__headers_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + ' must be string', value=data__headers_item, name='' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + ' must be string', value=data__headers_item, name='' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__headers_item, str):
                         data__headers_item_len = len(data__headers_item)
                         if data__headers_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__headers_item, name='' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__headers_item, name='' + (name_prefix or 'data') + '.headers[{data__headers_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'expose' in data_keys:
             data_keys.remove('expose')
             data__expose = data['expose']
             if not isinstance(data__expose, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose must be array', value=data__expose, name='' + (name_prefix or 'data') + '.expose', definition=_definition(23), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose must be array', value=data__expose, name='' + (name_prefix or 'data') + '.expose', definition=lambda: _definition(23), rule='type')
             data__expose_is_list = isinstance(data__expose, (list, tuple))
             if data__expose_is_list:
                 data__expose_len = len(data__expose)
                 for data__expose_x, data__expose_item in enumerate(data__expose):
                     if not isinstance(data__expose_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + ' must be string', value=data__expose_item, name='' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + ' must be string', value=data__expose_item, name='' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__expose_item, str):
                         data__expose_item_len = len(data__expose_item)
                         if data__expose_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__expose_item, name='' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__expose_item, name='' + (name_prefix or 'data') + '.expose[{data__expose_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'max_age' in data_keys:
             data_keys.remove('max_age')
             data__maxage = data['max_age']
             if not isinstance(data__maxage, int) and (not (isinstance(data__maxage, float) and data__maxage.is_integer())) or isinstance(data__maxage, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be integer', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=_definition(24), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be integer', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=lambda: _definition(24), rule='type')
             if isinstance(data__maxage, (int, float, Decimal)) and (not isinstance(data__maxage, bool)):
                 if data__maxage < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be bigger than or equal to 0', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=_definition(24), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be bigger than or equal to 0', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=lambda: _definition(24), rule='minimum')
                 if data__maxage > 86400:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be smaller than or equal to 86400', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=_definition(24), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age must be smaller than or equal to 86400', value=data__maxage, name='' + (name_prefix or 'data') + '.max_age', definition=lambda: _definition(24), rule='maximum')
         if 'credentials' in data_keys:
             data_keys.remove('credentials')
             data__credentials = data['credentials']
             if not isinstance(data__credentials, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.credentials must be boolean', value=data__credentials, name='' + (name_prefix or 'data') + '.credentials', definition=_definition(25), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.credentials must be boolean', value=data__credentials, name='' + (name_prefix or 'data') + '.credentials', definition=lambda: _definition(25), rule='type')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(18), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(18), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_method(data, custom_formats={}, name_prefix=None):
     if not (isinstance(data, str) and data == 'GET' or (isinstance(data, str) and data == 'HEAD') or (isinstance(data, str) and data == 'POST') or (isinstance(data, str) and data == 'PUT') or (isinstance(data, str) and data == 'PATCH') or (isinstance(data, str) and data == 'DELETE') or (isinstance(data, str) and data == 'OPTIONS') or (isinstance(data, str) and data == 'ANY')):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + " must be one of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY']", value=data, name='' + (name_prefix or 'data') + '', definition=_definition(26), rule='enum')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + " must be one of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY']", value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(26), rule='enum')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_plan(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(27), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(27), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -307,30 +277,30 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_plan(data, custom_fo
             data_keys.remove('rate')
             data__rate = data['rate']
             if not isinstance(data__rate, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must be object', value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=_definition(28), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must be object', value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=lambda: _definition(28), rule='type')
             data__rate_is_dict = isinstance(data__rate, dict)
             if data__rate_is_dict:
                 data__rate__missing_keys = set(['per_second']) - data__rate.keys()
                 if data__rate__missing_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must contain ' + (str(sorted(data__rate__missing_keys)) + ' properties'), value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=_definition(28), rule='required')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must contain ' + (str(sorted(data__rate__missing_keys)) + ' properties'), value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=lambda: _definition(28), rule='required')
                 data__rate_keys = set(data__rate.keys())
                 if 'per_second' in data__rate_keys:
                     data__rate_keys.remove('per_second')
                     data__rate__persecond = data__rate['per_second']
                     if not isinstance(data__rate__persecond, (int, float, Decimal)) or isinstance(data__rate__persecond, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate.per_second must be number', value=data__rate__persecond, name='' + (name_prefix or 'data') + '.rate.per_second', definition=_definition(29), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate.per_second must be number', value=data__rate__persecond, name='' + (name_prefix or 'data') + '.rate.per_second', definition=lambda: _definition(29), rule='type')
                 if 'burst' in data__rate_keys:
                     data__rate_keys.remove('burst')
                     data__rate__burst = data__rate['burst']
                     if not isinstance(data__rate__burst, int) and (not (isinstance(data__rate__burst, float) and data__rate__burst.is_integer())) or isinstance(data__rate__burst, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate.burst must be integer', value=data__rate__burst, name='' + (name_prefix or 'data') + '.rate.burst', definition=_definition(30), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate.burst must be integer', value=data__rate__burst, name='' + (name_prefix or 'data') + '.rate.burst', definition=lambda: _definition(30), rule='type')
                 if data__rate_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must not contain ' + str(data__rate_keys) + ' properties', value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=_definition(28), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate must not contain ' + str(data__rate_keys) + ' properties', value=data__rate, name='' + (name_prefix or 'data') + '.rate', definition=lambda: _definition(28), rule='additionalProperties')
         if 'quotas' in data_keys:
             data_keys.remove('quotas')
             data__quotas = data['quotas']
             if not isinstance(data__quotas, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas must be object', value=data__quotas, name='' + (name_prefix or 'data') + '.quotas', definition=_definition(31), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas must be object', value=data__quotas, name='' + (name_prefix or 'data') + '.quotas', definition=lambda: _definition(31), rule='type')
             data__quotas_is_dict = isinstance(data__quotas, dict)
             if data__quotas_is_dict:
                 data__quotas_keys = set(data__quotas.keys())
@@ -338,19 +308,19 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_plan(data, custom_fo
                     data__quotas_keys.remove('day')
                     data__quotas__day = data__quotas['day']
                     if not isinstance(data__quotas__day, int) and (not (isinstance(data__quotas__day, float) and data__quotas__day.is_integer())) or isinstance(data__quotas__day, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas.day must be integer', value=data__quotas__day, name='' + (name_prefix or 'data') + '.quotas.day', definition=_definition(32), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas.day must be integer', value=data__quotas__day, name='' + (name_prefix or 'data') + '.quotas.day', definition=lambda: _definition(32), rule='type')
                 if 'month' in data__quotas_keys:
                     data__quotas_keys.remove('month')
                     data__quotas__month = data__quotas['month']
                     if not isinstance(data__quotas__month, int) and (not (isinstance(data__quotas__month, float) and data__quotas__month.is_integer())) or isinstance(data__quotas__month, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas.month must be integer', value=data__quotas__month, name='' + (name_prefix or 'data') + '.quotas.month', definition=_definition(33), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas.month must be integer', value=data__quotas__month, name='' + (name_prefix or 'data') + '.quotas.month', definition=lambda: _definition(33), rule='type')
                 if data__quotas_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas must not contain ' + str(data__quotas_keys) + ' properties', value=data__quotas, name='' + (name_prefix or 'data') + '.quotas', definition=_definition(31), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.quotas must not contain ' + str(data__quotas_keys) + ' properties', value=data__quotas, name='' + (name_prefix or 'data') + '.quotas', definition=lambda: _definition(31), rule='additionalProperties')
         if 'costs' in data_keys:
             data_keys.remove('costs')
             data__costs = data['costs']
             if not isinstance(data__costs, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.costs must be object', value=data__costs, name='' + (name_prefix or 'data') + '.costs', definition=_definition(34), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.costs must be object', value=data__costs, name='' + (name_prefix or 'data') + '.costs', definition=lambda: _definition(34), rule='type')
             data__costs_is_dict = isinstance(data__costs, dict)
             if data__costs_is_dict:
                 data__costs_keys = set(data__costs.keys())
@@ -358,17 +328,17 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_plan(data, custom_fo
                     if data__costs_key not in []:
                         data__costs_value = data__costs.get(data__costs_key)
                         if not isinstance(data__costs_value, int) and (not (isinstance(data__costs_value, float) and data__costs_value.is_integer())) or isinstance(data__costs_value, bool):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.costs.{data__costs_key}'.format(**locals()) + ' must be integer', value=data__costs_value, name='' + (name_prefix or 'data') + '.costs.{data__costs_key}'.format(**locals()) + '', definition=_definition(35), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.costs.{data__costs_key}'.format(**locals()) + ' must be integer', value=data__costs_value, name='' + (name_prefix or 'data') + '.costs.{data__costs_key}'.format(**locals()) + '', definition=lambda: _definition(35), rule='type')
         if 'mode' in data_keys:
             data_keys.remove('mode')
             data__mode = data['mode']
             if not (isinstance(data__mode, str) and data__mode == 'strict' or (isinstance(data__mode, str) and data__mode == 'leased')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".mode must be one of ['strict', 'leased']", value=data__mode, name='' + (name_prefix or 'data') + '.mode', definition=_definition(36), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".mode must be one of ['strict', 'leased']", value=data__mode, name='' + (name_prefix or 'data') + '.mode', definition=lambda: _definition(36), rule='enum')
         if 'lease' in data_keys:
             data_keys.remove('lease')
             data__lease = data['lease']
             if not isinstance(data__lease, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease must be object', value=data__lease, name='' + (name_prefix or 'data') + '.lease', definition=_definition(37), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease must be object', value=data__lease, name='' + (name_prefix or 'data') + '.lease', definition=lambda: _definition(37), rule='type')
             data__lease_is_dict = isinstance(data__lease, dict)
             if data__lease_is_dict:
                 data__lease_keys = set(data__lease.keys())
@@ -376,36 +346,36 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_plan(data, custom_fo
                     data__lease_keys.remove('block')
                     data__lease__block = data__lease['block']
                     if not isinstance(data__lease__block, int) and (not (isinstance(data__lease__block, float) and data__lease__block.is_integer())) or isinstance(data__lease__block, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease.block must be integer', value=data__lease__block, name='' + (name_prefix or 'data') + '.lease.block', definition=_definition(38), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease.block must be integer', value=data__lease__block, name='' + (name_prefix or 'data') + '.lease.block', definition=lambda: _definition(38), rule='type')
                 if 'ttl_s' in data__lease_keys:
                     data__lease_keys.remove('ttl_s')
                     data__lease__ttls = data__lease['ttl_s']
                     if not isinstance(data__lease__ttls, (int, float, Decimal)) or isinstance(data__lease__ttls, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease.ttl_s must be number', value=data__lease__ttls, name='' + (name_prefix or 'data') + '.lease.ttl_s', definition=_definition(39), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease.ttl_s must be number', value=data__lease__ttls, name='' + (name_prefix or 'data') + '.lease.ttl_s', definition=lambda: _definition(39), rule='type')
                 if data__lease_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease must not contain ' + str(data__lease_keys) + ' properties', value=data__lease, name='' + (name_prefix or 'data') + '.lease', definition=_definition(37), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lease must not contain ' + str(data__lease_keys) + ' properties', value=data__lease, name='' + (name_prefix or 'data') + '.lease', definition=lambda: _definition(37), rule='additionalProperties')
         if 'on_error' in data_keys:
             data_keys.remove('on_error')
             data__onerror = data['on_error']
             if not (isinstance(data__onerror, str) and data__onerror == 'closed' or (isinstance(data__onerror, str) and data__onerror == 'open') or (isinstance(data__onerror, str) and data__onerror == 'local')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".on_error must be one of ['closed', 'open', 'local']", value=data__onerror, name='' + (name_prefix or 'data') + '.on_error', definition=_definition(40), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".on_error must be one of ['closed', 'open', 'local']", value=data__onerror, name='' + (name_prefix or 'data') + '.on_error', definition=lambda: _definition(40), rule='enum')
         if 'local_fraction' in data_keys:
             data_keys.remove('local_fraction')
             data__localfraction = data['local_fraction']
             if not isinstance(data__localfraction, (int, float, Decimal)) or isinstance(data__localfraction, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.local_fraction must be number', value=data__localfraction, name='' + (name_prefix or 'data') + '.local_fraction', definition=_definition(41), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.local_fraction must be number', value=data__localfraction, name='' + (name_prefix or 'data') + '.local_fraction', definition=lambda: _definition(41), rule='type')
         if 'shards' in data_keys:
             data_keys.remove('shards')
             data__shards = data['shards']
             if not isinstance(data__shards, int) and (not (isinstance(data__shards, float) and data__shards.is_integer())) or isinstance(data__shards, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.shards must be integer', value=data__shards, name='' + (name_prefix or 'data') + '.shards', definition=_definition(42), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.shards must be integer', value=data__shards, name='' + (name_prefix or 'data') + '.shards', definition=lambda: _definition(42), rule='type')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(27), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(27), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_cache_settings(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(43), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(43), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -413,34 +383,34 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_cache_settings(data,
             data_keys.remove('memory_max_bytes')
             data__memorymaxbytes = data['memory_max_bytes']
             if not isinstance(data__memorymaxbytes, int) and (not (isinstance(data__memorymaxbytes, float) and data__memorymaxbytes.is_integer())) or isinstance(data__memorymaxbytes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.memory_max_bytes must be integer', value=data__memorymaxbytes, name='' + (name_prefix or 'data') + '.memory_max_bytes', definition=_definition(44), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.memory_max_bytes must be integer', value=data__memorymaxbytes, name='' + (name_prefix or 'data') + '.memory_max_bytes', definition=lambda: _definition(44), rule='type')
             if isinstance(data__memorymaxbytes, (int, float, Decimal)) and (not isinstance(data__memorymaxbytes, bool)):
                 if data__memorymaxbytes < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.memory_max_bytes must be bigger than or equal to 0', value=data__memorymaxbytes, name='' + (name_prefix or 'data') + '.memory_max_bytes', definition=_definition(44), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.memory_max_bytes must be bigger than or equal to 0', value=data__memorymaxbytes, name='' + (name_prefix or 'data') + '.memory_max_bytes', definition=lambda: _definition(44), rule='minimum')
         if 'dynamodb' in data_keys:
             data_keys.remove('dynamodb')
             data__dynamodb = data['dynamodb']
             if not isinstance(data__dynamodb, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.dynamodb must be boolean', value=data__dynamodb, name='' + (name_prefix or 'data') + '.dynamodb', definition=_definition(45), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.dynamodb must be boolean', value=data__dynamodb, name='' + (name_prefix or 'data') + '.dynamodb', definition=lambda: _definition(45), rule='type')
         else:
             data['dynamodb'] = True
         if 'purge_check_s' in data_keys:
             data_keys.remove('purge_check_s')
             data__purgechecks = data['purge_check_s']
             if not isinstance(data__purgechecks, int) and (not (isinstance(data__purgechecks, float) and data__purgechecks.is_integer())) or isinstance(data__purgechecks, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be integer', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=_definition(46), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be integer', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=lambda: _definition(46), rule='type')
             if isinstance(data__purgechecks, (int, float, Decimal)) and (not isinstance(data__purgechecks, bool)):
                 if data__purgechecks < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be bigger than or equal to 1', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=_definition(46), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be bigger than or equal to 1', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=lambda: _definition(46), rule='minimum')
                 if data__purgechecks > 3600:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be smaller than or equal to 3600', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=_definition(46), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.purge_check_s must be smaller than or equal to 3600', value=data__purgechecks, name='' + (name_prefix or 'data') + '.purge_check_s', definition=lambda: _definition(46), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(43), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(43), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_auth(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(47), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(47), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -448,7 +418,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_auth(data, custom_fo
             data_keys.remove('issuers')
             data__issuers = data['issuers']
             if not isinstance(data__issuers, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuers must be array', value=data__issuers, name='' + (name_prefix or 'data') + '.issuers', definition=_definition(48), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuers must be array', value=data__issuers, name='' + (name_prefix or 'data') + '.issuers', definition=lambda: _definition(48), rule='type')
             data__issuers_is_list = isinstance(data__issuers, (list, tuple))
             if data__issuers_is_list:
                 data__issuers_len = len(data__issuers)
@@ -462,7 +432,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_auth(data, custom_fo
             data_keys.remove('claims_to_headers')
             data__claimstoheaders = data['claims_to_headers']
             if not isinstance(data__claimstoheaders, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers must be object', value=data__claimstoheaders, name='' + (name_prefix or 'data') + '.claims_to_headers', definition=_definition(49), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers must be object', value=data__claimstoheaders, name='' + (name_prefix or 'data') + '.claims_to_headers', definition=lambda: _definition(49), rule='type')
             data__claimstoheaders_is_dict = isinstance(data__claimstoheaders, dict)
             if data__claimstoheaders_is_dict:
                 data__claimstoheaders_keys = set(data__claimstoheaders.keys())
@@ -470,27 +440,27 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_auth(data, custom_fo
                     if data__claimstoheaders_key not in []:
                         data__claimstoheaders_value = data__claimstoheaders.get(data__claimstoheaders_key)
                         if not isinstance(data__claimstoheaders_value, str):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + ' must be string', value=data__claimstoheaders_value, name='' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + '', definition=_definition(50), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + ' must be string', value=data__claimstoheaders_value, name='' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + '', definition=lambda: _definition(50), rule='type')
                         if isinstance(data__claimstoheaders_value, str):
                             if not REGEX_PATTERNS['^[A-Za-z0-9-]+$'].search(data__claimstoheaders_value):
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + ' must match pattern ^[A-Za-z0-9-]+$', value=data__claimstoheaders_value, name='' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + '', definition=_definition(50), rule='pattern')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + ' must match pattern ^[A-Za-z0-9-]+$', value=data__claimstoheaders_value, name='' + (name_prefix or 'data') + '.claims_to_headers.{data__claimstoheaders_key}'.format(**locals()) + '', definition=lambda: _definition(50), rule='pattern')
         if 'max_token_bytes' in data_keys:
             data_keys.remove('max_token_bytes')
             data__maxtokenbytes = data['max_token_bytes']
             if not isinstance(data__maxtokenbytes, int) and (not (isinstance(data__maxtokenbytes, float) and data__maxtokenbytes.is_integer())) or isinstance(data__maxtokenbytes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be integer', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=_definition(51), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be integer', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=lambda: _definition(51), rule='type')
             if isinstance(data__maxtokenbytes, (int, float, Decimal)) and (not isinstance(data__maxtokenbytes, bool)):
                 if data__maxtokenbytes < 256:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be bigger than or equal to 256', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=_definition(51), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be bigger than or equal to 256', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=lambda: _definition(51), rule='minimum')
                 if data__maxtokenbytes > 65536:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be smaller than or equal to 65536', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=_definition(51), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_token_bytes must be smaller than or equal to 65536', value=data__maxtokenbytes, name='' + (name_prefix or 'data') + '.max_token_bytes', definition=lambda: _definition(51), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(47), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(47), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_api_keys(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(52), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(52), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -498,25 +468,25 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_api_keys(data, custo
             data_keys.remove('enabled')
             data__enabled = data['enabled']
             if not isinstance(data__enabled, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.enabled must be boolean', value=data__enabled, name='' + (name_prefix or 'data') + '.enabled', definition=_definition(53), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.enabled must be boolean', value=data__enabled, name='' + (name_prefix or 'data') + '.enabled', definition=lambda: _definition(53), rule='type')
         if 'header' in data_keys:
             data_keys.remove('header')
             data__header = data['header']
             if not isinstance(data__header, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.header must be string', value=data__header, name='' + (name_prefix or 'data') + '.header', definition=_definition(54), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.header must be string', value=data__header, name='' + (name_prefix or 'data') + '.header', definition=lambda: _definition(54), rule='type')
             if isinstance(data__header, str):
                 if not REGEX_PATTERNS['^[A-Za-z0-9-]+$'].search(data__header):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.header must match pattern ^[A-Za-z0-9-]+$', value=data__header, name='' + (name_prefix or 'data') + '.header', definition=_definition(54), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.header must match pattern ^[A-Za-z0-9-]+$', value=data__header, name='' + (name_prefix or 'data') + '.header', definition=lambda: _definition(54), rule='pattern')
         if 'cache_ttl_s' in data_keys:
             data_keys.remove('cache_ttl_s')
             data__cachettls = data['cache_ttl_s']
             if not isinstance(data__cachettls, int) and (not (isinstance(data__cachettls, float) and data__cachettls.is_integer())) or isinstance(data__cachettls, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be integer', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=_definition(55), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be integer', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=lambda: _definition(55), rule='type')
             if isinstance(data__cachettls, (int, float, Decimal)) and (not isinstance(data__cachettls, bool)):
                 if data__cachettls < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be bigger than or equal to 0', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=_definition(55), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be bigger than or equal to 0', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=lambda: _definition(55), rule='minimum')
                 if data__cachettls > 300:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be smaller than or equal to 300', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=_definition(55), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cache_ttl_s must be smaller than or equal to 300', value=data__cachettls, name='' + (name_prefix or 'data') + '.cache_ttl_s', definition=lambda: _definition(55), rule='maximum')
         if 'pepper' in data_keys:
             data_keys.remove('pepper')
             data__pepper = data['pepper']
@@ -525,7 +495,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_api_keys(data, custo
             data_keys.remove('plan_scopes')
             data__planscopes = data['plan_scopes']
             if not isinstance(data__planscopes, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_scopes must be object', value=data__planscopes, name='' + (name_prefix or 'data') + '.plan_scopes', definition=_definition(56), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_scopes must be object', value=data__planscopes, name='' + (name_prefix or 'data') + '.plan_scopes', definition=lambda: _definition(56), rule='type')
             data__planscopes_is_dict = isinstance(data__planscopes, dict)
             if data__planscopes_is_dict:
                 data__planscopes_keys = set(data__planscopes.keys())
@@ -533,7 +503,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_api_keys(data, custo
                     if data__planscopes_key not in []:
                         data__planscopes_value = data__planscopes.get(data__planscopes_key)
                         if not isinstance(data__planscopes_value, (list, tuple)):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_scopes.{data__planscopes_key}'.format(**locals()) + ' must be array', value=data__planscopes_value, name='' + (name_prefix or 'data') + '.plan_scopes.{data__planscopes_key}'.format(**locals()) + '', definition=_definition(57), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_scopes.{data__planscopes_key}'.format(**locals()) + ' must be array', value=data__planscopes_value, name='' + (name_prefix or 'data') + '.plan_scopes.{data__planscopes_key}'.format(**locals()) + '', definition=lambda: _definition(57), rule='type')
                         data__planscopes_value_is_list = isinstance(data__planscopes_value, (list, tuple))
                         if data__planscopes_value_is_list:
                             data__planscopes_value_len = len(data__planscopes_value)
@@ -543,25 +513,25 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_api_keys(data, custo
             data_keys.remove('lookup_rate_per_s')
             data__lookupratepers = data['lookup_rate_per_s']
             if not isinstance(data__lookupratepers, (int, float, Decimal)) or isinstance(data__lookupratepers, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lookup_rate_per_s must be number', value=data__lookupratepers, name='' + (name_prefix or 'data') + '.lookup_rate_per_s', definition=_definition(58), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lookup_rate_per_s must be number', value=data__lookupratepers, name='' + (name_prefix or 'data') + '.lookup_rate_per_s', definition=lambda: _definition(58), rule='type')
             if isinstance(data__lookupratepers, (int, float, Decimal)) and (not isinstance(data__lookupratepers, bool)):
                 if data__lookupratepers < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lookup_rate_per_s must be bigger than or equal to 1', value=data__lookupratepers, name='' + (name_prefix or 'data') + '.lookup_rate_per_s', definition=_definition(58), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.lookup_rate_per_s must be bigger than or equal to 1', value=data__lookupratepers, name='' + (name_prefix or 'data') + '.lookup_rate_per_s', definition=lambda: _definition(58), rule='minimum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(52), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(52), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_scope(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, str):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be string', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(59), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be string', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(59), rule='type')
     if isinstance(data, str):
         if not REGEX_PATTERNS['^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$'].search(data):
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must match pattern ^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(59), rule='pattern')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must match pattern ^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(59), rule='pattern')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_secret_ref(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(60), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(60), rule='type')
     data_one_of_count1 = 0
     if data_one_of_count1 < 2:
         try:
@@ -570,16 +540,16 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_secret_ref(data, cus
                 if data_is_dict:
                     data__missing_keys = set(['secretsmanager']) - data.keys()
                     if data__missing_keys:
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(61), rule='required')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(61), rule='required')
             except (JsonSchemaValueException, JsonSchemaValuesException):
                 pass
             else:
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must NOT match a disallowed definition', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(62), rule='not')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must NOT match a disallowed definition', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(62), rule='not')
             data_is_dict = isinstance(data, dict)
             if data_is_dict:
                 data__missing_keys = set(['ssm']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(62), rule='required')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(62), rule='required')
             data_one_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException):
             pass
@@ -590,169 +560,169 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_secret_ref(data, cus
                 if data_is_dict:
                     data__missing_keys = set(['ssm']) - data.keys()
                     if data__missing_keys:
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(63), rule='required')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(63), rule='required')
             except (JsonSchemaValueException, JsonSchemaValuesException):
                 pass
             else:
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must NOT match a disallowed definition', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(64), rule='not')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must NOT match a disallowed definition', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(64), rule='not')
             data_is_dict = isinstance(data, dict)
             if data_is_dict:
                 data__missing_keys = set(['secretsmanager']) - data.keys()
                 if data__missing_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(64), rule='required')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(64), rule='required')
             data_one_of_count1 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException):
             pass
     if data_one_of_count1 != 1:
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be valid exactly by one definition' + (' (' + str(data_one_of_count1) + ' matches found)'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(60), rule='oneOf')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be valid exactly by one definition' + (' (' + str(data_one_of_count1) + ' matches found)'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(60), rule='oneOf')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_len = len(data)
         if data_len < 1:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain at least 1 properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(60), rule='minProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain at least 1 properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(60), rule='minProperties')
         data_keys = set(data.keys())
         if 'ssm' in data_keys:
             data_keys.remove('ssm')
             data__ssm = data['ssm']
             if not isinstance(data__ssm, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ssm must be string', value=data__ssm, name='' + (name_prefix or 'data') + '.ssm', definition=_definition(65), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ssm must be string', value=data__ssm, name='' + (name_prefix or 'data') + '.ssm', definition=lambda: _definition(65), rule='type')
             if isinstance(data__ssm, str):
                 if not REGEX_PATTERNS['^/[A-Za-z0-9_.\\-/]+$'].search(data__ssm):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ssm must match pattern ^/[A-Za-z0-9_.\\-/]+$', value=data__ssm, name='' + (name_prefix or 'data') + '.ssm', definition=_definition(65), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ssm must match pattern ^/[A-Za-z0-9_.\\-/]+$', value=data__ssm, name='' + (name_prefix or 'data') + '.ssm', definition=lambda: _definition(65), rule='pattern')
         if 'secretsmanager' in data_keys:
             data_keys.remove('secretsmanager')
             data__secretsmanager = data['secretsmanager']
             if not isinstance(data__secretsmanager, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.secretsmanager must be string', value=data__secretsmanager, name='' + (name_prefix or 'data') + '.secretsmanager', definition=_definition(66), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.secretsmanager must be string', value=data__secretsmanager, name='' + (name_prefix or 'data') + '.secretsmanager', definition=lambda: _definition(66), rule='type')
             if isinstance(data__secretsmanager, str):
                 data__secretsmanager_len = len(data__secretsmanager)
                 if data__secretsmanager_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.secretsmanager must be longer than or equal to 1 characters', value=data__secretsmanager, name='' + (name_prefix or 'data') + '.secretsmanager', definition=_definition(66), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.secretsmanager must be longer than or equal to 1 characters', value=data__secretsmanager, name='' + (name_prefix or 'data') + '.secretsmanager', definition=lambda: _definition(66), rule='minLength')
         if 'max_age_s' in data_keys:
             data_keys.remove('max_age_s')
             data__maxages = data['max_age_s']
             if not isinstance(data__maxages, int) and (not (isinstance(data__maxages, float) and data__maxages.is_integer())) or isinstance(data__maxages, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be integer', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=_definition(67), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be integer', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=lambda: _definition(67), rule='type')
             if isinstance(data__maxages, (int, float, Decimal)) and (not isinstance(data__maxages, bool)):
                 if data__maxages < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be bigger than or equal to 0', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=_definition(67), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be bigger than or equal to 0', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=lambda: _definition(67), rule='minimum')
                 if data__maxages > 3600:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be smaller than or equal to 3600', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=_definition(67), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_age_s must be smaller than or equal to 3600', value=data__maxages, name='' + (name_prefix or 'data') + '.max_age_s', definition=lambda: _definition(67), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(60), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(60), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_issuer(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(68), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(68), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['name', 'issuer', 'audiences']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(68), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(68), rule='required')
         data_keys = set(data.keys())
         if 'name' in data_keys:
             data_keys.remove('name')
             data__name = data['name']
             if not isinstance(data__name, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.name must be string', value=data__name, name='' + (name_prefix or 'data') + '.name', definition=_definition(69), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.name must be string', value=data__name, name='' + (name_prefix or 'data') + '.name', definition=lambda: _definition(69), rule='type')
             if isinstance(data__name, str):
                 if not REGEX_PATTERNS['^[A-Za-z0-9_.-]+$'].search(data__name):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.name must match pattern ^[A-Za-z0-9_.-]+$', value=data__name, name='' + (name_prefix or 'data') + '.name', definition=_definition(69), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.name must match pattern ^[A-Za-z0-9_.-]+$', value=data__name, name='' + (name_prefix or 'data') + '.name', definition=lambda: _definition(69), rule='pattern')
         if 'issuer' in data_keys:
             data_keys.remove('issuer')
             data__issuer = data['issuer']
             if not isinstance(data__issuer, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuer must be string', value=data__issuer, name='' + (name_prefix or 'data') + '.issuer', definition=_definition(70), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuer must be string', value=data__issuer, name='' + (name_prefix or 'data') + '.issuer', definition=lambda: _definition(70), rule='type')
             if isinstance(data__issuer, str):
                 data__issuer_len = len(data__issuer)
                 if data__issuer_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuer must be longer than or equal to 1 characters', value=data__issuer, name='' + (name_prefix or 'data') + '.issuer', definition=_definition(70), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.issuer must be longer than or equal to 1 characters', value=data__issuer, name='' + (name_prefix or 'data') + '.issuer', definition=lambda: _definition(70), rule='minLength')
         if 'audiences' in data_keys:
             data_keys.remove('audiences')
             data__audiences = data['audiences']
             if not isinstance(data__audiences, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must be array', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=_definition(71), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must be array', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=lambda: _definition(71), rule='type')
             data__audiences_is_list = isinstance(data__audiences, (list, tuple))
             if data__audiences_is_list:
                 data__audiences_len = len(data__audiences)
                 if data__audiences_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must contain at least 1 items', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=_definition(71), rule='minItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must contain at least 1 items', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=lambda: _definition(71), rule='minItems')
 
                 def fn(var):
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 if data__audiences_len > len(set((fn(data__audiences_x) for data__audiences_x in data__audiences))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must contain unique items', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=_definition(71), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences must contain unique items', value=data__audiences, name='' + (name_prefix or 'data') + '.audiences', definition=lambda: _definition(71), rule='uniqueItems')
                 for data__audiences_x, data__audiences_item in enumerate(data__audiences):
                     if not isinstance(data__audiences_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + ' must be string', value=data__audiences_item, name='' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + ' must be string', value=data__audiences_item, name='' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__audiences_item, str):
                         data__audiences_item_len = len(data__audiences_item)
                         if data__audiences_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__audiences_item, name='' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__audiences_item, name='' + (name_prefix or 'data') + '.audiences[{data__audiences_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'jwks_uri' in data_keys:
             data_keys.remove('jwks_uri')
             data__jwksuri = data['jwks_uri']
             if not isinstance(data__jwksuri, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_uri must be string', value=data__jwksuri, name='' + (name_prefix or 'data') + '.jwks_uri', definition=_definition(72), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_uri must be string', value=data__jwksuri, name='' + (name_prefix or 'data') + '.jwks_uri', definition=lambda: _definition(72), rule='type')
             if isinstance(data__jwksuri, str):
                 if not REGEX_PATTERNS['^https?://'].search(data__jwksuri):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_uri must match pattern ^https?://', value=data__jwksuri, name='' + (name_prefix or 'data') + '.jwks_uri', definition=_definition(72), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_uri must match pattern ^https?://', value=data__jwksuri, name='' + (name_prefix or 'data') + '.jwks_uri', definition=lambda: _definition(72), rule='pattern')
         if 'jwks' in data_keys:
             data_keys.remove('jwks')
             data__jwks = data['jwks']
             if not isinstance(data__jwks, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks must be object', value=data__jwks, name='' + (name_prefix or 'data') + '.jwks', definition=_definition(73), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks must be object', value=data__jwks, name='' + (name_prefix or 'data') + '.jwks', definition=lambda: _definition(73), rule='type')
             data__jwks_is_dict = isinstance(data__jwks, dict)
             if data__jwks_is_dict:
                 data__jwks__missing_keys = set(['keys']) - data__jwks.keys()
                 if data__jwks__missing_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks must contain ' + (str(sorted(data__jwks__missing_keys)) + ' properties'), value=data__jwks, name='' + (name_prefix or 'data') + '.jwks', definition=_definition(73), rule='required')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks must contain ' + (str(sorted(data__jwks__missing_keys)) + ' properties'), value=data__jwks, name='' + (name_prefix or 'data') + '.jwks', definition=lambda: _definition(73), rule='required')
                 data__jwks_keys = set(data__jwks.keys())
                 if 'keys' in data__jwks_keys:
                     data__jwks_keys.remove('keys')
                     data__jwks__keys = data__jwks['keys']
                     if not isinstance(data__jwks__keys, (list, tuple)):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks.keys must be array', value=data__jwks__keys, name='' + (name_prefix or 'data') + '.jwks.keys', definition=_definition(74), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks.keys must be array', value=data__jwks__keys, name='' + (name_prefix or 'data') + '.jwks.keys', definition=lambda: _definition(74), rule='type')
                     data__jwks__keys_is_list = isinstance(data__jwks__keys, (list, tuple))
                     if data__jwks__keys_is_list:
                         data__jwks__keys_len = len(data__jwks__keys)
                         for data__jwks__keys_x, data__jwks__keys_item in enumerate(data__jwks__keys):
                             if not isinstance(data__jwks__keys_item, dict):
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks.keys[{data__jwks__keys_x}]'.format(**locals()) + ' must be object', value=data__jwks__keys_item, name='' + (name_prefix or 'data') + '.jwks.keys[{data__jwks__keys_x}]'.format(**locals()) + '', definition=_definition(75), rule='type')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks.keys[{data__jwks__keys_x}]'.format(**locals()) + ' must be object', value=data__jwks__keys_item, name='' + (name_prefix or 'data') + '.jwks.keys[{data__jwks__keys_x}]'.format(**locals()) + '', definition=lambda: _definition(75), rule='type')
         if 'algorithms' in data_keys:
             data_keys.remove('algorithms')
             data__algorithms = data['algorithms']
             if not isinstance(data__algorithms, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must be array', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=_definition(76), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must be array', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=lambda: _definition(76), rule='type')
             data__algorithms_is_list = isinstance(data__algorithms, (list, tuple))
             if data__algorithms_is_list:
                 data__algorithms_len = len(data__algorithms)
                 if data__algorithms_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must contain at least 1 items', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=_definition(76), rule='minItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must contain at least 1 items', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=lambda: _definition(76), rule='minItems')
 
                 def fn(var):
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 if data__algorithms_len > len(set((fn(data__algorithms_x) for data__algorithms_x in data__algorithms))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must contain unique items', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=_definition(76), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms must contain unique items', value=data__algorithms, name='' + (name_prefix or 'data') + '.algorithms', definition=lambda: _definition(76), rule='uniqueItems')
                 for data__algorithms_x, data__algorithms_item in enumerate(data__algorithms):
                     if not (isinstance(data__algorithms_item, str) and data__algorithms_item == 'RS256' or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'RS384') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'RS512') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'PS256') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'PS384') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'PS512') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'ES256') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'ES384') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'ES512') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'EdDSA') or (isinstance(data__algorithms_item, str) and data__algorithms_item == 'HS256')):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms[{data__algorithms_x}]'.format(**locals()) + " must be one of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256']", value=data__algorithms_item, name='' + (name_prefix or 'data') + '.algorithms[{data__algorithms_x}]'.format(**locals()) + '', definition=_definition(77), rule='enum')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.algorithms[{data__algorithms_x}]'.format(**locals()) + " must be one of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256']", value=data__algorithms_item, name='' + (name_prefix or 'data') + '.algorithms[{data__algorithms_x}]'.format(**locals()) + '', definition=lambda: _definition(77), rule='enum')
         if 'leeway_s' in data_keys:
             data_keys.remove('leeway_s')
             data__leeways = data['leeway_s']
             if not isinstance(data__leeways, int) and (not (isinstance(data__leeways, float) and data__leeways.is_integer())) or isinstance(data__leeways, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be integer', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=_definition(78), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be integer', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=lambda: _definition(78), rule='type')
             if isinstance(data__leeways, (int, float, Decimal)) and (not isinstance(data__leeways, bool)):
                 if data__leeways < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be bigger than or equal to 0', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=_definition(78), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be bigger than or equal to 0', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=lambda: _definition(78), rule='minimum')
                 if data__leeways > 60:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be smaller than or equal to 60', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=_definition(78), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.leeway_s must be smaller than or equal to 60', value=data__leeways, name='' + (name_prefix or 'data') + '.leeway_s', definition=lambda: _definition(78), rule='maximum')
         if 'required_claims' in data_keys:
             data_keys.remove('required_claims')
             data__requiredclaims = data['required_claims']
             if not isinstance(data__requiredclaims, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims must be array', value=data__requiredclaims, name='' + (name_prefix or 'data') + '.required_claims', definition=_definition(79), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims must be array', value=data__requiredclaims, name='' + (name_prefix or 'data') + '.required_claims', definition=lambda: _definition(79), rule='type')
             data__requiredclaims_is_list = isinstance(data__requiredclaims, (list, tuple))
             if data__requiredclaims_is_list:
 
@@ -760,14 +730,14 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_issuer(data, custom_
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__requiredclaims_len = len(data__requiredclaims)
                 if data__requiredclaims_len > len(set((fn(data__requiredclaims_x) for data__requiredclaims_x in data__requiredclaims))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims must contain unique items', value=data__requiredclaims, name='' + (name_prefix or 'data') + '.required_claims', definition=_definition(79), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims must contain unique items', value=data__requiredclaims, name='' + (name_prefix or 'data') + '.required_claims', definition=lambda: _definition(79), rule='uniqueItems')
                 for data__requiredclaims_x, data__requiredclaims_item in enumerate(data__requiredclaims):
                     if not isinstance(data__requiredclaims_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + ' must be string', value=data__requiredclaims_item, name='' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + ' must be string', value=data__requiredclaims_item, name='' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__requiredclaims_item, str):
                         data__requiredclaims_item_len = len(data__requiredclaims_item)
                         if data__requiredclaims_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__requiredclaims_item, name='' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__requiredclaims_item, name='' + (name_prefix or 'data') + '.required_claims[{data__requiredclaims_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'hs256_secret' in data_keys:
             data_keys.remove('hs256_secret')
             data__hs256secret = data['hs256_secret']
@@ -776,96 +746,96 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_issuer(data, custom_
             data_keys.remove('plan_claim')
             data__planclaim = data['plan_claim']
             if not isinstance(data__planclaim, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_claim must be string', value=data__planclaim, name='' + (name_prefix or 'data') + '.plan_claim', definition=_definition(80), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_claim must be string', value=data__planclaim, name='' + (name_prefix or 'data') + '.plan_claim', definition=lambda: _definition(80), rule='type')
             if isinstance(data__planclaim, str):
                 data__planclaim_len = len(data__planclaim)
                 if data__planclaim_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_claim must be longer than or equal to 1 characters', value=data__planclaim, name='' + (name_prefix or 'data') + '.plan_claim', definition=_definition(80), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.plan_claim must be longer than or equal to 1 characters', value=data__planclaim, name='' + (name_prefix or 'data') + '.plan_claim', definition=lambda: _definition(80), rule='minLength')
         if 'consumer_claim' in data_keys:
             data_keys.remove('consumer_claim')
             data__consumerclaim = data['consumer_claim']
             if not isinstance(data__consumerclaim, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumer_claim must be string', value=data__consumerclaim, name='' + (name_prefix or 'data') + '.consumer_claim', definition=_definition(81), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumer_claim must be string', value=data__consumerclaim, name='' + (name_prefix or 'data') + '.consumer_claim', definition=lambda: _definition(81), rule='type')
             if isinstance(data__consumerclaim, str):
                 data__consumerclaim_len = len(data__consumerclaim)
                 if data__consumerclaim_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumer_claim must be longer than or equal to 1 characters', value=data__consumerclaim, name='' + (name_prefix or 'data') + '.consumer_claim', definition=_definition(81), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumer_claim must be longer than or equal to 1 characters', value=data__consumerclaim, name='' + (name_prefix or 'data') + '.consumer_claim', definition=lambda: _definition(81), rule='minLength')
         if 'jwks_ttl_s' in data_keys:
             data_keys.remove('jwks_ttl_s')
             data__jwksttls = data['jwks_ttl_s']
             if not isinstance(data__jwksttls, int) and (not (isinstance(data__jwksttls, float) and data__jwksttls.is_integer())) or isinstance(data__jwksttls, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be integer', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=_definition(82), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be integer', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=lambda: _definition(82), rule='type')
             if isinstance(data__jwksttls, (int, float, Decimal)) and (not isinstance(data__jwksttls, bool)):
                 if data__jwksttls < 30:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be bigger than or equal to 30', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=_definition(82), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be bigger than or equal to 30', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=lambda: _definition(82), rule='minimum')
                 if data__jwksttls > 86400:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be smaller than or equal to 86400', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=_definition(82), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_ttl_s must be smaller than or equal to 86400', value=data__jwksttls, name='' + (name_prefix or 'data') + '.jwks_ttl_s', definition=lambda: _definition(82), rule='maximum')
         if 'jwks_refetch_cooldown_s' in data_keys:
             data_keys.remove('jwks_refetch_cooldown_s')
             data__jwksrefetchcooldowns = data['jwks_refetch_cooldown_s']
             if not isinstance(data__jwksrefetchcooldowns, int) and (not (isinstance(data__jwksrefetchcooldowns, float) and data__jwksrefetchcooldowns.is_integer())) or isinstance(data__jwksrefetchcooldowns, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be integer', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=_definition(83), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be integer', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=lambda: _definition(83), rule='type')
             if isinstance(data__jwksrefetchcooldowns, (int, float, Decimal)) and (not isinstance(data__jwksrefetchcooldowns, bool)):
                 if data__jwksrefetchcooldowns < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be bigger than or equal to 1', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=_definition(83), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be bigger than or equal to 1', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=lambda: _definition(83), rule='minimum')
                 if data__jwksrefetchcooldowns > 3600:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be smaller than or equal to 3600', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=_definition(83), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s must be smaller than or equal to 3600', value=data__jwksrefetchcooldowns, name='' + (name_prefix or 'data') + '.jwks_refetch_cooldown_s', definition=lambda: _definition(83), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(68), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(68), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(84), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(84), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['path', 'backend']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(84), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(84), rule='required')
         data_keys = set(data.keys())
         if 'id' in data_keys:
             data_keys.remove('id')
             data__id = data['id']
             if not isinstance(data__id, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.id must be string', value=data__id, name='' + (name_prefix or 'data') + '.id', definition=_definition(85), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.id must be string', value=data__id, name='' + (name_prefix or 'data') + '.id', definition=lambda: _definition(85), rule='type')
             if isinstance(data__id, str):
                 if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]+$'].search(data__id):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.id must match pattern ^[A-Za-z0-9_.:-]+$', value=data__id, name='' + (name_prefix or 'data') + '.id', definition=_definition(85), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.id must match pattern ^[A-Za-z0-9_.:-]+$', value=data__id, name='' + (name_prefix or 'data') + '.id', definition=lambda: _definition(85), rule='pattern')
         if 'path' in data_keys:
             data_keys.remove('path')
             data__path = data['path']
             if not isinstance(data__path, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(86), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(86), rule='type')
             if isinstance(data__path, str):
                 if not REGEX_PATTERNS['^/'].search(data__path):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(86), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(86), rule='pattern')
         if 'methods' in data_keys:
             data_keys.remove('methods')
             data__methods = data['methods']
             if not isinstance(data__methods, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must be array', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=_definition(87), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must be array', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=lambda: _definition(87), rule='type')
             data__methods_is_list = isinstance(data__methods, (list, tuple))
             if data__methods_is_list:
                 data__methods_len = len(data__methods)
                 if data__methods_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must contain at least 1 items', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=_definition(87), rule='minItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must contain at least 1 items', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=lambda: _definition(87), rule='minItems')
 
                 def fn(var):
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 if data__methods_len > len(set((fn(data__methods_x) for data__methods_x in data__methods))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must contain unique items', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=_definition(87), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.methods must contain unique items', value=data__methods, name='' + (name_prefix or 'data') + '.methods', definition=lambda: _definition(87), rule='uniqueItems')
                 for data__methods_x, data__methods_item in enumerate(data__methods):
                     validate_https___edgeway_dev_schema_gateway_json___defs_method(data__methods_item, custom_formats, (name_prefix or 'data') + '.methods[{data__methods_x}]'.format(**locals()))
         if 'timeout_ms' in data_keys:
             data_keys.remove('timeout_ms')
             data__timeoutms = data['timeout_ms']
             if not isinstance(data__timeoutms, int) and (not (isinstance(data__timeoutms, float) and data__timeoutms.is_integer())) or isinstance(data__timeoutms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be integer', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(88), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be integer', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(88), rule='type')
             if isinstance(data__timeoutms, (int, float, Decimal)) and (not isinstance(data__timeoutms, bool)):
                 if data__timeoutms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be bigger than or equal to 1', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(88), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be bigger than or equal to 1', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(88), rule='minimum')
                 if data__timeoutms > 29000:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be smaller than or equal to 29000', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(88), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be smaller than or equal to 29000', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(88), rule='maximum')
         if 'backend' in data_keys:
             data_keys.remove('backend')
             data__backend = data['backend']
@@ -874,12 +844,12 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
             data_keys.remove('rate_limit')
             data__ratelimit = data['rate_limit']
             if not isinstance(data__ratelimit, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate_limit must be boolean', value=data__ratelimit, name='' + (name_prefix or 'data') + '.rate_limit', definition=_definition(89), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rate_limit must be boolean', value=data__ratelimit, name='' + (name_prefix or 'data') + '.rate_limit', definition=lambda: _definition(89), rule='type')
         if 'cost' in data_keys:
             data_keys.remove('cost')
             data__cost = data['cost']
             if not isinstance(data__cost, int) and (not (isinstance(data__cost, float) and data__cost.is_integer())) or isinstance(data__cost, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cost must be integer', value=data__cost, name='' + (name_prefix or 'data') + '.cost', definition=_definition(90), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cost must be integer', value=data__cost, name='' + (name_prefix or 'data') + '.cost', definition=lambda: _definition(90), rule='type')
         if 'cache' in data_keys:
             data_keys.remove('cache')
             data__cache = data['cache']
@@ -900,40 +870,40 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
             data_keys.remove('summary')
             data__summary = data['summary']
             if not isinstance(data__summary, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.summary must be string', value=data__summary, name='' + (name_prefix or 'data') + '.summary', definition=_definition(91), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.summary must be string', value=data__summary, name='' + (name_prefix or 'data') + '.summary', definition=lambda: _definition(91), rule='type')
         if 'description' in data_keys:
             data_keys.remove('description')
             data__description = data['description']
             if not isinstance(data__description, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.description must be string', value=data__description, name='' + (name_prefix or 'data') + '.description', definition=_definition(92), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.description must be string', value=data__description, name='' + (name_prefix or 'data') + '.description', definition=lambda: _definition(92), rule='type')
         if 'tags' in data_keys:
             data_keys.remove('tags')
             data__tags = data['tags']
             if not isinstance(data__tags, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags must be array', value=data__tags, name='' + (name_prefix or 'data') + '.tags', definition=_definition(93), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags must be array', value=data__tags, name='' + (name_prefix or 'data') + '.tags', definition=lambda: _definition(93), rule='type')
             data__tags_is_list = isinstance(data__tags, (list, tuple))
             if data__tags_is_list:
                 data__tags_len = len(data__tags)
                 for data__tags_x, data__tags_item in enumerate(data__tags):
                     if not isinstance(data__tags_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + ' must be string', value=data__tags_item, name='' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + ' must be string', value=data__tags_item, name='' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__tags_item, str):
                         data__tags_item_len = len(data__tags_item)
                         if data__tags_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__tags_item, name='' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__tags_item, name='' + (name_prefix or 'data') + '.tags[{data__tags_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'host' in data_keys:
             data_keys.remove('host')
             data__host = data['host']
             if not isinstance(data__host, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be string', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=_definition(94), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be string', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=lambda: _definition(94), rule='type')
             if isinstance(data__host, str):
                 if not REGEX_PATTERNS['^(\\*\\.)?[A-Za-z0-9.-]+$'].search(data__host):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must match pattern ^(\\*\\.)?[A-Za-z0-9.-]+$', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=_definition(94), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must match pattern ^(\\*\\.)?[A-Za-z0-9.-]+$', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=lambda: _definition(94), rule='pattern')
         if 'headers' in data_keys:
             data_keys.remove('headers')
             data__headers = data['headers']
             if not isinstance(data__headers, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be object', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=_definition(95), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be object', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=lambda: _definition(95), rule='type')
             data__headers_is_dict = isinstance(data__headers, dict)
             if data__headers_is_dict:
                 data__headers_keys = set(data__headers.keys())
@@ -944,32 +914,32 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
                         if not data__headers_value_any_of_count2:
                             try:
                                 if not isinstance(data__headers_value, str):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be string', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=_definition(96), rule='type')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be string', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=lambda: _definition(96), rule='type')
                                 data__headers_value_any_of_count2 += 1
                             except (JsonSchemaValueException, JsonSchemaValuesException):
                                 pass
                         if not data__headers_value_any_of_count2:
                             try:
                                 if not isinstance(data__headers_value, (list, tuple)):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be array', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=_definition(97), rule='type')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be array', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=lambda: _definition(97), rule='type')
                                 data__headers_value_is_list = isinstance(data__headers_value, (list, tuple))
                                 if data__headers_value_is_list:
                                     data__headers_value_len = len(data__headers_value)
                                     if data__headers_value_len < 1:
-                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must contain at least 1 items', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=_definition(97), rule='minItems')
+                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must contain at least 1 items', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=lambda: _definition(97), rule='minItems')
                                     for data__headers_value_x, data__headers_value_item in enumerate(data__headers_value):
                                         if not isinstance(data__headers_value_item, str):
-                                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}[{data__headers_value_x}]'.format(**locals()) + ' must be string', value=data__headers_value_item, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}[{data__headers_value_x}]'.format(**locals()) + '', definition=_definition(96), rule='type')
+                                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}[{data__headers_value_x}]'.format(**locals()) + ' must be string', value=data__headers_value_item, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}[{data__headers_value_x}]'.format(**locals()) + '', definition=lambda: _definition(96), rule='type')
                                 data__headers_value_any_of_count2 += 1
                             except (JsonSchemaValueException, JsonSchemaValuesException):
                                 pass
                         if not data__headers_value_any_of_count2:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' cannot be validated by any definition', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=_definition(98), rule='anyOf')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' cannot be validated by any definition', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=lambda: _definition(98), rule='anyOf')
         if 'version' in data_keys:
             data_keys.remove('version')
             data__version = data['version']
             if not isinstance(data__version, (str, int)) and (not (isinstance(data__version, float) and data__version.is_integer())) or isinstance(data__version, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.version must be string or integer', value=data__version, name='' + (name_prefix or 'data') + '.version', definition=_definition(99), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.version must be string or integer', value=data__version, name='' + (name_prefix or 'data') + '.version', definition=lambda: _definition(99), rule='type')
         if 'deprecation' in data_keys:
             data_keys.remove('deprecation')
             data__deprecation = data['deprecation']
@@ -980,10 +950,10 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
             data_keys.remove('deprecation_link')
             data__deprecationlink = data['deprecation_link']
             if not isinstance(data__deprecationlink, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deprecation_link must be string', value=data__deprecationlink, name='' + (name_prefix or 'data') + '.deprecation_link', definition=_definition(100), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deprecation_link must be string', value=data__deprecationlink, name='' + (name_prefix or 'data') + '.deprecation_link', definition=lambda: _definition(100), rule='type')
             if isinstance(data__deprecationlink, str):
                 if not REGEX_PATTERNS['uri_re_pattern'].match(data__deprecationlink):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deprecation_link must be uri', value=data__deprecationlink, name='' + (name_prefix or 'data') + '.deprecation_link', definition=_definition(100), rule='format')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deprecation_link must be uri', value=data__deprecationlink, name='' + (name_prefix or 'data') + '.deprecation_link', definition=lambda: _definition(100), rule='format')
         if 'cors' in data_keys:
             data_keys.remove('cors')
             data__cors = data['cors']
@@ -991,7 +961,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
             if not data__cors_any_of_count3:
                 try:
                     if not (isinstance(data__cors, bool) and data__cors is False):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cors must be same as const definition: False', value=data__cors, name='' + (name_prefix or 'data') + '.cors', definition=_definition(101), rule='const')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cors must be same as const definition: False', value=data__cors, name='' + (name_prefix or 'data') + '.cors', definition=lambda: _definition(101), rule='const')
                     data__cors_any_of_count3 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException):
                     pass
@@ -1002,12 +972,12 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
                 except (JsonSchemaValueException, JsonSchemaValuesException):
                     pass
             if not data__cors_any_of_count3:
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cors cannot be validated by any definition', value=data__cors, name='' + (name_prefix or 'data') + '.cors', definition=_definition(102), rule='anyOf')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cors cannot be validated by any definition', value=data__cors, name='' + (name_prefix or 'data') + '.cors', definition=lambda: _definition(102), rule='anyOf')
         if 'schema' in data_keys:
             data_keys.remove('schema')
             data__schema = data['schema']
             if not isinstance(data__schema, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema must be object', value=data__schema, name='' + (name_prefix or 'data') + '.schema', definition=_definition(103), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema must be object', value=data__schema, name='' + (name_prefix or 'data') + '.schema', definition=lambda: _definition(103), rule='type')
             data__schema_is_dict = isinstance(data__schema, dict)
             if data__schema_is_dict:
                 data__schema_keys = set(data__schema.keys())
@@ -1015,39 +985,39 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
                     data__schema_keys.remove('body')
                     data__schema__body = data__schema['body']
                     if not isinstance(data__schema__body, dict):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema.body must be object', value=data__schema__body, name='' + (name_prefix or 'data') + '.schema.body', definition=_definition(104), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema.body must be object', value=data__schema__body, name='' + (name_prefix or 'data') + '.schema.body', definition=lambda: _definition(104), rule='type')
                 if 'query' in data__schema_keys:
                     data__schema_keys.remove('query')
                     data__schema__query = data__schema['query']
                     if not isinstance(data__schema__query, dict):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema.query must be object', value=data__schema__query, name='' + (name_prefix or 'data') + '.schema.query', definition=_definition(105), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema.query must be object', value=data__schema__query, name='' + (name_prefix or 'data') + '.schema.query', definition=lambda: _definition(105), rule='type')
                 if data__schema_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema must not contain ' + str(data__schema_keys) + ' properties', value=data__schema, name='' + (name_prefix or 'data') + '.schema', definition=_definition(103), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.schema must not contain ' + str(data__schema_keys) + ' properties', value=data__schema, name='' + (name_prefix or 'data') + '.schema', definition=lambda: _definition(103), rule='additionalProperties')
         if 'consumes' in data_keys:
             data_keys.remove('consumes')
             data__consumes = data['consumes']
             if not isinstance(data__consumes, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes must be array', value=data__consumes, name='' + (name_prefix or 'data') + '.consumes', definition=_definition(106), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes must be array', value=data__consumes, name='' + (name_prefix or 'data') + '.consumes', definition=lambda: _definition(106), rule='type')
             data__consumes_is_list = isinstance(data__consumes, (list, tuple))
             if data__consumes_is_list:
                 data__consumes_len = len(data__consumes)
                 for data__consumes_x, data__consumes_item in enumerate(data__consumes):
                     if not isinstance(data__consumes_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + ' must be string', value=data__consumes_item, name='' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + ' must be string', value=data__consumes_item, name='' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__consumes_item, str):
                         data__consumes_item_len = len(data__consumes_item)
                         if data__consumes_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__consumes_item, name='' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__consumes_item, name='' + (name_prefix or 'data') + '.consumes[{data__consumes_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'max_body_bytes' in data_keys:
             data_keys.remove('max_body_bytes')
             data__maxbodybytes = data['max_body_bytes']
             if not isinstance(data__maxbodybytes, int) and (not (isinstance(data__maxbodybytes, float) and data__maxbodybytes.is_integer())) or isinstance(data__maxbodybytes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be integer', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=_definition(107), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be integer', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=lambda: _definition(107), rule='type')
             if isinstance(data__maxbodybytes, (int, float, Decimal)) and (not isinstance(data__maxbodybytes, bool)):
                 if data__maxbodybytes < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be bigger than or equal to 0', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=_definition(107), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be bigger than or equal to 0', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=lambda: _definition(107), rule='minimum')
                 if data__maxbodybytes > 6291456:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be smaller than or equal to 6291456', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=_definition(107), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_body_bytes must be smaller than or equal to 6291456', value=data__maxbodybytes, name='' + (name_prefix or 'data') + '.max_body_bytes', definition=lambda: _definition(107), rule='maximum')
         if 'transform' in data_keys:
             data_keys.remove('transform')
             data__transform = data['transform']
@@ -1056,12 +1026,12 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
             data_keys.remove('auth')
             data__auth = data['auth']
             if not (isinstance(data__auth, str) and data__auth == 'none' or (isinstance(data__auth, str) and data__auth == 'jwt') or (isinstance(data__auth, str) and data__auth == 'api_key') or (isinstance(data__auth, str) and data__auth == 'any')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".auth must be one of ['none', 'jwt', 'api_key', 'any']", value=data__auth, name='' + (name_prefix or 'data') + '.auth', definition=_definition(108), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".auth must be one of ['none', 'jwt', 'api_key', 'any']", value=data__auth, name='' + (name_prefix or 'data') + '.auth', definition=lambda: _definition(108), rule='enum')
         if 'scopes' in data_keys:
             data_keys.remove('scopes')
             data__scopes = data['scopes']
             if not isinstance(data__scopes, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.scopes must be array', value=data__scopes, name='' + (name_prefix or 'data') + '.scopes', definition=_definition(109), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.scopes must be array', value=data__scopes, name='' + (name_prefix or 'data') + '.scopes', definition=lambda: _definition(109), rule='type')
             data__scopes_is_list = isinstance(data__scopes, (list, tuple))
             if data__scopes_is_list:
 
@@ -1069,16 +1039,16 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route(data, custom_f
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__scopes_len = len(data__scopes)
                 if data__scopes_len > len(set((fn(data__scopes_x) for data__scopes_x in data__scopes))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.scopes must contain unique items', value=data__scopes, name='' + (name_prefix or 'data') + '.scopes', definition=_definition(109), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.scopes must contain unique items', value=data__scopes, name='' + (name_prefix or 'data') + '.scopes', definition=lambda: _definition(109), rule='uniqueItems')
                 for data__scopes_x, data__scopes_item in enumerate(data__scopes):
                     validate_https___edgeway_dev_schema_gateway_json___defs_scope(data__scopes_item, custom_formats, (name_prefix or 'data') + '.scopes[{data__scopes_x}]'.format(**locals()))
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(84), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(84), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_transform(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(110), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(110), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1086,7 +1056,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_transform(data, cust
             data_keys.remove('request')
             data__request = data['request']
             if not isinstance(data__request, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request must be object', value=data__request, name='' + (name_prefix or 'data') + '.request', definition=_definition(111), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request must be object', value=data__request, name='' + (name_prefix or 'data') + '.request', definition=lambda: _definition(111), rule='type')
             data__request_is_dict = isinstance(data__request, dict)
             if data__request_is_dict:
                 data__request_keys = set(data__request.keys())
@@ -1098,21 +1068,21 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_transform(data, cust
                     data__request_keys.remove('path')
                     data__request__path = data__request['path']
                     if not isinstance(data__request__path, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request.path must be string', value=data__request__path, name='' + (name_prefix or 'data') + '.request.path', definition=_definition(112), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request.path must be string', value=data__request__path, name='' + (name_prefix or 'data') + '.request.path', definition=lambda: _definition(112), rule='type')
                     if isinstance(data__request__path, str):
                         if not REGEX_PATTERNS['^/'].search(data__request__path):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request.path must match pattern ^/', value=data__request__path, name='' + (name_prefix or 'data') + '.request.path', definition=_definition(112), rule='pattern')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request.path must match pattern ^/', value=data__request__path, name='' + (name_prefix or 'data') + '.request.path', definition=lambda: _definition(112), rule='pattern')
                 if 'body' in data__request_keys:
                     data__request_keys.remove('body')
                     data__request__body = data__request['body']
                     validate_https___edgeway_dev_schema_gateway_json___defs_body_ops(data__request__body, custom_formats, (name_prefix or 'data') + '.request.body')
                 if data__request_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request must not contain ' + str(data__request_keys) + ' properties', value=data__request, name='' + (name_prefix or 'data') + '.request', definition=_definition(111), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.request must not contain ' + str(data__request_keys) + ' properties', value=data__request, name='' + (name_prefix or 'data') + '.request', definition=lambda: _definition(111), rule='additionalProperties')
         if 'response' in data_keys:
             data_keys.remove('response')
             data__response = data['response']
             if not isinstance(data__response, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response must be object', value=data__response, name='' + (name_prefix or 'data') + '.response', definition=_definition(113), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response must be object', value=data__response, name='' + (name_prefix or 'data') + '.response', definition=lambda: _definition(113), rule='type')
             data__response_is_dict = isinstance(data__response, dict)
             if data__response_is_dict:
                 data__response_keys = set(data__response.keys())
@@ -1128,7 +1098,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_transform(data, cust
                     data__response_keys.remove('status')
                     data__response__status = data__response['status']
                     if not isinstance(data__response__status, dict):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status must be object', value=data__response__status, name='' + (name_prefix or 'data') + '.response.status', definition=_definition(114), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status must be object', value=data__response__status, name='' + (name_prefix or 'data') + '.response.status', definition=lambda: _definition(114), rule='type')
                     data__response__status_is_dict = isinstance(data__response__status, dict)
                     if data__response__status_is_dict:
                         data__response__status_keys = set(data__response__status.keys())
@@ -1136,21 +1106,21 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_transform(data, cust
                             if data__response__status_key not in []:
                                 data__response__status_value = data__response__status.get(data__response__status_key)
                                 if not isinstance(data__response__status_value, int) and (not (isinstance(data__response__status_value, float) and data__response__status_value.is_integer())) or isinstance(data__response__status_value, bool):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be integer', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=_definition(115), rule='type')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be integer', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=lambda: _definition(115), rule='type')
                                 if isinstance(data__response__status_value, (int, float, Decimal)) and (not isinstance(data__response__status_value, bool)):
                                     if data__response__status_value < 100:
-                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be bigger than or equal to 100', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=_definition(115), rule='minimum')
+                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be bigger than or equal to 100', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=lambda: _definition(115), rule='minimum')
                                     if data__response__status_value > 599:
-                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be smaller than or equal to 599', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=_definition(115), rule='maximum')
+                                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + ' must be smaller than or equal to 599', value=data__response__status_value, name='' + (name_prefix or 'data') + '.response.status.{data__response__status_key}'.format(**locals()) + '', definition=lambda: _definition(115), rule='maximum')
                 if data__response_keys:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response must not contain ' + str(data__response_keys) + ' properties', value=data__response, name='' + (name_prefix or 'data') + '.response', definition=_definition(113), rule='additionalProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.response must not contain ' + str(data__response_keys) + ' properties', value=data__response, name='' + (name_prefix or 'data') + '.response', definition=lambda: _definition(113), rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(110), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(110), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_body_ops(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(116), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(116), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1158,37 +1128,37 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_body_ops(data, custo
             data_keys.remove('allow')
             data__allow = data['allow']
             if not isinstance(data__allow, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow must be array', value=data__allow, name='' + (name_prefix or 'data') + '.allow', definition=_definition(117), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow must be array', value=data__allow, name='' + (name_prefix or 'data') + '.allow', definition=lambda: _definition(117), rule='type')
             data__allow_is_list = isinstance(data__allow, (list, tuple))
             if data__allow_is_list:
                 data__allow_len = len(data__allow)
                 for data__allow_x, data__allow_item in enumerate(data__allow):
                     if not isinstance(data__allow_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + ' must be string', value=data__allow_item, name='' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + ' must be string', value=data__allow_item, name='' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__allow_item, str):
                         data__allow_item_len = len(data__allow_item)
                         if data__allow_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__allow_item, name='' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__allow_item, name='' + (name_prefix or 'data') + '.allow[{data__allow_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'deny' in data_keys:
             data_keys.remove('deny')
             data__deny = data['deny']
             if not isinstance(data__deny, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny must be array', value=data__deny, name='' + (name_prefix or 'data') + '.deny', definition=_definition(118), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny must be array', value=data__deny, name='' + (name_prefix or 'data') + '.deny', definition=lambda: _definition(118), rule='type')
             data__deny_is_list = isinstance(data__deny, (list, tuple))
             if data__deny_is_list:
                 data__deny_len = len(data__deny)
                 for data__deny_x, data__deny_item in enumerate(data__deny):
                     if not isinstance(data__deny_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + ' must be string', value=data__deny_item, name='' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + ' must be string', value=data__deny_item, name='' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__deny_item, str):
                         data__deny_item_len = len(data__deny_item)
                         if data__deny_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__deny_item, name='' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__deny_item, name='' + (name_prefix or 'data') + '.deny[{data__deny_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'rename' in data_keys:
             data_keys.remove('rename')
             data__rename = data['rename']
             if not isinstance(data__rename, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename must be object', value=data__rename, name='' + (name_prefix or 'data') + '.rename', definition=_definition(119), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename must be object', value=data__rename, name='' + (name_prefix or 'data') + '.rename', definition=lambda: _definition(119), rule='type')
             data__rename_is_dict = isinstance(data__rename, dict)
             if data__rename_is_dict:
                 data__rename_keys = set(data__rename.keys())
@@ -1196,18 +1166,18 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_body_ops(data, custo
                     if data__rename_key not in []:
                         data__rename_value = data__rename.get(data__rename_key)
                         if not isinstance(data__rename_value, str):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be string', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=_definition(20), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be string', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                         if isinstance(data__rename_value, str):
                             data__rename_value_len = len(data__rename_value)
                             if data__rename_value_len < 1:
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(116), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(116), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_header_ops(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(120), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(120), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1215,7 +1185,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_header_ops(data, cus
             data_keys.remove('add')
             data__add = data['add']
             if not isinstance(data__add, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.add must be object', value=data__add, name='' + (name_prefix or 'data') + '.add', definition=_definition(121), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.add must be object', value=data__add, name='' + (name_prefix or 'data') + '.add', definition=lambda: _definition(121), rule='type')
             data__add_is_dict = isinstance(data__add, dict)
             if data__add_is_dict:
                 data__add_keys = set(data__add.keys())
@@ -1223,27 +1193,27 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_header_ops(data, cus
                     if data__add_key not in []:
                         data__add_value = data__add.get(data__add_key)
                         if not isinstance(data__add_value, (str, int)) and (not (isinstance(data__add_value, float) and data__add_value.is_integer())) or isinstance(data__add_value, bool):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.add.{data__add_key}'.format(**locals()) + ' must be string or integer', value=data__add_value, name='' + (name_prefix or 'data') + '.add.{data__add_key}'.format(**locals()) + '', definition=_definition(122), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.add.{data__add_key}'.format(**locals()) + ' must be string or integer', value=data__add_value, name='' + (name_prefix or 'data') + '.add.{data__add_key}'.format(**locals()) + '', definition=lambda: _definition(122), rule='type')
         if 'remove' in data_keys:
             data_keys.remove('remove')
             data__remove = data['remove']
             if not isinstance(data__remove, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove must be array', value=data__remove, name='' + (name_prefix or 'data') + '.remove', definition=_definition(123), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove must be array', value=data__remove, name='' + (name_prefix or 'data') + '.remove', definition=lambda: _definition(123), rule='type')
             data__remove_is_list = isinstance(data__remove, (list, tuple))
             if data__remove_is_list:
                 data__remove_len = len(data__remove)
                 for data__remove_x, data__remove_item in enumerate(data__remove):
                     if not isinstance(data__remove_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + ' must be string', value=data__remove_item, name='' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + ' must be string', value=data__remove_item, name='' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__remove_item, str):
                         data__remove_item_len = len(data__remove_item)
                         if data__remove_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__remove_item, name='' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__remove_item, name='' + (name_prefix or 'data') + '.remove[{data__remove_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'rename' in data_keys:
             data_keys.remove('rename')
             data__rename = data['rename']
             if not isinstance(data__rename, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename must be object', value=data__rename, name='' + (name_prefix or 'data') + '.rename', definition=_definition(124), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename must be object', value=data__rename, name='' + (name_prefix or 'data') + '.rename', definition=lambda: _definition(124), rule='type')
             data__rename_is_dict = isinstance(data__rename, dict)
             if data__rename_is_dict:
                 data__rename_keys = set(data__rename.keys())
@@ -1251,18 +1221,18 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_header_ops(data, cus
                     if data__rename_key not in []:
                         data__rename_value = data__rename.get(data__rename_key)
                         if not isinstance(data__rename_value, str):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be string', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=_definition(20), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be string', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                         if isinstance(data__rename_value, str):
                             data__rename_value_len = len(data__rename_value)
                             if data__rename_value_len < 1:
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__rename_value, name='' + (name_prefix or 'data') + '.rename.{data__rename_key}'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(120), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(120), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_hedge(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(125), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(125), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1270,19 +1240,19 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_hedge(data, custom_f
             data_keys.remove('delay_ms')
             data__delayms = data['delay_ms']
             if not isinstance(data__delayms, int) and (not (isinstance(data__delayms, float) and data__delayms.is_integer())) or isinstance(data__delayms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be integer', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=_definition(88), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be integer', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=lambda: _definition(88), rule='type')
             if isinstance(data__delayms, (int, float, Decimal)) and (not isinstance(data__delayms, bool)):
                 if data__delayms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be bigger than or equal to 1', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=_definition(88), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be bigger than or equal to 1', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=lambda: _definition(88), rule='minimum')
                 if data__delayms > 29000:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be smaller than or equal to 29000', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=_definition(88), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.delay_ms must be smaller than or equal to 29000', value=data__delayms, name='' + (name_prefix or 'data') + '.delay_ms', definition=lambda: _definition(88), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(125), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(125), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_circuit(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(126), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(126), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1290,71 +1260,71 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_circuit(data, custom
             data_keys.remove('consecutive_failures')
             data__consecutivefailures = data['consecutive_failures']
             if not isinstance(data__consecutivefailures, int) and (not (isinstance(data__consecutivefailures, float) and data__consecutivefailures.is_integer())) or isinstance(data__consecutivefailures, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consecutive_failures must be integer', value=data__consecutivefailures, name='' + (name_prefix or 'data') + '.consecutive_failures', definition=_definition(127), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consecutive_failures must be integer', value=data__consecutivefailures, name='' + (name_prefix or 'data') + '.consecutive_failures', definition=lambda: _definition(127), rule='type')
             if isinstance(data__consecutivefailures, (int, float, Decimal)) and (not isinstance(data__consecutivefailures, bool)):
                 if data__consecutivefailures < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consecutive_failures must be bigger than or equal to 0', value=data__consecutivefailures, name='' + (name_prefix or 'data') + '.consecutive_failures', definition=_definition(127), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.consecutive_failures must be bigger than or equal to 0', value=data__consecutivefailures, name='' + (name_prefix or 'data') + '.consecutive_failures', definition=lambda: _definition(127), rule='minimum')
         else:
             data['consecutive_failures'] = 5
         if 'failure_ratio' in data_keys:
             data_keys.remove('failure_ratio')
             data__failureratio = data['failure_ratio']
             if not isinstance(data__failureratio, (int, float, Decimal)) or isinstance(data__failureratio, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be number', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=_definition(128), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be number', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=lambda: _definition(128), rule='type')
             if isinstance(data__failureratio, (int, float, Decimal)) and (not isinstance(data__failureratio, bool)):
                 if data__failureratio > 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be smaller than or equal to 1', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=_definition(128), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be smaller than or equal to 1', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=lambda: _definition(128), rule='maximum')
                 if data__failureratio <= 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be bigger than 0', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=_definition(128), rule='exclusiveMinimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.failure_ratio must be bigger than 0', value=data__failureratio, name='' + (name_prefix or 'data') + '.failure_ratio', definition=lambda: _definition(128), rule='exclusiveMinimum')
         if 'window' in data_keys:
             data_keys.remove('window')
             data__window = data['window']
             if not isinstance(data__window, int) and (not (isinstance(data__window, float) and data__window.is_integer())) or isinstance(data__window, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.window must be integer', value=data__window, name='' + (name_prefix or 'data') + '.window', definition=_definition(129), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.window must be integer', value=data__window, name='' + (name_prefix or 'data') + '.window', definition=lambda: _definition(129), rule='type')
             if isinstance(data__window, (int, float, Decimal)) and (not isinstance(data__window, bool)):
                 if data__window < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.window must be bigger than or equal to 1', value=data__window, name='' + (name_prefix or 'data') + '.window', definition=_definition(129), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.window must be bigger than or equal to 1', value=data__window, name='' + (name_prefix or 'data') + '.window', definition=lambda: _definition(129), rule='minimum')
         else:
             data['window'] = 20
         if 'min_calls' in data_keys:
             data_keys.remove('min_calls')
             data__mincalls = data['min_calls']
             if not isinstance(data__mincalls, int) and (not (isinstance(data__mincalls, float) and data__mincalls.is_integer())) or isinstance(data__mincalls, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.min_calls must be integer', value=data__mincalls, name='' + (name_prefix or 'data') + '.min_calls', definition=_definition(130), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.min_calls must be integer', value=data__mincalls, name='' + (name_prefix or 'data') + '.min_calls', definition=lambda: _definition(130), rule='type')
             if isinstance(data__mincalls, (int, float, Decimal)) and (not isinstance(data__mincalls, bool)):
                 if data__mincalls < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.min_calls must be bigger than or equal to 1', value=data__mincalls, name='' + (name_prefix or 'data') + '.min_calls', definition=_definition(130), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.min_calls must be bigger than or equal to 1', value=data__mincalls, name='' + (name_prefix or 'data') + '.min_calls', definition=lambda: _definition(130), rule='minimum')
         else:
             data['min_calls'] = 10
         if 'open_s' in data_keys:
             data_keys.remove('open_s')
             data__opens = data['open_s']
             if not isinstance(data__opens, (int, float, Decimal)) or isinstance(data__opens, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be number', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=_definition(131), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be number', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=lambda: _definition(131), rule='type')
             if isinstance(data__opens, (int, float, Decimal)) and (not isinstance(data__opens, bool)):
                 if data__opens > 3600:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be smaller than or equal to 3600', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=_definition(131), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be smaller than or equal to 3600', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=lambda: _definition(131), rule='maximum')
                 if data__opens <= 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be bigger than 0', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=_definition(131), rule='exclusiveMinimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.open_s must be bigger than 0', value=data__opens, name='' + (name_prefix or 'data') + '.open_s', definition=lambda: _definition(131), rule='exclusiveMinimum')
         else:
             data['open_s'] = 30
         if 'half_open_probes' in data_keys:
             data_keys.remove('half_open_probes')
             data__halfopenprobes = data['half_open_probes']
             if not isinstance(data__halfopenprobes, int) and (not (isinstance(data__halfopenprobes, float) and data__halfopenprobes.is_integer())) or isinstance(data__halfopenprobes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.half_open_probes must be integer', value=data__halfopenprobes, name='' + (name_prefix or 'data') + '.half_open_probes', definition=_definition(132), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.half_open_probes must be integer', value=data__halfopenprobes, name='' + (name_prefix or 'data') + '.half_open_probes', definition=lambda: _definition(132), rule='type')
             if isinstance(data__halfopenprobes, (int, float, Decimal)) and (not isinstance(data__halfopenprobes, bool)):
                 if data__halfopenprobes < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.half_open_probes must be bigger than or equal to 1', value=data__halfopenprobes, name='' + (name_prefix or 'data') + '.half_open_probes', definition=_definition(132), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.half_open_probes must be bigger than or equal to 1', value=data__halfopenprobes, name='' + (name_prefix or 'data') + '.half_open_probes', definition=lambda: _definition(132), rule='minimum')
         else:
             data['half_open_probes'] = 1
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(126), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(126), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_retry(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(133), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(133), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data_keys = set(data.keys())
@@ -1362,49 +1332,49 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_retry(data, custom_f
             data_keys.remove('attempts')
             data__attempts = data['attempts']
             if not isinstance(data__attempts, int) and (not (isinstance(data__attempts, float) and data__attempts.is_integer())) or isinstance(data__attempts, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be integer', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=_definition(134), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be integer', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=lambda: _definition(134), rule='type')
             if isinstance(data__attempts, (int, float, Decimal)) and (not isinstance(data__attempts, bool)):
                 if data__attempts < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be bigger than or equal to 1', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=_definition(134), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be bigger than or equal to 1', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=lambda: _definition(134), rule='minimum')
                 if data__attempts > 5:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be smaller than or equal to 5', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=_definition(134), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempts must be smaller than or equal to 5', value=data__attempts, name='' + (name_prefix or 'data') + '.attempts', definition=lambda: _definition(134), rule='maximum')
         else:
             data['attempts'] = 3
         if 'base_ms' in data_keys:
             data_keys.remove('base_ms')
             data__basems = data['base_ms']
             if not isinstance(data__basems, int) and (not (isinstance(data__basems, float) and data__basems.is_integer())) or isinstance(data__basems, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.base_ms must be integer', value=data__basems, name='' + (name_prefix or 'data') + '.base_ms', definition=_definition(135), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.base_ms must be integer', value=data__basems, name='' + (name_prefix or 'data') + '.base_ms', definition=lambda: _definition(135), rule='type')
             if isinstance(data__basems, (int, float, Decimal)) and (not isinstance(data__basems, bool)):
                 if data__basems < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.base_ms must be bigger than or equal to 1', value=data__basems, name='' + (name_prefix or 'data') + '.base_ms', definition=_definition(135), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.base_ms must be bigger than or equal to 1', value=data__basems, name='' + (name_prefix or 'data') + '.base_ms', definition=lambda: _definition(135), rule='minimum')
         else:
             data['base_ms'] = 50
         if 'cap_ms' in data_keys:
             data_keys.remove('cap_ms')
             data__capms = data['cap_ms']
             if not isinstance(data__capms, int) and (not (isinstance(data__capms, float) and data__capms.is_integer())) or isinstance(data__capms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cap_ms must be integer', value=data__capms, name='' + (name_prefix or 'data') + '.cap_ms', definition=_definition(136), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cap_ms must be integer', value=data__capms, name='' + (name_prefix or 'data') + '.cap_ms', definition=lambda: _definition(136), rule='type')
             if isinstance(data__capms, (int, float, Decimal)) and (not isinstance(data__capms, bool)):
                 if data__capms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cap_ms must be bigger than or equal to 1', value=data__capms, name='' + (name_prefix or 'data') + '.cap_ms', definition=_definition(136), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.cap_ms must be bigger than or equal to 1', value=data__capms, name='' + (name_prefix or 'data') + '.cap_ms', definition=lambda: _definition(136), rule='minimum')
         else:
             data['cap_ms'] = 1000
         if 'attempt_timeout_ms' in data_keys:
             data_keys.remove('attempt_timeout_ms')
             data__attempttimeoutms = data['attempt_timeout_ms']
             if not isinstance(data__attempttimeoutms, int) and (not (isinstance(data__attempttimeoutms, float) and data__attempttimeoutms.is_integer())) or isinstance(data__attempttimeoutms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be integer', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=_definition(137), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be integer', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=lambda: _definition(137), rule='type')
             if isinstance(data__attempttimeoutms, (int, float, Decimal)) and (not isinstance(data__attempttimeoutms, bool)):
                 if data__attempttimeoutms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be bigger than or equal to 1', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=_definition(137), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be bigger than or equal to 1', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=lambda: _definition(137), rule='minimum')
                 if data__attempttimeoutms > 29000:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be smaller than or equal to 29000', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=_definition(137), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.attempt_timeout_ms must be smaller than or equal to 29000', value=data__attempttimeoutms, name='' + (name_prefix or 'data') + '.attempt_timeout_ms', definition=lambda: _definition(137), rule='maximum')
         if 'on_status' in data_keys:
             data_keys.remove('on_status')
             data__onstatus = data['on_status']
             if not isinstance(data__onstatus, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status must be array', value=data__onstatus, name='' + (name_prefix or 'data') + '.on_status', definition=_definition(138), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status must be array', value=data__onstatus, name='' + (name_prefix or 'data') + '.on_status', definition=lambda: _definition(138), rule='type')
             data__onstatus_is_list = isinstance(data__onstatus, (list, tuple))
             if data__onstatus_is_list:
 
@@ -1412,77 +1382,77 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_retry(data, custom_f
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__onstatus_len = len(data__onstatus)
                 if data__onstatus_len > len(set((fn(data__onstatus_x) for data__onstatus_x in data__onstatus))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status must contain unique items', value=data__onstatus, name='' + (name_prefix or 'data') + '.on_status', definition=_definition(138), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status must contain unique items', value=data__onstatus, name='' + (name_prefix or 'data') + '.on_status', definition=lambda: _definition(138), rule='uniqueItems')
                 for data__onstatus_x, data__onstatus_item in enumerate(data__onstatus):
                     if not isinstance(data__onstatus_item, int) and (not (isinstance(data__onstatus_item, float) and data__onstatus_item.is_integer())) or isinstance(data__onstatus_item, bool):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be integer', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=_definition(139), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be integer', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=lambda: _definition(139), rule='type')
                     if isinstance(data__onstatus_item, (int, float, Decimal)) and (not isinstance(data__onstatus_item, bool)):
                         if data__onstatus_item < 400:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be bigger than or equal to 400', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=_definition(139), rule='minimum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be bigger than or equal to 400', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=lambda: _definition(139), rule='minimum')
                         if data__onstatus_item > 599:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be smaller than or equal to 599', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=_definition(139), rule='maximum')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + ' must be smaller than or equal to 599', value=data__onstatus_item, name='' + (name_prefix or 'data') + '.on_status[{data__onstatus_x}]'.format(**locals()) + '', definition=lambda: _definition(139), rule='maximum')
         if 'budget_ratio' in data_keys:
             data_keys.remove('budget_ratio')
             data__budgetratio = data['budget_ratio']
             if not isinstance(data__budgetratio, (int, float, Decimal)) or isinstance(data__budgetratio, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be number', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=_definition(140), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be number', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=lambda: _definition(140), rule='type')
             if isinstance(data__budgetratio, (int, float, Decimal)) and (not isinstance(data__budgetratio, bool)):
                 if data__budgetratio < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be bigger than or equal to 0', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=_definition(140), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be bigger than or equal to 0', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=lambda: _definition(140), rule='minimum')
                 if data__budgetratio > 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be smaller than or equal to 1', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=_definition(140), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_ratio must be smaller than or equal to 1', value=data__budgetratio, name='' + (name_prefix or 'data') + '.budget_ratio', definition=lambda: _definition(140), rule='maximum')
         else:
             data['budget_ratio'] = 0.2
         if 'budget_window_s' in data_keys:
             data_keys.remove('budget_window_s')
             data__budgetwindows = data['budget_window_s']
             if not isinstance(data__budgetwindows, int) and (not (isinstance(data__budgetwindows, float) and data__budgetwindows.is_integer())) or isinstance(data__budgetwindows, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be integer', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=_definition(141), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be integer', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=lambda: _definition(141), rule='type')
             if isinstance(data__budgetwindows, (int, float, Decimal)) and (not isinstance(data__budgetwindows, bool)):
                 if data__budgetwindows < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be bigger than or equal to 1', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=_definition(141), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be bigger than or equal to 1', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=lambda: _definition(141), rule='minimum')
                 if data__budgetwindows > 600:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be smaller than or equal to 600', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=_definition(141), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_window_s must be smaller than or equal to 600', value=data__budgetwindows, name='' + (name_prefix or 'data') + '.budget_window_s', definition=lambda: _definition(141), rule='maximum')
         else:
             data['budget_window_s'] = 10
         if 'budget_min_retries' in data_keys:
             data_keys.remove('budget_min_retries')
             data__budgetminretries = data['budget_min_retries']
             if not isinstance(data__budgetminretries, int) and (not (isinstance(data__budgetminretries, float) and data__budgetminretries.is_integer())) or isinstance(data__budgetminretries, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_min_retries must be integer', value=data__budgetminretries, name='' + (name_prefix or 'data') + '.budget_min_retries', definition=_definition(142), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_min_retries must be integer', value=data__budgetminretries, name='' + (name_prefix or 'data') + '.budget_min_retries', definition=lambda: _definition(142), rule='type')
             if isinstance(data__budgetminretries, (int, float, Decimal)) and (not isinstance(data__budgetminretries, bool)):
                 if data__budgetminretries < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_min_retries must be bigger than or equal to 0', value=data__budgetminretries, name='' + (name_prefix or 'data') + '.budget_min_retries', definition=_definition(142), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.budget_min_retries must be bigger than or equal to 0', value=data__budgetminretries, name='' + (name_prefix or 'data') + '.budget_min_retries', definition=lambda: _definition(142), rule='minimum')
         else:
             data['budget_min_retries'] = 0
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(133), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(133), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_route_cache(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(143), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(143), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['ttl_s']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(143), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(143), rule='required')
         data_keys = set(data.keys())
         if 'ttl_s' in data_keys:
             data_keys.remove('ttl_s')
             data__ttls = data['ttl_s']
             if not isinstance(data__ttls, int) and (not (isinstance(data__ttls, float) and data__ttls.is_integer())) or isinstance(data__ttls, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be integer', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=_definition(144), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be integer', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=lambda: _definition(144), rule='type')
             if isinstance(data__ttls, (int, float, Decimal)) and (not isinstance(data__ttls, bool)):
                 if data__ttls < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be bigger than or equal to 1', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=_definition(144), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be bigger than or equal to 1', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=lambda: _definition(144), rule='minimum')
                 if data__ttls > 86400:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be smaller than or equal to 86400', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=_definition(144), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.ttl_s must be smaller than or equal to 86400', value=data__ttls, name='' + (name_prefix or 'data') + '.ttl_s', definition=lambda: _definition(144), rule='maximum')
         if 'vary' in data_keys:
             data_keys.remove('vary')
             data__vary = data['vary']
             if not isinstance(data__vary, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary must be array', value=data__vary, name='' + (name_prefix or 'data') + '.vary', definition=_definition(145), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary must be array', value=data__vary, name='' + (name_prefix or 'data') + '.vary', definition=lambda: _definition(145), rule='type')
             data__vary_is_list = isinstance(data__vary, (list, tuple))
             if data__vary_is_list:
 
@@ -1490,18 +1460,18 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route_cache(data, cu
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__vary_len = len(data__vary)
                 if data__vary_len > len(set((fn(data__vary_x) for data__vary_x in data__vary))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary must contain unique items', value=data__vary, name='' + (name_prefix or 'data') + '.vary', definition=_definition(145), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary must contain unique items', value=data__vary, name='' + (name_prefix or 'data') + '.vary', definition=lambda: _definition(145), rule='uniqueItems')
                 for data__vary_x, data__vary_item in enumerate(data__vary):
                     if not isinstance(data__vary_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + ' must be string', value=data__vary_item, name='' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + '', definition=_definition(146), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + ' must be string', value=data__vary_item, name='' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + '', definition=lambda: _definition(146), rule='type')
                     if isinstance(data__vary_item, str):
                         if not REGEX_PATTERNS["^[A-Za-z0-9!#%&'*+._|~-]+$"].search(data__vary_item):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + " must match pattern ^[A-Za-z0-9!#%&'*+._|~-]+$", value=data__vary_item, name='' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + '', definition=_definition(146), rule='pattern')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + " must match pattern ^[A-Za-z0-9!#%&'*+._|~-]+$", value=data__vary_item, name='' + (name_prefix or 'data') + '.vary[{data__vary_x}]'.format(**locals()) + '', definition=lambda: _definition(146), rule='pattern')
         if 'query' in data_keys:
             data_keys.remove('query')
             data__query = data['query']
             if not isinstance(data__query, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query must be array', value=data__query, name='' + (name_prefix or 'data') + '.query', definition=_definition(147), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query must be array', value=data__query, name='' + (name_prefix or 'data') + '.query', definition=lambda: _definition(147), rule='type')
             data__query_is_list = isinstance(data__query, (list, tuple))
             if data__query_is_list:
 
@@ -1509,47 +1479,47 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_route_cache(data, cu
                     return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__query_len = len(data__query)
                 if data__query_len > len(set((fn(data__query_x) for data__query_x in data__query))):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query must contain unique items', value=data__query, name='' + (name_prefix or 'data') + '.query', definition=_definition(147), rule='uniqueItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query must contain unique items', value=data__query, name='' + (name_prefix or 'data') + '.query', definition=lambda: _definition(147), rule='uniqueItems')
                 for data__query_x, data__query_item in enumerate(data__query):
                     if not isinstance(data__query_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + ' must be string', value=data__query_item, name='' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + ' must be string', value=data__query_item, name='' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__query_item, str):
                         data__query_item_len = len(data__query_item)
                         if data__query_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__query_item, name='' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__query_item, name='' + (name_prefix or 'data') + '.query[{data__query_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'scope' in data_keys:
             data_keys.remove('scope')
             data__scope = data['scope']
             if not (isinstance(data__scope, str) and data__scope == 'shared' or (isinstance(data__scope, str) and data__scope == 'consumer')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".scope must be one of ['shared', 'consumer']", value=data__scope, name='' + (name_prefix or 'data') + '.scope', definition=_definition(148), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".scope must be one of ['shared', 'consumer']", value=data__scope, name='' + (name_prefix or 'data') + '.scope', definition=lambda: _definition(148), rule='enum')
         else:
             data['scope'] = 'shared'
         if 'stale_while_revalidate_s' in data_keys:
             data_keys.remove('stale_while_revalidate_s')
             data__stalewhilerevalidates = data['stale_while_revalidate_s']
             if not isinstance(data__stalewhilerevalidates, int) and (not (isinstance(data__stalewhilerevalidates, float) and data__stalewhilerevalidates.is_integer())) or isinstance(data__stalewhilerevalidates, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be integer', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=_definition(149), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be integer', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=lambda: _definition(149), rule='type')
             if isinstance(data__stalewhilerevalidates, (int, float, Decimal)) and (not isinstance(data__stalewhilerevalidates, bool)):
                 if data__stalewhilerevalidates < 0:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be bigger than or equal to 0', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=_definition(149), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be bigger than or equal to 0', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=lambda: _definition(149), rule='minimum')
                 if data__stalewhilerevalidates > 86400:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be smaller than or equal to 86400', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=_definition(149), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.stale_while_revalidate_s must be smaller than or equal to 86400', value=data__stalewhilerevalidates, name='' + (name_prefix or 'data') + '.stale_while_revalidate_s', definition=lambda: _definition(149), rule='maximum')
         else:
             data['stale_while_revalidate_s'] = 0
         if 'honour_client_no_cache' in data_keys:
             data_keys.remove('honour_client_no_cache')
             data__honourclientnocache = data['honour_client_no_cache']
             if not isinstance(data__honourclientnocache, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.honour_client_no_cache must be boolean', value=data__honourclientnocache, name='' + (name_prefix or 'data') + '.honour_client_no_cache', definition=_definition(150), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.honour_client_no_cache must be boolean', value=data__honourclientnocache, name='' + (name_prefix or 'data') + '.honour_client_no_cache', definition=lambda: _definition(150), rule='type')
         else:
             data['honour_client_no_cache'] = False
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(143), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(143), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(151), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(151), rule='type')
     try:
         data_is_dict = isinstance(data, dict)
         if data_is_dict:
@@ -1558,7 +1528,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'lambda'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: lambda', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(152), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: lambda', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(152), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1571,7 +1541,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'http'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: http', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(153), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: http', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(153), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1584,7 +1554,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'sqs'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: sqs', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(154), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: sqs', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(154), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1597,7 +1567,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'eventbridge'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: eventbridge', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(155), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: eventbridge', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(155), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1610,7 +1580,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'canary'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: canary', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(156), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: canary', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(156), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1623,7 +1593,7 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
                 data_keys.remove('type')
                 data__type = data['type']
                 if not (isinstance(data__type, str) and data__type == 'aggregate'):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: aggregate', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(157), rule='const')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: aggregate', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(157), rule='const')
     except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
@@ -1632,58 +1602,58 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_backend(data, custom
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(151), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(151), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'lambda' or (isinstance(data__type, str) and data__type == 'http') or (isinstance(data__type, str) and data__type == 'sqs') or (isinstance(data__type, str) and data__type == 'eventbridge') or (isinstance(data__type, str) and data__type == 'canary') or (isinstance(data__type, str) and data__type == 'aggregate')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".type must be one of ['lambda', 'http', 'sqs', 'eventbridge', 'canary', 'aggregate']", value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(158), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".type must be one of ['lambda', 'http', 'sqs', 'eventbridge', 'canary', 'aggregate']", value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(158), rule='enum')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(159), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(159), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'parts']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(159), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(159), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'aggregate'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: aggregate', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(157), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: aggregate', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(157), rule='const')
         if 'merge' in data_keys:
             data_keys.remove('merge')
             data__merge = data['merge']
             if not (isinstance(data__merge, str) and data__merge == 'keyed' or (isinstance(data__merge, str) and data__merge == 'deep')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".merge must be one of ['keyed', 'deep']", value=data__merge, name='' + (name_prefix or 'data') + '.merge', definition=_definition(160), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".merge must be one of ['keyed', 'deep']", value=data__merge, name='' + (name_prefix or 'data') + '.merge', definition=lambda: _definition(160), rule='enum')
         else:
             data['merge'] = 'keyed'
         if 'max_part_bytes' in data_keys:
             data_keys.remove('max_part_bytes')
             data__maxpartbytes = data['max_part_bytes']
             if not isinstance(data__maxpartbytes, int) and (not (isinstance(data__maxpartbytes, float) and data__maxpartbytes.is_integer())) or isinstance(data__maxpartbytes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be integer', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=_definition(161), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be integer', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=lambda: _definition(161), rule='type')
             if isinstance(data__maxpartbytes, (int, float, Decimal)) and (not isinstance(data__maxpartbytes, bool)):
                 if data__maxpartbytes < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be bigger than or equal to 1', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=_definition(161), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be bigger than or equal to 1', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=lambda: _definition(161), rule='minimum')
                 if data__maxpartbytes > 6291456:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be smaller than or equal to 6291456', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=_definition(161), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_part_bytes must be smaller than or equal to 6291456', value=data__maxpartbytes, name='' + (name_prefix or 'data') + '.max_part_bytes', definition=lambda: _definition(161), rule='maximum')
         if 'parts' in data_keys:
             data_keys.remove('parts')
             data__parts = data['parts']
             if not isinstance(data__parts, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must be object', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=_definition(162), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must be object', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=lambda: _definition(162), rule='type')
             data__parts_is_dict = isinstance(data__parts, dict)
             if data__parts_is_dict:
                 data__parts_len = len(data__parts)
                 if data__parts_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must contain at least 1 properties', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=_definition(162), rule='minProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must contain at least 1 properties', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=lambda: _definition(162), rule='minProperties')
                 if data__parts_len > 12:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must contain less than or equal to 12 properties', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=_definition(162), rule='maxProperties')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must contain less than or equal to 12 properties', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=lambda: _definition(162), rule='maxProperties')
                 data__parts_keys = set(data__parts.keys())
                 for data__parts_key in data__parts_keys:
                     if data__parts_key not in []:
@@ -1695,23 +1665,23 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_backend(da
                         try:
                             if isinstance(data__parts_key, str):
                                 if not REGEX_PATTERNS['^[A-Za-z_][A-Za-z0-9_]*$'].search(data__parts_key):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must match pattern ^[A-Za-z_][A-Za-z0-9_]*$', value=data__parts_key, name='' + (name_prefix or 'data') + '.parts', definition=_definition(163), rule='pattern')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must match pattern ^[A-Za-z_][A-Za-z0-9_]*$', value=data__parts_key, name='' + (name_prefix or 'data') + '.parts', definition=lambda: _definition(163), rule='pattern')
                         except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__parts_property_names = False
                     if not data__parts_property_names:
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must be named by propertyName definition', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=_definition(162), rule='propertyNames')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.parts must be named by propertyName definition', value=data__parts, name='' + (name_prefix or 'data') + '.parts', definition=lambda: _definition(162), rule='propertyNames')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(159), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(159), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(164), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(164), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['backend', 'path']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(164), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(164), rule='required')
         data_keys = set(data.keys())
         if 'backend' in data_keys:
             data_keys.remove('backend')
@@ -1721,22 +1691,22 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data,
             data_keys.remove('path')
             data__path = data['path']
             if not isinstance(data__path, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(165), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(165), rule='type')
             if isinstance(data__path, str):
                 if not REGEX_PATTERNS['^/'].search(data__path):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(165), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(165), rule='pattern')
         if 'method' in data_keys:
             data_keys.remove('method')
             data__method = data['method']
             if not (isinstance(data__method, str) and data__method == 'GET' or (isinstance(data__method, str) and data__method == 'HEAD') or (isinstance(data__method, str) and data__method == 'POST') or (isinstance(data__method, str) and data__method == 'PUT') or (isinstance(data__method, str) and data__method == 'PATCH') or (isinstance(data__method, str) and data__method == 'DELETE') or (isinstance(data__method, str) and data__method == 'OPTIONS')):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".method must be one of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']", value=data__method, name='' + (name_prefix or 'data') + '.method', definition=_definition(166), rule='enum')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + ".method must be one of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']", value=data__method, name='' + (name_prefix or 'data') + '.method', definition=lambda: _definition(166), rule='enum')
         else:
             data['method'] = 'GET'
         if 'headers' in data_keys:
             data_keys.remove('headers')
             data__headers = data['headers']
             if not isinstance(data__headers, dict):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be object', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=_definition(167), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers must be object', value=data__headers, name='' + (name_prefix or 'data') + '.headers', definition=lambda: _definition(167), rule='type')
             data__headers_is_dict = isinstance(data__headers, dict)
             if data__headers_is_dict:
                 data__headers_keys = set(data__headers.keys())
@@ -1744,22 +1714,22 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data,
                     if data__headers_key not in []:
                         data__headers_value = data__headers.get(data__headers_key)
                         if not isinstance(data__headers_value, str):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be string', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=_definition(96), rule='type')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + ' must be string', value=data__headers_value, name='' + (name_prefix or 'data') + '.headers.{data__headers_key}'.format(**locals()) + '', definition=lambda: _definition(96), rule='type')
         if 'timeout_ms' in data_keys:
             data_keys.remove('timeout_ms')
             data__timeoutms = data['timeout_ms']
             if not isinstance(data__timeoutms, int) and (not (isinstance(data__timeoutms, float) and data__timeoutms.is_integer())) or isinstance(data__timeoutms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be integer', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(168), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be integer', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(168), rule='type')
             if isinstance(data__timeoutms, (int, float, Decimal)) and (not isinstance(data__timeoutms, bool)):
                 if data__timeoutms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be bigger than or equal to 1', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(168), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be bigger than or equal to 1', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(168), rule='minimum')
                 if data__timeoutms > 29000:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be smaller than or equal to 29000', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=_definition(168), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.timeout_ms must be smaller than or equal to 29000', value=data__timeoutms, name='' + (name_prefix or 'data') + '.timeout_ms', definition=lambda: _definition(168), rule='maximum')
         if 'required' in data_keys:
             data_keys.remove('required')
             data__required = data['required']
             if not isinstance(data__required, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required must be boolean', value=data__required, name='' + (name_prefix or 'data') + '.required', definition=_definition(169), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.required must be boolean', value=data__required, name='' + (name_prefix or 'data') + '.required', definition=lambda: _definition(169), rule='type')
         else:
             data['required'] = True
         if 'after' in data_keys:
@@ -1769,14 +1739,14 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data,
             if data__after_one_of_count4 < 2:
                 try:
                     if not isinstance(data__after, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be string', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=_definition(96), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be string', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=lambda: _definition(96), rule='type')
                     data__after_one_of_count4 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException):
                     pass
             if data__after_one_of_count4 < 2:
                 try:
                     if not isinstance(data__after, (list, tuple)):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be array', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=_definition(170), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be array', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=lambda: _definition(170), rule='type')
                     data__after_is_list = isinstance(data__after, (list, tuple))
                     if data__after_is_list:
 
@@ -1784,25 +1754,25 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data,
                             return frozenset(dict(((k, fn(v)) for k, v in var.items())).items()) if hasattr(var, 'items') else tuple((fn(v) for v in var)) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                         data__after_len = len(data__after)
                         if data__after_len > len(set((fn(data__after_x) for data__after_x in data__after))):
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must contain unique items', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=_definition(170), rule='uniqueItems')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must contain unique items', value=data__after, name='' + (name_prefix or 'data') + '.after', definition=lambda: _definition(170), rule='uniqueItems')
                         for data__after_x, data__after_item in enumerate(data__after):
                             if not isinstance(data__after_item, str):
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after[{data__after_x}]'.format(**locals()) + ' must be string', value=data__after_item, name='' + (name_prefix or 'data') + '.after[{data__after_x}]'.format(**locals()) + '', definition=_definition(96), rule='type')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after[{data__after_x}]'.format(**locals()) + ' must be string', value=data__after_item, name='' + (name_prefix or 'data') + '.after[{data__after_x}]'.format(**locals()) + '', definition=lambda: _definition(96), rule='type')
                     data__after_one_of_count4 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException):
                     pass
             if data__after_one_of_count4 != 1:
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be valid exactly by one definition' + (' (' + str(data__after_one_of_count4) + ' matches found)'), value=data__after, name='' + (name_prefix or 'data') + '.after', definition=_definition(171), rule='oneOf')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.after must be valid exactly by one definition' + (' (' + str(data__after_one_of_count4) + ' matches found)'), value=data__after, name='' + (name_prefix or 'data') + '.after', definition=lambda: _definition(171), rule='oneOf')
         if 'max_bytes' in data_keys:
             data_keys.remove('max_bytes')
             data__maxbytes = data['max_bytes']
             if not isinstance(data__maxbytes, int) and (not (isinstance(data__maxbytes, float) and data__maxbytes.is_integer())) or isinstance(data__maxbytes, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be integer', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=_definition(172), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be integer', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=lambda: _definition(172), rule='type')
             if isinstance(data__maxbytes, (int, float, Decimal)) and (not isinstance(data__maxbytes, bool)):
                 if data__maxbytes < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be bigger than or equal to 1', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=_definition(172), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be bigger than or equal to 1', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=lambda: _definition(172), rule='minimum')
                 if data__maxbytes > 6291456:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be smaller than or equal to 6291456', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=_definition(172), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.max_bytes must be smaller than or equal to 6291456', value=data__maxbytes, name='' + (name_prefix or 'data') + '.max_bytes', definition=lambda: _definition(172), rule='maximum')
         if 'retry' in data_keys:
             data_keys.remove('retry')
             data__retry = data['retry']
@@ -1816,292 +1786,292 @@ def validate_https___edgeway_dev_schema_gateway_json___defs_aggregate_part(data,
             data__hedge = data['hedge']
             validate_https___edgeway_dev_schema_gateway_json___defs_hedge(data__hedge, custom_formats, (name_prefix or 'data') + '.hedge')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(164), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(164), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_canary_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(173), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(173), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'variants']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(173), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(173), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'canary'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: canary', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(156), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: canary', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(156), rule='const')
         if 'variants' in data_keys:
             data_keys.remove('variants')
             data__variants = data['variants']
             if not isinstance(data__variants, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants must be array', value=data__variants, name='' + (name_prefix or 'data') + '.variants', definition=_definition(174), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants must be array', value=data__variants, name='' + (name_prefix or 'data') + '.variants', definition=lambda: _definition(174), rule='type')
             data__variants_is_list = isinstance(data__variants, (list, tuple))
             if data__variants_is_list:
                 data__variants_len = len(data__variants)
                 if data__variants_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants must contain at least 1 items', value=data__variants, name='' + (name_prefix or 'data') + '.variants', definition=_definition(174), rule='minItems')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants must contain at least 1 items', value=data__variants, name='' + (name_prefix or 'data') + '.variants', definition=lambda: _definition(174), rule='minItems')
                 for data__variants_x, data__variants_item in enumerate(data__variants):
                     if not isinstance(data__variants_item, dict):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must be object', value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=_definition(175), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must be object', value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=lambda: _definition(175), rule='type')
                     data__variants_item_is_dict = isinstance(data__variants_item, dict)
                     if data__variants_item_is_dict:
                         data__variants_item__missing_keys = set(['name', 'weight', 'backend']) - data__variants_item.keys()
                         if data__variants_item__missing_keys:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must contain ' + (str(sorted(data__variants_item__missing_keys)) + ' properties'), value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=_definition(175), rule='required')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must contain ' + (str(sorted(data__variants_item__missing_keys)) + ' properties'), value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=lambda: _definition(175), rule='required')
                         data__variants_item_keys = set(data__variants_item.keys())
                         if 'name' in data__variants_item_keys:
                             data__variants_item_keys.remove('name')
                             data__variants_item__name = data__variants_item['name']
                             if not isinstance(data__variants_item__name, str):
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + ' must be string', value=data__variants_item__name, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + '', definition=_definition(176), rule='type')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + ' must be string', value=data__variants_item__name, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + '', definition=lambda: _definition(176), rule='type')
                             if isinstance(data__variants_item__name, str):
                                 if not REGEX_PATTERNS['^[A-Za-z0-9_.-]+$'].search(data__variants_item__name):
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + ' must match pattern ^[A-Za-z0-9_.-]+$', value=data__variants_item__name, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + '', definition=_definition(176), rule='pattern')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + ' must match pattern ^[A-Za-z0-9_.-]+$', value=data__variants_item__name, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].name'.format(**locals()) + '', definition=lambda: _definition(176), rule='pattern')
                         if 'weight' in data__variants_item_keys:
                             data__variants_item_keys.remove('weight')
                             data__variants_item__weight = data__variants_item['weight']
                             if not isinstance(data__variants_item__weight, (int, float, Decimal)) or isinstance(data__variants_item__weight, bool):
-                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + ' must be number', value=data__variants_item__weight, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + '', definition=_definition(177), rule='type')
+                                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + ' must be number', value=data__variants_item__weight, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + '', definition=lambda: _definition(177), rule='type')
                             if isinstance(data__variants_item__weight, (int, float, Decimal)) and (not isinstance(data__variants_item__weight, bool)):
                                 if data__variants_item__weight < 0:
-                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + ' must be bigger than or equal to 0', value=data__variants_item__weight, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + '', definition=_definition(177), rule='minimum')
+                                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + ' must be bigger than or equal to 0', value=data__variants_item__weight, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}].weight'.format(**locals()) + '', definition=lambda: _definition(177), rule='minimum')
                         if 'backend' in data__variants_item_keys:
                             data__variants_item_keys.remove('backend')
                             data__variants_item__backend = data__variants_item['backend']
                             validate_https___edgeway_dev_schema_gateway_json___defs_backend(data__variants_item__backend, custom_formats, (name_prefix or 'data') + '.variants[{data__variants_x}].backend'.format(**locals()))
                         if data__variants_item_keys:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must not contain ' + str(data__variants_item_keys) + ' properties', value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=_definition(175), rule='additionalProperties')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + ' must not contain ' + str(data__variants_item_keys) + ' properties', value=data__variants_item, name='' + (name_prefix or 'data') + '.variants[{data__variants_x}]'.format(**locals()) + '', definition=lambda: _definition(175), rule='additionalProperties')
         if 'allow_force' in data_keys:
             data_keys.remove('allow_force')
             data__allowforce = data['allow_force']
             if not isinstance(data__allowforce, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow_force must be boolean', value=data__allowforce, name='' + (name_prefix or 'data') + '.allow_force', definition=_definition(178), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.allow_force must be boolean', value=data__allowforce, name='' + (name_prefix or 'data') + '.allow_force', definition=lambda: _definition(178), rule='type')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(173), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(173), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_eventbridge_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(179), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(179), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(179), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(179), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'eventbridge'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: eventbridge', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(155), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: eventbridge', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(155), rule='const')
         if 'event_bus' in data_keys:
             data_keys.remove('event_bus')
             data__eventbus = data['event_bus']
             if not isinstance(data__eventbus, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.event_bus must be string', value=data__eventbus, name='' + (name_prefix or 'data') + '.event_bus', definition=_definition(180), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.event_bus must be string', value=data__eventbus, name='' + (name_prefix or 'data') + '.event_bus', definition=lambda: _definition(180), rule='type')
             if isinstance(data__eventbus, str):
                 data__eventbus_len = len(data__eventbus)
                 if data__eventbus_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.event_bus must be longer than or equal to 1 characters', value=data__eventbus, name='' + (name_prefix or 'data') + '.event_bus', definition=_definition(180), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.event_bus must be longer than or equal to 1 characters', value=data__eventbus, name='' + (name_prefix or 'data') + '.event_bus', definition=lambda: _definition(180), rule='minLength')
         if 'source' in data_keys:
             data_keys.remove('source')
             data__source = data['source']
             if not isinstance(data__source, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.source must be string', value=data__source, name='' + (name_prefix or 'data') + '.source', definition=_definition(181), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.source must be string', value=data__source, name='' + (name_prefix or 'data') + '.source', definition=lambda: _definition(181), rule='type')
             if isinstance(data__source, str):
                 data__source_len = len(data__source)
                 if data__source_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.source must be longer than or equal to 1 characters', value=data__source, name='' + (name_prefix or 'data') + '.source', definition=_definition(181), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.source must be longer than or equal to 1 characters', value=data__source, name='' + (name_prefix or 'data') + '.source', definition=lambda: _definition(181), rule='minLength')
         if 'detail_type' in data_keys:
             data_keys.remove('detail_type')
             data__detailtype = data['detail_type']
             if not isinstance(data__detailtype, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.detail_type must be string', value=data__detailtype, name='' + (name_prefix or 'data') + '.detail_type', definition=_definition(182), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.detail_type must be string', value=data__detailtype, name='' + (name_prefix or 'data') + '.detail_type', definition=lambda: _definition(182), rule='type')
             if isinstance(data__detailtype, str):
                 data__detailtype_len = len(data__detailtype)
                 if data__detailtype_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.detail_type must be longer than or equal to 1 characters', value=data__detailtype, name='' + (name_prefix or 'data') + '.detail_type', definition=_definition(182), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.detail_type must be longer than or equal to 1 characters', value=data__detailtype, name='' + (name_prefix or 'data') + '.detail_type', definition=lambda: _definition(182), rule='minLength')
         if 'forward_headers' in data_keys:
             data_keys.remove('forward_headers')
             data__forwardheaders = data['forward_headers']
             if not isinstance(data__forwardheaders, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=_definition(183), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=lambda: _definition(183), rule='type')
             data__forwardheaders_is_list = isinstance(data__forwardheaders, (list, tuple))
             if data__forwardheaders_is_list:
                 data__forwardheaders_len = len(data__forwardheaders)
                 for data__forwardheaders_x, data__forwardheaders_item in enumerate(data__forwardheaders):
                     if not isinstance(data__forwardheaders_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__forwardheaders_item, str):
                         data__forwardheaders_item_len = len(data__forwardheaders_item)
                         if data__forwardheaders_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'status_path' in data_keys:
             data_keys.remove('status_path')
             data__statuspath = data['status_path']
             if not isinstance(data__statuspath, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must be string', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=_definition(184), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must be string', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=lambda: _definition(184), rule='type')
             if isinstance(data__statuspath, str):
                 if not REGEX_PATTERNS['\\{tracking_id\\}'].search(data__statuspath):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must match pattern \\{tracking_id\\}', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=_definition(184), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must match pattern \\{tracking_id\\}', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=lambda: _definition(184), rule='pattern')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(179), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(179), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_sqs_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(185), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(185), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'queue_url']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(185), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(185), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'sqs'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: sqs', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(154), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: sqs', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(154), rule='const')
         if 'queue_url' in data_keys:
             data_keys.remove('queue_url')
             data__queueurl = data['queue_url']
             if not isinstance(data__queueurl, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.queue_url must be string', value=data__queueurl, name='' + (name_prefix or 'data') + '.queue_url', definition=_definition(186), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.queue_url must be string', value=data__queueurl, name='' + (name_prefix or 'data') + '.queue_url', definition=lambda: _definition(186), rule='type')
             if isinstance(data__queueurl, str):
                 if not REGEX_PATTERNS['^https?://'].search(data__queueurl):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.queue_url must match pattern ^https?://', value=data__queueurl, name='' + (name_prefix or 'data') + '.queue_url', definition=_definition(186), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.queue_url must match pattern ^https?://', value=data__queueurl, name='' + (name_prefix or 'data') + '.queue_url', definition=lambda: _definition(186), rule='pattern')
         if 'forward_headers' in data_keys:
             data_keys.remove('forward_headers')
             data__forwardheaders = data['forward_headers']
             if not isinstance(data__forwardheaders, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=_definition(183), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=lambda: _definition(183), rule='type')
             data__forwardheaders_is_list = isinstance(data__forwardheaders, (list, tuple))
             if data__forwardheaders_is_list:
                 data__forwardheaders_len = len(data__forwardheaders)
                 for data__forwardheaders_x, data__forwardheaders_item in enumerate(data__forwardheaders):
                     if not isinstance(data__forwardheaders_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__forwardheaders_item, str):
                         data__forwardheaders_item_len = len(data__forwardheaders_item)
                         if data__forwardheaders_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'status_path' in data_keys:
             data_keys.remove('status_path')
             data__statuspath = data['status_path']
             if not isinstance(data__statuspath, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must be string', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=_definition(184), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must be string', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=lambda: _definition(184), rule='type')
             if isinstance(data__statuspath, str):
                 if not REGEX_PATTERNS['\\{tracking_id\\}'].search(data__statuspath):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must match pattern \\{tracking_id\\}', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=_definition(184), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.status_path must match pattern \\{tracking_id\\}', value=data__statuspath, name='' + (name_prefix or 'data') + '.status_path', definition=lambda: _definition(184), rule='pattern')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(185), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(185), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_http_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(187), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(187), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'url']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(187), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(187), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'http'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: http', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(153), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: http', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(153), rule='const')
         if 'url' in data_keys:
             data_keys.remove('url')
             data__url = data['url']
             if not isinstance(data__url, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.url must be string', value=data__url, name='' + (name_prefix or 'data') + '.url', definition=_definition(188), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.url must be string', value=data__url, name='' + (name_prefix or 'data') + '.url', definition=lambda: _definition(188), rule='type')
             if isinstance(data__url, str):
                 if not REGEX_PATTERNS['^https?://[^/?#]+'].search(data__url):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.url must match pattern ^https?://[^/?#]+', value=data__url, name='' + (name_prefix or 'data') + '.url', definition=_definition(188), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.url must match pattern ^https?://[^/?#]+', value=data__url, name='' + (name_prefix or 'data') + '.url', definition=lambda: _definition(188), rule='pattern')
         if 'path' in data_keys:
             data_keys.remove('path')
             data__path = data['path']
             if not isinstance(data__path, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(189), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must be string', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(189), rule='type')
             if isinstance(data__path, str):
                 if not REGEX_PATTERNS['^/'].search(data__path):
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=_definition(189), rule='pattern')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.path must match pattern ^/', value=data__path, name='' + (name_prefix or 'data') + '.path', definition=lambda: _definition(189), rule='pattern')
         if 'host' in data_keys:
             data_keys.remove('host')
             data__host = data['host']
             if not isinstance(data__host, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be string', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=_definition(190), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be string', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=lambda: _definition(190), rule='type')
             if isinstance(data__host, str):
                 data__host_len = len(data__host)
                 if data__host_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be longer than or equal to 1 characters', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=_definition(190), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.host must be longer than or equal to 1 characters', value=data__host, name='' + (name_prefix or 'data') + '.host', definition=lambda: _definition(190), rule='minLength')
         if 'forward_headers' in data_keys:
             data_keys.remove('forward_headers')
             data__forwardheaders = data['forward_headers']
             if not isinstance(data__forwardheaders, (list, tuple)):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=_definition(191), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers must be array', value=data__forwardheaders, name='' + (name_prefix or 'data') + '.forward_headers', definition=lambda: _definition(191), rule='type')
             data__forwardheaders_is_list = isinstance(data__forwardheaders, (list, tuple))
             if data__forwardheaders_is_list:
                 data__forwardheaders_len = len(data__forwardheaders)
                 for data__forwardheaders_x, data__forwardheaders_item in enumerate(data__forwardheaders):
                     if not isinstance(data__forwardheaders_item, str):
-                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='type')
+                        raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be string', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='type')
                     if isinstance(data__forwardheaders_item, str):
                         data__forwardheaders_item_len = len(data__forwardheaders_item)
                         if data__forwardheaders_item_len < 1:
-                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=_definition(20), rule='minLength')
+                            raise JsonSchemaValueException('' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + ' must be longer than or equal to 1 characters', value=data__forwardheaders_item, name='' + (name_prefix or 'data') + '.forward_headers[{data__forwardheaders_x}]'.format(**locals()) + '', definition=lambda: _definition(20), rule='minLength')
         if 'connect_timeout_ms' in data_keys:
             data_keys.remove('connect_timeout_ms')
             data__connecttimeoutms = data['connect_timeout_ms']
             if not isinstance(data__connecttimeoutms, int) and (not (isinstance(data__connecttimeoutms, float) and data__connecttimeoutms.is_integer())) or isinstance(data__connecttimeoutms, bool):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be integer', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=_definition(192), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be integer', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=lambda: _definition(192), rule='type')
             if isinstance(data__connecttimeoutms, (int, float, Decimal)) and (not isinstance(data__connecttimeoutms, bool)):
                 if data__connecttimeoutms < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be bigger than or equal to 1', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=_definition(192), rule='minimum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be bigger than or equal to 1', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=lambda: _definition(192), rule='minimum')
                 if data__connecttimeoutms > 29000:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be smaller than or equal to 29000', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=_definition(192), rule='maximum')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.connect_timeout_ms must be smaller than or equal to 29000', value=data__connecttimeoutms, name='' + (name_prefix or 'data') + '.connect_timeout_ms', definition=lambda: _definition(192), rule='maximum')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(187), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(187), rule='additionalProperties')
     return data
 
 def validate_https___edgeway_dev_schema_gateway_json___defs_lambda_backend(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, dict):
-        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(193), rule='type')
+        raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must be object', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(193), rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'function']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=_definition(193), rule='required')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must contain ' + (str(sorted(data__missing_keys)) + ' properties'), value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(193), rule='required')
         data_keys = set(data.keys())
         if 'type' in data_keys:
             data_keys.remove('type')
             data__type = data['type']
             if not (isinstance(data__type, str) and data__type == 'lambda'):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: lambda', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=_definition(152), rule='const')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.type must be same as const definition: lambda', value=data__type, name='' + (name_prefix or 'data') + '.type', definition=lambda: _definition(152), rule='const')
         if 'function' in data_keys:
             data_keys.remove('function')
             data__function = data['function']
             if not isinstance(data__function, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.function must be string', value=data__function, name='' + (name_prefix or 'data') + '.function', definition=_definition(194), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.function must be string', value=data__function, name='' + (name_prefix or 'data') + '.function', definition=lambda: _definition(194), rule='type')
             if isinstance(data__function, str):
                 data__function_len = len(data__function)
                 if data__function_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.function must be longer than or equal to 1 characters', value=data__function, name='' + (name_prefix or 'data') + '.function', definition=_definition(194), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.function must be longer than or equal to 1 characters', value=data__function, name='' + (name_prefix or 'data') + '.function', definition=lambda: _definition(194), rule='minLength')
         if 'qualifier' in data_keys:
             data_keys.remove('qualifier')
             data__qualifier = data['qualifier']
             if not isinstance(data__qualifier, str):
-                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.qualifier must be string', value=data__qualifier, name='' + (name_prefix or 'data') + '.qualifier', definition=_definition(195), rule='type')
+                raise JsonSchemaValueException('' + (name_prefix or 'data') + '.qualifier must be string', value=data__qualifier, name='' + (name_prefix or 'data') + '.qualifier', definition=lambda: _definition(195), rule='type')
             if isinstance(data__qualifier, str):
                 data__qualifier_len = len(data__qualifier)
                 if data__qualifier_len < 1:
-                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.qualifier must be longer than or equal to 1 characters', value=data__qualifier, name='' + (name_prefix or 'data') + '.qualifier', definition=_definition(195), rule='minLength')
+                    raise JsonSchemaValueException('' + (name_prefix or 'data') + '.qualifier must be longer than or equal to 1 characters', value=data__qualifier, name='' + (name_prefix or 'data') + '.qualifier', definition=lambda: _definition(195), rule='minLength')
         if data_keys:
-            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=_definition(193), rule='additionalProperties')
+            raise JsonSchemaValueException('' + (name_prefix or 'data') + ' must not contain ' + str(data_keys) + ' properties', value=data, name='' + (name_prefix or 'data') + '', definition=lambda: _definition(193), rule='additionalProperties')
     return data
 _DEFINITIONS_JSON = '[{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://edgeway.dev/schema/gateway.json","title":"Edgeway gateway configuration (gateway.yaml)","type":"object","additionalProperties":false,"required":["version","routes"],"properties":{"version":{"const":1,"description":"Configuration format version."},"gateway":{"type":"object","additionalProperties":false,"description":"Gateway-wide settings.","properties":{"name":{"type":"string","minLength":1,"description":"Service name in logs and metrics."},"home_region":{"type":"string","pattern":"^[a-z]{2}(-[a-z]+)+-\\\\d$","description":"The region that owns global state (quota counters)."},"default_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Backend timeout for routes that do not set one."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Largest accepted request body."},"max_path_bytes":{"type":"integer","minimum":64,"maximum":65536,"description":"Longest accepted request path; longer answers 414 (default 2048)."},"max_header_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"description":"Largest accepted total of header names and values; larger answers 431 (default 16384)."}}},"routes":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["path","backend"],"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9_.:-]+$","description":"Stable name used in logs, metrics and cache keys; defaults to \'METHOD path\'."},"path":{"type":"string","pattern":"^/","description":"Path template: literals, {param} (any one segment), {param:int} (canonical non-negative decimal), {param:uuid}, and a final {proxy+}."},"methods":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"}},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000},"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"},"rate_limit":{"type":"boolean","description":"false: this route is not rate limited (default true when plans are configured)."},"cost":{"type":"integer","description":"Units one request uses of the consumer\'s limits (default 1; a plan\'s costs override it)."},"cache":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/route_cache"},"retry":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/retry"},"circuit":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/circuit"},"hedge":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/hedge"},"summary":{"type":"string","description":"One line for the OpenAPI export."},"description":{"type":"string","description":"Longer text for the OpenAPI export."},"tags":{"type":"array","items":{"type":"string","minLength":1},"description":"OpenAPI tags."},"host":{"type":"string","pattern":"^(\\\\*\\\\.)?[A-Za-z0-9.-]+$","description":"Match only this Host (exact, or *.example.com for any sub-domain)."},"headers":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},"description":"Match only when each header has one of the given values."},"version":{"type":["string","integer"],"description":"Match only requests whose version header (versioning.header) carries this value."},"deprecation":{"description":"Date the route was deprecated: answers carry Deprecation (RFC 9745). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"sunset":{"description":"Date the route goes away: answers carry Sunset (RFC 8594). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"deprecation_link":{"type":"string","format":"uri","description":"Migration guide, sent as Link rel=deprecation."},"cors":{"anyOf":[{"const":false},{"$ref":"#/$defs/cors"}],"description":"Per-route CORS override, or false."},"schema":{"type":"object","additionalProperties":false,"description":"JSON Schemas (draft-07) the request must satisfy; 400 lists every error with its JSON pointer.","properties":{"body":{"type":"object","description":"Schema of the JSON request body."},"query":{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."}}},"consumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Accepted request media types; anything else answers 415."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Per-route body limit (default gateway.max_body_bytes); larger answers 413."},"transform":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/transform"},"auth":{"enum":["none","jwt","api_key","any"],"description":"Credentials this route accepts. Deny by default: a route without `auth` behaves as `any` (a bearer token or an API key is required); only `none` makes it public."},"scopes":{"type":"array","uniqueItems":true,"items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/scope"},"description":"Scopes the caller must hold, all of them (a JWT\'s scope/scp claim, or an API key\'s own and its plan\'s scopes)."}}}},"auth":{"type":"object","additionalProperties":false,"description":"Authentication: JWT issuers, API keys, claims forwarded as headers. See docs/auth.md.","properties":{"issuers":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/issuer"},"description":"Trusted JWT issuers."},"api_keys":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/api_keys"},"claims_to_headers":{"type":"object","additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":"Verified JWT claims copied into request headers for the backend (claim: header). Inbound copies of these headers are always removed."},"max_token_bytes":{"type":"integer","minimum":256,"maximum":65536,"description":"Longest accepted Authorization header (default 8192), checked before any parsing."}}},"cache":{"type":"object","additionalProperties":false,"description":"Gateway-wide cache settings.","properties":{"memory_max_bytes":{"type":"integer","minimum":0,"description":"Layer-1 (in-container LRU) size bound in bytes; default 32 MiB."},"dynamodb":{"type":"boolean","default":true,"description":"Use layer 2 (the CacheTable) when EDGEWAY_CACHE_TABLE is set."},"purge_check_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Re-read each route\'s purge generation this often, so a purge reaches the memory of running containers within this many seconds (one GetItem per route per interval). Off by default: memory entries then expire by their TTL."}}},"regions":{"type":"array","description":"GSLB regions; validated by the gslb package."},"gslb":{"type":"object","description":"GSLB settings; validated by the gslb package."},"plans":{"type":"object","description":"Rate-limit and quota plans by name (docs/ratelimit.md). A consumer\'s plan comes from its API key record or a JWT claim.","propertyNames":{"pattern":"^[A-Za-z0-9_.-]+$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"rate":{"type":"object","additionalProperties":false,"required":["per_second"],"description":"Token bucket: refill rate and capacity.","properties":{"per_second":{"type":"number","description":"Tokens added per second (> 0)."},"burst":{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."}}},"quotas":{"type":"object","additionalProperties":false,"description":"UTC calendar-window quotas.","properties":{"day":{"type":"integer","description":"Units per UTC day (> 0)."},"month":{"type":"integer","description":"Units per UTC month (> 0)."}}},"costs":{"type":"object","additionalProperties":{"type":"integer"},"description":"Cost per route id (> 0)."},"mode":{"enum":["strict","leased"],"description":"strict (default): one conditional write per request; leased: blocks of tokens per container."},"lease":{"type":"object","additionalProperties":false,"description":"Leased mode: block size and how long a container keeps unspent units.","properties":{"block":{"type":"integer","description":"Units taken per write (> 0, default 20)."},"ttl_s":{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."}}},"on_error":{"enum":["closed","open","local"],"description":"When DynamoDB fails: 503 (closed, default), admit (open), in-container bucket (local)."},"local_fraction":{"type":"number","description":"on_error local: fraction of rate and burst each container allows (0 < f <= 1, default 0.1)."},"shards":{"type":"integer","description":"Counter items per consumer, for consumers above ~1,000 writes/s (default 1)."}}}},"default_plan":{"type":"string","minLength":1,"description":"The plan of consumers whose key or token names none."},"cors":{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}},"versioning":{"type":"object","additionalProperties":false,"description":"Header-based versions: a route with version: X matches only requests whose version header is X.","properties":{"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the requested version (default Accept-Version)."},"default":{"type":["string","integer"],"description":"Version assumed when a request sends no version header (default: none, so only unversioned routes match)."}}}},"$defs":{"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]},"route":{"type":"object","additionalProperties":false,"required":["path","backend"],"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9_.:-]+$","description":"Stable name used in logs, metrics and cache keys; defaults to \'METHOD path\'."},"path":{"type":"string","pattern":"^/","description":"Path template: literals, {param} (any one segment), {param:int} (canonical non-negative decimal), {param:uuid}, and a final {proxy+}."},"methods":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]}},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]},"rate_limit":{"type":"boolean","description":"false: this route is not rate limited (default true when plans are configured)."},"cost":{"type":"integer","description":"Units one request uses of the consumer\'s limits (default 1; a plan\'s costs override it)."},"cache":{"type":"object","additionalProperties":false,"required":["ttl_s"],"description":"Response cache for this route (docs/caching.md).","properties":{"ttl_s":{"type":"integer","minimum":1,"maximum":86400,"description":"Freshness lifetime; a backend max-age/s-maxage can only shorten it."},"vary":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},"uniqueItems":true,"description":"Request headers that are part of the key."},"query":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Query parameters that are part of the key; others are ignored (allow-list)."},"scope":{"enum":["shared","consumer"],"default":"shared","description":"consumer: one entry per consumer (principal.consumer or subject)."},"stale_while_revalidate_s":{"type":"integer","minimum":0,"maximum":86400,"default":0,"description":"After the TTL, serve STALE for this long while one background refresh runs."},"honour_client_no_cache":{"type":"boolean","default":false,"description":"A client Cache-Control: no-cache bypasses the cache (the fresh answer is stored)."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},"circuit":{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},"hedge":{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}},"summary":{"type":"string","description":"One line for the OpenAPI export."},"description":{"type":"string","description":"Longer text for the OpenAPI export."},"tags":{"type":"array","items":{"type":"string","minLength":1},"description":"OpenAPI tags."},"host":{"type":"string","pattern":"^(\\\\*\\\\.)?[A-Za-z0-9.-]+$","description":"Match only this Host (exact, or *.example.com for any sub-domain)."},"headers":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},"description":"Match only when each header has one of the given values."},"version":{"type":["string","integer"],"description":"Match only requests whose version header (versioning.header) carries this value."},"deprecation":{"description":"Date the route was deprecated: answers carry Deprecation (RFC 9745). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"sunset":{"description":"Date the route goes away: answers carry Sunset (RFC 8594). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"deprecation_link":{"type":"string","format":"uri","description":"Migration guide, sent as Link rel=deprecation."},"cors":{"anyOf":[{"const":false},{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}}],"description":"Per-route CORS override, or false."},"schema":{"type":"object","additionalProperties":false,"description":"JSON Schemas (draft-07) the request must satisfy; 400 lists every error with its JSON pointer.","properties":{"body":{"type":"object","description":"Schema of the JSON request body."},"query":{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."}}},"consumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Accepted request media types; anything else answers 415."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Per-route body limit (default gateway.max_body_bytes); larger answers 413."},"transform":{"type":"object","additionalProperties":false,"properties":{"request":{"type":"object","additionalProperties":false,"properties":{"headers":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/header_ops"},"path":{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},"body":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/body_ops"}}},"response":{"type":"object","additionalProperties":false,"properties":{"headers":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/header_ops"},"body":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/body_ops"},"status":{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."}}}}},"auth":{"enum":["none","jwt","api_key","any"],"description":"Credentials this route accepts. Deny by default: a route without `auth` behaves as `any` (a bearer token or an API key is required); only `none` makes it public."},"scopes":{"type":"array","uniqueItems":true,"items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."},"description":"Scopes the caller must hold, all of them (a JWT\'s scope/scp claim, or an API key\'s own and its plan\'s scopes)."}}},"plan":{"type":"object","additionalProperties":false,"properties":{"rate":{"type":"object","additionalProperties":false,"required":["per_second"],"description":"Token bucket: refill rate and capacity.","properties":{"per_second":{"type":"number","description":"Tokens added per second (> 0)."},"burst":{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."}}},"quotas":{"type":"object","additionalProperties":false,"description":"UTC calendar-window quotas.","properties":{"day":{"type":"integer","description":"Units per UTC day (> 0)."},"month":{"type":"integer","description":"Units per UTC month (> 0)."}}},"costs":{"type":"object","additionalProperties":{"type":"integer"},"description":"Cost per route id (> 0)."},"mode":{"enum":["strict","leased"],"description":"strict (default): one conditional write per request; leased: blocks of tokens per container."},"lease":{"type":"object","additionalProperties":false,"description":"Leased mode: block size and how long a container keeps unspent units.","properties":{"block":{"type":"integer","description":"Units taken per write (> 0, default 20)."},"ttl_s":{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."}}},"on_error":{"enum":["closed","open","local"],"description":"When DynamoDB fails: 503 (closed, default), admit (open), in-container bucket (local)."},"local_fraction":{"type":"number","description":"on_error local: fraction of rate and burst each container allows (0 < f <= 1, default 0.1)."},"shards":{"type":"integer","description":"Counter items per consumer, for consumers above ~1,000 writes/s (default 1)."}}},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"type":"object","additionalProperties":false,"required":["type","function"],"properties":{"type":{"const":"lambda"},"function":{"type":"string","minLength":1,"description":"Template logical id, function name or ARN."},"qualifier":{"type":"string","minLength":1,"description":"Alias or version."}}}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"type":"object","additionalProperties":false,"required":["type","url"],"properties":{"type":{"const":"http"},"url":{"type":"string","pattern":"^https?://[^/?#]+","description":"Base URL; the request path (or path) is appended."},"path":{"type":"string","pattern":"^/","description":"Path template over the route\'s parameters (default: the request path)."},"host":{"type":"string","minLength":1,"description":"Host header sent upstream (default: the URL\'s host)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers forwarded (allow-list). Default: accept, accept-encoding, accept-language, content-type, conditional and range headers, user-agent."},"connect_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Connect timeout (default 1000); the read timeout is the route\'s budget."}}}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"type":"object","additionalProperties":false,"required":["type","queue_url"],"properties":{"type":{"const":"sqs"},"queue_url":{"type":"string","pattern":"^https?://","description":"Queue URL; a .fifo queue gets one message group per consumer."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"eventbridge"},"event_bus":{"type":"string","minLength":1,"description":"Bus name or ARN (default: default)."},"source":{"type":"string","minLength":1,"description":"Event source (default edgeway)."},"detail_type":{"type":"string","minLength":1,"description":"Event detail-type (default: the route id)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"type":"object","additionalProperties":false,"required":["type","variants"],"properties":{"type":{"const":"canary"},"variants":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"}}}},"allow_force":{"type":"boolean","description":"Honour x-edgeway-variant: NAME from the client (testing; keep false in production)."}}}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"type":"object","additionalProperties":false,"required":["type","parts"],"description":"Several backend calls run concurrently (dependent ones in order) and merged into one response (docs/aggregation.md).","properties":{"type":{"const":"aggregate"},"merge":{"enum":["keyed","deep"],"default":"keyed","description":"keyed: {part: body}; deep: objects merged recursively, later parts win."},"max_part_bytes":{"type":"integer","minimum":1,"maximum":6291456,"description":"Largest part body accepted (default 6 MB)."},"parts":{"type":"object","minProperties":1,"maxProperties":12,"propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/aggregate_part"}}}}}]},"aggregate_backend":{"type":"object","additionalProperties":false,"required":["type","parts"],"description":"Several backend calls run concurrently (dependent ones in order) and merged into one response (docs/aggregation.md).","properties":{"type":{"const":"aggregate"},"merge":{"enum":["keyed","deep"],"default":"keyed","description":"keyed: {part: body}; deep: objects merged recursively, later parts win."},"max_part_bytes":{"type":"integer","minimum":1,"maximum":6291456,"description":"Largest part body accepted (default 6 MB)."},"parts":{"type":"object","minProperties":1,"maxProperties":12,"propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"},"path":{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},"required":{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},"after":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},"max_bytes":{"type":"integer","minimum":1,"maximum":6291456},"retry":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/retry"},"circuit":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/circuit"},"hedge":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/hedge"}}}}}},"aggregate_part":{"type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]},"path":{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},"required":{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},"after":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},"max_bytes":{"type":"integer","minimum":1,"maximum":6291456},"retry":{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},"circuit":{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},"hedge":{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}}}},"route_cache":{"type":"object","additionalProperties":false,"required":["ttl_s"],"description":"Response cache for this route (docs/caching.md).","properties":{"ttl_s":{"type":"integer","minimum":1,"maximum":86400,"description":"Freshness lifetime; a backend max-age/s-maxage can only shorten it."},"vary":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},"uniqueItems":true,"description":"Request headers that are part of the key."},"query":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Query parameters that are part of the key; others are ignored (allow-list)."},"scope":{"enum":["shared","consumer"],"default":"shared","description":"consumer: one entry per consumer (principal.consumer or subject)."},"stale_while_revalidate_s":{"type":"integer","minimum":0,"maximum":86400,"default":0,"description":"After the TTL, serve STALE for this long while one background refresh runs."},"honour_client_no_cache":{"type":"boolean","default":false,"description":"A client Cache-Control: no-cache bypasses the cache (the fresh answer is stored)."}}},"cache_settings":{"type":"object","additionalProperties":false,"description":"Gateway-wide cache settings.","properties":{"memory_max_bytes":{"type":"integer","minimum":0,"description":"Layer-1 (in-container LRU) size bound in bytes; default 32 MiB."},"dynamodb":{"type":"boolean","default":true,"description":"Use layer 2 (the CacheTable) when EDGEWAY_CACHE_TABLE is set."},"purge_check_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Re-read each route\'s purge generation this often, so a purge reaches the memory of running containers within this many seconds (one GetItem per route per interval). Off by default: memory entries then expire by their TTL."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},"circuit":{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},"hedge":{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}},"lambda_backend":{"type":"object","additionalProperties":false,"required":["type","function"],"properties":{"type":{"const":"lambda"},"function":{"type":"string","minLength":1,"description":"Template logical id, function name or ARN."},"qualifier":{"type":"string","minLength":1,"description":"Alias or version."}}},"cors":{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}},"header_ops":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"body_ops":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}},"transform":{"type":"object","additionalProperties":false,"properties":{"request":{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"path":{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}}}},"response":{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}},"status":{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."}}}}},"http_backend":{"type":"object","additionalProperties":false,"required":["type","url"],"properties":{"type":{"const":"http"},"url":{"type":"string","pattern":"^https?://[^/?#]+","description":"Base URL; the request path (or path) is appended."},"path":{"type":"string","pattern":"^/","description":"Path template over the route\'s parameters (default: the request path)."},"host":{"type":"string","minLength":1,"description":"Host header sent upstream (default: the URL\'s host)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers forwarded (allow-list). Default: accept, accept-encoding, accept-language, content-type, conditional and range headers, user-agent."},"connect_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Connect timeout (default 1000); the read timeout is the route\'s budget."}}},"sqs_backend":{"type":"object","additionalProperties":false,"required":["type","queue_url"],"properties":{"type":{"const":"sqs"},"queue_url":{"type":"string","pattern":"^https?://","description":"Queue URL; a .fifo queue gets one message group per consumer."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}},"eventbridge_backend":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"eventbridge"},"event_bus":{"type":"string","minLength":1,"description":"Bus name or ARN (default: default)."},"source":{"type":"string","minLength":1,"description":"Event source (default edgeway)."},"detail_type":{"type":"string","minLength":1,"description":"Event detail-type (default: the route id)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}},"canary_backend":{"type":"object","additionalProperties":false,"required":["type","variants"],"properties":{"type":{"const":"canary"},"variants":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]}}}},"allow_force":{"type":"boolean","description":"Honour x-edgeway-variant: NAME from the client (testing; keep false in production)."}}},"auth":{"type":"object","additionalProperties":false,"description":"Authentication: JWT issuers, API keys, claims forwarded as headers. See docs/auth.md.","properties":{"issuers":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","issuer","audiences"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},"issuer":{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},"audiences":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},"jwks_uri":{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},"jwks":{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},"algorithms":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},"leeway_s":{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},"required_claims":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},"hs256_secret":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/secret_ref"},"plan_claim":{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},"consumer_claim":{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},"jwks_ttl_s":{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},"jwks_refetch_cooldown_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."}}},"description":"Trusted JWT issuers."},"api_keys":{"type":"object","additionalProperties":false,"description":"API keys (stored in KeysTable as hashes).","properties":{"enabled":{"type":"boolean","description":"Accept API keys at all (default true when the keys table is configured)."},"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the key (default x-api-key)."},"cache_ttl_s":{"type":"integer","minimum":0,"maximum":300,"description":"Per-container cache lifetime of a key record: the longest a revoked key keeps working (default 30)."},"pepper":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/secret_ref"},"plan_scopes":{"type":"object","additionalProperties":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/scope"}},"description":"Scopes every key of a plan carries, in addition to the key\'s own."},"lookup_rate_per_s":{"type":"number","minimum":1,"description":"Most DynamoDB lookups of uncached keys per second per container (default 50); beyond it, unknown keys get 503."}}},"claims_to_headers":{"type":"object","additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":"Verified JWT claims copied into request headers for the backend (claim: header). Inbound copies of these headers are always removed."},"max_token_bytes":{"type":"integer","minimum":256,"maximum":65536,"description":"Longest accepted Authorization header (default 8192), checked before any parsing."}}},"api_keys":{"type":"object","additionalProperties":false,"description":"API keys (stored in KeysTable as hashes).","properties":{"enabled":{"type":"boolean","description":"Accept API keys at all (default true when the keys table is configured)."},"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the key (default x-api-key)."},"cache_ttl_s":{"type":"integer","minimum":0,"maximum":300,"description":"Per-container cache lifetime of a key record: the longest a revoked key keeps working (default 30)."},"pepper":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},"plan_scopes":{"type":"object","additionalProperties":{"type":"array","items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."}},"description":"Scopes every key of a plan carries, in addition to the key\'s own."},"lookup_rate_per_s":{"type":"number","minimum":1,"description":"Most DynamoDB lookups of uncached keys per second per container (default 50); beyond it, unknown keys get 503."}}},"issuer":{"type":"object","additionalProperties":false,"required":["name","issuer","audiences"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},"issuer":{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},"audiences":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},"jwks_uri":{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},"jwks":{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},"algorithms":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},"leeway_s":{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},"required_claims":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},"hs256_secret":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},"plan_claim":{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},"consumer_claim":{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},"jwks_ttl_s":{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},"jwks_refetch_cooldown_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."}}},"secret_ref":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},"scope":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."}}},{"const":1,"description":"Configuration format version."},{"type":"object","additionalProperties":false,"description":"Gateway-wide settings.","properties":{"name":{"type":"string","minLength":1,"description":"Service name in logs and metrics."},"home_region":{"type":"string","pattern":"^[a-z]{2}(-[a-z]+)+-\\\\d$","description":"The region that owns global state (quota counters)."},"default_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Backend timeout for routes that do not set one."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Largest accepted request body."},"max_path_bytes":{"type":"integer","minimum":64,"maximum":65536,"description":"Longest accepted request path; longer answers 414 (default 2048)."},"max_header_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"description":"Largest accepted total of header names and values; larger answers 431 (default 16384)."}}},{"type":"string","minLength":1,"description":"Service name in logs and metrics."},{"type":"string","pattern":"^[a-z]{2}(-[a-z]+)+-\\\\d$","description":"The region that owns global state (quota counters)."},{"type":"integer","minimum":1,"maximum":29000,"description":"Backend timeout for routes that do not set one."},{"type":"integer","minimum":0,"maximum":6291456,"description":"Largest accepted request body."},{"type":"integer","minimum":64,"maximum":65536,"description":"Longest accepted request path; longer answers 414 (default 2048)."},{"type":"integer","minimum":1024,"maximum":1048576,"description":"Largest accepted total of header names and values; larger answers 431 (default 16384)."},{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["path","backend"],"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9_.:-]+$","description":"Stable name used in logs, metrics and cache keys; defaults to \'METHOD path\'."},"path":{"type":"string","pattern":"^/","description":"Path template: literals, {param} (any one segment), {param:int} (canonical non-negative decimal), {param:uuid}, and a final {proxy+}."},"methods":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"}},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000},"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"},"rate_limit":{"type":"boolean","description":"false: this route is not rate limited (default true when plans are configured)."},"cost":{"type":"integer","description":"Units one request uses of the consumer\'s limits (default 1; a plan\'s costs override it)."},"cache":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/route_cache"},"retry":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/retry"},"circuit":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/circuit"},"hedge":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/hedge"},"summary":{"type":"string","description":"One line for the OpenAPI export."},"description":{"type":"string","description":"Longer text for the OpenAPI export."},"tags":{"type":"array","items":{"type":"string","minLength":1},"description":"OpenAPI tags."},"host":{"type":"string","pattern":"^(\\\\*\\\\.)?[A-Za-z0-9.-]+$","description":"Match only this Host (exact, or *.example.com for any sub-domain)."},"headers":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},"description":"Match only when each header has one of the given values."},"version":{"type":["string","integer"],"description":"Match only requests whose version header (versioning.header) carries this value."},"deprecation":{"description":"Date the route was deprecated: answers carry Deprecation (RFC 9745). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"sunset":{"description":"Date the route goes away: answers carry Sunset (RFC 8594). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"deprecation_link":{"type":"string","format":"uri","description":"Migration guide, sent as Link rel=deprecation."},"cors":{"anyOf":[{"const":false},{"$ref":"#/$defs/cors"}],"description":"Per-route CORS override, or false."},"schema":{"type":"object","additionalProperties":false,"description":"JSON Schemas (draft-07) the request must satisfy; 400 lists every error with its JSON pointer.","properties":{"body":{"type":"object","description":"Schema of the JSON request body."},"query":{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."}}},"consumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Accepted request media types; anything else answers 415."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Per-route body limit (default gateway.max_body_bytes); larger answers 413."},"transform":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/transform"},"auth":{"enum":["none","jwt","api_key","any"],"description":"Credentials this route accepts. Deny by default: a route without `auth` behaves as `any` (a bearer token or an API key is required); only `none` makes it public."},"scopes":{"type":"array","uniqueItems":true,"items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/scope"},"description":"Scopes the caller must hold, all of them (a JWT\'s scope/scp claim, or an API key\'s own and its plan\'s scopes)."}}}},{"type":"array","description":"GSLB regions; validated by the gslb package."},{"type":"object","description":"GSLB settings; validated by the gslb package."},{"type":"object","description":"Rate-limit and quota plans by name (docs/ratelimit.md). A consumer\'s plan comes from its API key record or a JWT claim.","propertyNames":{"pattern":"^[A-Za-z0-9_.-]+$"},"additionalProperties":{"type":"object","additionalProperties":false,"properties":{"rate":{"type":"object","additionalProperties":false,"required":["per_second"],"description":"Token bucket: refill rate and capacity.","properties":{"per_second":{"type":"number","description":"Tokens added per second (> 0)."},"burst":{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."}}},"quotas":{"type":"object","additionalProperties":false,"description":"UTC calendar-window quotas.","properties":{"day":{"type":"integer","description":"Units per UTC day (> 0)."},"month":{"type":"integer","description":"Units per UTC month (> 0)."}}},"costs":{"type":"object","additionalProperties":{"type":"integer"},"description":"Cost per route id (> 0)."},"mode":{"enum":["strict","leased"],"description":"strict (default): one conditional write per request; leased: blocks of tokens per container."},"lease":{"type":"object","additionalProperties":false,"description":"Leased mode: block size and how long a container keeps unspent units.","properties":{"block":{"type":"integer","description":"Units taken per write (> 0, default 20)."},"ttl_s":{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."}}},"on_error":{"enum":["closed","open","local"],"description":"When DynamoDB fails: 503 (closed, default), admit (open), in-container bucket (local)."},"local_fraction":{"type":"number","description":"on_error local: fraction of rate and burst each container allows (0 < f <= 1, default 0.1)."},"shards":{"type":"integer","description":"Counter items per consumer, for consumers above ~1,000 writes/s (default 1)."}}}},{"pattern":"^[A-Za-z0-9_.-]+$"},{"type":"string","minLength":1,"description":"The plan of consumers whose key or token names none."},{"type":"object","additionalProperties":false,"description":"Header-based versions: a route with version: X matches only requests whose version header is X.","properties":{"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the requested version (default Accept-Version)."},"default":{"type":["string","integer"],"description":"Version assumed when a request sends no version header (default: none, so only unversioned routes match)."}}},{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the requested version (default Accept-Version)."},{"type":["string","integer"],"description":"Version assumed when a request sends no version header (default: none, so only unversioned routes match)."},{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}},{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},{"type":"string","minLength":1},{"type":"array","items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]},"description":"Methods a cross-origin call may use; default: the route\'s methods."},{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."},{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]},{"type":"object","additionalProperties":false,"properties":{"rate":{"type":"object","additionalProperties":false,"required":["per_second"],"description":"Token bucket: refill rate and capacity.","properties":{"per_second":{"type":"number","description":"Tokens added per second (> 0)."},"burst":{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."}}},"quotas":{"type":"object","additionalProperties":false,"description":"UTC calendar-window quotas.","properties":{"day":{"type":"integer","description":"Units per UTC day (> 0)."},"month":{"type":"integer","description":"Units per UTC month (> 0)."}}},"costs":{"type":"object","additionalProperties":{"type":"integer"},"description":"Cost per route id (> 0)."},"mode":{"enum":["strict","leased"],"description":"strict (default): one conditional write per request; leased: blocks of tokens per container."},"lease":{"type":"object","additionalProperties":false,"description":"Leased mode: block size and how long a container keeps unspent units.","properties":{"block":{"type":"integer","description":"Units taken per write (> 0, default 20)."},"ttl_s":{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."}}},"on_error":{"enum":["closed","open","local"],"description":"When DynamoDB fails: 503 (closed, default), admit (open), in-container bucket (local)."},"local_fraction":{"type":"number","description":"on_error local: fraction of rate and burst each container allows (0 < f <= 1, default 0.1)."},"shards":{"type":"integer","description":"Counter items per consumer, for consumers above ~1,000 writes/s (default 1)."}}},{"type":"object","additionalProperties":false,"required":["per_second"],"description":"Token bucket: refill rate and capacity.","properties":{"per_second":{"type":"number","description":"Tokens added per second (> 0)."},"burst":{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."}}},{"type":"number","description":"Tokens added per second (> 0)."},{"type":"integer","description":"Bucket capacity (> 0; default: per_second rounded up)."},{"type":"object","additionalProperties":false,"description":"UTC calendar-window quotas.","properties":{"day":{"type":"integer","description":"Units per UTC day (> 0)."},"month":{"type":"integer","description":"Units per UTC month (> 0)."}}},{"type":"integer","description":"Units per UTC day (> 0)."},{"type":"integer","description":"Units per UTC month (> 0)."},{"type":"object","additionalProperties":{"type":"integer"},"description":"Cost per route id (> 0)."},{"type":"integer"},{"enum":["strict","leased"],"description":"strict (default): one conditional write per request; leased: blocks of tokens per container."},{"type":"object","additionalProperties":false,"description":"Leased mode: block size and how long a container keeps unspent units.","properties":{"block":{"type":"integer","description":"Units taken per write (> 0, default 20)."},"ttl_s":{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."}}},{"type":"integer","description":"Units taken per write (> 0, default 20)."},{"type":"number","description":"Seconds before unspent units are returned (> 0, default 10)."},{"enum":["closed","open","local"],"description":"When DynamoDB fails: 503 (closed, default), admit (open), in-container bucket (local)."},{"type":"number","description":"on_error local: fraction of rate and burst each container allows (0 < f <= 1, default 0.1)."},{"type":"integer","description":"Counter items per consumer, for consumers above ~1,000 writes/s (default 1)."},{"type":"object","additionalProperties":false,"description":"Gateway-wide cache settings.","properties":{"memory_max_bytes":{"type":"integer","minimum":0,"description":"Layer-1 (in-container LRU) size bound in bytes; default 32 MiB."},"dynamodb":{"type":"boolean","default":true,"description":"Use layer 2 (the CacheTable) when EDGEWAY_CACHE_TABLE is set."},"purge_check_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Re-read each route\'s purge generation this often, so a purge reaches the memory of running containers within this many seconds (one GetItem per route per interval). Off by default: memory entries then expire by their TTL."}}},{"type":"integer","minimum":0,"description":"Layer-1 (in-container LRU) size bound in bytes; default 32 MiB."},{"type":"boolean","default":true,"description":"Use layer 2 (the CacheTable) when EDGEWAY_CACHE_TABLE is set."},{"type":"integer","minimum":1,"maximum":3600,"description":"Re-read each route\'s purge generation this often, so a purge reaches the memory of running containers within this many seconds (one GetItem per route per interval). Off by default: memory entries then expire by their TTL."},{"type":"object","additionalProperties":false,"description":"Authentication: JWT issuers, API keys, claims forwarded as headers. See docs/auth.md.","properties":{"issuers":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","issuer","audiences"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},"issuer":{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},"audiences":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},"jwks_uri":{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},"jwks":{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},"algorithms":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},"leeway_s":{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},"required_claims":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},"hs256_secret":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/secret_ref"},"plan_claim":{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},"consumer_claim":{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},"jwks_ttl_s":{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},"jwks_refetch_cooldown_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."}}},"description":"Trusted JWT issuers."},"api_keys":{"type":"object","additionalProperties":false,"description":"API keys (stored in KeysTable as hashes).","properties":{"enabled":{"type":"boolean","description":"Accept API keys at all (default true when the keys table is configured)."},"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the key (default x-api-key)."},"cache_ttl_s":{"type":"integer","minimum":0,"maximum":300,"description":"Per-container cache lifetime of a key record: the longest a revoked key keeps working (default 30)."},"pepper":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/secret_ref"},"plan_scopes":{"type":"object","additionalProperties":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/scope"}},"description":"Scopes every key of a plan carries, in addition to the key\'s own."},"lookup_rate_per_s":{"type":"number","minimum":1,"description":"Most DynamoDB lookups of uncached keys per second per container (default 50); beyond it, unknown keys get 503."}}},"claims_to_headers":{"type":"object","additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":"Verified JWT claims copied into request headers for the backend (claim: header). Inbound copies of these headers are always removed."},"max_token_bytes":{"type":"integer","minimum":256,"maximum":65536,"description":"Longest accepted Authorization header (default 8192), checked before any parsing."}}},{"type":"array","items":{"type":"object","additionalProperties":false,"required":["name","issuer","audiences"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},"issuer":{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},"audiences":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},"jwks_uri":{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},"jwks":{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},"algorithms":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},"leeway_s":{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},"required_claims":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},"hs256_secret":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/secret_ref"},"plan_claim":{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},"consumer_claim":{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},"jwks_ttl_s":{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},"jwks_refetch_cooldown_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."}}},"description":"Trusted JWT issuers."},{"type":"object","additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9-]+$"},"description":"Verified JWT claims copied into request headers for the backend (claim: header). Inbound copies of these headers are always removed."},{"type":"string","pattern":"^[A-Za-z0-9-]+$"},{"type":"integer","minimum":256,"maximum":65536,"description":"Longest accepted Authorization header (default 8192), checked before any parsing."},{"type":"object","additionalProperties":false,"description":"API keys (stored in KeysTable as hashes).","properties":{"enabled":{"type":"boolean","description":"Accept API keys at all (default true when the keys table is configured)."},"header":{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the key (default x-api-key)."},"cache_ttl_s":{"type":"integer","minimum":0,"maximum":300,"description":"Per-container cache lifetime of a key record: the longest a revoked key keeps working (default 30)."},"pepper":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},"plan_scopes":{"type":"object","additionalProperties":{"type":"array","items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."}},"description":"Scopes every key of a plan carries, in addition to the key\'s own."},"lookup_rate_per_s":{"type":"number","minimum":1,"description":"Most DynamoDB lookups of uncached keys per second per container (default 50); beyond it, unknown keys get 503."}}},{"type":"boolean","description":"Accept API keys at all (default true when the keys table is configured)."},{"type":"string","pattern":"^[A-Za-z0-9-]+$","description":"Header carrying the key (default x-api-key)."},{"type":"integer","minimum":0,"maximum":300,"description":"Per-container cache lifetime of a key record: the longest a revoked key keeps working (default 30)."},{"type":"object","additionalProperties":{"type":"array","items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."}},"description":"Scopes every key of a plan carries, in addition to the key\'s own."},{"type":"array","items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."}},{"type":"number","minimum":1,"description":"Most DynamoDB lookups of uncached keys per second per container (default 50); beyond it, unknown keys get 503."},{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."},{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},{"required":["secretsmanager"]},{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["ssm"]},{"required":["secretsmanager"],"not":{"required":["ssm"]}},{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."},{"type":"object","additionalProperties":false,"required":["name","issuer","audiences"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},"issuer":{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},"audiences":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},"jwks_uri":{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},"jwks":{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},"algorithms":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},"leeway_s":{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},"required_claims":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},"hs256_secret":{"type":"object","additionalProperties":false,"minProperties":1,"description":"A secret by reference, never inline: an SSM Parameter Store name (SecureString) or a Secrets Manager id, read through Powertools Parameters with caching.","properties":{"ssm":{"type":"string","pattern":"^/[A-Za-z0-9_.\\\\-/]+$","description":"SSM parameter name (decrypted)."},"secretsmanager":{"type":"string","minLength":1,"description":"Secrets Manager secret id or ARN."},"max_age_s":{"type":"integer","minimum":0,"maximum":3600,"description":"Cache lifetime of the value in the container (default 300)."}},"oneOf":[{"required":["ssm"],"not":{"required":["secretsmanager"]}},{"required":["secretsmanager"],"not":{"required":["ssm"]}}]},"plan_claim":{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},"consumer_claim":{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},"jwks_ttl_s":{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},"jwks_refetch_cooldown_s":{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."}}},{"type":"string","pattern":"^[A-Za-z0-9_.-]+$","description":"Short name in logs and errors."},{"type":"string","minLength":1,"description":"The exact `iss` claim of this issuer\'s tokens."},{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Accepted `aud` values; a token must name at least one."},{"type":"string","pattern":"^https?://","description":"Where the issuer publishes its JWKS. HTTPS only; plain http only for a loopback host (local development)."},{"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}},"description":"An inline JWKS (public keys only) instead of jwks_uri."},{"type":"array","items":{"type":"object"}},{"type":"object"},{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},"description":"Accepted `alg` values (default RS256, ES256, EdDSA). `none` is never accepted; HS256 only with hs256_secret."},{"enum":["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","ES512","EdDSA","HS256"]},{"type":"integer","minimum":0,"maximum":60,"description":"Clock skew tolerated on exp/nbf/iat (default 30, at most 60)."},{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1},"description":"Claims a token must carry (default [exp]; iss and aud are always checked)."},{"type":"string","minLength":1,"description":"Claim that names the caller\'s plan (rate limits, quotas)."},{"type":"string","minLength":1,"description":"Claim that names the consumer (default sub)."},{"type":"integer","minimum":30,"maximum":86400,"description":"How long a fetched JWKS is used before it is fetched again (default 600)."},{"type":"integer","minimum":1,"maximum":3600,"description":"Least time between two fetches, whatever the cause: an unknown kid or a failed fetch (default 30)."},{"type":"object","additionalProperties":false,"required":["path","backend"],"properties":{"id":{"type":"string","pattern":"^[A-Za-z0-9_.:-]+$","description":"Stable name used in logs, metrics and cache keys; defaults to \'METHOD path\'."},"path":{"type":"string","pattern":"^/","description":"Path template: literals, {param} (any one segment), {param:int} (canonical non-negative decimal), {param:uuid}, and a final {proxy+}."},"methods":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]}},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]},"rate_limit":{"type":"boolean","description":"false: this route is not rate limited (default true when plans are configured)."},"cost":{"type":"integer","description":"Units one request uses of the consumer\'s limits (default 1; a plan\'s costs override it)."},"cache":{"type":"object","additionalProperties":false,"required":["ttl_s"],"description":"Response cache for this route (docs/caching.md).","properties":{"ttl_s":{"type":"integer","minimum":1,"maximum":86400,"description":"Freshness lifetime; a backend max-age/s-maxage can only shorten it."},"vary":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},"uniqueItems":true,"description":"Request headers that are part of the key."},"query":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Query parameters that are part of the key; others are ignored (allow-list)."},"scope":{"enum":["shared","consumer"],"default":"shared","description":"consumer: one entry per consumer (principal.consumer or subject)."},"stale_while_revalidate_s":{"type":"integer","minimum":0,"maximum":86400,"default":0,"description":"After the TTL, serve STALE for this long while one background refresh runs."},"honour_client_no_cache":{"type":"boolean","default":false,"description":"A client Cache-Control: no-cache bypasses the cache (the fresh answer is stored)."}}},"retry":{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},"circuit":{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},"hedge":{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}},"summary":{"type":"string","description":"One line for the OpenAPI export."},"description":{"type":"string","description":"Longer text for the OpenAPI export."},"tags":{"type":"array","items":{"type":"string","minLength":1},"description":"OpenAPI tags."},"host":{"type":"string","pattern":"^(\\\\*\\\\.)?[A-Za-z0-9.-]+$","description":"Match only this Host (exact, or *.example.com for any sub-domain)."},"headers":{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},"description":"Match only when each header has one of the given values."},"version":{"type":["string","integer"],"description":"Match only requests whose version header (versioning.header) carries this value."},"deprecation":{"description":"Date the route was deprecated: answers carry Deprecation (RFC 9745). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"sunset":{"description":"Date the route goes away: answers carry Sunset (RFC 8594). A date (2025-06-30), an ISO 8601 date-time or epoch seconds; checked when the gateway is built."},"deprecation_link":{"type":"string","format":"uri","description":"Migration guide, sent as Link rel=deprecation."},"cors":{"anyOf":[{"const":false},{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}}],"description":"Per-route CORS override, or false."},"schema":{"type":"object","additionalProperties":false,"description":"JSON Schemas (draft-07) the request must satisfy; 400 lists every error with its JSON pointer.","properties":{"body":{"type":"object","description":"Schema of the JSON request body."},"query":{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."}}},"consumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Accepted request media types; anything else answers 415."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":6291456,"description":"Per-route body limit (default gateway.max_body_bytes); larger answers 413."},"transform":{"type":"object","additionalProperties":false,"properties":{"request":{"type":"object","additionalProperties":false,"properties":{"headers":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/header_ops"},"path":{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},"body":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/body_ops"}}},"response":{"type":"object","additionalProperties":false,"properties":{"headers":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/header_ops"},"body":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/body_ops"},"status":{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."}}}}},"auth":{"enum":["none","jwt","api_key","any"],"description":"Credentials this route accepts. Deny by default: a route without `auth` behaves as `any` (a bearer token or an API key is required); only `none` makes it public."},"scopes":{"type":"array","uniqueItems":true,"items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."},"description":"Scopes the caller must hold, all of them (a JWT\'s scope/scp claim, or an API key\'s own and its plan\'s scopes)."}}},{"type":"string","pattern":"^[A-Za-z0-9_.:-]+$","description":"Stable name used in logs, metrics and cache keys; defaults to \'METHOD path\'."},{"type":"string","pattern":"^/","description":"Path template: literals, {param} (any one segment), {param:int} (canonical non-negative decimal), {param:uuid}, and a final {proxy+}."},{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS","ANY"]}},{"type":"integer","minimum":1,"maximum":29000},{"type":"boolean","description":"false: this route is not rate limited (default true when plans are configured)."},{"type":"integer","description":"Units one request uses of the consumer\'s limits (default 1; a plan\'s costs override it)."},{"type":"string","description":"One line for the OpenAPI export."},{"type":"string","description":"Longer text for the OpenAPI export."},{"type":"array","items":{"type":"string","minLength":1},"description":"OpenAPI tags."},{"type":"string","pattern":"^(\\\\*\\\\.)?[A-Za-z0-9.-]+$","description":"Match only this Host (exact, or *.example.com for any sub-domain)."},{"type":"object","additionalProperties":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},"description":"Match only when each header has one of the given values."},{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1},{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"minItems":1}]},{"type":["string","integer"],"description":"Match only requests whose version header (versioning.header) carries this value."},{"type":"string","format":"uri","description":"Migration guide, sent as Link rel=deprecation."},{"const":false},{"anyOf":[{"const":false},{"type":"object","additionalProperties":false,"description":"CORS policy. The global section applies to every route; a route\'s own cors mapping is merged over it, and cors: false switches it off for that route.","properties":{"origins":{"type":"array","items":{"type":"string","minLength":1},"description":"Allowed origins: exact (\'https://app.example.com\'), a sub-domain pattern (\'https://*.example.com\') or \'*\' (not with credentials). Default [\'*\']."},"methods":{"type":"array","items":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/method"},"description":"Methods a cross-origin call may use; default: the route\'s methods."},"headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers a cross-origin call may send (\'*\' echoes the requested ones). Default: content-type, authorization, x-api-key, x-request-id, accept-version."},"expose":{"type":"array","items":{"type":"string","minLength":1},"description":"Response headers a browser script may read."},"max_age":{"type":"integer","minimum":0,"maximum":86400,"description":"Seconds a browser may cache a preflight answer."},"credentials":{"type":"boolean","description":"Allow cookies and Authorization on cross-origin calls."}}}],"description":"Per-route CORS override, or false."},{"type":"object","additionalProperties":false,"description":"JSON Schemas (draft-07) the request must satisfy; 400 lists every error with its JSON pointer.","properties":{"body":{"type":"object","description":"Schema of the JSON request body."},"query":{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."}}},{"type":"object","description":"Schema of the JSON request body."},{"type":"object","description":"Schema of the query as an object; a property not typed array is single-valued (a repeated parameter is a 400). Values are coerced to integer/number/boolean when the property says so."},{"type":"array","items":{"type":"string","minLength":1},"description":"Accepted request media types; anything else answers 415."},{"type":"integer","minimum":0,"maximum":6291456,"description":"Per-route body limit (default gateway.max_body_bytes); larger answers 413."},{"enum":["none","jwt","api_key","any"],"description":"Credentials this route accepts. Deny by default: a route without `auth` behaves as `any` (a bearer token or an API key is required); only `none` makes it public."},{"type":"array","uniqueItems":true,"items":{"type":"string","pattern":"^[\\\\x21\\\\x23-\\\\x5B\\\\x5D-\\\\x7E]+$","description":"An OAuth scope token (RFC 6749 3.3: printable ASCII without space, quote or backslash)."},"description":"Scopes the caller must hold, all of them (a JWT\'s scope/scp claim, or an API key\'s own and its plan\'s scopes)."},{"type":"object","additionalProperties":false,"properties":{"request":{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"path":{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}}}},"response":{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}},"status":{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."}}}}},{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"path":{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}}}},{"type":"string","pattern":"^/","description":"Path the backend sees, a template over the route\'s parameters, e.g. /internal/users/{id}."},{"type":"object","additionalProperties":false,"properties":{"headers":{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},"body":{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}},"status":{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."}}},{"type":"object","additionalProperties":{"type":"integer","minimum":100,"maximum":599},"description":"backend status -> client status, e.g. {404: 410}."},{"type":"integer","minimum":100,"maximum":599},{"type":"object","additionalProperties":false,"description":"JSON body fields by dotted path (a list on the way applies to every element).","properties":{"allow":{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},"deny":{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."}}},{"type":"array","items":{"type":"string","minLength":1},"description":"Keep only these fields."},{"type":"array","items":{"type":"string","minLength":1},"description":"Drop these fields."},{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"path -> new name (or a dotted path from the root)."},{"type":"object","additionalProperties":false,"properties":{"add":{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},"remove":{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},"rename":{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."}}},{"type":"object","additionalProperties":{"type":["string","integer"]},"description":"Headers to set."},{"type":["string","integer"]},{"type":"array","items":{"type":"string","minLength":1},"description":"Headers to drop."},{"type":"object","additionalProperties":{"type":"string","minLength":1},"description":"old name -> new name."},{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}},{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},{"type":"integer","minimum":1,"default":20},{"type":"integer","minimum":1,"default":10},{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},{"type":"integer","minimum":1,"default":1},{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},{"type":"integer","minimum":1,"default":50},{"type":"integer","minimum":1,"default":1000},{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},{"type":"integer","minimum":400,"maximum":599},{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},{"type":"integer","minimum":1,"maximum":600,"default":10},{"type":"integer","minimum":0,"default":0},{"type":"object","additionalProperties":false,"required":["ttl_s"],"description":"Response cache for this route (docs/caching.md).","properties":{"ttl_s":{"type":"integer","minimum":1,"maximum":86400,"description":"Freshness lifetime; a backend max-age/s-maxage can only shorten it."},"vary":{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},"uniqueItems":true,"description":"Request headers that are part of the key."},"query":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Query parameters that are part of the key; others are ignored (allow-list)."},"scope":{"enum":["shared","consumer"],"default":"shared","description":"consumer: one entry per consumer (principal.consumer or subject)."},"stale_while_revalidate_s":{"type":"integer","minimum":0,"maximum":86400,"default":0,"description":"After the TTL, serve STALE for this long while one background refresh runs."},"honour_client_no_cache":{"type":"boolean","default":false,"description":"A client Cache-Control: no-cache bypasses the cache (the fresh answer is stored)."}}},{"type":"integer","minimum":1,"maximum":86400,"description":"Freshness lifetime; a backend max-age/s-maxage can only shorten it."},{"type":"array","items":{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},"uniqueItems":true,"description":"Request headers that are part of the key."},{"type":"string","pattern":"^[A-Za-z0-9!#%&\'*+._|~-]+$"},{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"description":"Query parameters that are part of the key; others are ignored (allow-list)."},{"enum":["shared","consumer"],"default":"shared","description":"consumer: one entry per consumer (principal.consumer or subject)."},{"type":"integer","minimum":0,"maximum":86400,"default":0,"description":"After the TTL, serve STALE for this long while one background refresh runs."},{"type":"boolean","default":false,"description":"A client Cache-Control: no-cache bypasses the cache (the fresh answer is stored)."},{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"type":"object","additionalProperties":false,"required":["type","function"],"properties":{"type":{"const":"lambda"},"function":{"type":"string","minLength":1,"description":"Template logical id, function name or ARN."},"qualifier":{"type":"string","minLength":1,"description":"Alias or version."}}}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"type":"object","additionalProperties":false,"required":["type","url"],"properties":{"type":{"const":"http"},"url":{"type":"string","pattern":"^https?://[^/?#]+","description":"Base URL; the request path (or path) is appended."},"path":{"type":"string","pattern":"^/","description":"Path template over the route\'s parameters (default: the request path)."},"host":{"type":"string","minLength":1,"description":"Host header sent upstream (default: the URL\'s host)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers forwarded (allow-list). Default: accept, accept-encoding, accept-language, content-type, conditional and range headers, user-agent."},"connect_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Connect timeout (default 1000); the read timeout is the route\'s budget."}}}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"type":"object","additionalProperties":false,"required":["type","queue_url"],"properties":{"type":{"const":"sqs"},"queue_url":{"type":"string","pattern":"^https?://","description":"Queue URL; a .fifo queue gets one message group per consumer."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"eventbridge"},"event_bus":{"type":"string","minLength":1,"description":"Bus name or ARN (default: default)."},"source":{"type":"string","minLength":1,"description":"Event source (default edgeway)."},"detail_type":{"type":"string","minLength":1,"description":"Event detail-type (default: the route id)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"type":"object","additionalProperties":false,"required":["type","variants"],"properties":{"type":{"const":"canary"},"variants":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"}}}},"allow_force":{"type":"boolean","description":"Honour x-edgeway-variant: NAME from the client (testing; keep false in production)."}}}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"type":"object","additionalProperties":false,"required":["type","parts"],"description":"Several backend calls run concurrently (dependent ones in order) and merged into one response (docs/aggregation.md).","properties":{"type":{"const":"aggregate"},"merge":{"enum":["keyed","deep"],"default":"keyed","description":"keyed: {part: body}; deep: objects merged recursively, later parts win."},"max_part_bytes":{"type":"integer","minimum":1,"maximum":6291456,"description":"Largest part body accepted (default 6 MB)."},"parts":{"type":"object","minProperties":1,"maxProperties":12,"propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/aggregate_part"}}}}}]},{"const":"lambda"},{"const":"http"},{"const":"sqs"},{"const":"eventbridge"},{"const":"canary"},{"const":"aggregate"},{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]},{"type":"object","additionalProperties":false,"required":["type","parts"],"description":"Several backend calls run concurrently (dependent ones in order) and merged into one response (docs/aggregation.md).","properties":{"type":{"const":"aggregate"},"merge":{"enum":["keyed","deep"],"default":"keyed","description":"keyed: {part: body}; deep: objects merged recursively, later parts win."},"max_part_bytes":{"type":"integer","minimum":1,"maximum":6291456,"description":"Largest part body accepted (default 6 MB)."},"parts":{"type":"object","minProperties":1,"maxProperties":12,"propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"},"path":{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},"required":{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},"after":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},"max_bytes":{"type":"integer","minimum":1,"maximum":6291456},"retry":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/retry"},"circuit":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/circuit"},"hedge":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/hedge"}}}}}},{"enum":["keyed","deep"],"default":"keyed","description":"keyed: {part: body}; deep: objects merged recursively, later parts win."},{"type":"integer","minimum":1,"maximum":6291456,"description":"Largest part body accepted (default 6 MB)."},{"type":"object","minProperties":1,"maxProperties":12,"propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/backend"},"path":{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},"required":{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},"after":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},"max_bytes":{"type":"integer","minimum":1,"maximum":6291456},"retry":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/retry"},"circuit":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/circuit"},"hedge":{"$ref":"https://edgeway.dev/schema/gateway.json#/$defs/hedge"}}}},{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},{"type":"object","additionalProperties":false,"required":["backend","path"],"properties":{"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]},"path":{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},"method":{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},"headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},"timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},"required":{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},"after":{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},"max_bytes":{"type":"integer","minimum":1,"maximum":6291456},"retry":{"type":"object","additionalProperties":false,"description":"Retries for idempotent methods and retryable failures, with full-jitter backoff and a retry budget (docs/resilience.md).","properties":{"attempts":{"type":"integer","minimum":1,"maximum":5,"default":3,"description":"Calls in all, the first included."},"base_ms":{"type":"integer","minimum":1,"default":50},"cap_ms":{"type":"integer","minimum":1,"default":1000},"attempt_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Cut each attempt so a retry has time left."},"on_status":{"type":"array","items":{"type":"integer","minimum":400,"maximum":599},"uniqueItems":true,"description":"Backend statuses to retry (default 429, 502, 503, 504)."},"budget_ratio":{"type":"number","minimum":0,"maximum":1,"default":0.2,"description":"Retries (and hedges) may add at most this share of extra calls."},"budget_window_s":{"type":"integer","minimum":1,"maximum":600,"default":10},"budget_min_retries":{"type":"integer","minimum":0,"default":0}}},"circuit":{"type":"object","additionalProperties":false,"description":"Circuit breaker for this backend (CLOSED -> OPEN -> HALF_OPEN).","properties":{"consecutive_failures":{"type":"integer","minimum":0,"default":5,"description":"Open after this many failures in a row (0: off)."},"failure_ratio":{"type":"number","exclusiveMinimum":0,"maximum":1,"description":"Open when this share of the last `window` calls failed."},"window":{"type":"integer","minimum":1,"default":20},"min_calls":{"type":"integer","minimum":1,"default":10},"open_s":{"type":"number","exclusiveMinimum":0,"maximum":3600,"default":30,"description":"How long the circuit stays open before probes."},"half_open_probes":{"type":"integer","minimum":1,"default":1}}},"hedge":{"type":"object","additionalProperties":false,"description":"Hedged requests for GET/HEAD: a second call after delay_ms; the first good answer wins.","properties":{"delay_ms":{"type":"integer","minimum":1,"maximum":29000}}}}},{"type":"string","pattern":"^/","description":"Path and query template: {param} (route path parameter), {query.name}, {part.field} (a field of an earlier part)."},{"enum":["GET","HEAD","POST","PUT","PATCH","DELETE","OPTIONS"],"default":"GET"},{"type":"object","additionalProperties":{"type":"string"},"description":"Extra headers for this part\'s call (templates allowed)."},{"type":"integer","minimum":1,"maximum":29000,"description":"This part\'s own timeout, inside the route\'s budget."},{"type":"boolean","default":true,"description":"A failed required part fails the whole response (502/504); an optional one is reported in errors."},{"type":"array","items":{"type":"string"},"uniqueItems":true},{"oneOf":[{"type":"string"},{"type":"array","items":{"type":"string"},"uniqueItems":true}],"description":"Parts that must finish first (implied by {part.field} templates)."},{"type":"integer","minimum":1,"maximum":6291456},{"type":"object","additionalProperties":false,"required":["type","variants"],"properties":{"type":{"const":"canary"},"variants":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]}}}},"allow_force":{"type":"boolean","description":"Honour x-edgeway-variant: NAME from the client (testing; keep false in production)."}}},{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]}}}},{"type":"object","additionalProperties":false,"required":["name","weight","backend"],"properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},"weight":{"type":"number","minimum":0,"description":"Relative share of callers."},"backend":{"type":"object","required":["type"],"properties":{"type":{"enum":["lambda","http","sqs","eventbridge","canary","aggregate"]}},"allOf":[{"if":{"properties":{"type":{"const":"lambda"}}},"then":{"$ref":"#/$defs/lambda_backend"}},{"if":{"properties":{"type":{"const":"http"}}},"then":{"$ref":"#/$defs/http_backend"}},{"if":{"properties":{"type":{"const":"sqs"}}},"then":{"$ref":"#/$defs/sqs_backend"}},{"if":{"properties":{"type":{"const":"eventbridge"}}},"then":{"$ref":"#/$defs/eventbridge_backend"}},{"if":{"properties":{"type":{"const":"canary"}}},"then":{"$ref":"#/$defs/canary_backend"}},{"if":{"properties":{"type":{"const":"aggregate"}}},"then":{"$ref":"#/$defs/aggregate_backend"}}]}}},{"type":"string","pattern":"^[A-Za-z0-9_.-]+$"},{"type":"number","minimum":0,"description":"Relative share of callers."},{"type":"boolean","description":"Honour x-edgeway-variant: NAME from the client (testing; keep false in production)."},{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"const":"eventbridge"},"event_bus":{"type":"string","minLength":1,"description":"Bus name or ARN (default: default)."},"source":{"type":"string","minLength":1,"description":"Event source (default edgeway)."},"detail_type":{"type":"string","minLength":1,"description":"Event detail-type (default: the route id)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}},{"type":"string","minLength":1,"description":"Bus name or ARN (default: default)."},{"type":"string","minLength":1,"description":"Event source (default edgeway)."},{"type":"string","minLength":1,"description":"Event detail-type (default: the route id)."},{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."},{"type":"object","additionalProperties":false,"required":["type","queue_url"],"properties":{"type":{"const":"sqs"},"queue_url":{"type":"string","pattern":"^https?://","description":"Queue URL; a .fifo queue gets one message group per consumer."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers copied into the message (default: content-type, accept-language, user-agent, x-request-id)."},"status_path":{"type":"string","pattern":"\\\\{tracking_id\\\\}","description":"Location sent with the 202, e.g. /v1/jobs/{tracking_id}."}}},{"type":"string","pattern":"^https?://","description":"Queue URL; a .fifo queue gets one message group per consumer."},{"type":"object","additionalProperties":false,"required":["type","url"],"properties":{"type":{"const":"http"},"url":{"type":"string","pattern":"^https?://[^/?#]+","description":"Base URL; the request path (or path) is appended."},"path":{"type":"string","pattern":"^/","description":"Path template over the route\'s parameters (default: the request path)."},"host":{"type":"string","minLength":1,"description":"Host header sent upstream (default: the URL\'s host)."},"forward_headers":{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers forwarded (allow-list). Default: accept, accept-encoding, accept-language, content-type, conditional and range headers, user-agent."},"connect_timeout_ms":{"type":"integer","minimum":1,"maximum":29000,"description":"Connect timeout (default 1000); the read timeout is the route\'s budget."}}},{"type":"string","pattern":"^https?://[^/?#]+","description":"Base URL; the request path (or path) is appended."},{"type":"string","pattern":"^/","description":"Path template over the route\'s parameters (default: the request path)."},{"type":"string","minLength":1,"description":"Host header sent upstream (default: the URL\'s host)."},{"type":"array","items":{"type":"string","minLength":1},"description":"Request headers forwarded (allow-list). Default: accept, accept-encoding, accept-language, content-type, conditional and range headers, user-agent."},{"type":"integer","minimum":1,"maximum":29000,"description":"Connect timeout (default 1000); the read timeout is the route\'s budget."},{"type":"object","additionalProperties":false,"required":["type","function"],"properties":{"type":{"const":"lambda"},"function":{"type":"string","minLength":1,"description":"Template logical id, function name or ARN."},"qualifier":{"type":"string","minLength":1,"description":"Alias or version."}}},{"type":"string","minLength":1,"description":"Template logical id, function name or ARN."},{"type":"string","minLength":1,"description":"Alias or version."}]'
 _DEFINITIONS = None
