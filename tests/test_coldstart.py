@@ -62,3 +62,19 @@ routes:
 
 def test_public_mode_is_the_authenticators_none():
     assert PUBLIC_MODE == Mode.NONE.value
+
+
+def test_the_lambda_entry_takes_what_it_built_out_of_the_collectors_reach(tmp_path):
+    config = tmp_path / "gateway.yaml"
+    config.write_text("version: 1\nroutes:\n  - {path: /a, auth: none, backend: {type: lambda, function: F}}\n")
+    code = f"""
+import gc
+from edgeway.runtime import lambda_handler
+from edgeway.settings import Settings
+before = gc.get_freeze_count()
+lambda_handler(Settings(config_path={str(config)!r}, region='us-east-1'))
+print(before, gc.get_freeze_count())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = map(int, out.stdout.split())
+    assert before == 0 and after > 1000
