@@ -7,12 +7,10 @@ Evaluated only among the routes whose path already matched (see
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Conditions:
+class Conditions(NamedTuple):
     """Host, header and version conditions of one route; all must hold."""
 
     host: str | None = None  # lower-case; "*.example.com" matches any sub-domain
@@ -24,7 +22,7 @@ class Conditions:
         return (self.host is not None) + len(self.headers) + (self.version is not None)
 
     def key(self) -> tuple[Any, ...]:
-        return (self.host, self.headers, self.version)
+        return tuple(self)
 
     def holds(self, headers: Mapping[str, str], host: str, version: str | None, *,
               host_only: bool = False) -> bool:

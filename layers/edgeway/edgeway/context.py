@@ -13,7 +13,7 @@ Handler = Callable[[Request], Response]
 """Every stage is one of these: it answers itself or calls the next handler."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # services, not a value: identity equality
 class BuildContext:
     """What every stage's builder gets at cold start: config, settings, clients, clock, routes."""
     config: Any  # edgeway.config.GatewayConfig

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edgeway.errors import BadRequest, HeaderFieldsTooLarge, UriTooLong
 from edgeway.http import Request
@@ -21,9 +20,8 @@ DEFAULT_MAX_HEADER_BYTES = 16_384  # API Gateway itself stops at 10 KB
 _BAD_HEADER_CHARS = re.compile(r"[\r\n\x00]")
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Size limits checked before routing (path and header bytes)."""
+class Limits(NamedTuple):
+    """Size limits checked before routing (path and header bytes); read per request."""
     max_path_bytes: int = DEFAULT_MAX_PATH_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
 

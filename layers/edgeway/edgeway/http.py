@@ -40,7 +40,10 @@ class Principal:
 ANONYMOUS = Principal(subject="anonymous", kind="anonymous")
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: a request is an event, not a value (its dicts made the generated
+# __hash__ raise anyway); identity equality also spares a cold start the
+# generated __eq__ and __hash__.
+@dataclass(frozen=True, slots=True, eq=False)
 class Request:
     """A request as the pipeline sees it, whatever event shape it arrived in."""
     method: str

@@ -63,9 +63,8 @@ class Route:
             method == "HEAD" and "GET" in self.methods)
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A matched route and the path parameters taken from the request."""
+class Match(NamedTuple):
+    """A matched route and the path parameters taken from the request (one per request)."""
     route: Route
     params: Mapping[str, str]
 

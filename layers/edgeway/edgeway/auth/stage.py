@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from edgeway.auth.authenticator import Authenticator, RoutePolicy
 
 MAX_CLAIM_HEADER = 1024
+PUBLIC_MODE = "none"  # Mode.NONE.value, spelled here so public gateways skip the import
 
 
 def claim_header_value(value: Any) -> str | None:
@@ -47,12 +48,16 @@ class AuthStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        from edgeway.auth.authenticator import Mode, build_authenticator
+        public = all(route.spec.get("auth") == PUBLIC_MODE for route in ctx.routes)
+        if public and not ctx.config.section("auth"):
+            # Every route is public and there is no auth section to check: zero cost,
+            # and the cold start does not import the auth modules at all.
+            return app
+        from edgeway.auth.authenticator import build_authenticator
         from edgeway.auth.config import parse_auth
 
-        auth = parse_auth(ctx.config)
-        if not auth.claims_to_headers and all(
-                route.spec.get("auth") == Mode.NONE.value for route in ctx.routes):
+        auth = parse_auth(ctx.config)  # an auth section is checked even when unused
+        if public and not auth.claims_to_headers:
             return app  # every route is public and nothing is forwarded: zero cost
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
                                             clock=ctx.clock, obs=ctx.obs, auth=auth)

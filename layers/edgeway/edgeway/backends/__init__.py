@@ -1,31 +1,36 @@
-"""Backends by type: add a class and a line here, not a branch elsewhere."""
+"""Backends by type: add a class and a line here, not a branch elsewhere.
+
+Each type's module is imported when a route of that type is built (at cold
+start, so a missing dependency still fails there): a gateway of Lambda routes
+never loads the HTTP, messaging, canary or aggregate code.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from edgeway.backends.base import Backend, BackendFactory, BuildContext
-from edgeway.backends.canary import CanaryBackend
-from edgeway.backends.http import HttpBackend
-from edgeway.backends.lambda_ import LambdaBackend
-from edgeway.backends.messaging import EventBridgeBackend, SqsBackend
 
 
-def _aggregate(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
-    # Imported on use: a gateway without composite routes never loads it.
-    from edgeway.aggregate import AggregateBackend
+def _factory(module: str, cls: str) -> BackendFactory:
+    """``cls.from_config`` of ``module``, imported on the first route that needs it."""
 
-    return AggregateBackend.from_config(spec, ctx)
+    def build(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
+        backend_cls = getattr(importlib.import_module(module), cls)
+        return backend_cls.from_config(spec, ctx)
+
+    return build
 
 
 BACKEND_TYPES: dict[str, BackendFactory] = {
-    "lambda": LambdaBackend.from_config,
-    "http": HttpBackend.from_config,
-    "sqs": SqsBackend.from_config,
-    "eventbridge": EventBridgeBackend.from_config,
-    "canary": CanaryBackend.from_config,
-    "aggregate": _aggregate,
+    "lambda": _factory("edgeway.backends.lambda_", "LambdaBackend"),
+    "http": _factory("edgeway.backends.http", "HttpBackend"),
+    "sqs": _factory("edgeway.backends.messaging", "SqsBackend"),
+    "eventbridge": _factory("edgeway.backends.messaging", "EventBridgeBackend"),
+    "canary": _factory("edgeway.backends.canary", "CanaryBackend"),
+    "aggregate": _factory("edgeway.aggregate", "AggregateBackend"),
 }
 
 

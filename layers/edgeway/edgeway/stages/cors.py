@@ -6,10 +6,15 @@ a 401 or a 429.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import CorsPolicy, compile_policy, cors_configured, is_preflight
+from edgeway.cors import cors_configured, is_preflight
 from edgeway.errors import Forbidden, HttpError
 from edgeway.http import Request, Response
+
+if TYPE_CHECKING:
+    from edgeway.cors_policy import CorsPolicy
 
 _PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
@@ -24,6 +29,8 @@ class CorsStage:
         config = ctx.config
         if not cors_configured(config):
             return app
+        from edgeway.cors_policy import compile_policy  # only for a config that uses CORS
+
         policies: dict[str, CorsPolicy] = {}
         for rc in config.routes:
             try:
