@@ -154,7 +154,9 @@ class IssuerServer:
         self.issuer.url = self.url  # port 0 picked a free port: iss and jwks_uri name it
         documents[JWKS_PATH] = self.issuer.jwks()
         documents[OPENID_PATH] = self.issuer.openid_configuration()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+        # Poll for shutdown() often: stopping the stack should not wait here.
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True,
                                         name="edgeway-issuer")
         self._thread.start()
         return self

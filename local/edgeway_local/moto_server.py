@@ -26,6 +26,8 @@ from edgeway_local.template import Template
 # botocore's defaults (60 s reads, retried) would hold a probe loop or a stop for minutes.
 LOCAL_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=10,
                              retries={"max_attempts": 3, "mode": "standard"})
+# How often the server loop looks for stop(): Ctrl-C should not wait half a second here.
+STOP_POLL_S = 0.05
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
@@ -63,7 +65,7 @@ def atomic_moto_server(host: str, port: int) -> Any:
             self._server = make_server(self._ip_address, self._port, app, True,
                                        request_handler=MotoRequestHandler)
             self._server_ready_event.set()
-            self._server.serve_forever()
+            self._server.serve_forever(poll_interval=STOP_POLL_S)
 
     return AtomicMotoServer(ip_address=host, port=port, verbose=False)
 
