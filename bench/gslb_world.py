@@ -255,6 +255,15 @@ class Client:
     true_rtt: dict[str, float]   # region -> true RTT (ms)
 
 
+def _town(rng: random.Random, clat: float, clon: float) -> tuple[float, float]:
+    """A town 20-300 km from its city, in a random direction."""
+    bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
+    lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
+    lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
+           + 180) % 360 - 180
+    return lat, lon
+
+
 def _graph(rng: random.Random) -> dict[str, list[tuple[str, float]]]:
     """One-way delay (ms) per link: great circle x a per-link inflation, + China's border."""
     graph: dict[str, list[tuple[str, float]]] = {h: [] for h in HUBS}
@@ -294,12 +303,7 @@ def build_world(seed: int = 7, towns_per_city: int = 3, *, detour_share: float =
         # the city's dominant ISPs reach some regions through a distant exchange: shared by its towns
         detour = {r: rng.uniform(5, 25) if rng.random() < detour_share else 0.0 for r in REGIONS}
         for town in range(towns_per_city + 1):
-            lat, lon = clat, clon
-            if town:
-                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
-                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
-                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
-                       + 180) % 360 - 180
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
             by_km = sorted((distance_km(lat, lon, HUBS[h][0], HUBS[h][1]), h)
                            for h, (_, _, a) in HUBS.items() if a == area)
             local = [h for km, h in by_km if km <= by_km[0][0] * 2 + 600][:3]
@@ -340,12 +344,7 @@ def build_inflation_world(seed: int = 7, towns_per_city: int = 3) -> list[Client
     clients: list[Client] = []
     for city, cc, clat, clon, _ in CITIES:
         for town in range(towns_per_city + 1):
-            lat, lon = clat, clon
-            if town:
-                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
-                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
-                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
-                       + 180) % 360 - 180
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
             last_mile = rng.lognormvariate(math.log(3.0), 0.6)
             true = {}
             for region, (rlat, rlon, _) in REGIONS.items():
@@ -430,12 +429,7 @@ def build_policy_world(seed: int = 7, towns_per_city: int = 3) -> list[Client]:
     for city, cc, clat, clon, _ in CITIES:
         wobble = {r: rng.gauss(0, 2.0) for r in REGIONS}
         for town in range(towns_per_city + 1):
-            lat, lon = clat, clon
-            if town:
-                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
-                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
-                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
-                       + 180) % 360 - 180
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
             d = domain_of(lat, lon) if cc in wide else country_domain[cc]
             last_mile = rng.lognormvariate(math.log(3.0), 0.6)
             true = {}
