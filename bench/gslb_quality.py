@@ -29,7 +29,7 @@ from gslb.networks import Network, NetworkTable
 from gslb.observations import Observation
 
 from .gslb_report import write_section
-from .gslb_world import REGIONS, Client, build_inflation_world, build_world, sample
+from .gslb_world import REGIONS, Client, build_inflation_world, build_policy_world, build_world, sample
 
 SEEDS = tuple(range(1, 10))
 
@@ -63,7 +63,7 @@ def score(test: Sequence[Client], pick: Callable[[Client], str], healthy: set[st
     for c in test:
         best = min(healthy, key=lambda r: c.true_rtt[r])
         chosen = pick(c)
-        hits += chosen == best
+        hits += c.true_rtt[chosen] == c.true_rtt[best]  # a tie is a hit, whatever the set order
         regrets.append(c.true_rtt[chosen] - c.true_rtt[best])
     regrets.sort()
     return {"accuracy": hits / len(test), "mean": statistics.fmean(regrets),
@@ -120,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [("A: held-out clients, 50% measured", False, 0.5, build_world),
                  ("A: held-out clients, 20% measured", False, 0.2, build_world),
                  ("A: held-out cities, 50% of cities measured", True, 0.5, build_world),
-                 ("B: held-out cities, 50% of cities measured", True, 0.5, build_inflation_world)]
+                 ("B: held-out cities, 50% of cities measured", True, 0.5, build_inflation_world),
+                 ("C: held-out clients, 50% measured", False, 0.5, build_policy_world),
+                 ("C: held-out cities, 50% of cities measured", True, 0.5, build_policy_world)]
     rows = []
     for title, by_city, share, world in scenarios:
         runs = [evaluate(seed, by_city=by_city, train_share=share, world=world) for seed in SEEDS]
@@ -131,10 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append((title, med, [r["down"]["region"] for r in runs]))
     rate = resolve_rate()
     lines = [
-        "Two synthetic worlds (bench/gslb_world.py), each 584 clients in 150 cities and towns and",
+        "Three synthetic worlds (bench/gslb_world.py), each 584 clients in 150 cities and towns and",
         "23 AWS regions. World A: true RTTs follow a hub-and-cable graph with per-link inflation,",
         "ISP upstream choice, per-city detours and last-mile delay. World B: great circle times an",
-        "inflation drawn per (country, region), no hubs. Held-out clients are never measured;",
+        "inflation drawn per (country, region), no hubs. World C: transit domains a few countries",
+        "wide, each hauling its traffic per destination continent to one exchange (sometimes a",
+        "distant one), with per-domain access inflation and peering penalty, per-region front",
+        "door, per-(city, region) wobble and last mile. Held-out clients are never measured;",
         "\"held-out cities\" hold out whole cities (the city and its towns), the case closest to",
         "evaluating on unseen cities. Medians over seeds " + ", ".join(map(str, SEEDS)) + ".",
         "",
@@ -155,7 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "at random and cannot be learnt from anyone else, in world B a country's inflation is "
               "independent of its neighbours'; the model still gains in A and, thanks to its "
               "shrinkage (pooled line, cross-validated trust in neighbours), roughly matches the map "
-              "pick in B (slightly more accurate, slightly more regret with a region down).",
+              "pick in B (slightly more accurate, slightly more regret with a region down). World C, "
+              "which was built from transit policies rather than around the estimator, has the "
+              "map pick right for only ~40% of clients (real city-to-region data: ~60%); the "
+              "learned estimate carries a transit domain's shared detours to its unmeasured towns "
+              "and cities, but whole unseen cities stay far harder than unseen clients.",
               f"Region taken down per seed: {', '.join(rows[0][2])} (the truly best region for the "
               "most held-out clients).",
               f"Uncached resolve rate (fit done, every prefix new): {rate:,.0f} resolves/s "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import statistics
 from dataclasses import dataclass
 
 from gslb.geo import distance_km
@@ -254,6 +255,15 @@ class Client:
     true_rtt: dict[str, float]   # region -> true RTT (ms)
 
 
+def _town(rng: random.Random, clat: float, clon: float) -> tuple[float, float]:
+    """A town 20-300 km from its city, in a random direction."""
+    bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
+    lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
+    lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
+           + 180) % 360 - 180
+    return lat, lon
+
+
 def _graph(rng: random.Random) -> dict[str, list[tuple[str, float]]]:
     """One-way delay (ms) per link: great circle x a per-link inflation, + China's border."""
     graph: dict[str, list[tuple[str, float]]] = {h: [] for h in HUBS}
@@ -293,12 +303,7 @@ def build_world(seed: int = 7, towns_per_city: int = 3, *, detour_share: float =
         # the city's dominant ISPs reach some regions through a distant exchange: shared by its towns
         detour = {r: rng.uniform(5, 25) if rng.random() < detour_share else 0.0 for r in REGIONS}
         for town in range(towns_per_city + 1):
-            lat, lon = clat, clon
-            if town:
-                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
-                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
-                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
-                       + 180) % 360 - 180
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
             by_km = sorted((distance_km(lat, lon, HUBS[h][0], HUBS[h][1]), h)
                            for h, (_, _, a) in HUBS.items() if a == area)
             local = [h for km, h in by_km if km <= by_km[0][0] * 2 + 600][:3]
@@ -339,12 +344,7 @@ def build_inflation_world(seed: int = 7, towns_per_city: int = 3) -> list[Client
     clients: list[Client] = []
     for city, cc, clat, clon, _ in CITIES:
         for town in range(towns_per_city + 1):
-            lat, lon = clat, clon
-            if town:
-                bearing, km = rng.uniform(0, 2 * math.pi), rng.uniform(20, 300)
-                lat = max(-89.0, min(89.0, clat + km / 111.0 * math.cos(bearing)))
-                lon = ((clon + km / (111.0 * max(0.2, math.cos(math.radians(clat)))) * math.sin(bearing))
-                       + 180) % 360 - 180
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
             last_mile = rng.lognormvariate(math.log(3.0), 0.6)
             true = {}
             for region, (rlat, rlon, _) in REGIONS.items():
@@ -356,3 +356,92 @@ def build_inflation_world(seed: int = 7, towns_per_city: int = 3) -> list[Client
             clients.append(Client(f"{city}#{town}", city, round(lat, 4), round(lon, 4),
                                   f"10.{i >> 8}.{i & 255}.0/24", true))
     return clients
+
+
+# Large exchange points where transit providers hand traffic over. A country's transit
+# provider hauls its traffic to one of these per destination, not to the nearest region.
+EXCHANGES: dict[str, tuple[float, float]] = {
+    "Ashburn": (39.04, -77.49), "New York": (40.71, -74.0), "Miami": (25.76, -80.19),
+    "Chicago": (41.88, -87.63), "Dallas": (32.78, -96.8), "Los Angeles": (34.05, -118.24),
+    "San Jose": (37.34, -121.89), "Seattle": (47.61, -122.33), "Sao Paulo": (-23.55, -46.63),
+    "Fortaleza": (-3.73, -38.52), "Santiago": (-33.45, -70.67), "Bogota": (4.71, -74.07),
+    "London": (51.5, -0.13), "Amsterdam": (52.37, 4.9), "Frankfurt": (50.11, 8.68),
+    "Paris": (48.86, 2.35), "Marseille": (43.3, 5.37), "Stockholm": (59.33, 18.07),
+    "Madrid": (40.42, -3.7), "Moscow": (55.76, 37.62), "Istanbul": (41.0, 28.97),
+    "Johannesburg": (-26.2, 28.05), "Lagos": (6.52, 3.38), "Nairobi": (-1.29, 36.82),
+    "Cairo": (30.04, 31.24), "Dubai": (25.2, 55.27), "Mumbai": (19.08, 72.88),
+    "Chennai": (13.08, 80.27), "Singapore": (1.35, 103.82), "Hong Kong": (22.32, 114.17),
+    "Tokyo": (35.68, 139.69), "Seoul": (37.57, 126.98), "Sydney": (-33.87, 151.21),
+}
+
+def _continent(lat: float, lon: float) -> str:
+    """Where a destination region sits, for per-destination routing policies."""
+    if lon < -30:
+        return "AM"
+    if lon < 60 and lat > 35:
+        return "EU"
+    if lon < 60:
+        return "AFME"
+    return "AP"
+
+
+def build_policy_world(seed: int = 7, towns_per_city: int = 3) -> list[Client]:
+    """A third world, built from how transit works rather than around any estimator.
+
+    The map is cut into transit domains: ~30 centres drawn among the cities, each country
+    (each city in a country wider than 1500 km) belongs to the nearest centre, so a domain
+    spans a few countries, ~500-3000 km. Per destination continent, a domain hauls its
+    traffic to one exchange: usually one of the nearest, sometimes a distant cheap one
+    (whole countries share that detour). The RTT is access (client to exchange, inflated
+    per domain) + backbone (exchange to region, inflated per exchange and region) + the
+    domain's peering penalty + the region's front door + a per-(city, region) wobble +
+    the client's last mile + noise.
+    """
+    rng = random.Random(seed * 7919 + 3)
+    by_country: dict[str, list[tuple[float, float]]] = {}
+    for _, cc, lat, lon, _ in CITIES:
+        by_country.setdefault(cc, []).append((lat, lon))
+    centres = [(c[2], c[3]) for c in rng.sample(CITIES, 30)]
+
+    def domain_of(lat: float, lon: float) -> int:
+        return min(range(len(centres)), key=lambda i: distance_km(lat, lon, *centres[i]))
+
+    def spread(points: list[tuple[float, float]]) -> float:
+        return max(distance_km(*p, *q) for p in points for q in points)
+
+    country_domain = {cc: domain_of(statistics.fmean(p[0] for p in pts), statistics.fmean(p[1] for p in pts))
+                      for cc, pts in by_country.items()}
+    wide = {cc for cc, pts in by_country.items() if spread(pts) > 1500}
+    continents = ("AM", "EU", "AFME", "AP")
+    policy: dict[tuple[int, str], str] = {}
+    for d, (dlat, dlon) in enumerate(centres):
+        by_km = sorted((distance_km(dlat, dlon, *xy), name) for name, xy in EXCHANGES.items())
+        for cont in continents:
+            if rng.random() < 0.15:   # a cheap transit deal through a distant exchange
+                policy[(d, cont)] = rng.choice(by_km[3:12])[1]
+            else:
+                policy[(d, cont)] = rng.choices([n for _, n in by_km[:3]], weights=[0.6, 0.3, 0.1])[0]
+    access_inflation = {d: rng.uniform(1.2, 2.0) for d in range(len(centres))}
+    peering = {d: rng.expovariate(1 / 6.0) for d in range(len(centres))}
+    backbone = {(x, r): rng.uniform(1.1, 1.5) for x in EXCHANGES for r in REGIONS}
+    front_door = {r: rng.uniform(0.5, 3.0) for r in REGIONS}
+    clients: list[Client] = []
+    for city, cc, clat, clon, _ in CITIES:
+        wobble = {r: rng.gauss(0, 2.0) for r in REGIONS}
+        for town in range(towns_per_city + 1):
+            lat, lon = _town(rng, clat, clon) if town else (clat, clon)
+            d = domain_of(lat, lon) if cc in wide else country_domain[cc]
+            last_mile = rng.lognormvariate(math.log(3.0), 0.6)
+            true = {}
+            for region, (rlat, rlon, _) in REGIONS.items():
+                exchange = policy[(d, _continent(rlat, rlon))]
+                xlat, xlon = EXCHANGES[exchange]
+                km = (distance_km(lat, lon, xlat, xlon) * access_inflation[d]
+                      + distance_km(xlat, xlon, rlat, rlon) * backbone[(exchange, region)])
+                true[region] = round(2 * km / FIBRE_KM_PER_MS + peering[d] + front_door[region]
+                                     + wobble[region] + last_mile + max(-2.0, rng.gauss(0, 1.5)), 2)
+            i = len(clients)
+            clients.append(Client(f"{city}#{town}", city, round(lat, 4), round(lon, 4),
+                                  f"10.{i >> 8}.{i & 255}.0/24", true))
+    return clients
+
