@@ -24,6 +24,8 @@ from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
 from edgeway_local.ports import free_port
 
+from .aws_tables import create_pk_sk_table
+
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 TABLE = "edgeway-test-CountersTable"
 # 2026-11-29 12:00:00 UTC
@@ -43,12 +45,7 @@ class Moto:
             client.delete_table(TableName=name)
         except client.exceptions.ResourceNotFoundException:
             pass
-        client.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        create_pk_sk_table(client, name)
         return name
 
     def item(self, pk: str, sk: str, region: str = "us-east-1", table: str = TABLE) -> dict:

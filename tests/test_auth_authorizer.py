@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
+from tests.aws_tables import create_pk_sk_table
 from tests.authkit import claims, ec_key, jwks, token
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key
@@ -75,12 +76,7 @@ def aws(monkeypatch, tmp_path):
         monkeypatch.setenv(name, value)
     with mock_aws():
         dynamodb = Clients("us-east-1").get("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        create_pk_sk_table(dynamodb, TABLE)
         yield load_handler(config), dynamodb
 
 

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
+from tests.aws_tables import create_pk_sk_table
 from tests.authkit import StubBackend, build, event
 from edgeway.clients import Clients
 from edgeway_local.cli import main
@@ -30,12 +31,7 @@ def aws(monkeypatch, tmp_path):
     monkeypatch.delenv("EDGEWAY_KEYS_TABLE", raising=False)
     with mock_aws():
         dynamodb = Clients("us-east-1").get("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        create_pk_sk_table(dynamodb, TABLE)
         yield dynamodb
 
 
@@ -105,12 +101,7 @@ def test_done_when_a_new_key_gets_200_and_after_revoke_401(aws, capsys, monkeypa
     env = {"EDGEWAY_KEYS_TABLE": TABLE}
     for logical in ("CountersTable", "CacheTable"):
         name = f"edgeway-local-{logical}"
-        aws.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        create_pk_sk_table(aws, name)
         env[f"EDGEWAY_{logical[:-5].upper()}_TABLE"] = name
     gateway = build(demo, backend, clients=Clients("us-east-1"), env=env,
                     monkeypatch=monkeypatch)
@@ -216,12 +207,7 @@ def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
         "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
         "regions: [{name: us-east-1}, {name: eu-west-1}]\n")
     europe = Clients("eu-west-1").get("dynamodb")
-    europe.create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}])
+    create_pk_sk_table(europe, TABLE)
     created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",
                               "--all-regions")[1])
     assert [i["key_id"]["S"] for i in europe.scan(TableName=TABLE)["Items"]] == [created["id"]]

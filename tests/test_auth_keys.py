@@ -7,6 +7,7 @@ import json
 import pytest
 from moto import mock_aws
 
+from tests.aws_tables import create_pk_sk_table
 from tests.authkit import FakeClock, StubBackend, build, ec_key, event, jwks, problem
 from edgeway.auth.keyformat import generate_key
 from edgeway.clients import Clients
@@ -46,12 +47,7 @@ auth:
 
 
 def create_table(dynamodb) -> None:
-    dynamodb.create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}])
+    create_pk_sk_table(dynamodb, TABLE)
 
 
 class Env:

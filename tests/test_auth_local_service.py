@@ -16,6 +16,8 @@ from edgeway.auth.keyformat import hash_key
 from edgeway_local.ports import free_port
 from edgeway_local.services import SERVICE_STARTERS, StackInfo, load_starter
 
+from .aws_tables import create_pk_sk_table
+
 TABLE = "edgeway-local-KeysTable"
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -49,12 +51,7 @@ def stack(tmp_path, monkeypatch):
     config.write_text(config_text(port))
     with mock_aws():
         for region in REGIONS:
-            boto3.client("dynamodb", region_name=region).create_table(
-                TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                           {"AttributeName": "sk", "KeyType": "RANGE"}],
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                      {"AttributeName": "sk", "AttributeType": "S"}])
+            create_pk_sk_table(boto3.client("dynamodb", region_name=region), TABLE)
         yield StackInfo(
             host="127.0.0.1", config_path=config, template_path=tmp_path / "template.yaml",
             home_region="us-east-1",

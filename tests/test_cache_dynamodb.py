@@ -12,6 +12,7 @@ from edgeway.http import Response
 from edgeway_local.cli import main as cli
 from moto import mock_aws
 
+from tests.aws_tables import create_pk_sk_table
 from tests.backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
 
 TABLE = "edgeway-cache"
@@ -38,11 +39,7 @@ def aws(monkeypatch):
 
 def create_table():
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                           {"AttributeName": "sk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                {"AttributeName": "sk", "KeyType": "RANGE"}])
+    create_pk_sk_table(ddb, TABLE)
     return ddb
 
 

@@ -20,6 +20,8 @@ from gslb.health import Health
 from gslb.prober import probe
 from gslb.store import StoreError
 
+from .aws_tables import create_pk_sk_table
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -133,12 +135,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(var, value)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="GslbTable", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(client, "GslbTable")
         yield client
 
 

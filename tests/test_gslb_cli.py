@@ -18,6 +18,8 @@ from edgeway_local.template import load_template
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
 
+from .aws_tables import create_pk_sk_table
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "gateway.yaml")
 # The table `edgeway serve` creates for GslbTable: the commands must default to it.
@@ -117,12 +119,7 @@ def local_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.chdir(ROOT)  # the commands read ./template.yaml for the table's name
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=LOCAL_GSLB_TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(client, LOCAL_GSLB_TABLE)
         monkeypatch.setattr(gslb_command, "_dynamodb", lambda url, region: client)
         yield client
 

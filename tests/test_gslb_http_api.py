@@ -14,6 +14,8 @@ from moto import mock_aws
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
 
+from .aws_tables import create_pk_sk_table
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = Path(__file__).with_name("events")
 TABLE = "edgeway-gslb-test"
@@ -135,12 +137,7 @@ def test_observations_steer_this_containers_answers(app):
 def table():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(client, TABLE)
         yield client
 
 

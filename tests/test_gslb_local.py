@@ -20,6 +20,8 @@ from gslb.local import start_local_gslb
 from gslb.observations import Observation
 from gslb.store import GslbStore
 
+from .aws_tables import create_pk_sk_table
+
 pytestmark = pytest.mark.slow
 
 
@@ -93,12 +95,7 @@ def test_probes_reach_the_table_and_observations_reach_the_engine(
     try:
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
                               aws_access_key_id="testing", aws_secret_access_key="testing")
-        client.create_table(
-            TableName="GslbTable", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(client, "GslbTable")
         config = tmp_path / "gslb.yaml"
         config.write_text((Path(__file__).resolve().parent.parent / "gateway.yaml").read_text().replace(
             "interval_s: 1.0", "interval_s: 0.2").replace("timeout_s: 0.8", "timeout_s: 0.2"))

@@ -14,6 +14,8 @@ from gslb.observations import Observation
 from gslb.prober import ProbeResult
 from gslb.store import GslbStore, StoreError
 
+from .aws_tables import create_pk_sk_table
+
 TABLE = "edgeway-test-GslbTable"
 
 
@@ -24,12 +26,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(var, value)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(client, TABLE)
         client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={
             "Enabled": True, "AttributeName": "expires_at"})
         yield client
