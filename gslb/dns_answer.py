@@ -51,7 +51,7 @@ import dns.rdatatype
 import dns.rrset
 
 from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
-                           Query, Rcode, Reject, ecs_option, parse_query)
+                           Query, Rcode, Reject, ecs_option, has_stray_bits, parse_query)
 from gslb.dns_placement import PlacementCache, Slot
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
 
@@ -166,8 +166,8 @@ class DnsAnswerer:
         if shape is None:
             return None
         address = wire[cut:]
-        if shape.source % 8 and address[-1] & (0xFF >> (shape.source % 8)):
-            return None  # bits past the prefix: the full path refuses it (FORMERR)
+        if has_stray_bits(shape.source, address):
+            return None  # the full path refuses it (FORMERR)
         bits = ECS_FAMILY_BITS[shape.family]
         slot, _ = self._placements.decide(shape.family,
                                           int.from_bytes(address, "big") << (bits - 8 * octets))

@@ -204,11 +204,16 @@ def parse_ecs(data: bytes) -> Ecs | str:
         return f"ECS address has {len(address)} octets, /{source} needs {(source + 7) // 8}"
     # Bits past the source prefix MUST be zero: a resolver that leaks them is
     # either broken or smuggling the full client address.
-    if source % 8 and address[-1] & (0xFF >> (source % 8)):
+    if has_stray_bits(source, address):
         return "ECS address has bits set beyond the source prefix"
     # A non-zero SCOPE PREFIX-LENGTH in a query breaks a MUST of RFC 7871 6 but
     # names no error for it; like dnspython we only bound it, then ignore it.
     return Ecs(family, source, address)
+
+
+def has_stray_bits(source: int, address: bytes) -> bool:
+    """Whether ``address`` sets bits past its SOURCE PREFIX-LENGTH (RFC 7871 6 forbids it)."""
+    return bool(source % 8 and address[-1] & (0xFF >> (source % 8)))
 
 
 def name_wire(name: dns.name.Name) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 
 from edgeway.errors import ConfigError
 from edgeway_local.intrinsics import (
-    TABLE_TYPES, Resolver, local_bus_name, local_queue_name, local_table_name,
+    Resolver, local_bus_name, local_queue_name, local_table_name,
 )
 
 GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"

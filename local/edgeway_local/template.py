@@ -18,9 +18,9 @@ import yaml
 
 from edgeway.errors import ConfigError
 from edgeway_local.cfn_yaml import load_cfn_yaml
-from edgeway_local.intrinsics import Resolver
+from edgeway_local.intrinsics import TABLE_TYPES, Resolver
 from edgeway_local.resources import (
-    BUS_TYPES, QUEUE_TYPES, TABLE_TYPES, EventBus, Queue, Table, event_bus, queue, table,
+    BUS_TYPES, QUEUE_TYPES, EventBus, Queue, Table, event_bus, queue, table,
 )
 
 FUNCTION_TYPE = "AWS::Serverless::Function"

@@ -22,7 +22,7 @@ from edgeway.clients import Clients
 from edgeway.config import GatewayConfig
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import BadRequest, HttpError
-from edgeway.http import Request, Response
+from edgeway.http import Request
 from edgeway.observability import Observability
 from edgeway.problem import InternalError, problem_response
 from edgeway.ratelimit import build_stage as ratelimit_stage
