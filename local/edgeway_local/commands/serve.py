@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve", help="run the local stack (regions, Lambda Invoke API, moto, GSLB)",
         description="Run every region of gateway.yaml as an API Gateway-like listener, the "
-        "Lambda Invoke API, moto and the GSLB services, until Ctrl-C.")
+        "Lambda Invoke API, moto and the GSLB services, until Ctrl-C. If it ever seems stuck, "
+        "`kill -USR1 <pid>` prints every thread's stack to stderr.")
     parser.add_argument("--config", type=Path, default=Path("gateway.yaml"),
                         help="gateway config (default: gateway.yaml)")
     parser.add_argument("--template", type=Path, default=Path("template.yaml"),
