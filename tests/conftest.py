@@ -21,7 +21,7 @@ from edgeway.settings import Settings
 EVENTS = Path(__file__).parent / "events"
 
 # Deny by default (docs/auth.md): a route without `auth:` answers 401. Tests of the
-# other stages build the pipeline without AuthStage; tests/test_auth_*.py cover it.
+# other stages build the pipeline without AuthStage; tests/gateway/test_auth_*.py cover it.
 NO_AUTH_STAGES = tuple(s for s in STAGES if getattr(s, "__self__", None) is not AuthStage)
 ROOT = Path(__file__).parent.parent
 

@@ -1,7 +1,7 @@
 """Compile gateway.schema.json into a plain Python validator (``make schema``).
 
 The Lambda cold start then imports a generated module instead of compiling a
-schema or importing jsonschema. ``tests/test_config.py`` fails when the
+schema or importing jsonschema. ``tests/gateway/test_config.py`` fails when the
 generated file is out of date.
 """
 
