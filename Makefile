@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/edgeway serve
 
+# Coverage of the layer, gslb and the local stack; the run fails below the floor.
+COVERAGE_FLOOR := 88
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: $(STAMP)
 	@# The Lambda runtime is python3.13: measure cold starts with it too when pyenv has it.

@@ -70,6 +70,11 @@ def test_dns_command_serves_until_terminated():
     proc = subprocess.Popen([sys.executable, "-c", code, "dns", "--port", "0", "--json",
                              "--config", GATEWAY_YAML], stdout=subprocess.PIPE, text=True,
                             cwd=ROOT)
+    with proc:
+        _serves_then_terminates(proc)
+
+
+def _serves_then_terminates(proc: subprocess.Popen[str]) -> None:
     try:
         banner = json.loads(proc.stdout.readline())
         assert banner["zone"] == "api.edgeway.test"
@@ -83,8 +88,6 @@ def test_dns_command_serves_until_terminated():
 
 @pytest.mark.slow
 def test_two_worker_processes_share_the_port_and_stop_together():
-    import time
-
     from edgeway_local.ports import free_port
 
     port = free_port()
@@ -95,6 +98,13 @@ def test_two_worker_processes_share_the_port_and_stop_together():
     proc = subprocess.Popen([sys.executable, "-c", code, "dns", "--port", str(port), "--workers", "2",
                              "--json", "--config", GATEWAY_YAML], stdout=subprocess.PIPE, text=True,
                             cwd=ROOT)
+    with proc:
+        _both_workers_answer(proc, port)
+
+
+def _both_workers_answer(proc: subprocess.Popen[str], port: int) -> None:
+    import time
+
     try:
         banner = json.loads(proc.stdout.readline())
         assert banner["workers"] == 2 and banner["port"] == port

@@ -39,6 +39,7 @@ class Stack:
     ports: dict[str, int]
     banner: list[str]
     stderr: list[str]  # every line so far, read as it comes: a full pipe would block serve
+    readers: tuple[threading.Thread, ...]
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -60,8 +61,8 @@ def _start(args: list[str], cwd: Path, ports: dict[str, int]) -> Stack:
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str | None] = queue.Queue()
     errors: list[str] = []
-    _drain(process.stdout, lines.put)
-    _drain(process.stderr, lambda line: line is not None and errors.append(line))
+    readers = (_drain(process.stdout, lines.put),
+               _drain(process.stderr, lambda line: line is not None and errors.append(line)))
     banner: list[str] = []
     deadline = time.monotonic() + READY_TIMEOUT_S
     while (remaining := deadline - time.monotonic()) > 0:
@@ -72,11 +73,11 @@ def _start(args: list[str], cwd: Path, ports: dict[str, int]) -> Stack:
         if line is None:  # exited before it was ready
             break
         if line.strip() == "edgeway: ready":
-            return Stack(process, ports, banner, errors)
+            return Stack(process, ports, banner, errors, readers)
         banner.append(line.rstrip("\n"))
     process.kill()
     process.wait()
-    time.sleep(0.1)  # the reader threads' last lines
+    _close(process, readers)
     raise AssertionError(f"serve did not start: {banner} {''.join(errors)}")
 
 
@@ -92,6 +93,17 @@ def _stop(stack: Stack) -> int:
         if stack.process.poll() is None:
             stack.process.kill()
             stack.process.wait()
+        _close(stack.process, stack.readers)
+
+
+def _close(process: subprocess.Popen[str], readers: tuple[threading.Thread, ...]) -> None:
+    """Let the readers take the last lines, then close the pipes (an unclosed pipe is a
+    ResourceWarning, which this suite treats as an error)."""
+    for reader in readers:
+        reader.join(timeout=5)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _port_is_free(port: int) -> bool:
