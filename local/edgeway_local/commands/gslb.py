@@ -29,7 +29,7 @@ DEFAULT_CONFIG = "gateway.yaml"
 MOTO_URL = "http://127.0.0.1:5000"
 CONTROL_URL = "http://127.0.0.1:3001"
 LOCAL_REGION = "us-east-1"
-OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns",)
+OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns", "edgeway_local.commands.gslb_route53")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
