@@ -186,6 +186,8 @@ def merge(blocks_by_region: Mapping[str, Iterable[IPNetwork]]) -> dict[str, list
     for (version, length, value), region in sorted(owner.items()):
         cls = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
         out[region].append(cls((value, length)))
+    for blocks in out.values():
+        blocks.sort(key=lambda b: (b.version, int(b.network_address), b.prefixlen))
     return out
 
 
