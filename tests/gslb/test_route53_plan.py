@@ -115,3 +115,23 @@ def test_a_region_name_route53_cannot_use_as_a_location_is_a_config_error():
         location_name("a-very-long-region-name")
     with pytest.raises(ConfigError):
         location_name("eu west")
+
+
+def test_the_resolve_api_answers_what_route53_would_answer(monkeypatch):
+    import copy
+    import json
+
+    from tests.gslb.test_gslb_http_api import event, load_handler
+
+    app = load_handler(monkeypatch)
+    europe = event("gslb_resolve_europe")
+    via = copy.deepcopy(europe)
+    via["queryStringParameters"] = {**(via.get("queryStringParameters") or {}), "via": "route53"}
+    via["rawQueryString"] = "&".join(f"{k}={v}" for k, v in via["queryStringParameters"].items())
+    answer = json.loads(app.handler(via, None)["body"])
+    assert answer["via"] == "route53" and answer["location"] == "eu-west-1" == answer["engine_region"]
+    assert set(answer["blocks"]) == {"us-east-1", "eu-west-1", "ap-southeast-1"}
+    via["queryStringParameters"]["via"] = "geo"
+    via["rawQueryString"] = via["rawQueryString"].replace("route53", "geo")
+    bad = app.handler(via, None)
+    assert bad["statusCode"] == 400 and "route53" in json.loads(bad["body"])["detail"]
