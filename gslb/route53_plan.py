@@ -160,19 +160,24 @@ def merge(blocks_by_region: Mapping[str, Iterable[IPNetwork]]) -> dict[str, list
     for region, blocks in blocks_by_region.items():
         for block in blocks:
             owner.setdefault((block.version, block.prefixlen, int(block.network_address)), region)
+    levels: dict[tuple[int, int], list[int]] = {}
+    for version, length, value in owner:
+        levels.setdefault((version, length), []).append(value)
     for version, bits in ((4, 32), (6, 128)):
         for length in range(bits, 0, -1):
-            level = sorted(k for k in owner if k[0] == version and k[1] == length)
             shift = bits - length
-            for key in level:
-                region = owner.get(key)
-                if region is None:
+            for value in sorted(levels.get((version, length), ())):
+                key = (version, length, value)
+                held = owner.get(key)
+                if held is None:
                     continue
-                sibling = (version, length, key[2] ^ (1 << shift))
-                parent = (version, length - 1, key[2] >> (shift + 1) << (shift + 1))
-                if owner.get(sibling) == region and owner.get(parent, region) == region:
+                sibling = (version, length, value ^ (1 << shift))
+                parent = (version, length - 1, value >> (shift + 1) << (shift + 1))
+                if owner.get(sibling) == held and owner.get(parent, held) == held:
                     del owner[key], owner[sibling]
-                    owner[parent] = region
+                    if parent not in owner:
+                        levels.setdefault((version, length - 1), []).append(parent[2])
+                    owner[parent] = held
     for key in sorted(owner, key=lambda k: -k[1]):
         version, length, value = key
         bits = 32 if version == 4 else 128

@@ -200,3 +200,30 @@ def test_more_than_1000_block_changes_go_in_several_requests(fake):
     assert sync.run(engine).applied
     assert sync.route53.calls.count("change_cidr_collection") == 3
     assert not make_sync(fake, max_blocks=3000).run(engine).changed
+
+
+def test_the_scheduled_function_runs_every_publisher(monkeypatch, fake):
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("EDGEWAY_CONFIG", str(GATEWAY_YAML))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("EDGEWAY_DOMAIN_NAME", DOMAIN)
+    monkeypatch.setenv("EDGEWAY_HOSTED_ZONE_ID", "Z0ZONE")
+    monkeypatch.delenv("EDGEWAY_GSLB_TABLE", raising=False)
+    spec = importlib.util.spec_from_file_location("route53_sync_app", root / "functions" / "route53_sync" / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    assert [p.name for p in app.PUBLISHERS] == ["route53"] and app.PUBLISHERS[0].zone_id == "Z0ZONE"
+
+    class Other:
+        name = "other"
+
+        def publish(self, engine, *, dry_run):
+            return {"dry_run": dry_run, "generation": engine.generation}
+
+    monkeypatch.setattr(app, "PUBLISHERS", [make_sync(fake), Other()])
+    out = app.handler({"dry_run": True}, None)
+    assert out["route53"]["applied"] is False and out["route53"]["collection_changes"]
+    assert out["other"]["dry_run"] is True
+    assert app.handler({}, None)["route53"]["applied"] is True
