@@ -213,7 +213,8 @@ class FakeRoute53:
                    f"version {params['CollectionVersion']} is not the current {collection['version']}", op)
         if sum(len(c["CidrList"]) for c in params["Changes"]) > MAX_BLOCKS_PER_REQUEST:
             _raise("InvalidInput", f"more than {MAX_BLOCKS_PER_REQUEST} CIDR blocks in one request", op)
-        locations = copy.deepcopy(collection["locations"])
+        locations = {n: set(bs) for n, bs in collection["locations"].items()}
+        holders = {b: n for n, bs in locations.items() for b in bs}
         for change in params["Changes"]:
             name = change["LocationName"]
             if name == DEFAULT_LOCATION:
@@ -221,13 +222,14 @@ class FakeRoute53:
             for text in change["CidrList"]:
                 block = _block(text, op)
                 if change["Action"] == "PUT":
-                    holder = next((n for n, bs in locations.items() if block in bs and n != name), None)
-                    if holder is not None:
+                    holder = holders.get(block)
+                    if holder is not None and holder != name:
                         _raise("CidrBlockInUseException", f"{block} is in location {holder}", op)
-                    if block not in locations.setdefault(name, []):
-                        locations[name].append(block)
-                elif block in locations.get(name, []):
-                    locations[name].remove(block)
+                    locations.setdefault(name, set()).add(block)
+                    holders[block] = name
+                elif block in locations.get(name, set()):
+                    locations[name].discard(block)
+                    del holders[block]
         emptied = {n for n in collection["locations"] if not locations.get(n)}
         used = {r["CidrRoutingConfig"]["LocationName"] for rs in self._state["records"].values() for r in rs
                 if r.get("CidrRoutingConfig", {}).get("CollectionId") == params["Id"]}
