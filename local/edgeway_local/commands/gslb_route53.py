@@ -119,6 +119,8 @@ def run_sync(args: argparse.Namespace) -> int:
         return run_sync_route53(args)
     from gslb.route53_sync import Route53Sync, Route53SyncError
 
+    if args.max_blocks < 1:
+        raise ConfigError("must be at least 1", key="--max-blocks")
     engine = _engine(args)
     domain = (args.domain or engine.config.dns.zone).rstrip(".")
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] or list(engine.config.region_names)
