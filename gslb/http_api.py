@@ -5,6 +5,8 @@ Pure request -> response functions around an Engine; the Lambda handler
 and translates the event (``edgeway.adapters.HttpApiV2Adapter``).
 
     GET  /gslb/resolve[?ip=ADDRESS]   the decision for ADDRESS (default: the caller)
+    GET  /gslb/resolve?ip=A&via=route53   what Route 53 CIDR routing answers A under the
+                                      current plan (gslb.route53_plan)
     POST /gslb/observations           {"observations": [{"client", "region", "rtt_ms"[, "at"]}]}
 
 Every response carries ``x-request-id`` and ``x-edgeway-region``; every error
@@ -84,6 +86,7 @@ class GslbHttpApi:
     feed: StateFeed | None = None
     store: ObservationStore | None = None
     clock: Callable[[], float] = field(default=time.time)
+    _plan: tuple[int, Any] | None = field(default=None, init=False, repr=False)
 
     def handle(self, request: Request) -> Response:
         try:
@@ -116,9 +119,14 @@ class GslbHttpApi:
             raise BadRequest(f"{what} is not an IPv4 or IPv6 address: {text[:64]!r}") from None
         if client.version == 6 and client.ipv4_mapped is not None:
             client = client.ipv4_mapped       # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+        via = request.query.get("via")
+        if via is not None and list(via) != ["route53"]:
+            raise BadRequest("via may only be route53")
         if self.feed is not None:
             self.feed.refresh()
         decision = self.engine.resolve(client)
+        if via is not None:
+            return self._via_route53(client, decision, cacheable=values is not None)
         body = {
             "region": decision.region.name,
             "endpoint": decision.region.endpoint,
@@ -136,6 +144,19 @@ class GslbHttpApi:
         if request.method == "HEAD":
             response.body = b""
         return response
+
+    def _via_route53(self, client: Any, decision: Any, *, cacheable: bool) -> Response:
+        from gslb.route53_plan import plan
+
+        generation = self.engine.generation
+        if self._plan is None or self._plan[0] != generation:
+            self._plan = (generation, plan(self.engine))     # one plan per Engine state
+        answer = self._plan[1].answer(client)
+        body = {"via": "route53", "client": str(client), "location": answer.location,
+                "region": answer.region, "engine_region": decision.region.name,
+                "blocks": {r: len(b) for r, b in self._plan[1].locations.items()}}
+        cache = f"{'public' if cacheable else 'private'}, max-age={int(decision.ttl)}"
+        return Response.json(body, headers={"cache-control": cache})
 
     # -- POST /gslb/observations ------------------------------------------------------------
 

@@ -39,7 +39,8 @@ class HealthCheckSpec:
 
     def config(self) -> dict[str, Any]:
         return {"Type": self.kind, "FullyQualifiedDomainName": self.host, "Port": self.port,
-                "ResourcePath": self.path, "RequestInterval": 10, "FailureThreshold": 3}
+                "ResourcePath": self.path, "RequestInterval": 10, "FailureThreshold": 3,
+                **({"EnableSNI": True} if self.kind == "HTTPS" else {})}
 
 
 def specs(regions: Iterable[Any]) -> tuple[dict[str, HealthCheckSpec], list[str]]:

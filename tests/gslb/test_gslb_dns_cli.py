@@ -1,4 +1,4 @@
-"""`edgeway gslb dns` and `edgeway gslb sync-route53` through their parsers."""
+"""`edgeway gslb dns` and `edgeway gslb sync-route53 --geolocation` through their parsers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from edgeway.errors import ConfigError
+from edgeway_local.commands import gslb_route53
 from edgeway_local.commands.gslb_dns import register_gslb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,9 @@ GATEWAY_YAML = str(ROOT / "gateway.yaml")
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="edgeway gslb")
-    register_gslb(parser.add_subparsers(dest="gslb_command"))
+    sub = parser.add_subparsers(dest="gslb_command")
+    register_gslb(sub)
+    gslb_route53.register_gslb(sub)
     return parser.parse_args(list(argv))
 
 
@@ -32,7 +35,7 @@ def test_sync_route53_json_dry_run_then_apply_then_nothing(capsys):
     with mock_aws():
         client = boto3.client("route53", region_name="us-east-1")
         zone_id = client.create_hosted_zone(Name="edgeway.test", CallerReference="c")["HostedZone"]["Id"]
-        base = ("sync-route53", "--zone-id", zone_id, "--config", GATEWAY_YAML, "--json")
+        base = ("sync-route53", "--geolocation", "--zone-id", zone_id, "--config", GATEWAY_YAML, "--json")
         for extra, applied in ((("--dry-run",), False), ((), True)):
             args = parse(*base, *extra)
             assert args.func(args) == 0
@@ -49,13 +52,13 @@ def test_sync_route53_text_output_and_unknown_down_region(capsys):
     with mock_aws():
         client = boto3.client("route53", region_name="us-east-1")
         zone_id = client.create_hosted_zone(Name="edgeway.test", CallerReference="c")["HostedZone"]["Id"]
-        args = parse("sync-route53", "--zone-id", zone_id, "--config", GATEWAY_YAML,
+        args = parse("sync-route53", "--geolocation", "--zone-id", zone_id, "--config", GATEWAY_YAML,
                      "--down", "eu-west-1")
         assert args.func(args) == 0
         text = capsys.readouterr().out
         assert text.startswith("changed ") and "edgeway-geo-continent-EU-A" in text
         assert "198.51.100.10" not in text          # Europe is down: nobody is sent there
-        args = parse("sync-route53", "--zone-id", zone_id, "--config", GATEWAY_YAML,
+        args = parse("sync-route53", "--geolocation", "--zone-id", zone_id, "--config", GATEWAY_YAML,
                      "--down", "mars-1")
         with pytest.raises(ConfigError, match="mars-1"):
             args.func(args)

@@ -29,7 +29,7 @@ DEFAULT_CONFIG = "gateway.yaml"
 MOTO_URL = "http://127.0.0.1:5000"
 CONTROL_URL = "http://127.0.0.1:3001"
 LOCAL_REGION = "us-east-1"
-OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns",)
+OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns", "edgeway_local.commands.gslb_route53")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -195,12 +195,14 @@ def _status(args: argparse.Namespace) -> int:
         problems.append(f"control API {args.control_url} unreachable: {exc}")
     args.table = _table(args)
     now = time.time()
+    cells: list[Any] = []
     h = config.health
     board = HealthBoard(config.region_names, Thresholds(h.rise, h.fall, h.stale_after_s),
                         config.effective_quorum, vantages=config.region_names)
     try:
-        for vantage, region, cell in GslbStore(args.table, _dynamodb(args.moto_url, args.region)) \
-                .read_health(config.region_names, now=now):
+        cells = list(GslbStore(args.table, _dynamodb(args.moto_url, args.region))
+                     .read_health(config.region_names, now=now))
+        for vantage, region, cell in cells:
             board.put(vantage, region, cell)
     except StoreError as exc:
         problems.append(f"GslbTable {args.table} at {args.moto_url} unreadable: {exc.__cause__ or exc}")
@@ -214,8 +216,9 @@ def _status(args: argparse.Namespace) -> int:
         switch = switches.get(name, {})
         report.append({"region": name, "health": verdict.state.value, "listener": switch.get("url"),
                        "switched_down": switch.get("down"), "vantages": vantages})
+    blocks = _route53_blocks(config, cells)
     if args.json:
-        print(json.dumps({"regions": report, "problems": problems}, indent=2))
+        print(json.dumps({"regions": report, "route53_blocks": blocks, "problems": problems}, indent=2))
     else:
         print(f"{'region':<16} {'health':<8} {'switch':<7} {'listener':<24} vantage points")
         for row in report:
@@ -223,9 +226,23 @@ def _status(args: argparse.Namespace) -> int:
             votes = ", ".join(f"{v}={d['state']}" + (f" ({d['age_s']}s ago)" if d["age_s"] is not None else "")
                               for v, d in row["vantages"].items()) or "no observations yet"
             print(f"{row['region']:<16} {row['health']:<8} {switch:<7} {row['listener'] or '-':<24} {votes}")
+        print("route53 plan (CIDR blocks per region): "
+              + ", ".join(f"{r} {n}" for r, n in blocks.items()))
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
     return 1 if len(problems) == 2 else 0
+
+
+def _route53_blocks(config: Any, cells: list[Any]) -> dict[str, int]:
+    """How many CIDR blocks each region holds in the Route 53 plan under this health."""
+    from gslb.engine import Engine
+    from gslb.networks import load_networks
+    from gslb.route53_plan import plan
+
+    engine = Engine(config, networks=load_networks(config.networks))
+    engine.load_health(cells)
+    locations = plan(engine).locations
+    return {name: len(locations.get(name, ())) for name in config.region_names}
 
 
 # -- shared ----------------------------------------------------------------------------------

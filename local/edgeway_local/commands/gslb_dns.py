@@ -33,23 +33,8 @@ def register_gslb(gslb_subparsers: Any) -> None:
     dns_parser.add_argument("--json", action="store_true", help="print the listening address as JSON")
     dns_parser.set_defaults(func=run_dns)
 
-    r53 = gslb_subparsers.add_parser(
-        "sync-route53", help="write Route 53 geolocation records that serve the current decisions",
-        description="Compute the geolocation records for the current decisions and send Route 53 "
-        "only what differs (UPSERT/DELETE of records whose SetIdentifier starts edgeway-geo-). "
-        "AWS credentials and region come from the usual boto3 sources; "
-        "AWS_ENDPOINT_URL_ROUTE53 points it at moto.")
-    r53.add_argument("--zone-id", required=True, help="the Route 53 hosted zone id")
-    r53.add_argument("--config", default="gateway.yaml")
-    r53.add_argument("--networks", help="networks CSV (default: from the config)")
-    r53.add_argument("--observations", help="latency observations CSV client,region,rtt_ms")
-    r53.add_argument("--down", default="", help="regions to treat as down: R1,R2")
-    r53.add_argument("--health-checks", action="store_true",
-                     help="also keep one Route 53 health check per region (GET {endpoint}/health) "
-                     "on its records, so Route 53 fails over between syncs")
-    r53.add_argument("--dry-run", action="store_true", help="show the changes, send nothing")
-    r53.add_argument("--json", action="store_true", help="print the result as JSON")
-    r53.set_defaults(func=run_sync_route53)
+    # `sync-route53` (CIDR routing, and --geolocation calling run_sync_route53 below) is
+    # registered by edgeway_local.commands.gslb_route53.
 
 
 def _engine(args: argparse.Namespace) -> Any:

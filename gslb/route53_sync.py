@@ -1,0 +1,363 @@
+"""Publish the Route 53 plan (gslb.route53_plan): the thin I/O shell around it.
+
+One run:
+1. the hosted zone's name (the domain must lie inside it);
+2. each region's alias target, found in that region (API Gateway v2 ``GetDomainName``
+   and ``GetApiMappings``); a region without the custom domain is named and skipped;
+3. one Route 53 health check per published region (HTTPS ``GET /health`` on the API's
+   own execute-api host, with SNI: the regional target name itself would not route);
+4. the CIDR collection ``edgeway-<stage>`` (created once), read with its version;
+5. the plan, and what differs, sent in an order where every step is valid:
+   a. DELETE the CIDR records of locations that lose all their blocks;
+   b. ``ChangeCidrCollection`` with the version read in 4 (a block that moves is
+      deleted and put in the same request: one transaction, no gap); more than 1,000
+      blocks go in several requests, each atomic, each a consistent collection;
+   c. UPSERT / DELETE of the records, in one atomic batch;
+   d. health checks no record uses any more are deleted.
+   A lost race (``CidrCollectionVersionMismatchException``) re-reads and recomputes;
+   throttling (``Throttling``, ``PriorRequestNotComplete``) backs off and retries.
+
+Only what Edgeway owns is touched: the collection of its stage, record sets whose
+SetIdentifier starts ``edgeway-`` at the domain and at ``_latency.<domain>``, and
+health checks whose CallerReference starts ``edgeway-gslb-``. A second run sends
+nothing.
+
+``Publisher`` is the seam for what else the scheduled sync function keeps in step
+with the Engine (e.g. a CloudFront KeyValueStore): one more object in its list.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from edgeway.errors import ConfigError, EdgewayError
+from gslb import route53_health
+from gslb.route53_plan import MAX_BLOCKS, OWNER, Route53Plan, Target, plan
+
+__all__ = ["Publisher", "Route53Sync", "Route53SyncError", "SyncResult", "find_targets"]
+
+RETRYABLE = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete",
+                       "TooManyRequestsException"})
+VERSION_MISMATCH = "CidrCollectionVersionMismatchException"
+ATTEMPTS = 5                 # races lost / throttled calls before giving up
+BACKOFF_S = 0.5              # first back-off; doubles each time
+BLOCKS_PER_REQUEST = 1_000   # ChangeCidrCollection's limit
+
+
+class Route53SyncError(EdgewayError):
+    """The sync could not complete (after retries); nothing half-applied within a step."""
+
+
+class Publisher(Protocol):
+    """Something the scheduled sync keeps in step with the Engine's decisions."""
+
+    name: str
+
+    def publish(self, engine: Any, *, dry_run: bool) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: Route53Plan
+    collection_changes: tuple[dict[str, Any], ...]
+    record_changes: tuple[dict[str, Any], ...]
+    skipped: tuple[str, ...]                 # "eu-west-1: no custom domain api.example.com ..."
+    applied: bool
+    calls: int
+    retries: int = 0
+    health_checks_created: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        return {"applied": self.applied, "calls": self.calls, "retries": self.retries,
+                "skipped": list(self.skipped),
+                "blocks": {r: len(b) for r, b in self.plan.locations.items()},
+                "dropped": len(self.plan.dropped),
+                "health_checks_created": list(self.health_checks_created),
+                "collection_changes": list(self.collection_changes),
+                "record_changes": [{"action": c["Action"], "name": c["ResourceRecordSet"]["Name"],
+                                    "type": c["ResourceRecordSet"]["Type"],
+                                    "set": c["ResourceRecordSet"].get("SetIdentifier"),
+                                    "target": c["ResourceRecordSet"].get("AliasTarget", {}).get("DNSName")}
+                                   for c in self.record_changes]}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.collection_changes or self.record_changes)
+
+
+def find_targets(clients: Mapping[str, Any], domain: str
+                 ) -> tuple[dict[str, Target], dict[str, str], list[str]]:
+    """(region -> alias target, region -> execute-api host for health checks, skipped messages)."""
+    targets: dict[str, Target] = {}
+    hosts: dict[str, str] = {}
+    skipped: list[str] = []
+    for region, client in clients.items():
+        try:
+            config = client.get_domain_name(DomainName=domain)["DomainNameConfigurations"][0]
+            mappings = client.get_api_mappings(DomainName=domain).get("Items", [])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NotFoundException":
+                raise
+            skipped.append(f"{region}: no API Gateway custom domain {domain} (deploy the {region} "
+                           "stack with DomainName, CertificateArn and HostedZoneId)")
+            continue
+        arn = str(config.get("CertificateArn", ""))
+        cert_region = arn.split(":")[3] if arn.count(":") >= 5 else ""
+        if cert_region != region:
+            skipped.append(f"{region}: custom domain {domain} uses certificate {arn or '(none)'} from "
+                           f"{cert_region or 'no region'}; a regional domain needs an ACM certificate "
+                           f"in {region}")
+            continue
+        if config.get("EndpointType") != "REGIONAL" or not config.get("ApiGatewayDomainName"):
+            skipped.append(f"{region}: custom domain {domain} is not a REGIONAL endpoint")
+            continue
+        if not mappings:
+            skipped.append(f"{region}: custom domain {domain} has no API mapping")
+            continue
+        targets[region] = Target(region, config["ApiGatewayDomainName"].rstrip(".") + ".",
+                                 config["HostedZoneId"])
+        hosts[region] = f"{mappings[0]['ApiId']}.execute-api.{region}.amazonaws.com"
+    return targets, hosts, skipped
+
+
+@dataclass
+class Route53Sync:
+    route53: Any                                   # boto3 route53 client (global; API in us-east-1)
+    apigateway: Mapping[str, Any]                  # region -> boto3 apigatewayv2 client of that region
+    zone_id: str
+    domain: str
+    stage: str = "dev"
+    health_checks: bool = True
+    max_blocks: int = MAX_BLOCKS
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    name: str = "route53"
+    calls: int = 0
+    retries: int = 0
+
+    @property
+    def collection_name(self) -> str:
+        return f"edgeway-{self.stage}"
+
+    def publish(self, engine: Any, *, dry_run: bool) -> Mapping[str, Any]:
+        return self.run(engine, dry_run=dry_run).summary()
+
+    def run(self, engine: Any, *, dry_run: bool = False) -> SyncResult:
+        self.calls = self.retries = 0
+        domain = self.domain.rstrip(".") + "."
+        self._check_zone(domain)
+        targets, hosts, skipped = find_targets(self.apigateway, self.domain.rstrip("."))
+        self.calls += 2 * len(self.apigateway)
+        created: list[str] = []
+        stale: list[str] = []
+        if self.health_checks and targets:
+            specs = {r: route53_health.HealthCheckSpec(r, "HTTPS", h, 443, "/health") for r, h in hosts.items()}
+            checks, created, stale = route53_health.ensure(_Counted(self), specs, dry_run=dry_run)
+            targets = {r: Target(t.region, t.dns_name, t.hosted_zone_id, checks.get(r))
+                       for r, t in targets.items()}
+        for attempt in range(ATTEMPTS):
+            collection_id, version, current = self._read_collection(dry_run)
+            wanted = plan(engine, domain=domain, collection_id=collection_id, targets=targets,
+                          hosted_zone_id=self.zone_id, max_blocks=self.max_blocks)
+            existing = self._owned_records(domain)
+            record_changes = _record_diff(wanted.records, existing)
+            moves = _collection_diff(current, wanted.locations)
+            result = SyncResult(wanted, tuple(c for batch in moves for c in batch),
+                                tuple(record_changes), tuple(skipped), applied=False,
+                                calls=self.calls, retries=self.retries,
+                                health_checks_created=tuple(created))
+            if dry_run or not result.changed:
+                return result
+            try:
+                self._apply(collection_id, version, current, wanted, moves, record_changes, existing)
+            except ClientError as exc:
+                if _code(exc) != VERSION_MISMATCH or attempt == ATTEMPTS - 1:
+                    raise Route53SyncError(f"Route 53 sync failed: {exc}") from exc
+                self.retries += 1
+                self.sleep(BACKOFF_S * 2 ** attempt)
+                continue
+            for check_id in stale:
+                self._call("delete_health_check", HealthCheckId=check_id)
+            return SyncResult(wanted, result.collection_changes, result.record_changes, tuple(skipped),
+                              applied=True, calls=self.calls, retries=self.retries,
+                              health_checks_created=tuple(created))
+        raise Route53SyncError("unreachable")  # pragma: no cover
+
+    # -- steps -------------------------------------------------------------------------------
+    def _check_zone(self, domain: str) -> None:
+        zone = self._call("get_hosted_zone", Id=self.zone_id)["HostedZone"]["Name"].rstrip(".").lower()
+        name = domain.rstrip(".").lower()
+        if name != zone and not name.endswith("." + zone):
+            raise ConfigError(f"domain {name} is not inside hosted zone {self.zone_id} ({zone}.)",
+                              key="--domain")
+
+    def _read_collection(self, dry_run: bool) -> tuple[str, int, dict[str, set[str]]]:
+        found = None
+        token: dict[str, Any] = {}
+        while found is None:
+            page = self._call("list_cidr_collections", **token)
+            found = next((c for c in page.get("CidrCollections", []) if c["Name"] == self.collection_name), None)
+            if not page.get("NextToken"):
+                break
+            token = {"NextToken": page["NextToken"]}
+        if found is None:
+            if dry_run:
+                return "(new collection)", 0, {}
+            found = self._call("create_cidr_collection", Name=self.collection_name,
+                               CallerReference=f"{self.collection_name}-{int(time.time())}")["Collection"]
+        blocks: dict[str, set[str]] = {}
+        token = {}
+        while True:
+            page = self._call("list_cidr_blocks", CollectionId=found["Id"], **token)
+            for item in page.get("CidrBlocks", []):
+                blocks.setdefault(item["LocationName"], set()).add(item["CidrBlock"])
+            if not page.get("NextToken"):
+                break
+            token = {"NextToken": page["NextToken"]}
+        return str(found["Id"]), int(found["Version"]), blocks
+
+    def _owned_records(self, domain: str) -> list[dict[str, Any]]:
+        owned = []
+        for name in (domain, f"_latency.{domain}"):
+            for record in self._list_records(name):
+                if str(record.get("SetIdentifier", "")).startswith(OWNER):
+                    owned.append(record)
+        return owned
+
+    def _list_records(self, name: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"HostedZoneId": self.zone_id, "StartRecordName": name}
+        while True:
+            page = self._call("list_resource_record_sets", **kwargs)
+            for record in page["ResourceRecordSets"]:
+                if record["Name"].rstrip(".").lower() == name.rstrip(".").lower():
+                    out.append(record)
+                elif out:
+                    return out          # sorted by name: past ours
+            if not page.get("IsTruncated"):
+                return out
+            kwargs = {"HostedZoneId": self.zone_id, "StartRecordName": page["NextRecordName"],
+                      "StartRecordType": page["NextRecordType"]}
+            if page.get("NextRecordIdentifier"):
+                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
+    def _apply(self, collection_id: str, version: int, current: Mapping[str, set[str]],
+               wanted: Route53Plan, moves: Sequence[Sequence[dict[str, Any]]],
+               record_changes: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]) -> None:
+        vanishing = {loc for loc, blocks in current.items() if blocks and loc not in wanted.locations}
+        first = [c for c in record_changes if c["Action"] == "DELETE"
+                 and c["ResourceRecordSet"].get("CidrRoutingConfig", {}).get("LocationName") in vanishing]
+        if first:
+            self._change_records(first)
+        for batch in moves:
+            self._call("change_cidr_collection", Id=collection_id, CollectionVersion=version,
+                       Changes=list(batch))
+            version += 1
+        rest = [c for c in record_changes if c not in first]
+        if rest:
+            self._change_records(rest)
+
+    def _change_records(self, changes: Sequence[dict[str, Any]]) -> None:
+        self._call("change_resource_record_sets", HostedZoneId=self.zone_id,
+                   ChangeBatch={"Comment": "edgeway gslb sync-route53", "Changes": list(changes)})
+
+    # -- calls -------------------------------------------------------------------------------
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        return self._with_retry(lambda: getattr(self.route53, method)(**kwargs), count=True)
+
+    def _with_retry(self, fn: Callable[[], Any], *, count: bool = False) -> Any:
+        for attempt in range(ATTEMPTS):
+            try:
+                if count:
+                    self.calls += 1
+                return fn()
+            except ClientError as exc:
+                if _code(exc) not in RETRYABLE or attempt == ATTEMPTS - 1:
+                    raise
+                self.retries += 1
+                self.sleep(BACKOFF_S * 2 ** attempt)
+        raise Route53SyncError("unreachable")  # pragma: no cover
+
+
+class _Counted:
+    """The route53 client as route53_health sees it: every call counted and retried."""
+
+    def __init__(self, sync: Route53Sync) -> None:
+        self._sync = sync
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        return lambda **kwargs: self._sync._call(method, **kwargs)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _collection_diff(current: Mapping[str, set[str]], wanted: Mapping[str, Sequence[str]]
+                     ) -> list[list[dict[str, Any]]]:
+    """ChangeCidrCollection requests (at most 1,000 blocks each): a moved block's delete and
+    put travel in the same request, deletes first."""
+    holder = {b: loc for loc, blocks in current.items() for b in blocks}
+    steps: list[tuple[str, str, str]] = []     # (block, action, location), a move as two adjacent steps
+    for location, blocks in sorted(wanted.items()):
+        for block in blocks:
+            old = holder.get(block)
+            if old == location:
+                continue
+            if old is not None:
+                steps.append((block, "DELETE_IF_EXISTS", old))
+            steps.append((block, "PUT", location))
+    wanted_at = {b: loc for loc, blocks in wanted.items() for b in blocks}
+    for block, old in sorted(holder.items()):
+        if block not in wanted_at:
+            steps.append((block, "DELETE_IF_EXISTS", old))
+    requests: list[list[tuple[str, str, str]]] = [[]]
+    for i, step in enumerate(steps):
+        moving = step[1] == "DELETE_IF_EXISTS" and i + 1 < len(steps) and steps[i + 1][0] == step[0]
+        room = BLOCKS_PER_REQUEST - len(requests[-1])
+        if room < (2 if moving else 1) and not (requests[-1] and requests[-1][-1][0] == step[0]):
+            requests.append([])
+        requests[-1].append(step)
+    out = []
+    for request in requests:
+        if not request:
+            continue
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for block, action, location in request:
+            grouped.setdefault((action, location), []).append(block)
+        order = sorted(grouped, key=lambda k: (k[0] != "DELETE_IF_EXISTS", k[1]))
+        out.append([{"LocationName": loc, "Action": action, "CidrList": grouped[(action, loc)]}
+                    for action, loc in order])
+    return out
+
+
+def _canonical(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    out["Name"] = record["Name"].rstrip(".").lower() + "."
+    if "AliasTarget" in record:
+        alias = dict(record["AliasTarget"])
+        alias["DNSName"] = alias["DNSName"].rstrip(".").lower() + "."
+        out["AliasTarget"] = alias
+    return out
+
+
+def _record_diff(desired: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """UPSERT what differs, DELETE owned records not wanted (exactly as Route 53 holds them)."""
+    def key(r: Mapping[str, Any]) -> tuple[str, str, str]:
+        return r["Name"].rstrip(".").lower(), r["Type"], r.get("SetIdentifier", "")
+
+    have = {key(r): r for r in existing}
+    want = {key(r): _canonical(r) for r in desired}
+    changes: list[dict[str, Any]] = []
+    for k, record in sorted(want.items()):
+        if k not in have or _canonical(have[k]) != record:
+            changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
+    for k, record in sorted(have.items()):
+        if k not in want:
+            changes.append({"Action": "DELETE", "ResourceRecordSet": record})
+    return changes
