@@ -146,9 +146,9 @@ class PrincipalFromHeaders:
 
     def __call__(self, request: Request) -> Response:
         consumer = request.header("x-test-consumer")
-        if consumer:
+        if consumer is not None:  # present but empty: credentials that name no consumer
             request = request.evolve(principal=Principal(
-                subject=consumer, kind="api_key", consumer=consumer,
+                subject=consumer, kind="api_key", consumer=consumer or None,
                 plan=request.header("x-test-plan")))
         return self.app(request)
 
@@ -199,7 +199,7 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
 def event(path: str = "/v1/orders", *, consumer: str | None = None, plan: str | None = None,
           method: str = "GET") -> dict[str, Any]:
     headers = {"host": "api.example.com"}
-    if consumer:
+    if consumer is not None:
         headers["x-test-consumer"] = consumer
     if plan:
         headers["x-test-plan"] = plan

@@ -140,6 +140,18 @@ def test_default_plan_and_anonymous_requests(moto, stub_backend) -> None:
     assert anon["statusCode"] == 200 and "ratelimit" not in anon["headers"]
 
 
+def test_credentials_naming_no_consumer_are_never_served_unlimited(moto, stub_backend) -> None:
+    # Fail closed: only a public route's anonymous caller passes without a consumer.
+    obs = RecordingObs()
+    gw = make_gateway(CONFIG, moto.url, obs=obs)
+    for _ in range(3):
+        result = gw(event(consumer=""), None)
+        assert result["statusCode"] == 401, body(result)
+        assert result["headers"]["content-type"] == "application/problem+json"
+        assert "consumer" in body(result)["detail"]
+    assert obs.total("ConsumerUsage") == 0
+
+
 def test_a_consumer_without_any_plan_is_refused_when_there_is_no_default(moto, stub_backend) -> None:
     gw = make_gateway(CONFIG.replace("default_plan: free\n", ""), moto.url)
     result = gw(event(consumer="orphan", plan="gold"), None)

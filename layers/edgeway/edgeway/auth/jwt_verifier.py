@@ -11,8 +11,13 @@ Order of checks, cheapest and most hostile first:
 4. the key: HS256 -> the issuer's secret; anything else -> the JWKS key of the
    token's ``kid`` whose type and curve fit ``alg`` (a key can never be used
    with an algorithm of another family: no RSA-public-key-as-HMAC-secret);
-5. ``jwt.decode``: signature, ``iss``, ``aud``, ``exp``/``nbf``/``iat`` with the
-   leeway, required claims.
+5. the dates: ``exp``, ``nbf`` and ``iat`` must be JSON numbers (RFC 7519
+   NumericDate; a string or a boolean is refused, though PyJWT would cast it);
+6. ``jwt.decode``: signature, ``iss``, ``aud``, ``exp``/``nbf``/``iat`` with the
+   leeway, required claims;
+7. the subject: the consumer claim (``sub`` by default) must be a non-empty
+   string. It names whose rate limit, quota and cache entries a request uses;
+   a token that names nobody is refused, never served unlimited.
 
 Every rejection is a 401 with ``error="invalid_token"``; a JWKS that was never
 reachable is a 503 (we cannot tell a good token from a bad one).
@@ -47,6 +52,7 @@ _ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt_errors.InvalidIssuerError, "the token issuer is not trusted"),
     (jwt_errors.InvalidSignatureError, "the token signature is invalid"),
     (jwt_errors.InvalidAlgorithmError, "the token algorithm is not accepted"),
+    (jwt_errors.InvalidSubjectError, "the token's sub claim must be a non-empty string"),
     (jwt_errors.DecodeError, "the token is malformed"),
 )
 
@@ -58,14 +64,38 @@ def _b64json(segment: str) -> Any:
         raise invalid_token("the token is malformed") from exc
 
 
+DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def check_dates(payload: Any) -> None:
+    """Refuse ``exp``/``nbf``/``iat`` that are not JSON numbers (RFC 7519 NumericDate).
+
+    Read from the unverified payload, before the signature: PyJWT casts with
+    ``int()``, so ``"exp": "9999999999"`` or ``"nbf": true`` would pass it.
+    """
+    if not isinstance(payload, dict):
+        raise invalid_token("the token payload is not an object")
+    for name in DATE_CLAIMS:
+        value = payload.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise invalid_token(f"the token's {name} claim must be a number "
+                                f"(a NumericDate, RFC 7519)")
+
+
+def _scope_tokens(value: str) -> frozenset[str]:
+    # RFC 6749 section 3.3: scope tokens are separated by spaces (%x20) only. A tab,
+    # newline or any other whitespace is part of a token, never a separator.
+    return frozenset(s for s in value.split(" ") if s)
+
+
 def scopes_of(claims: dict[str, Any]) -> frozenset[str]:
-    """Scopes from ``scope`` (space separated, RFC 8693) or ``scp`` (list or string)."""
+    """Scopes from ``scope`` (space separated, RFC 6749/8693) or ``scp`` (list or string)."""
     scope = claims.get("scope")
     if isinstance(scope, str):
-        return frozenset(scope.split())
+        return _scope_tokens(scope)
     scp = claims.get("scp")
     if isinstance(scp, str):
-        return frozenset(scp.split())
+        return _scope_tokens(scp)
     if isinstance(scp, list):
         return frozenset(s for s in scp if isinstance(s, str))
     return frozenset()
@@ -96,6 +126,7 @@ class IssuerVerifier:
 
     def decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         c = self.config
+        check_dates(_b64json(token.split(".", 2)[1]))
         try:
             claims = jwt.decode(token, key, algorithms=[alg], audience=self.audiences,
                                 issuer=c.issuer, leeway=c.leeway_s, options=self.options)
@@ -116,11 +147,14 @@ class IssuerVerifier:
         c = self.config
         subject = claims.get("sub")
         consumer = claims.get(c.consumer_claim)
+        if not isinstance(consumer, str) or not consumer.strip():
+            raise invalid_token(f"the token names no subject: its {c.consumer_claim} claim "
+                                f"must be a non-empty string")
         plan = claims.get(c.plan_claim) if c.plan_claim else None
         return Principal(
-            subject=str(subject) if subject is not None else "",
+            subject=subject if isinstance(subject, str) else consumer,
             kind="jwt",
-            consumer=str(consumer) if consumer is not None else None,
+            consumer=consumer,
             plan=str(plan) if plan is not None else None,
             scopes=scopes_of(claims), claims=claims, key_id=kid,
         )

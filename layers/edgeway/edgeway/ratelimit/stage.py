@@ -8,7 +8,9 @@ the request on and stamp ``RateLimit`` on the answer.
 
 Who is limited: every route, unless it says ``rate_limit: false``, for every
 authenticated consumer. Anonymous requests (routes with ``auth: none``) carry
-no consumer and are not limited per consumer.
+no consumer and are not limited per consumer. Fail closed: credentials that
+name no consumer (the verifiers refuse them already) are refused here too, with
+401, never passed on unlimited.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import Forbidden, TooManyRequests
+from edgeway.errors import Forbidden, TooManyRequests, Unauthorized
 from edgeway.http import Request, Response
 from edgeway.ratelimit.arithmetic import (ServiceLimit, policy_header, ratelimit_header,
                                           retry_after, window)
@@ -108,9 +110,14 @@ class RateLimitStage:
 
     def __call__(self, request: Request) -> Response:
         route_costs = self.costs.get(request.route.id)
-        consumer = request.principal.consumer
-        if route_costs is None or not consumer:
+        if route_costs is None:
             return self.app(request)
+        consumer = request.principal.consumer
+        if not consumer:
+            if request.principal.kind == "anonymous":
+                return self.app(request)  # a public route: nobody to count against
+            raise Unauthorized("these credentials name no consumer; a rate-limited route "
+                               "is never served without a limit")
         plan = self.plans.for_principal(request.principal.plan)
         if plan is None:
             raise Forbidden("this consumer has no rate-limit plan")
