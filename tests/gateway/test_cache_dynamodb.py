@@ -205,3 +205,18 @@ def test_without_purge_check_memory_entries_outlive_a_purge_until_their_ttl(aws,
     assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "HIT"
     clock.advance(1)
     assert gw(event("/v1/users/1"))["headers"]["x-cache"] == "MISS"
+
+
+def test_purge_by_path_reaches_every_spelling_of_it(aws, stubs, tmp_path, monkeypatch, capsys):
+    ddb = create_table()
+    stubs.add("users", lambda r, t: Response.json({"id": r.path}))
+    config = tmp_path / "gateway.yaml"
+    config.write_text(CONFIG)
+    gw = gateway(CONFIG, ENV)
+    gw(event("/v1/users/%33%31%39"))  # stored under the one canonical spelling
+    assert len(items(ddb)) == 1
+    monkeypatch.setenv("EDGEWAY_CACHE_TABLE", TABLE)
+    assert cli(["cache", "purge", "--route", "users.get", "--path", "/v1/users/319/",
+                "--config", str(config), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["deleted"] == 1
+    assert items(ddb) == []

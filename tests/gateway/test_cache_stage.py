@@ -280,3 +280,15 @@ def test_consumer_scope_keys_each_consumer_apart():
     assert per_consumer.key(request(alice)) == per_consumer.key(
         request(Principal(subject="other-sub", kind="jwt", consumer="alice")))
     assert len({shared.key(request(p)) for p in (alice, bob, jwt_user)}) == 1
+
+
+@pytest.mark.parametrize("alias", ["/v1/users/%33%31%39", "/v1/users/319/", "/v1/%75sers/319"])
+def test_one_resource_has_one_cache_entry_whatever_its_spelling(stubs, alias):
+    # Routing decodes the path once; the cache keys on what routing matched, so a
+    # percent-encoded or trailing-slash alias is a HIT, never a second backend call.
+    users = counting(stubs)
+    gw = gateway(config())
+    assert gw(event("/v1/users/319"))["headers"]["x-cache"] == "MISS"
+    again = gw(event(alias))
+    assert again["headers"]["x-cache"] == "HIT", alias
+    assert len(users.calls) == 1

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from edgeway.conditions import Conditions, conditions_of
 from edgeway.errors import BadRequest, MethodNotAllowed, NotFound
@@ -301,3 +301,15 @@ def request_segments(path: str) -> list[str]:
             raise BadRequest("path segments may not contain control or invisible characters")
         segments.append(decoded)
     return segments
+
+
+def canonical_path(path: str) -> str:
+    """The one spelling of a request path: decoded once as routing decodes it, then
+    every segment percent-encoded the same way, without the tolerated trailing slash.
+
+    ``/v1/users/319``, ``/v1/users/%33%31%39`` and ``/v1/users/319/`` all become
+    ``/v1/users/319``: what the cache keys on, what ``edgeway cache purge --path``
+    matches, and the path every backend is sent (docs/routing.md, "One spelling").
+    """
+    segments = request_segments(path)
+    return "/" + "/".join(quote(s, safe="") for s in segments) if segments else "/"

@@ -22,7 +22,8 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="cache_command", metavar="ACTION")
     purge = sub.add_parser("purge", help="delete a route's cached responses from the CacheTable")
     purge.add_argument("--route", required=True, help="route id (as in gateway.yaml)")
-    purge.add_argument("--path", help="only entries for this exact request path")
+    purge.add_argument("--path", help="only entries for this request path (any spelling of "
+                       "it: /v1/users/%%33%%31%%39 and /v1/users/319/ purge /v1/users/319)")
     purge.add_argument("--config", default=os.environ.get("EDGEWAY_CONFIG", "gateway.yaml"),
                        help="gateway.yaml (default: %(default)s)")
     purge.add_argument("--table", default=None,
@@ -58,25 +59,34 @@ def run_purge(args: argparse.Namespace) -> int:
         table = local_name("CacheTable")  # the local stack's moto
     if not table:
         raise ConfigError("no cache table: pass --table or set EDGEWAY_CACHE_TABLE")
-    if args.path is not None and not args.path.startswith("/"):
-        raise ConfigError(f"--path must be an absolute request path, got {args.path!r}")
+    path = args.path
+    if path is not None:
+        from edgeway.errors import HttpError
+        from edgeway.routing import canonical_path
+
+        try:
+            # Entries are stored under the canonical path: any spelling of it purges them.
+            path = canonical_path(path)
+        except HttpError as exc:
+            raise ConfigError(f"--path must be an absolute request path, got {args.path!r}: "
+                              f"{exc.detail}") from exc
     import boto3
 
     client = boto3.client("dynamodb", region_name=args.region or settings.region,
                           endpoint_url=args.endpoint_url or None)
     try:
-        deleted = DynamoCacheStore(client, table).purge(route.id, args.path)
+        deleted = DynamoCacheStore(client, table).purge(route.id, path)
     except CacheUnavailable as exc:
         message = f"edgeway: {exc}"
         print(json.dumps({"error": str(exc)}) if args.json else message,
               file=sys.stdout if args.json else sys.stderr)
         return 1
-    result = {"route": route.id, "path": args.path, "table": table, "deleted": deleted,
+    result = {"route": route.id, "path": path, "table": table, "deleted": deleted,
               "note": "layer-1 (in-container) entries expire by their TTL"}
     if args.json:
         print(json.dumps(result))
     else:
-        where = f" for {args.path}" if args.path else ""
+        where = f" for {path}" if path else ""
         print(f"purged {deleted} cached response(s) of route {route.id}{where} from {table}")
         print("note: entries in running containers' memory expire by their TTL")
     return 0

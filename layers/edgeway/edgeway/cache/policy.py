@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.http import Request, Response
+from edgeway.routing import canonical_path
 
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
 # RFC 9110 15.1: statuses heuristically cacheable (the others need explicit freshness;
@@ -64,8 +65,10 @@ class CachePolicy:
         )
 
     def key(self, request: Request, generation: int = 0) -> str:
-        """method + path + allow-listed query + vary headers + scope (+ purge generation), hashed."""
-        parts = [request.method, request.path]
+        """method + canonical path + allow-listed query + vary headers + scope (+ purge
+        generation), hashed. The path is the one routing matched (``canonical_path``):
+        ``/v1/users/%33%31%39`` and ``/v1/users/319/`` are the entry of ``/v1/users/319``."""
+        parts = [request.method, canonical_path(request.path)]
         for name in self.query:
             for value in request.query.get(name, ()):
                 parts.append(f"q:{name}={value}")

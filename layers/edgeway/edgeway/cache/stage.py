@@ -32,6 +32,7 @@ from edgeway.context import BuildContext, Handler
 from edgeway.errors import HttpError
 from edgeway.http import Request, Response
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.routing import canonical_path
 
 # The table is skipped for this long after this many failures in a row.
 STORE_CIRCUIT = CircuitConfig(consecutive_failures=3, open_s=30.0)
@@ -142,7 +143,7 @@ class CacheStage:
             return None
         entry = CacheEntry(status=response.status, headers=policy.stored_headers(response),
                            body=response.body, stored_at=self.clock(), ttl_s=ttl,
-                           swr_s=policy.swr_s, path=request.path)
+                           swr_s=policy.swr_s, path=canonical_path(request.path))
         self.memory.put(key, entry)
         if self.store is not None:
             if self.store.fits(entry):
