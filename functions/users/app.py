@@ -84,6 +84,10 @@ app = Starlette(
     routes=[Route("/v1/users/{user_id}", get_user, methods=["GET"])],
     exception_handlers={HTTPException: http_error, Exception: server_error},
 )
+# No slash redirects: Starlette builds their Location from the request's Host
+# header, an open redirect behind any proxy that passes Host through. The gateway
+# owns trailing slashes (it sends the canonical path); here a stray one is a 404.
+app.router.redirect_slashes = False
 
 # problem+json is text: without it here Mangum would base64 the error bodies.
 _adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_JSON])

@@ -65,7 +65,7 @@ class ApiListener(Listening):
         request_id = new_request_id()
         event = build_event(method=method, raw_path=parts.path or "/", raw_query=parts.query,
                             headers=headers, body=body, source_ip=source_ip, port=self.port,
-                            match=match, request_id=request_id)
+                            match=match, request_id=request_id, domain=self.host)
         invocation = self.functions.invoke(match.route.function, event, region=self.region,
                                            quiet=self.is_probe(headers))
         reply = interpret_result(invocation.payload) if invocation.ok else error_reply(INTERNAL_ERROR)

@@ -115,8 +115,15 @@ def _is_text(content_type: str, content_encoding: str) -> bool:
 
 def build_event(*, method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]],
                 body: bytes, source_ip: str, port: int, match: RouteMatch, request_id: str,
-                protocol: str = "HTTP/1.1", now: float | None = None) -> dict[str, Any]:
-    """The HTTP API payload-format-2.0 event for one request."""
+                protocol: str = "HTTP/1.1", now: float | None = None,
+                domain: str | None = None) -> dict[str, Any]:
+    """The HTTP API payload-format-2.0 event for one request.
+
+    ``domain`` is the API's own domain (``requestContext.domainName``). API Gateway
+    serves only its configured domains, so there a client never chooses it; a
+    listener passes its own address so a foreign ``Host`` cannot choose it either.
+    Without it the domain is read from ``Host`` (recorded events, tests).
+    """
     now = time.time() if now is None else now
     joined: dict[str, str] = {}
     cookies: list[str] = []
@@ -131,8 +138,9 @@ def build_event(*, method: str, raw_path: str, raw_query: str, headers: Iterable
     joined["x-forwarded-port"] = str(port)
     joined["x-forwarded-proto"] = "http"
     joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}")
-    host = joined.get("host", "127.0.0.1")
-    domain = host if host.endswith("]") else host.rsplit(":", 1)[0]  # API Gateway's has no port
+    if domain is None:
+        host = joined.get("host", "127.0.0.1")
+        domain = host if host.endswith("]") else host.rsplit(":", 1)[0]  # API Gateway's has no port
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value

@@ -133,7 +133,8 @@ def test_http_backend_sends_the_path_it_matched_never_a_decoded_one(upstream: Up
     call(gw, "GET", "/v1/files/%252e%252e/a%20b")
     assert upstream.seen[0]["path"] == "/base/v1/files/%252e%252e/a%20b"
     call(gw, "GET", "/v1/files/dir/")
-    assert upstream.seen[1]["path"] == "/base/v1/files/dir/"
+    # One spelling: the trailing slash routing tolerates is the gateway's, never sent on.
+    assert upstream.seen[1]["path"] == "/base/v1/files/dir"
     assert call(gw, "GET", "/v1/files/..%2f..%2fadmin").status == 400
     assert len(upstream.seen) == 2
 

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout
 from edgeway.http import Request, Response
-from edgeway.routing import request_segments
+from edgeway.routing import canonical_path
 from edgeway.transforms import PathTemplate
 
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # what a Lambda response can carry anyway
@@ -53,6 +53,11 @@ class HttpBackend:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"backend url {url!r} must be an absolute http(s) URL")
+        if "host" in forward_headers:
+            # The client's Host upstream is how an open redirect is built: the
+            # upstream gets the URL's host, or the backend's own `host`.
+            raise ValueError("forward_headers may not list host: the gateway sends the "
+                             "backend's own host (set `host` to choose another)")
         self.base = url.rstrip("/")
         self.name = name
         self.path = path
@@ -78,11 +83,10 @@ class HttpBackend:
                 template = self._templates[route_path] = PathTemplate(self.path, route_path)
             path = template.render(request.path_params)
         else:
-            # Re-encoded from the decoded segments: exactly what the router matched,
-            # so the upstream never gets a chance to decode `%252e` a second time.
-            path = encode_path(request_segments(request.path))
-            if request.path.endswith("/") and path != "/":
-                path += "/"  # the router tolerates one trailing slash; the upstream may care
+            # The canonical path: exactly what the router matched, re-encoded, so the
+            # upstream never decodes `%252e` a second time; the one trailing slash the
+            # router tolerates is not sent (docs/routing.md, "One spelling").
+            path = canonical_path(request.path)
         url = self.base + path
         return f"{url}?{request.raw_query}" if request.raw_query else url
 
@@ -134,6 +138,3 @@ class HttpBackend:
         headers.pop("set-cookie", None)
         return Response(status=raw.status, headers=headers, body=body, cookies=list(cookies))
 
-
-def encode_path(segments: list[str]) -> str:
-    return "/" + "/".join(quote(s, safe="") for s in segments) if segments else "/"

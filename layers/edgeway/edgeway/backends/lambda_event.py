@@ -14,12 +14,22 @@ from typing import Any
 
 from edgeway.adapters import is_text
 from edgeway.http import Request
+from edgeway.routing import canonical_path
 
 
 def build_event(request: Request, *, route_key: str, path: str | None = None,
                 headers: dict[str, str] | None = None, body: bytes | None = None) -> dict[str, Any]:
-    path = request.path if path is None else path
+    """The v2 event for ``request``.
+
+    Two things are the gateway's, never the client's: the path is the canonical
+    one routing matched (decoded once, re-encoded, no trailing slash), and
+    ``host`` is the domain the API was reached at (``requestContext.domainName``,
+    which API Gateway sets, a client cannot), so a backend that builds a URL from
+    its Host (a redirect, a link) can never point it at a name the client chose.
+    """
+    path = canonical_path(request.path) if path is None else path
     headers = dict(request.headers) if headers is None else headers
+    headers["host"] = request.domain_name
     body = request.body if body is None else body
     now = time.time()
     headers.setdefault("x-request-id", request.request_id)

@@ -1,0 +1,62 @@
+"""The open redirect through Host (issue 14): the client's Host never reaches a
+backend, a trailing slash is the gateway's business, and the sample backend
+never builds an absolute URL from a request header."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgeway.backends.http import HttpBackend
+from edgeway.backends.lambda_event import build_event
+from edgeway.http import Request
+from edgeway.routing import Route
+from tests.gateway.test_backends import event, load_app, with_path
+
+EVIL = "evil.example.com"
+
+
+def request(path: str = "/v1/users/284/") -> Request:
+    return Request(method="GET", path=path, headers={"host": EVIL, "accept": "*/*"},
+                   request_id="req-12345678", domain_name="api.example.com",
+                   path_params={"id": "284"},
+                   route=Route(id="users.get", path="/v1/users/{id}", methods=frozenset({"GET"})))
+
+
+def test_a_lambda_backend_gets_the_gateway_domain_as_host_and_the_canonical_path():
+    built = build_event(request(), route_key="GET /v1/users/{id}")
+    assert built["headers"]["host"] == "api.example.com"
+    assert EVIL not in json.dumps(built)
+    assert built["rawPath"] == built["requestContext"]["http"]["path"] == "/v1/users/284"
+
+
+def test_a_percent_encoded_path_reaches_the_backend_in_its_one_spelling():
+    built = build_event(request("/v1/users/%32%38%34"), route_key="GET /v1/users/{id}")
+    assert built["rawPath"] == "/v1/users/284"
+
+
+def test_an_http_backend_sends_its_own_host_and_no_trailing_slash():
+    backend = HttpBackend(url="http://users.internal:8080", name="http:users", path=None,
+                          host=None, forward_headers=("accept",), connect_timeout_s=1.0)
+    assert backend.target(request()) == "http://users.internal:8080/v1/users/284"
+    assert "host" not in backend.headers_for(request())  # urllib3 sends the URL's host
+
+
+def test_forwarding_the_client_host_to_an_http_backend_is_a_config_error():
+    from edgeway.backends.http import HttpBackend as B
+
+    with pytest.raises(ValueError, match="host"):
+        B(url="http://users.internal", name="x", path=None, host=None,
+          forward_headers=("accept", "host"), connect_timeout_s=1.0)
+
+
+def test_the_sample_users_backend_never_redirects_to_a_request_host():
+    users = load_app("users", "edgeway_users_app_host")
+    ev = with_path(event("users_get"), "GET", "/v1/users/284/")
+    ev["headers"]["host"] = EVIL
+    response = users.handler(ev, None)
+    headers = {k.lower(): v for k, v in response["headers"].items()}
+    assert response["statusCode"] == 404, response
+    assert "location" not in headers
+    assert EVIL not in json.dumps(response)
