@@ -74,6 +74,10 @@ class ApiListener(Listening):
 
 
 class _ApiHandler(Handler):
+    def error_headers(self) -> list[tuple[str, str]]:
+        listener: ApiListener = self.server.app
+        return [("x-edgeway-region", listener.region)]
+
     def handle_any(self) -> None:
         listener: ApiListener = self.server.app
         started = time.monotonic()
