@@ -4,7 +4,8 @@ Nothing here decides anything: every packet goes to ``DnsAnswerer.answer``.
 UDP answers that do not fit the client's buffer come back truncated (TC) from
 the answerer, and the client retries over TCP, where messages are framed by a
 two-byte length (RFC 1035 4.2.2; RFC 7766: several queries per connection,
-an idle timeout, a cap on connections).
+an idle timeout, a cap on connections, a cap per client address and idle
+timeouts that shrink as the slots run out: ``gslb.dns_tcp_slots``).
 
     server = DnsServer(engine, "127.0.0.1", 5353).start()
     ...
@@ -18,10 +19,11 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gslb.dns_answer import DnsAnswerer
+from gslb.dns_tcp_slots import TcpSlots
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ __all__ = ["DnsServer"]
 class DnsServer:
     def __init__(self, engine: Any, host: str = "127.0.0.1", port: int = 5353, *,
                  tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
+                 max_tcp_per_client: int = 8, tcp_min_idle_timeout: float = 0.5,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
                  answerer: DnsAnswerer | None = None, reuse_port: bool = False,
                  replay: bool = True) -> None:
@@ -46,7 +49,9 @@ class DnsServer:
                 nameserver_addresses = {ns: [host] for ns in engine.config.dns.nameservers}
             answerer = DnsAnswerer(engine, nameserver_addresses=nameserver_addresses, replay=replay)
         self.answerer = answerer
-        self._slots = threading.BoundedSemaphore(max_tcp_connections)
+        self._slots = TcpSlots(total=max_tcp_connections, per_client=max_tcp_per_client,
+                               idle_timeout=tcp_idle_timeout,
+                               min_idle_timeout=min(tcp_min_idle_timeout, tcp_idle_timeout))
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connections: set[socket.socket] = set()
@@ -163,30 +168,34 @@ class DnsServer:
                 if self._stopping.is_set():
                     return
                 continue
-            if not self._slots.acquire(blocking=False):
-                conn.close()        # at the cap: the client retries later
+            if not self._slots.admit(peer[0]):
+                conn.close()        # at the cap, or this client's share: it retries later
                 continue
             with self._lock:
                 self._connections.add(conn)
             self._spawn(self._serve_connection, "dns-tcp-conn", conn, peer[0])
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+        slots = self._slots
         try:
             while not self._stopping.is_set():
                 # The whole message (length and body) must arrive within the idle
                 # timeout: a client trickling a byte at a time cannot hold a slot.
-                deadline = time.monotonic() + self.tcp_idle_timeout
-                head = _recv_exactly(conn, 2, deadline)
+                # The timeout is the one for the load now, re-read while waiting, so
+                # connections already idle are cut short when the slots run low.
+                started = time.monotonic()
+                head = _recv_exactly(conn, 2, started, slots.idle_timeout)
                 if head is None:
                     return
                 (length,) = struct.unpack("!H", head)
-                message = _recv_exactly(conn, length, deadline) if length else None
+                message = (_recv_exactly(conn, length, started, slots.idle_timeout)
+                           if length else None)
                 if message is None:
                     return
                 response = self.answerer.answer(message, peer, udp=False)
                 if response is None:
                     return          # not a query: this peer is not speaking DNS to us
-                conn.settimeout(self.tcp_idle_timeout)
+                conn.settimeout(slots.idle_timeout())
                 conn.sendall(struct.pack("!H", len(response)) + response)
         except OSError:
             pass                    # idle timeout, reset: the connection simply ends
@@ -194,17 +203,25 @@ class DnsServer:
             with self._lock:
                 self._connections.discard(conn)
             conn.close()
-            self._slots.release()
+            slots.release(peer)
 
 
-def _recv_exactly(conn: socket.socket, size: int, deadline: float) -> bytes | None:
+# A waiting connection looks at the current idle timeout at least this often.
+_RECHECK_S = 0.25
+
+
+def _recv_exactly(conn: socket.socket, size: int, started: float,
+                  timeout: Callable[[], float]) -> bytes | None:
     chunks, missing = [], size
     while missing:
-        remaining = deadline - time.monotonic()
+        remaining = started + timeout() - time.monotonic()
         if remaining <= 0:
             return None
-        conn.settimeout(remaining)
-        chunk = conn.recv(missing)
+        conn.settimeout(min(remaining, _RECHECK_S))
+        try:
+            chunk = conn.recv(missing)
+        except TimeoutError:
+            continue
         if not chunk:
             return None
         chunks.append(chunk)
