@@ -210,10 +210,13 @@ def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
     create_pk_sk_table(europe, TABLE)
     created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",
                               "--all-regions")[1])
-    assert [i["key_id"]["S"] for i in europe.scan(TableName=TABLE)["Items"]] == [created["id"]]
+    items = europe.scan(TableName=TABLE)["Items"]
+    assert [i["key_id"]["S"] for i in items if i["sk"]["S"] == "apikey"] == [created["id"]]
+    assert [i["plan"]["S"] for i in items if i["sk"]["S"] == "consumer"] == ["p"]
     assert keys(capsys, "revoke", created["id"], "--region", "us-east-1", "--region",
                 "eu-west-1")[0] == 0
-    assert europe.scan(TableName=TABLE)["Items"][0]["status"]["S"] == "revoked"
+    assert [i["status"]["S"] for i in europe.scan(TableName=TABLE)["Items"]
+            if i["sk"]["S"] == "apikey"] == ["revoked"]
     assert json.loads(keys(capsys, "list", "--json")[1])[0]["status"] == "revoked"
 
 
@@ -223,3 +226,18 @@ def test_keys_create_checks_the_plan_against_declared_plans(aws, capsys, monkeyp
     status, _, err = keys(capsys, "create", "--consumer", "c", "--plan", "platinum")
     assert status == 1 and "unknown plan 'platinum'" in err and "free, gold" in err
     assert aws.scan(TableName=TABLE)["Items"] == []
+
+
+def test_keys_of_one_consumer_share_its_plan(aws, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert keys(capsys, "create", "--consumer", "acme", "--plan", "trial", "--json")[0] == 0
+    status, _, err = keys(capsys, "create", "--consumer", "acme", "--plan", "free")
+    assert status == 1 and "on plan 'trial'" in err and "keys plan" in err
+    status, out, _ = keys(capsys, "create", "--consumer", "acme", "--json")
+    assert status == 0 and json.loads(out)["plan"] == "trial"
+    status, _, err = keys(capsys, "create", "--consumer", "newcomer")
+    assert status == 1 and "give --plan" in err
+    status, out, _ = keys(capsys, "plan", "--consumer", "acme", "--plan", "free", "--json")
+    assert status == 0 and json.loads(out)["plan"] == "free" and len(json.loads(out)["keys"]) == 2
+    listed = json.loads(keys(capsys, "list", "--json")[1])
+    assert {k["plan"] for k in listed if k["consumer"] == "acme"} == {"free"}

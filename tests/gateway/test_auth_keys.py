@@ -65,9 +65,13 @@ class Env:
     def _count(self, **kwargs: object) -> None:
         self.get_items += 1
 
-    def key(self, plan: str = "free", scopes=("users:read",), **kw) -> tuple[str, object]:
-        return create_key(self.dynamodb, TABLE, consumer="demo", plan=plan, scopes=scopes,
-                          now=self.clock.now, **kw)
+    def key(self, plan: str = "free", scopes=("users:read",), consumer: str = "demo",
+            **kw) -> tuple[str, object]:
+        reads = self.get_items  # the CLI's own reads (the consumer's plan) are not the gateway's
+        created = create_key(self.dynamodb, TABLE, consumer=consumer, plan=plan, scopes=scopes,
+                             now=self.clock.now, **kw)
+        self.get_items = reads
+        return created
 
     def call(self, key: str | None, path: str = "/v1/users/42", **headers: str) -> dict:
         if key is not None:

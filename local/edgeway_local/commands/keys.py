@@ -1,4 +1,4 @@
-"""`edgeway keys create | list | revoke`: API keys in the configured KeysTable.
+"""`edgeway keys create | plan | list | revoke`: API keys in the configured KeysTable.
 
 By default against the local stack's moto (http://127.0.0.1:5000) and the
 table name the local stack gives KeysTable (``edgeway_local.tables``); ``--aws``
@@ -23,7 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edgeway_local.keyadmin import KeyAdminError, copy_record, create_key, list_keys, revoke_key
+from edgeway_local.keyadmin import (
+    KeyAdminError,
+    copy_record,
+    create_key,
+    list_keys,
+    revoke_key,
+    set_plan,
+)
 
 LOCAL_ENDPOINT = "http://127.0.0.1:5000"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -135,7 +142,7 @@ def check_plan(args: argparse.Namespace) -> None:
     names = (set(plans) if isinstance(plans, dict) else
              {p.get("name") for p in plans if isinstance(p, dict)} if isinstance(plans, list)
              else None)
-    if names and args.plan not in names:
+    if names and args.plan is not None and args.plan not in names:
         raise KeyAdminError(f"unknown plan {args.plan!r} ({path} declares: "
                             f"{', '.join(sorted(map(str, names)))})")
 
@@ -156,6 +163,21 @@ def cmd_create(args: argparse.Namespace) -> int:
     print(f"  {key}")
     print(f"id {record.key_id}  consumer {record.consumer}  plan {record.plan}  "
           f"scopes {' '.join(sorted(record.scopes)) or '-'}  expires {_when(record.expires)}")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    check_plan(args)
+    home, *others = regions(args, writing=True)
+    moved = set_plan(client(args, "dynamodb", home), table(args), args.consumer, args.plan)
+    for region in others:
+        set_plan(client(args, "dynamodb", region), table(args), args.consumer, args.plan)
+    if args.json:
+        print(json.dumps({"consumer": args.consumer, "plan": args.plan,
+                          "keys": [r.key_id for r in moved]}))
+    else:
+        print(f"consumer {args.consumer} is on plan {args.plan} ({len(moved)} key(s) moved); "
+              "gateways apply it within auth.api_keys.cache_ttl_s (default 30 s)")
     return 0
 
 
@@ -215,7 +237,10 @@ def register(subparsers: Any) -> None:
 
     create = actions.add_parser("create", help="create a key (printed once)")
     create.add_argument("--consumer", required=True, help="who the key identifies")
-    create.add_argument("--plan", required=True, help="the consumer's plan (quotas, plan scopes)")
+    create.add_argument("--plan", default=None,
+                        help="the consumer's plan (quotas, plan scopes): needed for a new "
+                        "consumer; a consumer's later keys inherit its plan (another plan "
+                        "is refused: see `keys plan`)")
     create.add_argument("--scope", action="append", default=[],
                         help='scopes the key carries (repeat or space separate: "a b")')
     create.add_argument("--expires-in", type=float, metavar="DAYS", default=None,
@@ -223,6 +248,13 @@ def register(subparsers: Any) -> None:
     create.add_argument("--json", action="store_true", help="print JSON")
     add_connection_args(create)
     create.set_defaults(func=_guard(cmd_create))
+
+    plan = actions.add_parser("plan", help="move a consumer and all its keys to another plan")
+    plan.add_argument("--consumer", required=True, help="the consumer")
+    plan.add_argument("--plan", required=True, help="its new plan")
+    plan.add_argument("--json", action="store_true", help="print JSON")
+    add_connection_args(plan)
+    plan.set_defaults(func=_guard(cmd_plan))
 
     lister = actions.add_parser("list", help="list keys (never the keys themselves)")
     lister.add_argument("--json", action="store_true", help="print JSON")

@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.auth.challenge import invalid_key
-from edgeway.auth.keyformat import SK, KeyRecord, KeyStatus, hash_key, key_id_of, pk
+from edgeway.auth.keyformat import (
+    CONSUMER_SK,
+    SK,
+    KeyRecord,
+    KeyStatus,
+    consumer_pk,
+    hash_key,
+    key_id_of,
+    pk,
+)
 from edgeway.errors import ServiceUnavailable
 from edgeway.http import Principal
 
@@ -59,6 +68,53 @@ class KeyStore:
             return KeyRecord.from_item(item)
         except (KeyError, ValueError, TypeError):
             return None  # a damaged record never authenticates
+
+    def consumer_plan(self, consumer: str) -> str | None:
+        """The plan of ``consumer``'s record, or None when it has none."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.reads += 1
+        try:
+            result = self._clients.get("dynamodb").get_item(
+                TableName=self.table,
+                Key={"pk": {"S": consumer_pk(consumer)}, "sk": {"S": CONSUMER_SK}},
+                ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            # Fail closed: a guessed plan could be a bigger one.
+            raise ServiceUnavailable("consumer plans cannot be read right now",
+                                     headers={"retry-after": "1"}) from exc
+        plan = result.get("Item", {}).get("plan", {}).get("S")
+        return plan if isinstance(plan, str) and plan else None
+
+
+class ConsumerPlans:
+    """A consumer's plan from its KeysTable record, cached like key records.
+
+    Used for bearer tokens: a token whose subject is a consumer with keys gets
+    the consumer's plan (and so its limits), whatever plan claim it carries. A
+    plan change reaches every container within ``ttl_s``, as a revocation does.
+    """
+
+    def __init__(self, store: Any, *, ttl_s: float, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.ttl = ttl_s
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def plan_of(self, consumer: str) -> str | None:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(consumer)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+        plan: str | None = self.store.consumer_plan(consumer)  # outside the lock: I/O
+        with self._lock:
+            self._cache.pop(consumer, None)
+            self._cache[consumer] = (now, plan)
+            while len(self._cache) > POSITIVE_ENTRIES:
+                self._cache.popitem(last=False)
+        return plan
 
 
 @dataclass(slots=True)

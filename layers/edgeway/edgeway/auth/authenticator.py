@@ -12,10 +12,15 @@ from its ``scope``/``scp`` claim, an API key's from its record plus its plan's
 ``auth.api_keys.plan_scopes``. On an ``any`` route a request carrying both a
 bearer token and an API key is refused: which one identifies the caller (and
 whose quota it spends) must never be a guess.
+
+A plan belongs to the consumer: a bearer token whose consumer has a record in
+KeysTable gets that record's plan, the plan every key of the consumer carries,
+so a token cannot lift a consumer onto another plan (docs/ratelimit.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -53,10 +58,12 @@ PUBLIC = RoutePolicy(Mode.NONE)
 
 
 class Authenticator:
-    def __init__(self, auth: AuthConfig, *, jwt: Any = None, keys: Any = None) -> None:
+    def __init__(self, auth: AuthConfig, *, jwt: Any = None, keys: Any = None,
+                 consumer_plans: Any = None) -> None:
         self.auth = auth
         self.jwt = jwt  # JwtVerifier | None
         self.keys = keys  # ApiKeyVerifier | None
+        self.consumer_plans = consumer_plans  # ConsumerPlans | None (with a keys table)
         self.key_header = auth.api_keys.header
         # The header may hold "Bearer " and a token of max_token_bytes; longer is refused unread.
         self.max_header = auth.max_token_bytes + 7
@@ -92,7 +99,7 @@ class Authenticator:
             if key is not None and policy.accepts_key:
                 raise missing_credentials("send either a bearer token or an API key, not both",
                                           policy.challenges)
-            principal = self.jwt.verify(self.bearer_token(authorization))
+            principal = self._with_consumer_plan(self.jwt.verify(self.bearer_token(authorization)))
         elif key is not None and policy.accepts_key:
             principal = self.keys.verify(key)
         elif authorization is not None or key is not None:
@@ -104,6 +111,14 @@ class Authenticator:
             raise insufficient_scope(policy.scopes - principal.scopes, policy.scopes,
                                      bearer=principal.kind == "jwt")
         return principal
+
+    def _with_consumer_plan(self, principal: Principal) -> Principal:
+        if self.consumer_plans is None or not principal.consumer:
+            return principal
+        plan = self.consumer_plans.plan_of(principal.consumer)
+        if plan is None or plan == principal.plan:
+            return principal  # no record: the token's plan claim, else default_plan
+        return dataclasses.replace(principal, plan=plan)
 
     def bearer_token(self, authorization: str) -> str:
         if len(authorization) > self.max_header:
@@ -133,18 +148,22 @@ def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Call
         jwt_verifier = build_verifier(auth.issuers, clients=clients, clock=clock,
                                       max_token_bytes=auth.max_token_bytes, fetch=fetch,
                                       on_error=warn, error=config.error)
-    keys = None
+    keys = consumer_plans = None
     if auth.api_keys.enabled and settings.keys_table:
-        from edgeway.auth.api_keys import ApiKeyVerifier, KeyStore
+        from edgeway.auth.api_keys import ApiKeyVerifier, ConsumerPlans, KeyStore
 
         pepper = None
         if auth.api_keys.pepper is not None:
             from edgeway.auth.secrets import SecretSource
 
             pepper = SecretSource(auth.api_keys.pepper, clients, purpose="API-key pepper").get
-        keys = ApiKeyVerifier(KeyStore(settings.keys_table, clients), header=auth.api_keys.header,
+        store = KeyStore(settings.keys_table, clients)
+        if jwt_verifier is not None and config.section("plans"):
+            # Plans only matter to the rate-limit stage: without plans, no lookups.
+            consumer_plans = ConsumerPlans(store, ttl_s=auth.api_keys.cache_ttl_s, clock=clock)
+        keys = ApiKeyVerifier(store, header=auth.api_keys.header,
                               cache_ttl_s=auth.api_keys.cache_ttl_s, clock=clock,
                               pepper=pepper or (lambda: None),
                               plan_scopes=auth.api_keys.plan_scopes,
                               lookup_rate_per_s=auth.api_keys.lookup_rate_per_s)
-    return Authenticator(auth, jwt=jwt_verifier, keys=keys)
+    return Authenticator(auth, jwt=jwt_verifier, keys=keys, consumer_plans=consumer_plans)

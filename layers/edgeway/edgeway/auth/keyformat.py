@@ -12,6 +12,12 @@ be reversed or brute-forced from a leaked table (slow password hashes exist for
 low-entropy secrets; these are not). The pepper, kept in SSM and never in the
 table, adds that a copy of the table alone does not even let anyone check a
 candidate key. Changing the pepper invalidates every key.
+
+A consumer's plan is the consumer's, not a key's: it lives once, under
+``pk = "consumer#<consumer>"``, ``sk = "consumer"`` (attribute ``plan``). Every
+key of the consumer carries the same plan (``edgeway keys`` keeps them equal),
+and a JWT whose subject names the consumer gets it too, so switching
+credentials never switches plans (docs/ratelimit.md, "One consumer, one plan").
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ KEY_LENGTH = len(PREFIX) + 10 + 1 + 43
 _KEY = re.compile(r"ewk_([a-z2-7]{10})_[A-Za-z0-9_-]{43}")
 _ID = re.compile(r"[a-z2-7]{10}")
 SK = "apikey"
+CONSUMER_SK = "consumer"
 
 
 class KeyStatus(str, Enum):
@@ -70,6 +77,16 @@ def hash_key(key: str, pepper: bytes | None) -> tuple[str, str]:
 
 def pk(key_id: str) -> str:
     return f"apikey#{key_id}"
+
+
+def consumer_pk(consumer: str) -> str:
+    return f"consumer#{consumer}"
+
+
+def consumer_item(consumer: str, plan: str) -> dict[str, Any]:
+    """The consumer's record: its plan, shared by all its credentials."""
+    return {"pk": {"S": consumer_pk(consumer)}, "sk": {"S": CONSUMER_SK},
+            "consumer": {"S": consumer}, "plan": {"S": plan}}
 
 
 @dataclass(frozen=True, slots=True)
