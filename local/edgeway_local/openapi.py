@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from edgeway.aggregate.outcome import PartFailure
 from edgeway.config import GatewayConfig
 from edgeway.routing import parse_template
 
@@ -151,13 +152,32 @@ def _components(config: GatewayConfig, auth_configured: bool) -> dict[str, Any]:
                     "status": {"type": "integer"},
                     "detail": {"type": "string"},
                     "instance": {"type": "string", "description": "The request id."},
-                    "errors": {"type": "array", "description": "Validation errors.", "items": {
-                        "type": "object", "required": ["pointer", "message"],
-                        "properties": {"in": {"enum": ["body", "query"]},
-                                       "pointer": {"type": "string"},
-                                       "message": {"type": "string"}}}},
+                    "errors": {
+                        "type": "array",
+                        "description": "What went wrong, item by item: schema validation "
+                                       "errors (400), or the failed parts of an aggregate.",
+                        "items": {"anyOf": [{"$ref": "#/components/schemas/ValidationError"},
+                                            {"$ref": "#/components/schemas/PartError"}]}},
                 },
             },
+            "ValidationError": {
+                "type": "object", "description": "One schema violation in the request.",
+                "required": ["pointer", "message"],
+                "properties": {"in": {"enum": ["body", "query"]},
+                               "pointer": {"type": "string",
+                                           "description": "RFC 6901 pointer into the body or "
+                                                          "the query object."},
+                               "message": {"type": "string"}}},
+            "PartError": {
+                "type": "object", "description": "One failed part of an aggregate.",
+                "required": ["part", "reason", "detail", "required"],
+                "properties": {"part": {"type": "string"},
+                               "reason": {"enum": [r.value for r in PartFailure]},
+                               "status": {"type": "integer",
+                                          "description": "The part's HTTP status, when it "
+                                                         "answered one."},
+                               "detail": {"type": "string"},
+                               "required": {"type": "boolean"}}},
         },
         "responses": {
             "Problem": {"description": "An error, as application/problem+json.",
