@@ -79,7 +79,8 @@ def _keys(capsys: pytest.CaptureFixture[str], server: MotoServer, *argv: str) ->
 def _status(server: MotoServer, region: str, key_id: str) -> list[str]:
     table = local_name("KeysTable")
     items = server.client("dynamodb", region).scan(TableName=table)["Items"]
-    return [i["status"]["S"] for i in items if i["key_id"]["S"] == key_id]
+    return [i["status"]["S"] for i in items
+            if i["sk"]["S"] == "apikey" and i["key_id"]["S"] == key_id]  # not consumer records
 
 
 def test_keys_create_and_revoke_reach_every_local_region_like_a_global_table(
