@@ -278,7 +278,7 @@ def _reason(status: int) -> str:
 
 # Most specific first: a function URL event also looks like an HTTP API v2 event.
 ADAPTERS: tuple[type, ...] = (FunctionUrlAdapter, HttpApiV2Adapter, AlbAdapter, RestApiV1Adapter)
-_INSTANCES = tuple(cls() for cls in ADAPTERS)
+_INSTANCES: tuple[EventAdapter, ...] = tuple(cls() for cls in ADAPTERS)
 
 
 def infer(event: Any) -> EventAdapter | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authenticator
 from edgeway.auth.config import parse_auth
-from edgeway.auth.stage import claim_header_value
+from edgeway.auth.stage import _error_at, claim_header_value
 from edgeway.errors import HttpError
 from edgeway.routing import Route, RouteError, Router
 
@@ -49,8 +49,7 @@ class Authorizer:
         for rc in config.routes:
             route = Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec)
             where = ["routes", rc.index, "auth"] if "auth" in rc.spec else ["routes", rc.index]
-            policies[route] = authenticator.policy(
-                rc.spec, lambda reason, where=where: config.error(where, reason))
+            policies[route] = authenticator.policy(rc.spec, _error_at(config, where))
             routes.append(route)
         default = authenticator.policy({}, lambda reason: config.error(["auth"], reason))
         versioning = config.section("versioning") or {}

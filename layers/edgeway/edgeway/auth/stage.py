@@ -11,6 +11,7 @@ backend learns the consumer from ``requestContext.authorizer``, not the key).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
@@ -35,6 +36,16 @@ def claim_header_value(value: Any) -> str | None:
     if len(text) > MAX_CLAIM_HEADER or not text.isprintable() or not text.isascii():
         return None  # CR/LF or non-ASCII in a header is a smuggling vector: never forward it
     return text
+
+
+def _error_at(config: Any, where: list[str | int]) -> Callable[[str], Exception]:
+    """A route's config error factory, for its auth/scopes keys."""
+
+    def error(reason: str) -> Exception:
+        found: Exception = config.error(where, reason)
+        return found
+
+    return error
 
 
 class AuthStage:
@@ -62,13 +73,12 @@ class AuthStage:
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
                                             clock=ctx.clock, obs=ctx.obs, auth=auth)
         index = {rc.id: rc.index for rc in ctx.config.routes}
-        policies = {}
+        policies: dict[Any, RoutePolicy] = {}
         for route in ctx.routes:
             where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
             if "auth" in route.spec and route.id in index:
                 where.append("auth")
-            policies[route] = authenticator.policy(
-                route.spec, lambda reason, where=where: ctx.config.error(where, reason))
+            policies[route] = authenticator.policy(route.spec, _error_at(ctx.config, where))
         return cls(app, authenticator, policies, claims_to_headers=dict(auth.claims_to_headers))
 
     def __call__(self, request: Request) -> Response:

@@ -118,19 +118,21 @@ class CacheStage:
         known = self._generations.get(route_id)
         if known is not None and now - known[0] < self.purge_check_s:
             return known[1]
-        generation = self._store_call(lambda: self.store.generation(route_id))  # type: ignore[union-attr]
+        generation: int | None = self._store_call(
+            lambda: self.store.generation(route_id))  # type: ignore[union-attr]
         if generation is None:  # table unavailable: keep what we knew
             generation = known[1] if known is not None else 0
         self._generations[route_id] = (now, generation)
         return generation
 
     def _lookup(self, policy: CachePolicy, key: str, now: float) -> CacheEntry | None:
-        entry = self.memory.get(key)
+        entry: CacheEntry | None = self.memory.get(key)
         if entry is not None and entry.freshness(now) is not Freshness.EXPIRED:
             return entry
         if self.store is None:
             return None
-        entry = self._store_call(lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
+        entry = self._store_call(
+            lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
         if entry is not None:
             self.memory.put(key, entry)
         return entry
@@ -177,7 +179,8 @@ class CacheStage:
                 if call.error is not None:
                     raise call.error
                 if call.value is not None:
-                    return call.value.response(self.clock(), CacheStatus.MISS)
+                    value: CacheEntry = call.value
+                    return value.response(self.clock(), CacheStatus.MISS)
             # Not shareable (a cookie, no-store...) or the leader is late: ask ourselves.
             return _mark(self.app(request), CacheStatus.MISS)
         try:

@@ -213,7 +213,8 @@ class CounterStore:
                                      "(EDGEWAY_COUNTERS_TABLE)", maybe_applied=False)
         self.calls += 1
         try:
-            return getattr(self.client, operation)(**kwargs)
+            result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+            return result
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")

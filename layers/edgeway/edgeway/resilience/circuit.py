@@ -18,6 +18,8 @@ so tests drive it by hand.
 
 from __future__ import annotations
 
+from typing import Any
+
 import enum
 import math
 import threading
@@ -43,7 +45,7 @@ class CircuitConfig:
     probes: int = 1
 
     @classmethod
-    def from_spec(cls, spec: dict) -> CircuitConfig:
+    def from_spec(cls, spec: dict[str, Any]) -> CircuitConfig:
         d = cls()  # the defaults (slots dataclasses have no class-level values)
         return cls(
             consecutive_failures=int(spec.get("consecutive_failures", d.consecutive_failures)),
