@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from edgeway.errors import HttpError
+from edgeway.errors import HttpError, InternalError
+
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "InternalError", "problem_response"]
 from edgeway.http import Response
 
 PROBLEM_BASE = "https://edgeway.dev/problems/"
@@ -24,12 +26,3 @@ def problem_response(error: HttpError, request_id: str) -> Response:
     headers.update({k.lower(): v for k, v in error.headers.items()})
     return Response(status=error.status, headers=headers,
                     body=json.dumps(body, separators=(",", ":")).encode())
-
-
-class InternalError(HttpError):
-    """What any unexpected exception becomes: no trace, no internal name."""
-
-    status, title, type_slug = 500, "Internal Server Error", "internal-error"
-
-    def __init__(self) -> None:
-        super().__init__("the gateway failed to handle this request; quote the request id")

@@ -23,7 +23,8 @@ from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authent
 from edgeway.auth.config import parse_auth
 from edgeway.auth.stage import _error_at, claim_header_value
 from edgeway.errors import HttpError
-from edgeway.routing import Route, RouteError, Router
+from edgeway.errors import RouteError
+from edgeway.routing import Route, Router
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 

@@ -24,14 +24,14 @@ from typing import Any
 
 from edgeway import workers
 from edgeway.cache.coalesce import SingleFlight
-from edgeway.cache.dynamo import CacheUnavailable, DynamoCacheStore
+from edgeway.cache.dynamo import DynamoCacheStore
 from edgeway.cache.entry import CacheEntry, CacheStatus, Freshness
 from edgeway.cache.memory import DEFAULT_MAX_BYTES, MemoryLRU
 from edgeway.cache.policy import CACHEABLE_METHODS, CachePolicy
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import HttpError
+from edgeway.errors import CacheUnavailable, CircuitOpen, HttpError
 from edgeway.http import Request, Response
-from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 
 # The table is skipped for this long after this many failures in a row.
 STORE_CIRCUIT = CircuitConfig(consecutive_failures=3, open_s=30.0)

@@ -23,7 +23,8 @@ from edgeway.errors import BackendTimeout, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
 from edgeway.resilience.backoff import Backoff
 from edgeway.resilience.budget import RetryBudget
-from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.errors import CircuitOpen
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.resilience.policy import HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryPolicy, is_failure
 
 RESILIENCE_KEYS = ("retry", "circuit", "hedge")

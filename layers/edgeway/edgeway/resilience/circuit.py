@@ -18,14 +18,15 @@ so tests drive it by hand.
 
 from __future__ import annotations
 
-from typing import Any
-
 import enum
 import math
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from edgeway.errors import CircuitOpen
 
 
 class CircuitState(enum.Enum):
@@ -55,14 +56,6 @@ class CircuitConfig:
             open_s=float(spec.get("open_s", d.open_s)),
             probes=int(spec.get("half_open_probes", d.probes)),
         )
-
-
-class CircuitOpen(Exception):
-    """Raised by ``acquire`` when a call must not reach the backend."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(f"circuit open; retry in {retry_after_s} s")
 
 
 class CircuitBreaker:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_configured, cors_enabled, is_preflight
-from edgeway.errors import MethodNotAllowed
+from edgeway.errors import MethodNotAllowed, RouteError
 from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
-from edgeway.routing import RouteError, Router
+from edgeway.routing import Router
 
 
 class RouteStage:
