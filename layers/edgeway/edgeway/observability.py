@@ -1,23 +1,65 @@
 """Structured logs and one EMF metric per request, through Powertools.
 
-Created once per container. A Lambda container serves one invocation at a time,
-so the request id appended to the logger for the current invocation cannot leak
-into another request's lines.
+``Observability`` is created once per container and holds nothing per request.
+The log context (``request_id``, then ``route``, ``consumer``) lives in a
+context variable (Powertools' thread-safe keys): the edge starts a fresh one per
+invocation, a fan-out part runs in a copy of its request's context
+(``workers.submit``), and a background refresh runs in a context of its own with
+its own id (``workers.submit_background``). So a refresh that outlives its
+request never logs under the id of a later one.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import (THREAD_LOCAL_KEYS, clear_context_keys,
+                                                     set_context_keys)
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Edgeway"
 
 
 _LOGGERS: dict[str, Any] = {}
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def begin_request(request_id: str) -> None:
+    """A fresh log context for this invocation: its lines carry ``request_id``."""
+    clear_context_keys()
+    set_context_keys(request_id=request_id)  # type: ignore[arg-type]  # Powertools mis-types **kwargs
+
+
+def bind(**fields: str) -> None:
+    """Add facts to the current request's log context (the route, the consumer)."""
+    set_context_keys(**fields)  # type: ignore[arg-type]
+
+
+def bound() -> Mapping[str, Any]:
+    """The current log context."""
+    return THREAD_LOCAL_KEYS.get()
+
+
+def background_context(kind: str, parent: str | None = None) -> contextvars.Context:
+    """A context of its own for work off the request path: a new id, the parent noted."""
+    context = contextvars.Context()
+    context.run(_begin_background, f"{kind}-{new_request_id()}", parent)
+    return context
+
+
+def _begin_background(request_id: str, parent: str | None) -> None:
+    set_context_keys(request_id=request_id)  # type: ignore[arg-type]
+    if parent:
+        set_context_keys(parent_request_id=parent)  # type: ignore[arg-type]
 
 
 def service_logger(service: str) -> Any:
@@ -36,9 +78,6 @@ class Observability:
         self.logger = logger or service_logger(service)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=service)
         self.region = region
-
-    def begin(self, request_id: str) -> None:
-        self.logger.append_keys(request_id=request_id)
 
     def access(self, *, route: str, method: str, path: str, status: int, latency_ms: float,
                consumer: str | None) -> None:

@@ -6,11 +6,12 @@ import gc
 from typing import Any
 
 from edgeway.config import load_config
-from edgeway.pipeline import Gateway, build_gateway
+from edgeway.edge import Edge
+from edgeway.pipeline import build_gateway
 from edgeway.settings import Settings
 
 
-def create_gateway(settings: Settings | None = None) -> Gateway:
+def create_gateway(settings: Settings | None = None) -> Edge:
     settings = settings or Settings.from_env()
     return build_gateway(load_config(settings.config_path), settings)
 

@@ -18,6 +18,7 @@ so that a dead table does not add its timeout to every request.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from edgeway.cache.policy import CACHEABLE_METHODS, CachePolicy
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import CacheUnavailable, CircuitOpen, HttpError
 from edgeway.http import Request, Response
+from edgeway.observability import background_context, bound
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 
 # The table is skipped for this long after this many failures in a row.
@@ -203,9 +205,12 @@ class CacheStage:
             if key in self.refreshing:
                 return  # one refresh per stale key at a time
             self.refreshing.add(key)
-        # Off the invocation's clock: the refresh may outlive the request that started it
-        # (in Lambda it resumes when the container thaws for the next invocation).
-        detached = request.evolve(lambda_context=None)
+        # Off the invocation's clock and under an id of its own: the refresh may outlive the
+        # request that started it (in Lambda it resumes when the container thaws for the
+        # next invocation), and must not log under that one's id.
+        context = background_context("refresh", parent=request.request_id)
+        detached = request.evolve(lambda_context=None,
+                                  request_id=context.run(bound)["request_id"])
 
         def refresh() -> None:
             try:
@@ -216,7 +221,7 @@ class CacheStage:
             finally:
                 self.refreshing.discard(key)
 
-        self._background(refresh)
+        self._background(functools.partial(context.run, refresh))
 
 
 def _mark(response: Response, status: CacheStatus) -> Response:
