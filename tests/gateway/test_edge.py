@@ -13,8 +13,10 @@ from tests.backend_stubs import NullMetrics, event
 
 
 def test_the_one_request_id_rule() -> None:
-    with_header = event("/x", headers={"X-Request-Id": "req-7f3a9c2e"})
-    assert request_id(with_header) == "req-7f3a9c2e"
+    assert request_id(event("/x", headers={"x-request-id": "req-7f3a9c2e"})) == "req-7f3a9c2e"
+    rest_v1 = {"httpMethod": "GET", "headers": {"X-Request-Id": "req-7f3a9c2f"},
+               "requestContext": {"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}}
+    assert request_id(rest_v1) == "req-7f3a9c2f"  # REST v1 and ALB keep the sender's case
     apigw = event("/x")
     apigw["requestContext"]["requestId"] = "JTm4gBkHoAMEVIg="
     assert request_id(apigw) == "JTm4gBkHoAMEVIg="

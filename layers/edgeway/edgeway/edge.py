@@ -42,10 +42,13 @@ def request_id(event: Any) -> str:
     context = event.get("requestContext")
     candidate: object = context.get("requestId") if isinstance(context, Mapping) else None
     if isinstance(headers, Mapping):
-        for name, value in headers.items():
-            if isinstance(name, str) and name.lower() == "x-request-id":
-                candidate = value
-                break
+        if "x-request-id" in headers:
+            candidate = headers["x-request-id"]
+        elif event.get("version") != "2.0":  # only payload 2.0 lower-cases every name
+            for name, value in headers.items():
+                if isinstance(name, str) and name.lower() == "x-request-id":
+                    candidate = value
+                    break
     if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
         return candidate
     return new_request_id()

@@ -19,8 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging.formatter import (THREAD_LOCAL_KEYS, clear_context_keys,
-                                                     set_context_keys)
+from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Edgeway"
@@ -33,15 +32,18 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+# Powertools' thread-safe keys: a context variable its formatter adds to every line.
+# Each change sets a new dict, never mutates the current one (a copied context shares it).
+
+
 def begin_request(request_id: str) -> None:
     """A fresh log context for this invocation: its lines carry ``request_id``."""
-    clear_context_keys()
-    set_context_keys(request_id=request_id)  # type: ignore[arg-type]  # Powertools mis-types **kwargs
+    THREAD_LOCAL_KEYS.set({"request_id": request_id})
 
 
 def bind(**fields: str) -> None:
     """Add facts to the current request's log context (the route, the consumer)."""
-    set_context_keys(**fields)  # type: ignore[arg-type]
+    THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), **fields})
 
 
 def bound() -> Mapping[str, Any]:
@@ -57,9 +59,8 @@ def background_context(kind: str, parent: str | None = None) -> contextvars.Cont
 
 
 def _begin_background(request_id: str, parent: str | None) -> None:
-    set_context_keys(request_id=request_id)  # type: ignore[arg-type]
-    if parent:
-        set_context_keys(parent_request_id=parent)  # type: ignore[arg-type]
+    THREAD_LOCAL_KEYS.set({"request_id": request_id, **({"parent_request_id": parent}
+                                                         if parent else {})})
 
 
 def service_logger(service: str) -> Any:
