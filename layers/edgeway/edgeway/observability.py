@@ -2,10 +2,11 @@
 
 ``Observability`` is created once per container and holds nothing per request.
 The log context (``request_id``, then ``route``, ``consumer``) lives in a
-context variable (Powertools' thread-safe keys): the edge starts a fresh one per
-invocation, a fan-out part runs in a copy of its request's context
-(``workers.submit``), and a background refresh runs in a context of its own with
-its own id (``workers.submit_background``). So a refresh that outlives its
+context variable, Powertools' thread-safe keys, which its formatter adds to
+every line; each change sets a new dict, never mutates the current one. The edge
+starts a fresh one per invocation, a fan-out part runs in a copy of its
+request's context (``workers.submit``), and a background refresh runs in one of
+its own with its own id (``background_context``), so a refresh that outlives its
 request never logs under the id of a later one.
 """
 
@@ -23,17 +24,11 @@ from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Edgeway"
-
-
 _LOGGERS: dict[str, Any] = {}
 
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
-
-
-# Powertools' thread-safe keys: a context variable its formatter adds to every line.
-# Each change sets a new dict, never mutates the current one (a copied context shares it).
 
 
 def begin_request(request_id: str) -> None:
@@ -63,14 +58,17 @@ def _begin_background(request_id: str, parent: str | None) -> None:
                                                          if parent else {})})
 
 
-def service_logger(service: str) -> Any:
-    """One Powertools Logger per service name and process.
+def service_logger(service: str, *, quiet: bool = False) -> Any:
+    """One Powertools Logger per service name and process (``quiet``: into a buffer).
 
     Powertools shares the stdlib logger between instances with one name, and a
     second instance finds it already configured and is left without a formatter.
     """
     if service not in _LOGGERS:
-        _LOGGERS[service] = Logger(service=service)
+        buffer = io.StringIO() if quiet else None
+        _LOGGERS[service] = Logger(service=service, logger_handler=logging.StreamHandler(buffer)
+                                   if buffer is not None else None)
+        _LOGGERS[service].buffer = buffer
     return _LOGGERS[service]
 
 
@@ -110,19 +108,6 @@ class Observability:
         self.logger.warning(message, extra=fields)
 
 
-_QUIET: dict[str, Any] = {}
-
-
 def quiet_logger(service: str = "edgeway-quiet") -> Any:
-    """A Logger that writes into a buffer (tests and benchmarks read ``.buffer``).
-
-    Made once per service name: Powertools shares the stdlib logger between
-    instances with one name, and a second instance would lose its formatter.
-    """
-    if service in _QUIET:
-        return _QUIET[service]
-    buffer = io.StringIO()
-    logger = Logger(service=service, logger_handler=logging.StreamHandler(buffer))
-    logger.buffer = buffer  # type: ignore[attr-defined]
-    _QUIET[service] = logger
-    return logger
+    """A Logger that writes into a buffer (tests and benchmarks read ``.buffer``)."""
+    return service_logger(service, quiet=True)
