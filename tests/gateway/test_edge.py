@@ -20,6 +20,8 @@ def test_the_one_request_id_rule() -> None:
     apigw = event("/x")
     apigw["requestContext"]["requestId"] = "JTm4gBkHoAMEVIg="
     assert request_id(apigw) == "JTm4gBkHoAMEVIg="
+    apigw["requestContext"]["requestId"] = "/Tm4gBkHoAMEVIg="
+    assert request_id(apigw) == "/Tm4gBkHoAMEVIg="
     apigw["headers"] = {"x-request-id": "bad id\r\nx: y"}  # replaced, never echoed
     for replaced in (apigw, event("/x"), {"headers": {"x-request-id": "short"}}, "junk", None):
         rid = request_id(replaced)

@@ -29,8 +29,8 @@ from edgeway.problem import problem_response
 
 # An inbound id is echoed only when it looks like one, so a client cannot inject
 # header-breaking or huge values into our logs and responses. API Gateway's own
-# ids end in "=".
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:=+/-]{7,127}$")
+# ids are base64 (they may start with "+" or "/", and end in "=").
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9+/][A-Za-z0-9._:=+/-]{7,127}$")
 
 
 def request_id(event: Any) -> str:
