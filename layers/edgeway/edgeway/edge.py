@@ -15,6 +15,7 @@ The gateway, the GSLB resolver and the authorizer all enter here:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -23,9 +24,10 @@ from typing import Any
 from edgeway.adapters import DEFAULT_ADAPTER, EventAdapter, infer
 from edgeway.context import Handler
 from edgeway.errors import BadRequest, HttpError, http_error
-from edgeway.http import Request
+from edgeway.http import Request, Response
 from edgeway.observability import Observability, begin_request, bound, new_request_id
-from edgeway.problem import problem_response
+
+PROBLEM_BASE = "https://edgeway.dev/problems/"
 
 # An inbound id is echoed only when it looks like one, so a client cannot inject
 # header-breaking or huge values into our logs and responses. API Gateway's own
@@ -52,6 +54,16 @@ def request_id(event: Any) -> str:
     if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
         return candidate
     return new_request_id()
+
+
+def problem_response(error: HttpError, request_id: str) -> Response:
+    """RFC 9457 problem details: the only shape an error leaves an Edgeway function in."""
+    body = {"type": PROBLEM_BASE + error.type_slug, "title": error.title, "status": error.status,
+            "detail": error.detail, "instance": request_id, **error.extensions}
+    headers = {"content-type": "application/problem+json", "cache-control": "no-store",
+               **{k.lower(): v for k, v in error.headers.items()}}
+    return Response(status=error.status, headers=headers,
+                    body=json.dumps(body, separators=(",", ":")).encode())
 
 
 def begin(event: Any) -> str:
