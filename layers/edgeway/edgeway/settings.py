@@ -44,6 +44,10 @@ class Settings:
     # EDGEWAY_HEALTH_RUN_S: how long one health-checker invocation loops; below the schedule
     # period so two invocations of one vantage point never overlap
     health_run_s: float = 55.0
+    stage: str = "dev"                   # EDGEWAY_STAGE: the deployment's API stage
+    # Route53SyncFunction: EDGEWAY_DOMAIN_NAME (else the config's dns.zone), EDGEWAY_HOSTED_ZONE_ID
+    domain_name: str | None = None
+    hosted_zone_id: str = ""
     # AWS_REGION, else AWS_DEFAULT_REGION, else ``region``: where this function's own
     # AWS clients go. The same as ``region`` on Lambda and under ``edgeway serve``.
     aws_region: str = DEFAULT_REGION
@@ -70,6 +74,9 @@ class Settings:
             service=env.get("POWERTOOLS_SERVICE_NAME") or "edgeway",
             region_endpoints=parse_endpoints(env.get("EDGEWAY_REGION_ENDPOINTS", "")),
             health_run_s=_seconds(env, "EDGEWAY_HEALTH_RUN_S", 55.0),
+            stage=env.get("EDGEWAY_STAGE") or "dev",
+            domain_name=env.get("EDGEWAY_DOMAIN_NAME") or None,
+            hosted_zone_id=env.get("EDGEWAY_HOSTED_ZONE_ID", ""),
         )
 
 
