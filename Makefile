@@ -30,6 +30,7 @@ run: $(STAMP)
 COVERAGE_FLOOR := 88
 
 test: $(STAMP)
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: $(STAMP)

@@ -29,7 +29,8 @@ from edgeway.config import parse_config
 from edgeway.context import BuildContext
 from edgeway.http import Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import Gateway, build_app, compile_routes
+from edgeway.edge import Edge
+from edgeway.pipeline import build_app, compile_routes
 from edgeway.settings import Settings
 
 from bench._common import machine, write_section
@@ -95,7 +96,7 @@ def build(env: dict[str, str] | None = None, clients: Any = None) -> Gateway:
     ctx = BuildContext(config=config, settings=settings, clients=clients or Clients(settings.region),
                        obs=obs)
     ctx = dataclasses.replace(ctx, routes=compile_routes(ctx))
-    return Gateway(build_app(ctx), obs, settings.region)
+    return Edge(build_app(ctx), region=settings.region, obs=obs)
 
 
 def event(path: str) -> dict[str, Any]:

@@ -67,6 +67,7 @@ def build(url: str) -> tuple[Any, Any]:
     from edgeway.clients import Clients
     from edgeway.config import parse_config
     from edgeway.context import BuildContext
+    from edgeway.edge import Edge
     from edgeway.http import Principal, Response
     from edgeway.observability import Observability, quiet_logger
     from edgeway.ratelimit.stage import RateLimitStage
@@ -108,7 +109,7 @@ def build(url: str) -> tuple[Any, Any]:
     ctx = dataclasses.replace(ctx, routes=pipeline.compile_routes(ctx))
     app = pipeline.build_app(ctx, (HealthStage.build, RouteStage.build, Principals.build,
                                    RateLimitStage.build))
-    gateway = pipeline.Gateway(app, obs, "us-east-1")
+    gateway = Edge(app, region="us-east-1", obs=obs)
     stage = app
     while not isinstance(stage, RateLimitStage):
         stage = stage.app

@@ -20,7 +20,9 @@ from .config import GslbConfig
 from .engine import Engine
 from .health import Thresholds, VantageHealth
 from .prober import ProbeResult, probe
-from .store import GslbStore, StoreError
+from edgeway.errors import StoreError
+
+from .store import GslbStore
 
 log = logging.getLogger("gslb.checker")
 

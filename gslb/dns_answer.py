@@ -67,7 +67,7 @@ class _Shape(NamedTuple):
 
     family: int
     source: int            # ECS SOURCE PREFIX-LENGTH (the address is its last octets)
-    key: tuple             # (qname key, qtype, EDNS shape): the template key minus the slot
+    key: tuple[Any, ...]    # (qname key, qtype, EDNS shape): the template key minus the slot
     flags: int             # the query's flags (RD is echoed)
     qname: bytes           # as the client spelled it
     option_head: bytes     # option code and length, family, source (scope follows)
@@ -102,8 +102,8 @@ class DnsAnswerer:
         self.replay = replay        # step 5 of the module docstring; off only to measure without it
         self._generation: object = None
         self._expires = 0.0
-        self._answers: dict[tuple, _Template] = {}
-        self._shared: dict[tuple, _Template] = {}   # by answer content, across prefixes
+        self._answers: dict[tuple[Any, ...], _Template] = {}
+        self._shared: dict[tuple[Any, ...], _Template] = {}   # by answer content, across prefixes
         self._repeats: dict[bytes, bytes] = {}      # query minus id -> response minus id
         self._shapes: dict[bytes, _Shape] = {}      # query minus id and ECS address -> shape
         self._shape_sizes: dict[int, int] = {}      # query length -> ECS address octets there
@@ -271,7 +271,7 @@ class DnsAnswerer:
     # -- rendering on a miss (dnspython) -----------------------------------------------
 
     def _template(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
-                  key: tuple) -> _Template:
+                  key: tuple[Any, ...]) -> _Template:
         if decision is None:
             return self._render(q, found, None, 0)
         # Many prefixes share one answer (every client of a region gets the same

@@ -2,15 +2,16 @@
 
 Pure request -> response functions around an Engine; the Lambda handler
 (functions/gslb_resolver/app.py) only builds the objects once per container
-and translates the event (``edgeway.adapters.HttpApiV2Adapter``).
+and serves ``GslbHttpApi.handle`` through the one edge (``edgeway.edge.Edge``).
 
     GET  /gslb/resolve[?ip=ADDRESS]   the decision for ADDRESS (default: the caller)
     GET  /gslb/resolve?ip=A&via=route53   what Route 53 CIDR routing answers A under the
                                       current plan (gslb.route53_plan)
     POST /gslb/observations           {"observations": [{"client", "region", "rtt_ms"[, "at"]}]}
 
-Every response carries ``x-request-id`` and ``x-edgeway-region``; every error
-is application/problem+json (RFC 9457) with ``instance`` = the request id.
+The edge gives every response ``x-request-id`` and ``x-edgeway-region`` and
+renders every error as application/problem+json (RFC 9457) with ``instance`` =
+the request id.
 """
 
 from __future__ import annotations
@@ -18,17 +19,15 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from edgeway.errors import (BadRequest, HttpError, MethodNotAllowed, NotFound, PayloadTooLarge,
+from edgeway.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
                             UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request, Response
-from edgeway.problem import problem_response
+from edgeway.observability import bind
 
 log = logging.getLogger(__name__)
 
@@ -82,28 +81,22 @@ class StateFeed:
 @dataclass
 class GslbHttpApi:
     engine: Any
-    region: str                                   # x-edgeway-region: where this copy runs
     feed: StateFeed | None = None
     store: ObservationStore | None = None
     clock: Callable[[], float] = field(default=time.time)
     _plan: tuple[int, Any] | None = field(default=None, init=False, repr=False)
 
     def handle(self, request: Request) -> Response:
-        try:
-            allowed = ROUTES.get(request.path.rstrip("/") or "/")
-            if allowed is None:
-                raise NotFound(f"no GSLB route {request.path}")
-            if request.method not in allowed:
-                raise MethodNotAllowed(list(allowed))
-            if request.path.rstrip("/") == "/gslb/resolve":
-                response = self.resolve(request)
-            else:
-                response = self.observations(request)
-        except HttpError as exc:
-            response = problem_response(exc, request.request_id)
-        response.headers["x-request-id"] = request.request_id
-        response.headers["x-edgeway-region"] = self.region
-        return response
+        path = request.path.rstrip("/") or "/"
+        allowed = ROUTES.get(path)
+        if allowed is None:
+            raise NotFound(f"no GSLB route {request.path}")
+        bind(route=path)
+        if request.method not in allowed:
+            raise MethodNotAllowed(list(allowed))
+        if path == "/gslb/resolve":
+            return self.resolve(request)
+        return self.observations(request)
 
     # -- GET /gslb/resolve ------------------------------------------------------------------
 
@@ -224,22 +217,6 @@ def _choice(choice: Any) -> dict[str, Any]:
     return {"region": choice.name, "endpoint": choice.endpoint,
             "addresses": [*choice.ipv4, *choice.ipv6], "latency_ms": choice.latency_ms,
             "reason": choice.reason}
-
-
-# An inbound x-request-id is echoed only when it looks like an id, so a client
-# cannot inject header-breaking or huge values into our logs and responses.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")  # API Gateway ids end in "="
-
-
-def request_id(event: Any) -> str:
-    """The inbound x-request-id when well formed, else API Gateway's, else a new one."""
-    headers = event.get("headers") if isinstance(event, Mapping) else None
-    context = event.get("requestContext") if isinstance(event, Mapping) else None
-    for candidate in ((headers or {}).get("x-request-id") if isinstance(headers, Mapping) else None,
-                      context.get("requestId") if isinstance(context, Mapping) else None):
-        if isinstance(candidate, str) and _REQUEST_ID.match(candidate):
-            return candidate
-    return str(uuid.uuid4())
 
 
 def read_health_from(store: Any, regions: Sequence[str], clock: Callable[[], float] = time.time

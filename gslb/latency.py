@@ -376,7 +376,7 @@ def _fit_line(xs: list[tuple[float, float]]) -> _Line:
 
 def _scale(here: float, there: float) -> float:
     """How a neighbour's residual carries over: detours grow with the path they lengthen."""
-    return (max(here, 1.0) / max(there, 1.0)) ** RESIDUAL_SCALING
+    return float((max(here, 1.0) / max(there, 1.0)) ** RESIDUAL_SCALING)
 
 
 def _corr(km: float) -> float:

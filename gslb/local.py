@@ -23,7 +23,9 @@ from .checker import HealthChecker
 from .config import load_gslb_config, with_endpoints
 from .engine import Engine
 from .networks import load_networks
-from .store import GslbStore, StoreError
+from edgeway.errors import StoreError
+
+from .store import GslbStore
 
 log = logging.getLogger("gslb.local")
 OBSERVATION_POLL_S = 5.0

@@ -167,7 +167,7 @@ def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[G
     return tuple(records)
 
 
-def diff(desired: Iterable[GeoRecord], existing: Sequence[dict[str, Any]]) -> tuple[list[dict], int]:
+def diff(desired: Iterable[GeoRecord], existing: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """(changes, unchanged count): UPSERT what differs, DELETE owned records not wanted."""
     wanted = {r.set_identifier: r for r in desired}
     owned = {r["SetIdentifier"]: r for r in existing

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from edgeway.errors import EdgewayError
+from edgeway.errors import StoreError
 
 from .health import Health, VantageHealth
 from .observations import Observation
@@ -31,10 +31,6 @@ from .prober import ProbeResult
 HEALTH = "health#"
 RTT = "rtt#"
 BATCH = 25  # BatchWriteItem's limit
-
-
-class StoreError(EdgewayError):
-    """The observation store (DynamoDB) failed; the cause is chained."""
 
 
 class GslbStore:

@@ -19,7 +19,8 @@ from edgeway.config import parse_config
 from edgeway.context import BuildContext
 from edgeway.http import Response
 from edgeway.observability import Observability
-from edgeway.pipeline import Gateway, build_app, compile_routes
+from edgeway.edge import Edge
+from edgeway.pipeline import build_app, compile_routes
 from edgeway.settings import Settings
 
 ISSUER = "https://issuer.example"
@@ -120,7 +121,7 @@ def build(yaml_text: str, backend: StubBackend, *, clock: Callable[[], float] = 
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock,
                        routes=compile_routes(ctx))
-    return Gateway(build_app(ctx), obs, settings.region)
+    return Edge(build_app(ctx), region=settings.region, obs=obs)
 
 
 class QuietLogger:

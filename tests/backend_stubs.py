@@ -20,7 +20,8 @@ from edgeway.config import parse_config
 from edgeway.context import BuildContext
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import Gateway, build_app, compile_routes
+from edgeway.edge import Edge
+from edgeway.pipeline import build_app, compile_routes
 from tests.conftest import NO_AUTH_STAGES
 from edgeway.settings import Settings
 
@@ -89,7 +90,7 @@ def gateway(yaml_text: str, env: dict[str, str] | None = None, *, clock: Callabl
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        clock=clock or time.time)
     ctx = dataclasses.replace(ctx, routes=compile_routes(ctx))
-    return Gateway(build_app(ctx, NO_AUTH_STAGES), obs, settings.region)
+    return Edge(build_app(ctx, NO_AUTH_STAGES), region=settings.region, obs=obs)
 
 
 def find_stage(gw: Any, kind: type) -> Any:

@@ -15,7 +15,8 @@ from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.auth.stage import AuthStage
-from edgeway.pipeline import STAGES, Gateway, build_gateway
+from edgeway.edge import Edge as Gateway
+from edgeway.pipeline import STAGES, build_gateway
 from edgeway.settings import Settings
 
 EVENTS = Path(__file__).parent / "events"

@@ -17,7 +17,7 @@ from edgeway.config import parse_config
 from edgeway.context import BuildContext, Handler
 from edgeway.http import Principal, Request, Response
 from edgeway.observability import Observability, quiet_logger
-from edgeway.pipeline import Gateway
+from edgeway.edge import Edge
 from edgeway.settings import Settings
 from edgeway.stages.health import HealthStage
 from edgeway.stages.routing import RouteStage
@@ -193,7 +193,7 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        clock=clock or FakeClock())
     ctx = dataclasses.replace(ctx, routes=pipeline.compile_routes(ctx))
-    return Gateway(pipeline.build_app(ctx, stages()), obs, region)
+    return Edge(pipeline.build_app(ctx, stages()), region=region, obs=obs)
 
 
 def event(path: str = "/v1/orders", *, consumer: str | None = None, plan: str | None = None,

@@ -13,7 +13,8 @@ from edgeway.backends import BACKEND_TYPES
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
-from edgeway.pipeline import Gateway, build_gateway
+from edgeway.edge import Edge as Gateway
+from edgeway.pipeline import build_gateway
 from edgeway.settings import Settings
 from tests.conftest import NO_AUTH_STAGES
 

@@ -15,20 +15,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from edgeway.clients import Clients
+from edgeway.settings import Settings
 from gslb.checker import HealthChecker
 from gslb.config import load_gslb_config, with_endpoints
-from gslb.settings import load_settings
 from gslb.store import GslbStore
 
 log = logging.getLogger("edgeway.health_checker")
 log.setLevel(logging.INFO)
 
 # Built once per container (cold start), used by every invocation.
-SETTINGS = load_settings(default_config=Path(__file__).with_name("gateway.yaml"))
+SETTINGS = Settings.from_env(task_root=Path(__file__).parent)
 CONFIG = with_endpoints(load_gslb_config(SETTINGS.config_path), SETTINGS.region_endpoints)
-STORE = GslbStore(SETTINGS.gslb_table, boto3.client("dynamodb")) if SETTINGS.gslb_table else None
+STORE = GslbStore(SETTINGS.gslb_table, Clients(SETTINGS.aws_region).get("dynamodb")
+                  ) if SETTINGS.gslb_table else None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

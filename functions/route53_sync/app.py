@@ -9,7 +9,6 @@ GslbTable, then runs every publisher. ``PUBLISHERS`` is the one list to extend
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,29 +16,29 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from edgeway.clients import Clients
+from edgeway.settings import Settings
 from gslb.config import load_gslb_config, with_endpoints
 from gslb.engine import Engine
 from gslb.networks import load_networks
 from gslb.route53_sync import Publisher, Route53Sync
-from gslb.settings import load_settings
 from gslb.store import GslbStore
 
 log = logging.getLogger("edgeway.route53_sync")
 
-SETTINGS = load_settings(default_config=Path(__file__).with_name("gateway.yaml"))
-# This function's own two settings; the template sets both (Condition RunsRoute53Sync).
-DOMAIN = os.environ.get("EDGEWAY_DOMAIN_NAME", "")
-ZONE_ID = os.environ.get("EDGEWAY_HOSTED_ZONE_ID", "")
-STAGE = os.environ.get("EDGEWAY_STAGE", "dev")
+SETTINGS = Settings.from_env(task_root=Path(__file__).parent)
 CONFIG = with_endpoints(load_gslb_config(SETTINGS.config_path), SETTINGS.region_endpoints)
 NETWORKS = load_networks(CONFIG.networks)
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
-STORE = GslbStore(SETTINGS.gslb_table, boto3.client("dynamodb")) if SETTINGS.gslb_table else None
+STORE = GslbStore(SETTINGS.gslb_table, Clients(SETTINGS.aws_region).get("dynamodb")
+                  ) if SETTINGS.gslb_table else None
+# Route 53 and API Gateway calls are retried by botocore here: a scheduled sync, no request waits.
 PUBLISHERS: list[Publisher] = [
     Route53Sync(boto3.client("route53", region_name="us-east-1", config=CLIENT_CONFIG),
                 {r: boto3.client("apigatewayv2", region_name=r, config=CLIENT_CONFIG)
                  for r in CONFIG.region_names},
-                ZONE_ID, DOMAIN or CONFIG.dns.zone, stage=STAGE),
+                SETTINGS.hosted_zone_id, SETTINGS.domain_name or CONFIG.dns.zone,
+                stage=SETTINGS.stage),
 ]
 
 

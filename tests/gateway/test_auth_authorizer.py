@@ -194,3 +194,25 @@ auth:
     assert handler(event, None)["isAuthorized"] is False
     event["headers"]["authorization"] = "Bearer " + es256(scope="admin")
     assert handler(event, None)["isAuthorized"] is True
+
+
+def test_anything_unexpected_is_denied_with_the_traceback_logged():
+    from edgeway.auth.authorizer import Authorizer
+    from edgeway.observability import Observability, quiet_logger
+    from edgeway.routing import Router
+
+    from tests.backend_stubs import NullMetrics
+
+    class Broken:
+        def authenticate(self, headers, policy):
+            raise RuntimeError("verifier internals")
+
+    logger = quiet_logger("edgeway-authorizer-crash-test")
+    authorizer = Authorizer(Broken(), Router([]), {}, object(), (),
+                            Observability("t", "us-east-1", logger=logger, metrics=NullMetrics()))
+    event = recorded("authorizer_v2_no_credentials.json")
+    assert authorizer(event, None) == {"isAuthorized": False}
+    lines = [json.loads(line) for line in logger.buffer.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["unhandled error"]
+    assert "verifier internals" in lines[0]["exception"]
+    assert lines[0]["request_id"] == event["requestContext"]["requestId"]

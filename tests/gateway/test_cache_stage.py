@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 from edgeway.cache.stage import CacheStage
 from edgeway.http import Response
+from edgeway.observability import Observability, quiet_logger
 
-from tests.backend_stubs import FakeClock, body_of, event, find_stage, gateway, install
+from tests.backend_stubs import (FakeClock, NullMetrics, body_of, event, find_stage, gateway,
+                                 install)
 
 CONFIG = """
 version: 1
@@ -292,3 +295,40 @@ def test_one_resource_has_one_cache_entry_whatever_its_spelling(stubs, alias):
     again = gw(event(alias))
     assert again["headers"]["x-cache"] == "HIT", alias
     assert len(users.calls) == 1
+
+
+def test_a_background_refresh_logs_under_its_own_id_not_a_later_requests(stubs):
+    logger = quiet_logger("edgeway-refresh-log-test")
+    obs = Observability("edgeway-test", "us-east-1", logger=logger, metrics=NullMetrics())
+    release = threading.Event()
+
+    def make(request):
+        if request.path == "/v1/users/1" and len(users.calls) > 1:  # the refresh: held until
+            # a later request has been served
+            release.wait(5)
+            logger.info("refreshing", extra={"seen_request_id": request.request_id})
+            raise RuntimeError("backend down")
+        return Response.json({"call": len(users.calls)})
+
+    users = counting(stubs, make)
+    clock = FakeClock()
+    gw = gateway(config(swr=60), clock=clock, obs=obs)
+    gw(event("/v1/users/1", headers={"x-request-id": "first-request"}))
+    clock.advance(40)
+    gw(event("/v1/users/1", headers={"x-request-id": "stale-request"}))
+    gw(event("/v1/other", headers={"x-request-id": "later-request"}))
+    release.set()
+    lines = []
+    for _ in range(500):  # bounded: the refresh logs right after its backend call
+        lines = [json.loads(line) for line in logger.buffer.getvalue().splitlines()]
+        if any(line["message"] == "cache refresh failed" for line in lines):
+            break
+        threading.Event().wait(0.01)
+    refresh = [line for line in lines if line["message"] in ("refreshing", "cache refresh failed")]
+    assert len(refresh) == 2
+    own = refresh[0]["request_id"]
+    assert own.startswith("refresh-") and own == refresh[1]["request_id"]
+    assert refresh[0]["seen_request_id"] == own  # the backend sees the refresh's id too
+    assert all(line["parent_request_id"] == "stale-request" for line in refresh)
+    served = {line["request_id"] for line in lines if line["message"] == "request"}
+    assert {"first-request", "stale-request", "later-request"} <= served

@@ -11,17 +11,12 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from edgeway.backends.lambda_ import LambdaBackend, parse_result
+from edgeway.config import parse_config
+from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout, ServiceUnavailable
 from edgeway.http import Principal, Request
 from edgeway.routing import Route
-
-
-class FixedClients:
-    def __init__(self, client):
-        self.client = client
-
-    def get(self, service, *, read_timeout=None):
-        return self.client
+from edgeway.settings import Settings
 
 
 def request(**kw) -> Request:
@@ -54,7 +49,7 @@ def test_invokes_with_an_http_api_v2_event(lambda_client) -> None:
 
     stubber.add_response("invoke", {"StatusCode": 200, "Payload": payload(
         {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"id":"42"}'})})
-    backend = LambdaBackend("edgeway-dev-Users", qualifier="live", clients=FixedClients(client),
+    backend = LambdaBackend("edgeway-dev-Users", qualifier="live", client=client,
                             name="lambda:UsersFunction")
     client.meta.events.register("before-parameter-build.lambda.Invoke",
                                 lambda params, **_: capture(**params))
@@ -75,11 +70,39 @@ def test_invokes_with_an_http_api_v2_event(lambda_client) -> None:
     assert event["headers"]["x-request-id"] == "req-12345678"
 
 
+def test_one_client_made_at_build_and_each_call_gets_its_own_budget(lambda_client) -> None:
+    client, stubber = lambda_client
+    made = []
+
+    class OneClient:
+        def get(self, service, *, read_timeout=None, region=None):
+            made.append((service, read_timeout))
+            return client
+
+    config = parse_config("""
+version: 1
+routes:
+  - {id: a, path: /a, auth: none, timeout_ms: 2500, backend: {type: lambda, function: A}}
+  - {id: b, path: /b, auth: none, backend: {type: lambda, function: B}}
+gateway: {name: t, default_timeout_ms: 1200}
+""")
+    ctx = BuildContext(config=config, settings=Settings.from_env({}), clients=OneClient())
+    backends = [LambdaBackend.from_config(rc.backend, ctx) for rc in config.routes]
+    assert made == [("lambda", 3.0), ("lambda", 3.0)]  # the longest route, rounded up
+    budgets = []
+    client.meta.events.register("before-parameter-build.lambda.Invoke",
+                                lambda context, **_: budgets.append(context.get("read_timeout")))
+    for timeout_s in (0.7, 2.25):
+        stubber.add_response("invoke", {"StatusCode": 200, "Payload": payload({"statusCode": 204})})
+        assert backends[0](request(), timeout_s=timeout_s).status == 204
+    assert budgets == [0.7, 2.25]
+
+
 def test_function_error_is_502(lambda_client) -> None:
     client, stubber = lambda_client
     stubber.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled",
                                     "Payload": payload({"errorMessage": "boom"})})
-    backend = LambdaBackend("f", qualifier=None, clients=FixedClients(client), name="lambda:f")
+    backend = LambdaBackend("f", qualifier=None, client=client, name="lambda:f")
     with pytest.raises(BackendError):
         backend(request(), timeout_s=1)
 
@@ -87,7 +110,7 @@ def test_function_error_is_502(lambda_client) -> None:
 def test_throttling_is_503(lambda_client) -> None:
     client, stubber = lambda_client
     stubber.add_client_error("invoke", "TooManyRequestsException", http_status_code=429)
-    backend = LambdaBackend("f", qualifier=None, clients=FixedClients(client), name="lambda:f")
+    backend = LambdaBackend("f", qualifier=None, client=client, name="lambda:f")
     with pytest.raises(ServiceUnavailable):
         backend(request(), timeout_s=1)
 
@@ -97,7 +120,7 @@ def test_read_timeout_is_504() -> None:
         def invoke(self, **kwargs):
             raise ReadTimeoutError(endpoint_url="http://lambda")
 
-    backend = LambdaBackend("f", qualifier=None, clients=FixedClients(TimingOut()), name="lambda:f")
+    backend = LambdaBackend("f", qualifier=None, client=TimingOut(), name="lambda:f")
     with pytest.raises(BackendTimeout):
         backend(request(), timeout_s=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgeway.errors import BadRequest, MethodNotAllowed, NotFound
+from edgeway.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound, RouteError
 from edgeway.routing import Route, Router
 
 
@@ -79,5 +79,6 @@ def test_proxy_needs_at_least_one_segment() -> None:
 
 @pytest.mark.parametrize("template", ["/a/{p+}/b", "/a/x{id}", "a/b"])
 def test_bad_templates_are_refused(template: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(RouteError) as info:
         router(("bad", template, "GET"))
+    assert isinstance(info.value, ConfigError) and info.value.route.id == "bad"

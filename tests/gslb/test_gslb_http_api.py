@@ -203,3 +203,17 @@ def test_an_ipv4_mapped_address_is_the_ipv4_client(app):
     mapped["rawQueryString"] = "ip=%3A%3Affff%3A198.51.100.7"
     answer = body(app.handler(mapped, None))
     assert answer["client"] == "198.51.100.7" and answer["region"] == "eu-west-1"
+
+
+def test_an_engine_failure_is_a_safe_500_through_the_one_edge(app, monkeypatch):
+    def broken(client):
+        raise ZeroDivisionError("engine internals")
+
+    monkeypatch.setattr(app.ENGINE, "resolve", broken)
+    response = app.handler(event("gslb_resolve_europe"), None)
+    assert response["statusCode"] == 500
+    assert response["headers"]["content-type"] == "application/problem+json"
+    assert response["headers"]["x-request-id"] == "JTm4gBkHoAMEVIg="
+    assert response["headers"]["x-edgeway-region"] == "us-east-1"
+    assert "engine internals" not in response["body"]
+    assert body(response)["instance"] == "JTm4gBkHoAMEVIg="

@@ -278,14 +278,14 @@ def _reason(status: int) -> str:
 
 # Most specific first: a function URL event also looks like an HTTP API v2 event.
 ADAPTERS: tuple[type, ...] = (FunctionUrlAdapter, HttpApiV2Adapter, AlbAdapter, RestApiV1Adapter)
-_INSTANCES = tuple(cls() for cls in ADAPTERS)
+_INSTANCES: tuple[EventAdapter, ...] = tuple(cls() for cls in ADAPTERS)
 
 
-def infer(event: Any) -> EventAdapter | None:
-    """The adapter for this event, or None when no known source sent it."""
+def infer(event: Any, among: tuple[EventAdapter, ...] = _INSTANCES) -> EventAdapter | None:
+    """The adapter for this event, or None when no known source (of ``among``) sent it."""
     if not isinstance(event, Mapping):
         return None
-    for adapter in _INSTANCES:
+    for adapter in among:
         if adapter.infer(event):
             return adapter
     return None

@@ -6,7 +6,8 @@ stage ever reads the raw event.
 
 ``Request`` is immutable: a stage that learns something (the matched route, the
 principal) passes on ``request.evolve(...)``; nothing per request is stored on a
-stage.
+stage. Facts for the access log (route, consumer) go to the request's log
+context (``edgeway.observability.bind``), not onto a shared object.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 Headers = Mapping[str, str]
 """Header names are lower-case; repeated headers are joined with ``,``."""
@@ -23,13 +24,16 @@ Headers = Mapping[str, str]
 Query = Mapping[str, tuple[str, ...]]
 """Every query parameter with all its values, in arrival order."""
 
+PrincipalKind = Literal["jwt", "api_key", "anonymous"]
+"""How the caller proved who it is: a bearer JWT, an API key, or not at all (auth: none)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling, once authentication has passed."""
 
     subject: str
-    kind: str  # "jwt" | "api_key" | "anonymous"
+    kind: PrincipalKind
     consumer: str | None = None
     plan: str | None = None
     scopes: frozenset[str] = frozenset()
@@ -64,9 +68,6 @@ class Request:
     stage: str = "$default"
     domain_name: str = "localhost"
     raw_query: str = ""
-    # Facts stages record for the access log and metrics (route id, consumer,
-    # cache status...). One dict per request, shared by every evolve()d copy.
-    notes: dict[str, Any] = field(default_factory=dict)
 
     def evolve(self, **changes: Any) -> Request:
         return dataclasses.replace(self, **changes)

@@ -1,33 +1,74 @@
 """Structured logs and one EMF metric per request, through Powertools.
 
-Created once per container. A Lambda container serves one invocation at a time,
-so the request id appended to the logger for the current invocation cannot leak
-into another request's lines.
+``Observability`` is created once per container and holds nothing per request.
+The log context (``request_id``, then ``route``, ``consumer``) lives in a
+context variable, Powertools' thread-safe keys, which its formatter adds to
+every line; each change sets a new dict, never mutates the current one. The edge
+starts a fresh one per invocation, a fan-out part runs in a copy of its
+request's context (``workers.submit``), and a background refresh runs in one of
+its own with its own id (``background_context``), so a refresh that outlives its
+request never logs under the id of a later one.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Edgeway"
-
-
 _LOGGERS: dict[str, Any] = {}
 
 
-def service_logger(service: str) -> Any:
-    """One Powertools Logger per service name and process.
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def begin_request(request_id: str) -> None:
+    """A fresh log context for this invocation: its lines carry ``request_id``."""
+    THREAD_LOCAL_KEYS.set({"request_id": request_id})
+
+
+def bind(**fields: str) -> None:
+    """Add facts to the current request's log context (the route, the consumer)."""
+    THREAD_LOCAL_KEYS.set({**THREAD_LOCAL_KEYS.get(), **fields})
+
+
+def bound() -> Mapping[str, Any]:
+    """The current log context."""
+    return THREAD_LOCAL_KEYS.get()
+
+
+def background_context(kind: str, parent: str | None = None) -> contextvars.Context:
+    """A context of its own for work off the request path: a new id, the parent noted."""
+    context = contextvars.Context()
+    context.run(_begin_background, f"{kind}-{new_request_id()}", parent)
+    return context
+
+
+def _begin_background(request_id: str, parent: str | None) -> None:
+    THREAD_LOCAL_KEYS.set({"request_id": request_id, **({"parent_request_id": parent}
+                                                         if parent else {})})
+
+
+def service_logger(service: str, *, quiet: bool = False) -> Any:
+    """One Powertools Logger per service name and process (``quiet``: into a buffer).
 
     Powertools shares the stdlib logger between instances with one name, and a
     second instance finds it already configured and is left without a formatter.
     """
     if service not in _LOGGERS:
-        _LOGGERS[service] = Logger(service=service)
+        buffer = io.StringIO() if quiet else None
+        _LOGGERS[service] = Logger(service=service, logger_handler=logging.StreamHandler(buffer)
+                                   if buffer is not None else None)
+        _LOGGERS[service].buffer = buffer
     return _LOGGERS[service]
 
 
@@ -36,9 +77,6 @@ class Observability:
         self.logger = logger or service_logger(service)
         self.metrics = metrics or Metrics(namespace=NAMESPACE, service=service)
         self.region = region
-
-    def begin(self, request_id: str) -> None:
-        self.logger.append_keys(request_id=request_id)
 
     def access(self, *, route: str, method: str, path: str, status: int, latency_ms: float,
                consumer: str | None) -> None:
@@ -70,19 +108,6 @@ class Observability:
         self.logger.warning(message, extra=fields)
 
 
-_QUIET: dict[str, Any] = {}
-
-
 def quiet_logger(service: str = "edgeway-quiet") -> Any:
-    """A Logger that writes into a buffer (tests and benchmarks read ``.buffer``).
-
-    Made once per service name: Powertools shares the stdlib logger between
-    instances with one name, and a second instance would lose its formatter.
-    """
-    if service in _QUIET:
-        return _QUIET[service]
-    buffer = io.StringIO()
-    logger = Logger(service=service, logger_handler=logging.StreamHandler(buffer))
-    logger.buffer = buffer  # type: ignore[attr-defined]
-    _QUIET[service] = logger
-    return logger
+    """A Logger that writes into a buffer (tests and benchmarks read ``.buffer``)."""
+    return service_logger(service, quiet=True)

@@ -3,28 +3,23 @@
 The pipeline is a chain of stages, outermost first. Each stage class has
 ``build(app, ctx) -> Handler``: it wraps the next handler, or returns it
 unchanged when its feature is not configured, so an unused feature costs
-nothing per request. ``Gateway`` is the outer boundary: event in, event out,
-and the one place where an unexpected exception becomes a safe 500.
+nothing per request. ``build_gateway`` serves the pipeline through the one
+edge (``edgeway.edge.Edge``): event in, event out, and the one place where an
+unexpected exception becomes a safe 500.
 """
 
 from __future__ import annotations
 
-import re
-import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from edgeway.adapters import DEFAULT_ADAPTER, infer
 from edgeway.auth.stage import AuthStage
-from edgeway.backends import build_backend
+from edgeway.backends import Backend, build_backend
 from edgeway.clients import Clients
 from edgeway.config import GatewayConfig
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import BadRequest, HttpError
-from edgeway.http import Request
+from edgeway.edge import Edge
 from edgeway.observability import Observability
-from edgeway.problem import InternalError, problem_response
 from edgeway.ratelimit import build_stage as ratelimit_stage
 from edgeway.routing import Route
 from edgeway.settings import Settings
@@ -50,23 +45,25 @@ STAGES: tuple[StageFactory, ...] = (
     TransformStage.build,
 )
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+
+def compile_routes(ctx: BuildContext, *, with_backends: bool = True) -> tuple[Route, ...]:
+    """The configured routes, compiled (the authorizer matches routes and calls no backend)."""
+    return tuple(Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec,
+                       backend=_backend(rc, ctx) if with_backends else None,
+                       timeout_ms=rc.timeout_ms)
+                 for rc in ctx.config.routes)
 
 
-def compile_routes(ctx: BuildContext) -> tuple[Route, ...]:
-    routes = []
-    for rc in ctx.config.routes:
-        try:
-            backend = build_backend(rc.backend, ctx)
-        except ValueError as exc:  # a backend spec the schema could not judge
-            raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
-        if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
-            from edgeway.resilience import wrap_backend  # only when a route asks for it
+def _backend(rc: Any, ctx: BuildContext) -> Backend:
+    try:
+        backend = build_backend(rc.backend, ctx)
+    except ValueError as exc:  # a backend spec the schema could not judge
+        raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
+    if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
+        from edgeway.resilience import wrap_backend  # only when a route asks for it
 
-            backend = wrap_backend(backend, rc.spec)
-        routes.append(Route(id=rc.id, path=rc.path, methods=rc.methods, backend=backend,
-                            spec=rc.spec, timeout_ms=rc.timeout_ms))
-    return tuple(routes)
+        backend = wrap_backend(backend, rc.spec)
+    return backend
 
 
 def build_app(ctx: BuildContext, stages: Sequence[StageFactory] = STAGES) -> Handler:
@@ -76,59 +73,12 @@ def build_app(ctx: BuildContext, stages: Sequence[StageFactory] = STAGES) -> Han
     return app
 
 
-class Gateway:
-    """Lambda event in, Lambda result out."""
-
-    def __init__(self, app: Handler, obs: Observability, region: str) -> None:
-        self.app = app
-        self.obs = obs
-        self.region = region
-
-    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        started = time.perf_counter()
-        adapter = infer(event)
-        request_id = _request_id(event)
-        self.obs.begin(request_id)
-        request: Request | None = None
-        try:
-            if adapter is None:
-                raise BadRequest("unrecognised event: not an API Gateway, ALB or function URL request")
-            request = adapter.to_request(event, context).evolve(request_id=request_id)
-            response = self.app(request)
-        except HttpError as exc:
-            response = problem_response(exc, request_id)
-        except Exception as exc:  # the one outer boundary
-            self.obs.unexpected(exc)
-            response = problem_response(InternalError(), request_id)
-        response.headers["x-request-id"] = request_id
-        response.headers["x-edgeway-region"] = self.region
-        result = (adapter or DEFAULT_ADAPTER).to_result(response, event if adapter else {})
-        notes = request.notes if request else {}
-        self.obs.access(route=notes.get("route", "-"), method=request.method if request else "-",
-                        path=request.path if request else "-", status=response.status,
-                        latency_ms=(time.perf_counter() - started) * 1000,
-                        consumer=notes.get("consumer"))
-        return result
-
-
-def _request_id(event: Any) -> str:
-    """The inbound x-request-id when it is well formed, else a new one."""
-    headers = event.get("headers") if isinstance(event, Mapping) else None
-    if isinstance(headers, Mapping):
-        for name, value in headers.items():
-            if isinstance(name, str) and name.lower() == "x-request-id":
-                if isinstance(value, str) and _REQUEST_ID.match(value):
-                    return value
-                break
-    return uuid.uuid4().hex
-
-
 def build_gateway(config: GatewayConfig, settings: Settings, *, clients: Clients | None = None,
                   obs: Observability | None = None,
-                  stages: Sequence[StageFactory] = STAGES) -> Gateway:
+                  stages: Sequence[StageFactory] = STAGES) -> Edge:
     clients = clients or Clients(settings.region)
     obs = obs or Observability(settings.service, settings.region)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        routes=compile_routes(ctx))
-    return Gateway(build_app(ctx, stages), obs, settings.region)
+    return Edge(build_app(ctx, stages), region=settings.region, obs=obs)

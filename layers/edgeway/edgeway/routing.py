@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 from edgeway.conditions import Conditions, conditions_of
-from edgeway.errors import BadRequest, MethodNotAllowed, NotFound
+from edgeway.errors import BadRequest, MethodNotAllowed, NotFound, RouteError
 
 ANY = "ANY"
 
@@ -136,15 +136,6 @@ class _Node:
         self.param: _Node | None = None
         self.proxy: list[_Entry] = []
         self.entries: list[_Entry] = []
-
-
-class RouteError(ValueError):
-    """A route that cannot be compiled or can never match; names the route."""
-
-    def __init__(self, route: Route, reason: str) -> None:
-        self.route = route
-        self.reason = reason
-        super().__init__(f"route {route.id!r}: {reason}")
 
 
 class Router:

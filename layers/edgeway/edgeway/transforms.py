@@ -57,7 +57,7 @@ class BodyOps:
     def parse(cls, spec: Mapping[str, Any] | None) -> BodyOps | None:
         if not spec:
             return None
-        allow = None
+        allow: dict[str, Any] | None = None
         if spec.get("allow") is not None:
             allow = {}
             for path in spec["allow"]:

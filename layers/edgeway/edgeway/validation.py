@@ -15,14 +15,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from edgeway.errors import SchemaDefinitionError
+
 MAX_ERRORS = 100  # a hostile body of 10^5 bad items must not make a 10 MB answer
 _MESSAGE_MAX = 300
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,17})")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,3})?")
-
-
-class SchemaDefinitionError(ValueError):
-    """The JSON Schema in gateway.yaml itself is invalid."""
 
 
 class SchemaCheck:

@@ -47,9 +47,8 @@ def load_document(text: str, file: str) -> Any:
 
         try:
             return json.loads(text)
-        except ValueError as exc:
-            raise ConfigError(f"not valid JSON: {exc.msg}", file=file,
-                              line=getattr(exc, "lineno", None)) from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno) from exc
     return load_yaml(text, file)
 
 

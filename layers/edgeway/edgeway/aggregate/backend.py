@@ -123,7 +123,7 @@ class AggregateBackend:
         except MissingValue as exc:
             errors[part.name] = PartError(part.name, PartFailure.ERROR, str(exc), part.required)
             return
-        future = workers.pool().submit(part.backend, sub, timeout_s=budget)
+        future = workers.submit(part.backend, sub, timeout_s=budget)
         running[future] = (part, now + budget)
 
     def _sub_request(self, part: Part, request: Request, bodies: Mapping[str, Any]) -> Request:

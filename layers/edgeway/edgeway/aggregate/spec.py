@@ -52,7 +52,8 @@ def compile_parts(spec: Mapping[str, Any], ctx: Any, *, build_backend: Any, wrap
     where: list[str | int] = ["routes", index, "backend"] if index is not None else ["backend"]
 
     def error(keys: list[str | int], reason: str) -> Exception:
-        return ctx.config.error([*where, *keys], reason)
+        found: Exception = ctx.config.error([*where, *keys], reason)
+        return found
 
     route_params = _route_params(route_cfg.path) if route_cfg else None
     names = list(spec["parts"])

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from edgeway.errors import EdgewayError
+
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 
 
-class MissingValue(Exception):
+class MissingValue(EdgewayError):
     """A placeholder has no value for this request (e.g. a field absent in a part)."""
 
 

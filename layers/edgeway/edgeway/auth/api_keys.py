@@ -194,7 +194,7 @@ class ApiKeyVerifier:
             if hit is None and not self._bucket.take(now):
                 raise ServiceUnavailable("too many unknown API keys; try again shortly",
                                          headers={"retry-after": "1"})
-        record = self.store.get(key_id)  # outside the lock: I/O
+        record: KeyRecord | None = self.store.get(key_id)  # outside the lock: I/O
         with self._lock:
             self._found.pop(key_id, None)
             self._missing.pop(key_id, None)

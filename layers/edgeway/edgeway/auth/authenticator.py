@@ -95,6 +95,7 @@ class Authenticator:
             return ANONYMOUS
         authorization = headers.get("authorization")
         key = headers.get(self.key_header)
+        principal: Principal
         if authorization is not None and policy.accepts_jwt:
             if key is not None and policy.accepts_key:
                 raise missing_credentials("send either a bearer token or an API key, not both",

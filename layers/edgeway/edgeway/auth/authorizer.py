@@ -15,76 +15,74 @@ and every claim named in ``auth.claims_to_headers`` under its claim name.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from edgeway.adapters import HttpApiV2Adapter
 from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authenticator
 from edgeway.auth.config import parse_auth
-from edgeway.auth.stage import claim_header_value
+from edgeway.auth.stage import claim_header_value, compile_policies
+from edgeway.context import BuildContext
+from edgeway.edge import begin
 from edgeway.errors import HttpError
-from edgeway.routing import Route, RouteError, Router
+from edgeway.http import Request
+from edgeway.observability import Observability
+from edgeway.routing import Route, Router
 
 DENY: dict[str, Any] = {"isAuthorized": False}
+_ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP API v2 shape
 
 
 class Authorizer:
     def __init__(self, authenticator: Authenticator, router: Router,
                  policies: Mapping[Route, RoutePolicy], default: RoutePolicy,
-                 claims: tuple[str, ...], log: Callable[[str, dict[str, Any]], None]) -> None:
+                 claims: tuple[str, ...], obs: Observability | None) -> None:
         self.authenticator = authenticator
         self.router = router
         self.policies = policies
         self.default = default
         self.claims = claims
-        self.log = log
+        self.obs = obs
 
     @classmethod
     def from_config(cls, config: Any, settings: Any, *, clients: Any,
-                    clock: Callable[[], float] = time.time, obs: Any = None) -> Authorizer:
+                    clock: Callable[[], float] = time.time,
+                    obs: Observability | None = None) -> Authorizer:
+        """The gateway's own route compile, router and route policies, without backends."""
+        from edgeway.pipeline import compile_routes
+        from edgeway.stages.routing import build_router
+
         auth = parse_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
                                             obs=obs, auth=auth)
-        routes, policies = [], {}
-        for rc in config.routes:
-            route = Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec)
-            where = ["routes", rc.index, "auth"] if "auth" in rc.spec else ["routes", rc.index]
-            policies[route] = authenticator.policy(
-                rc.spec, lambda reason, where=where: config.error(where, reason))
-            routes.append(route)
+        ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
+        ctx = dataclasses.replace(ctx, routes=compile_routes(ctx, with_backends=False))
         default = authenticator.policy({}, lambda reason: config.error(["auth"], reason))
-        versioning = config.section("versioning") or {}
-        version_default = versioning.get("default")
-        try:
-            router = Router(routes, version_header=str(versioning.get("header", "accept-version")),
-                            default_version=None if version_default is None
-                            else str(version_default))
-        except RouteError as exc:  # the gateway's RouteStage reports the same way
-            index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
-            raise config.error(["routes", index, "path"] if index is not None else ["routes"],
-                               exc.reason) from exc
-        log = (lambda message, fields: obs.warning(message, **fields)) if obs else (
-            lambda message, fields: None)
-        return cls(authenticator, router, policies, default,
-                   tuple(auth.claims_to_headers), log)
+        return cls(authenticator, build_router(ctx), compile_policies(ctx, authenticator),
+                   default, tuple(auth.claims_to_headers), obs)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        if not isinstance(event, Mapping):
-            return DENY
-        headers = event.get("headers") or {}
-        http = (event.get("requestContext") or {}).get("http") or {}
-        if not isinstance(headers, Mapping) or not isinstance(http, Mapping):
-            return DENY
-        headers = {str(k).lower(): str(v) for k, v in headers.items()}
-        method = str(http.get("method") or "GET").upper()
-        path = event.get("rawPath") or http.get("path") or "/"
-        host = headers.get("host") or (event.get("requestContext") or {}).get("domainName")
-        policy = self._policy(method, str(path), headers, str(host) if host else None)
+        begin(event)  # the request id and the invocation's log context, as at every edge
         try:
-            principal = self.authenticator.authenticate(headers, policy)
+            if not isinstance(event, Mapping) or not HttpApiV2Adapter.infer(event):
+                return DENY
+            return self._decide(_ADAPTER.to_request(event, context))
+        except HttpError as exc:  # a malformed event
+            self._log("authorizer denied", status=exc.status, reason=exc.detail)
+            return DENY
+        except Exception as exc:  # the outer boundary: fail closed, the traceback in the log
+            if self.obs is not None:
+                self.obs.unexpected(exc)
+            return DENY
+
+    def _decide(self, request: Request) -> dict[str, Any]:
+        try:
+            principal = self.authenticator.authenticate(request.headers, self._policy(request))
         except HttpError as exc:
-            self.log("authorizer denied", {"status": exc.status, "reason": exc.detail,
-                                           "method": method, "path": str(path)[:256]})
+            self._log("authorizer denied", status=exc.status, reason=exc.detail,
+                      method=request.method, path=request.path[:256])
             return DENY
         ctx: dict[str, Any] = {"kind": principal.kind, "subject": principal.subject,
                                "consumer": principal.consumer or "", "plan": principal.plan or "",
@@ -97,20 +95,23 @@ class Authorizer:
                     ctx[claim] = value
         return {"isAuthorized": True, "context": ctx}
 
-    def _policy(self, method: str, path: str, headers: Mapping[str, str],
-                host: str | None) -> RoutePolicy:
+    def _policy(self, request: Request) -> RoutePolicy:
         try:
-            match = self.router.match(method, path, headers, host=host)
+            match = self.router.match(request.method, request.path, request.headers,
+                                      host=request.header("host") or request.domain_name)
         except HttpError:
             return self.default  # unknown to gateway.yaml: credentials still required
         return self.policies[match.route]
+
+    def _log(self, message: str, **fields: Any) -> None:
+        if self.obs is not None:
+            self.obs.warning(message, **fields)
 
 
 def lambda_handler(settings: Any = None) -> Callable[[Any, Any], dict[str, Any]]:
     """Build the authorizer at import (cold start); run it per event."""
     from edgeway.clients import Clients
     from edgeway.config import load_config
-    from edgeway.observability import Observability
     from edgeway.settings import Settings
 
     settings = settings or Settings.from_env()

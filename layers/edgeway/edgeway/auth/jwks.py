@@ -26,6 +26,8 @@ from typing import Any
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError, PyJWTError
 
+from edgeway.errors import JwksError, KeysUnavailable
+
 FetchJwks = Callable[[str], Any]
 """uri -> parsed JSON document; raises JwksError on any failure."""
 
@@ -41,14 +43,6 @@ _KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "ES256": ("EC", "P-256"), "ES384": ("EC", "P-384"), "ES512": ("EC", "P-521"),
     "EdDSA": ("OKP", "Ed25519"),
 }
-
-
-class JwksError(Exception):
-    """A JWKS could not be fetched or holds no usable key."""
-
-
-class KeysUnavailable(Exception):
-    """No key set has ever been fetched for this issuer (cold start, endpoint down)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,9 @@ from jwt import exceptions as jwt_errors
 
 from edgeway.auth.challenge import invalid_token
 from edgeway.auth.config import IssuerConfig
-from edgeway.auth.jwks import JwksCache, KeysUnavailable, StaticKeys, http_fetch, parse_jwks
+from edgeway.auth.jwks import JwksCache, StaticKeys, http_fetch, parse_jwks
 from edgeway.auth.secrets import SecretSource
-from edgeway.errors import ServiceUnavailable
+from edgeway.errors import JwksError, KeysUnavailable, ServiceUnavailable
 from edgeway.http import Principal
 
 HEADER_CACHE_SIZE = 64
@@ -213,7 +213,6 @@ def build_verifier(issuers: Sequence[IssuerConfig], *, clients: Any, clock: Call
                    on_error: Callable[[str], None] | None = None,
                    error: Callable[..., Exception] | None = None) -> JwtVerifier:
     """Build every issuer's verifier (inline JWKS parsed now, remote ones on first use)."""
-    from edgeway.auth.jwks import JwksError
 
     built = []
     for cfg in issuers:

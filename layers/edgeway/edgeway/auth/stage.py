@@ -11,11 +11,13 @@ backend learns the consumer from ``requestContext.authorizer``, not the key).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import ConfigError
 from edgeway.http import Principal, Request, Response
+from edgeway.observability import bind
 
 if TYPE_CHECKING:
     from edgeway.auth.authenticator import Authenticator, RoutePolicy
@@ -37,12 +39,35 @@ def claim_header_value(value: Any) -> str | None:
     return text
 
 
+def compile_policies(ctx: BuildContext, authenticator: Authenticator) -> dict[Any, RoutePolicy]:
+    """Every compiled route's policy, from its ``auth``/``scopes`` keys (build time)."""
+    index = {rc.id: rc.index for rc in ctx.config.routes}
+    policies: dict[Any, RoutePolicy] = {}
+    for route in ctx.routes:
+        where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
+        if "auth" in route.spec and route.id in index:
+            where.append("auth")
+        policies[route] = authenticator.policy(route.spec, _error_at(ctx.config, where))
+    return policies
+
+
+def _error_at(config: Any, where: list[str | int]) -> Callable[[str], Exception]:
+    """A route's config error factory, for its auth/scopes keys."""
+
+    def error(reason: str) -> Exception:
+        found: Exception = config.error(where, reason)
+        return found
+
+    return error
+
+
 class AuthStage:
     def __init__(self, app: Handler, authenticator: Authenticator,
                  policies: dict[Any, RoutePolicy], *, claims_to_headers: dict[str, str]) -> None:
         self.app = app
         self.authenticator = authenticator
         self.policies = policies
+        self.default = authenticator.policy({}, ConfigError)
         self.claims = tuple(claims_to_headers.items())
         self.strip = frozenset(claims_to_headers.values()) | {authenticator.key_header}
 
@@ -61,22 +86,15 @@ class AuthStage:
             return app  # every route is public and nothing is forwarded: zero cost
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
                                             clock=ctx.clock, obs=ctx.obs, auth=auth)
-        index = {rc.id: rc.index for rc in ctx.config.routes}
-        policies = {}
-        for route in ctx.routes:
-            where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
-            if "auth" in route.spec and route.id in index:
-                where.append("auth")
-            policies[route] = authenticator.policy(
-                route.spec, lambda reason, where=where: ctx.config.error(where, reason))
-        return cls(app, authenticator, policies, claims_to_headers=dict(auth.claims_to_headers))
+        return cls(app, authenticator, compile_policies(ctx, authenticator),
+                   claims_to_headers=dict(auth.claims_to_headers))
 
     def __call__(self, request: Request) -> Response:
-        policy = self.policies.get(request.route)
-        if policy is None:  # a route built after us (none today): compile it, deny by default
-            policy = self.policies[request.route] = self.authenticator.policy(
-                getattr(request.route, "spec", {}), ConfigError)
+        # A route built after us (none today) gets the default policy: deny by default.
+        policy = self.policies.get(request.route, self.default)
         principal = self.authenticator.authenticate(request.headers, policy)
+        if principal.consumer:
+            bind(consumer=principal.consumer)
         headers = request.headers
         if any(name in headers for name in self.strip) or (self.claims and principal.claims):
             headers = self._forwarded(headers, principal)

@@ -11,7 +11,8 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from edgeway.backends.base import Backend, BackendFactory, BuildContext
+from edgeway.backends.base import Backend, BackendFactory
+from edgeway.context import BuildContext
 
 
 def _factory(module: str, cls: str) -> BackendFactory:
@@ -19,7 +20,8 @@ def _factory(module: str, cls: str) -> BackendFactory:
 
     def build(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
         backend_cls = getattr(importlib.import_module(module), cls)
-        return backend_cls.from_config(spec, ctx)
+        backend: Backend = backend_cls.from_config(spec, ctx)
+        return backend
 
     return build
 

@@ -79,6 +79,6 @@ class CanaryBackend:
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         name = self.choose(request)
-        response = self.backends[name](request, timeout_s=timeout_s)
+        response: Response = self.backends[name](request, timeout_s=timeout_s)
         response.headers[FORCE_HEADER] = name
         return response

@@ -1,10 +1,19 @@
-"""Lambda backend: invoke a function synchronously with an HTTP API v2 event."""
+"""Lambda backend: invoke a function synchronously with an HTTP API v2 event.
+
+The Lambda client is created once, at build, with the longest route timeout of
+the config as its read timeout. Each call's own budget (the route's timeout or
+what the invocation has left, whichever is less) goes to botocore as a
+per-request read timeout through the request context; a botocore too old to
+read it falls back to the client's.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,18 +26,37 @@ from edgeway.http import Request, Response
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
+# The budget of the Invoke call in progress on this thread (read by _read_timeout).
+_BUDGET_S: contextvars.ContextVar[float | None] = contextvars.ContextVar("budget", default=None)
+
+
+def _read_timeout(context: dict[str, Any], **_: Any) -> None:
+    budget = _BUDGET_S.get()
+    if budget is not None:
+        context["read_timeout"] = budget
+
+
+def lambda_client(ctx: BuildContext) -> Any:
+    """The gateway's one Lambda client: built once, its read timeout the longest route's."""
+    longest_ms = max((rc.timeout_ms for rc in ctx.config.routes), default=30_000)
+    client = ctx.clients.get("lambda", read_timeout=float(max(1, math.ceil(longest_ms / 1000))))
+    client.meta.events.register("provide-client-params.lambda.Invoke", _read_timeout,
+                                unique_id="edgeway-call-budget")
+    return client
+
+
 class LambdaBackend:
-    def __init__(self, function: str, *, qualifier: str | None, clients: Any, name: str) -> None:
+    def __init__(self, function: str, *, qualifier: str | None, client: Any, name: str) -> None:
         self.function = function
         self.qualifier = qualifier
         self.name = name
-        self._clients = clients
+        self.client = client
 
     @classmethod
     def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaBackend:
         logical = spec["function"]
         deployed = ctx.settings.function_map.get(logical, logical)
-        return cls(deployed, qualifier=spec.get("qualifier"), clients=ctx.clients,
+        return cls(deployed, qualifier=spec.get("qualifier"), client=lambda_client(ctx),
                    name=f"lambda:{logical}")
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
@@ -36,13 +64,12 @@ class LambdaBackend:
 
         route_key = f"{request.method} {getattr(request.route, 'path', request.path)}"
         payload = json.dumps(build_event(request, route_key=route_key)).encode()
-        # One client per whole-second timeout: botocore timeouts are per client.
-        client = self._clients.get("lambda", read_timeout=max(1.0, round(timeout_s)))
         kwargs: dict[str, Any] = {"FunctionName": self.function, "Payload": payload}
         if self.qualifier:
             kwargs["Qualifier"] = self.qualifier
+        budget = _BUDGET_S.set(timeout_s)
         try:
-            result = client.invoke(**kwargs)
+            result = self.client.invoke(**kwargs)
             raw = result["Payload"].read(MAX_PAYLOAD_BYTES + 1)
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
@@ -54,6 +81,8 @@ class LambdaBackend:
             raise BackendError(f"{self.name} could not be invoked ({code or 'error'})") from exc
         except BotoCoreError as exc:
             raise BackendError(f"{self.name} could not be reached") from exc
+        finally:
+            _BUDGET_S.reset(budget)
         if len(raw) > MAX_PAYLOAD_BYTES:
             raise BackendError(f"{self.name} answered more than 6 MB")
         if result.get("FunctionError"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from edgeway.cache.dynamo import CacheUnavailable, DynamoCacheStore
+from edgeway.cache.dynamo import DynamoCacheStore
+from edgeway.errors import CacheUnavailable
 from edgeway.cache.entry import CacheEntry, CacheStatus, Freshness
 from edgeway.cache.memory import MemoryLRU
 from edgeway.cache.policy import CachePolicy

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edgeway.cache.entry import CacheEntry
+from edgeway.errors import CacheUnavailable
 
 ITEM_LIMIT_BYTES = 400 * 1024
 _ITEM_OVERHEAD = 1024  # attribute names, numbers, key: a generous allowance
@@ -28,10 +29,6 @@ _PATH = "#p"  # `path` is a DynamoDB reserved word
 
 # The route's purge generation lives beside its entries; purge never deletes it.
 GENERATION_SK = "#generation"
-
-
-class CacheUnavailable(Exception):
-    """The CacheTable could not be read or written (throttled, missing, unreachable)."""
 
 
 def partition(route_id: str) -> str:

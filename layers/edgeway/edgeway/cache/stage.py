@@ -18,20 +18,22 @@ so that a dead table does not add its timeout to every request.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgeway import workers
 from edgeway.cache.coalesce import SingleFlight
-from edgeway.cache.dynamo import CacheUnavailable, DynamoCacheStore
+from edgeway.cache.dynamo import DynamoCacheStore
 from edgeway.cache.entry import CacheEntry, CacheStatus, Freshness
 from edgeway.cache.memory import DEFAULT_MAX_BYTES, MemoryLRU
 from edgeway.cache.policy import CACHEABLE_METHODS, CachePolicy
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import HttpError
+from edgeway.errors import CacheUnavailable, CircuitOpen, HttpError
 from edgeway.http import Request, Response
-from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.observability import background_context, bound
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.routing import canonical_path
 
 # The table is skipped for this long after this many failures in a row.
@@ -119,19 +121,21 @@ class CacheStage:
         known = self._generations.get(route_id)
         if known is not None and now - known[0] < self.purge_check_s:
             return known[1]
-        generation = self._store_call(lambda: self.store.generation(route_id))  # type: ignore[union-attr]
+        generation: int | None = self._store_call(
+            lambda: self.store.generation(route_id))  # type: ignore[union-attr]
         if generation is None:  # table unavailable: keep what we knew
             generation = known[1] if known is not None else 0
         self._generations[route_id] = (now, generation)
         return generation
 
     def _lookup(self, policy: CachePolicy, key: str, now: float) -> CacheEntry | None:
-        entry = self.memory.get(key)
+        entry: CacheEntry | None = self.memory.get(key)
         if entry is not None and entry.freshness(now) is not Freshness.EXPIRED:
             return entry
         if self.store is None:
             return None
-        entry = self._store_call(lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
+        entry = self._store_call(
+            lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
         if entry is not None:
             self.memory.put(key, entry)
         return entry
@@ -178,7 +182,8 @@ class CacheStage:
                 if call.error is not None:
                     raise call.error
                 if call.value is not None:
-                    return call.value.response(self.clock(), CacheStatus.MISS)
+                    value: CacheEntry = call.value
+                    return value.response(self.clock(), CacheStatus.MISS)
             # Not shareable (a cookie, no-store...) or the leader is late: ask ourselves.
             return _mark(self.app(request), CacheStatus.MISS)
         try:
@@ -201,9 +206,12 @@ class CacheStage:
             if key in self.refreshing:
                 return  # one refresh per stale key at a time
             self.refreshing.add(key)
-        # Off the invocation's clock: the refresh may outlive the request that started it
-        # (in Lambda it resumes when the container thaws for the next invocation).
-        detached = request.evolve(lambda_context=None)
+        # Off the invocation's clock and under an id of its own: the refresh may outlive the
+        # request that started it (in Lambda it resumes when the container thaws for the
+        # next invocation), and must not log under that one's id.
+        context = background_context("refresh", parent=request.request_id)
+        detached = request.evolve(lambda_context=None,
+                                  request_id=context.run(bound)["request_id"])
 
         def refresh() -> None:
             try:
@@ -214,7 +222,7 @@ class CacheStage:
             finally:
                 self.refreshing.discard(key)
 
-        self._background(refresh)
+        self._background(functools.partial(context.run, refresh))
 
 
 def _mark(response: Response, status: CacheStatus) -> Response:

@@ -36,7 +36,8 @@ from edgeway.ratelimit.arithmetic import (CounterState, Limits, Violation, grant
                                           plan_attempt, service_limits, violations, window)
 from edgeway.ratelimit.outcome import Admitted, Denied, Outcome, Source
 from edgeway.ratelimit.plans import PlanConfig
-from edgeway.ratelimit.store import Conflict, CounterStore, CounterUnavailable
+from edgeway.errors import CounterUnavailable
+from edgeway.ratelimit.store import Conflict, CounterStore
 from edgeway.ratelimit.strict import MAX_ATTEMPTS, TRUST_S, first_guess
 
 

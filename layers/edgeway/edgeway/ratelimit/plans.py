@@ -198,5 +198,5 @@ def capacity(plan: PlanConfig) -> int:
 
 
 def route_cost(config: Any, index: int, spec: Mapping[str, Any]) -> int:
-    cost = spec.get("cost", 1)
-    return _positive(config, ["routes", index, "cost"], cost)
+    cost: int = _positive(config, ["routes", index, "cost"], spec.get("cost", 1))
+    return cost

@@ -24,7 +24,7 @@ from edgeway.errors import ServiceUnavailable
 from edgeway.ratelimit.arithmetic import US, Bucket, Violation
 from edgeway.ratelimit.outcome import Admitted, Denied, Outcome, Source
 from edgeway.ratelimit.plans import OnError, PlanConfig
-from edgeway.ratelimit.store import CounterUnavailable
+from edgeway.errors import CounterUnavailable
 
 RETRY_AFTER_S = 1
 

@@ -27,7 +27,8 @@ from edgeway.ratelimit.leased import LeasedLimiter
 from edgeway.ratelimit.outcome import Denied, Outcome, Source
 from edgeway.ratelimit.plans import Mode, PlanConfig, PlanSet, capacity, parse_plans, route_cost
 from edgeway.ratelimit.policy import FailurePolicy
-from edgeway.ratelimit.store import CounterStore, CounterUnavailable
+from edgeway.errors import CounterUnavailable
+from edgeway.ratelimit.store import CounterStore
 from edgeway.ratelimit.strict import StrictLimiter
 
 # A counter check that has not answered in this long goes to the failure policy.

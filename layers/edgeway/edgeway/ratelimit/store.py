@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edgeway.errors import CounterUnavailable, EdgewayError
 from edgeway.ratelimit.arithmetic import US, CounterState, Limits, Plan
 from edgeway.ratelimit.usage import ROUTE_PREFIX, usage_key
 
@@ -43,22 +44,13 @@ THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "Throttlin
                             "RequestLimitExceeded"})
 
 
-class Conflict(Exception):
+class Conflict(EdgewayError):
     """The condition failed: nothing was written; ``state`` is the item as it is now."""
 
     def __init__(self, state: CounterState) -> None:
         super().__init__("counter moved")
         self.state = state
 
-
-class CounterUnavailable(Exception):
-    """DynamoDB did not answer usably. ``maybe_applied``: a write may have landed."""
-
-    def __init__(self, kind: str, detail: str, *, maybe_applied: bool) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind  # "throttled" | "timeout" | "unreachable" | "error"
-        self.detail = detail
-        self.maybe_applied = maybe_applied
 
 
 def state_of(item: Mapping[str, Any] | None) -> CounterState:
@@ -213,7 +205,8 @@ class CounterStore:
                                      "(EDGEWAY_COUNTERS_TABLE)", maybe_applied=False)
         self.calls += 1
         try:
-            return getattr(self.client, operation)(**kwargs)
+            result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+            return result
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from edgeway.resilience.backend import RESILIENCE_KEYS, ResilientBackend, wrap_backend
 from edgeway.resilience.backoff import Backoff
 from edgeway.resilience.budget import RetryBudget
-from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen, CircuitState
+from edgeway.errors import CircuitOpen
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitState
 from edgeway.resilience.policy import IDEMPOTENT_METHODS, RetryPolicy
 
 __all__ = [

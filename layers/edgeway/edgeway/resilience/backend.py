@@ -23,7 +23,8 @@ from edgeway.errors import BackendTimeout, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
 from edgeway.resilience.backoff import Backoff
 from edgeway.resilience.budget import RetryBudget
-from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitOpen
+from edgeway.errors import CircuitOpen
+from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.resilience.policy import HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryPolicy, is_failure
 
 RESILIENCE_KEYS = ("retry", "circuit", "hedge")
@@ -110,13 +111,12 @@ class ResilientBackend:
     def _hedged(self, request: Request, timeout_s: float) -> Response:
         """First good answer wins; a second call starts after ``hedge_delay_s``."""
         start = self.clock()
-        pool = workers.pool()
-        futures: list[Future[Response]] = [pool.submit(self.inner, request, timeout_s=timeout_s)]
+        futures: list[Future[Response]] = [workers.submit(self.inner, request, timeout_s=timeout_s)]
         done, _ = wait(futures, timeout=self.hedge_delay_s)
         if not done and (self.budget is None or self.budget.try_spend()):
             left = timeout_s - (self.clock() - start)
             if left > 0:
-                futures.append(pool.submit(self.inner, request, timeout_s=left))
+                futures.append(workers.submit(self.inner, request, timeout_s=left))
         last: Response | BaseException | None = None
         pending = set(futures)
         while pending:

@@ -22,4 +22,4 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         """Delay before retry ``attempt`` (1 for the first retry)."""
         ceiling = min(self.cap_s, self.base_s * (2 ** (attempt - 1)))
-        return self.rand() * ceiling
+        return float(self.rand() * ceiling)

@@ -24,6 +24,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from edgeway.errors import CircuitOpen
 
 
 class CircuitState(enum.Enum):
@@ -43,7 +46,7 @@ class CircuitConfig:
     probes: int = 1
 
     @classmethod
-    def from_spec(cls, spec: dict) -> CircuitConfig:
+    def from_spec(cls, spec: dict[str, Any]) -> CircuitConfig:
         d = cls()  # the defaults (slots dataclasses have no class-level values)
         return cls(
             consecutive_failures=int(spec.get("consecutive_failures", d.consecutive_failures)),
@@ -53,14 +56,6 @@ class CircuitConfig:
             open_s=float(spec.get("open_s", d.open_s)),
             probes=int(spec.get("half_open_probes", d.probes)),
         )
-
-
-class CircuitOpen(Exception):
-    """Raised by ``acquire`` when a call must not reach the backend."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(f"circuit open; retry in {retry_after_s} s")
 
 
 class CircuitBreaker:

@@ -25,4 +25,5 @@ class Dispatch:
         timeout_s = budget_s(request, route.timeout_ms)
         if timeout_s <= 0:
             raise BackendTimeout("no time left in this invocation to call the backend")
-        return route.backend(request, timeout_s=timeout_s)
+        response: Response = route.backend(request, timeout_s=timeout_s)
+        return response

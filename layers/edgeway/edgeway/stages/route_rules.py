@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgeway.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from edgeway.errors import (BadRequest, PayloadTooLarge, SchemaDefinitionError,
+                            UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request
-from edgeway.validation import QueryShape, SchemaCheck, SchemaDefinitionError, parse_json
+from edgeway.validation import QueryShape, SchemaCheck, parse_json
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

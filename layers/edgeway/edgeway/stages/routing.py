@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_configured, cors_enabled, is_preflight
-from edgeway.errors import MethodNotAllowed
+from edgeway.errors import MethodNotAllowed, RouteError
 from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
-from edgeway.routing import RouteError, Router
+from edgeway.observability import bind
+from edgeway.routing import Router
 
 
 class RouteStage:
@@ -30,14 +31,7 @@ class RouteStage:
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
         config = ctx.config
-        versioning = config.section("versioning") or {}
-        try:
-            router = Router(ctx.routes, version_header=versioning.get("header", "accept-version"),
-                            default_version=_str_or_none(versioning.get("default")))
-        except RouteError as exc:
-            index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
-            raise config.error(["routes", index, "path"] if index is not None else ["routes"],
-                               exc.reason) from exc
+        router = build_router(ctx)
         cors_routes = frozenset(
             rc.id for rc in config.routes
             if cors_enabled(config.section("cors"), rc.spec.get("cors"))
@@ -60,8 +54,21 @@ class RouteStage:
                 match = None
         if match is None:
             match = self.router.match(request.method, request.path, headers)
-        request.notes["route"] = match.route.id
+        bind(route=match.route.id)  # the access log and every later line name the route
         return self.app(request.evolve(route=match.route, path_params=match.params))
+
+
+def build_router(ctx: BuildContext) -> Router:
+    """The compiled routes as one Router (the gateway's, and the authorizer's)."""
+    config = ctx.config
+    versioning = config.section("versioning") or {}
+    try:
+        return Router(ctx.routes, version_header=str(versioning.get("header", "accept-version")),
+                      default_version=_str_or_none(versioning.get("default")))
+    except RouteError as exc:
+        index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
+        raise config.error(["routes", index, "path"] if index is not None else ["routes"],
+                           exc.reason) from exc
 
 
 def _str_or_none(value: object) -> str | None:
