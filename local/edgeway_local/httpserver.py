@@ -123,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_problem(self, error: HttpError) -> None:
         """``error`` as problem+json, the way the gateway renders it; closes the connection."""
-        from edgeway.problem import problem_response
+        from edgeway.edge import problem_response
 
         request_id = uuid.uuid4().hex
         response = problem_response(error, request_id)
