@@ -10,10 +10,10 @@ one query:
 3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
    per-region names) are answered without the Engine, with ECS scope 0.
    The apex A / AAAA / TXT need a ``Decision``: ``gslb.dns_placement`` maps
-   the client to its placement prefix with a few dict lookups and asks the
-   Engine once per prefix, not once per query.
-4. The full response is rendered once per (name, type, EDNS shape, prefix) by
-   dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
+   the client to its placement slot with a few dict lookups, and the Engine
+   is asked once per slot, not once per query.
+4. The full response is rendered once per (name, type, EDNS shape, answer) by
+   dnspython and kept as bytes under the slot; a hit only splices in the query id, the RD bit,
    the question name as the client spelled it (0x20 case randomisation) and
    the echoed ECS option (scope = the prefix length, or longer when the
    networks table holds more specific prefixes inside it).
@@ -27,21 +27,20 @@ one query:
    says where the address is and which template family answers it, so only
    the placement and the splice remain.
 
-All tables are dropped when ``Engine.generation`` changes (health or latency
-moved) and after ``max_age_s`` at the latest, so no answer outlives the state
-it was computed from by more than that.
+Everything remembered lives in one ``gslb.dns_cache.AnswerCache``, replaced
+whole when ``Engine.generation`` changes (health or latency moved) and after
+``max_age_s`` at the latest, so no answer outlives the state it was computed
+from by more than that.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
 import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING
 
 import dns.message
 import dns.name
@@ -50,10 +49,14 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from gslb.dns_cache import AnswerCache, Placed, Shape, ShapeKey, Template
+from gslb.dns_placement import Placements, client_of, slot_of
 from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
                            Query, Rcode, Reject, ecs_option, has_stray_bits, parse_query)
-from gslb.dns_placement import PlacementCache, Slot
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
+
+if TYPE_CHECKING:
+    from gslb.engine import Decision, Resolver
 
 log = logging.getLogger(__name__)
 
@@ -62,33 +65,10 @@ DEFAULT_MAX_UDP = 1232      # the DNS Flag Day 2020 size: no IP fragmentation
 _FAMILY_OF_LEN = {4: 1, 16: 2}
 
 
-class _Shape(NamedTuple):
-    """What a query with this shape needs answered, once its ECS address is known."""
-
-    family: int
-    source: int            # ECS SOURCE PREFIX-LENGTH (the address is its last octets)
-    key: tuple[Any, ...]    # (qname key, qtype, EDNS shape): the template key minus the slot
-    flags: int             # the query's flags (RD is echoed)
-    qname: bytes           # as the client spelled it
-    option_head: bytes     # option code and length, family, source (scope follows)
-    limit: int             # UDP payload limit of the response
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """A rendered response minus the parts that vary per query."""
-
-    flags: int          # QR, AA, opcode 0, RCODE low bits; RD comes from the query
-    counts: bytes       # QDCOUNT..ARCOUNT
-    tail: bytes         # everything after the question name (up to the OPT RDLENGTH)
-    has_opt: bool
-    scope: int          # ECS SCOPE PREFIX-LENGTH to echo
-
-
 class DnsAnswerer:
-    """Answers queries for the Engine's zone; safe to share between threads."""
+    """Answers queries for the Engine's zone; safe to share between threads (see gslb.dns_cache)."""
 
-    def __init__(self, engine: Any, *, nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
+    def __init__(self, engine: Resolver, *, nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
                  max_udp: int = DEFAULT_MAX_UDP, max_entries: int = 100_000,
                  max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic,
                  replay: bool = True) -> None:
@@ -100,15 +80,8 @@ class DnsAnswerer:
         self.max_age_s = max_age_s
         self.clock = clock
         self.replay = replay        # step 5 of the module docstring; off only to measure without it
-        self._generation: object = None
-        self._expires = 0.0
-        self._answers: dict[tuple[Any, ...], _Template] = {}
-        self._shared: dict[tuple[Any, ...], _Template] = {}   # by answer content, across prefixes
-        self._repeats: dict[bytes, bytes] = {}      # query minus id -> response minus id
-        self._shapes: dict[bytes, _Shape] = {}      # query minus id and ECS address -> shape
-        self._shape_sizes: dict[int, int] = {}      # query length -> ECS address octets there
-        self._placements = PlacementCache(engine, max_entries=max_entries)
-        self._sources: dict[str, tuple[int, int]] = {}
+        self.placements = Placements(engine.networks, max_learned=max_entries)
+        self._cache = AnswerCache(-1, 0.0, max_entries)
 
     # -- the hot path ---------------------------------------------------------------
 
@@ -118,17 +91,14 @@ class DnsAnswerer:
         Never raises: anything unexpected becomes SERVFAIL (and a log line).
         """
         try:
-            generation = self.engine.generation
-            now = self.clock()
-            if generation != self._generation or now >= self._expires:
-                self._drop_caches(generation, now)
+            cache = self._current()
             if udp and self.replay:
                 # Byte-identical repeat of a query answered before (a resolver
                 # re-asking for the same subnet): only the id differs.
-                tail = self._repeats.get(wire[2:])
+                tail = cache.repeats.get(wire[2:])
                 if tail is not None:
                     return wire[:2] + tail
-            fast = self._answer_shape(wire, udp)
+            fast = self._answer_shape(cache, wire, udp)
             if fast is not None:
                 return fast
             parsed = parse_query(wire)
@@ -136,13 +106,13 @@ class DnsAnswerer:
                 return None
             if isinstance(parsed, Reject):
                 return _header_only(parsed.id, parsed.flags, parsed.rcode)
-            response, repeatable = self._answer_query(parsed, source, wire)
+            response, repeatable = self._answer_query(cache, parsed, source, wire)
             if udp:
                 limit = self._udp_limit(parsed)
                 if len(response) > limit:
                     response = self._bare(parsed, Rcode.NOERROR, extra_flags=AA | TC)
                 if repeatable and self.replay:
-                    self._remember(wire, response)
+                    cache.put(cache.repeats, wire[2:], response[2:])
             return response
         except Exception:  # noqa: BLE001 - the one boundary: a client never sees a traceback
             log.exception("DNS answer failed")
@@ -151,40 +121,43 @@ class DnsAnswerer:
                 return _header_only(qid, flags, Rcode.SERVFAIL)
             return None
 
-    def _remember(self, wire: bytes, response: bytes) -> None:
-        if len(self._repeats) >= self.max_entries:
-            self._repeats.clear()
-        self._repeats[wire[2:]] = response[2:]
+    def _current(self) -> AnswerCache:
+        """The cache for the Engine's current generation: the one invalidation point."""
+        cache = self._cache
+        generation = self.engine.generation
+        now = self.clock()
+        if generation != cache.generation or now >= cache.expires:
+            cache = self._cache = AnswerCache(generation, now + self.max_age_s, self.max_entries)
+        return cache
 
-    def _answer_shape(self, wire: bytes, udp: bool) -> bytes | None:
+    def _answer_shape(self, cache: AnswerCache, wire: bytes, udp: bool) -> bytes | None:
         """Step 6 of the module docstring; None sends the query down the full path."""
-        octets = self._shape_sizes.get(len(wire))
+        octets = cache.shape_sizes.get(len(wire))
         if octets is None:
             return None
         cut = len(wire) - octets
-        shape = self._shapes.get(wire[2:cut])
+        shape = cache.shapes.get(wire[2:cut])
         if shape is None:
             return None
         address = wire[cut:]
         if has_stray_bits(shape.source, address):
-            return None  # the full path refuses it (FORMERR)
+            return None  # the parser decides what that is (FORMERR)
         bits = ECS_FAMILY_BITS[shape.family]
-        slot, _ = self._placements.decide(shape.family,
-                                          int.from_bytes(address, "big") << (bits - 8 * octets))
-        template = self._answers.get((*shape.key, slot))
+        placed = self._place(cache, shape.family, int.from_bytes(address, "big") << (bits - 8 * octets))
+        template = placed.templates.get(shape.key)
         if template is None:
             return None  # first query of this slot: rendered on the full path
-        option = shape.option_head + bytes((template.scope,)) + address
+        option = shape.option_head + bytes((placed.scope,)) + address
         out = (wire[:2] + struct.pack("!H", template.flags | (shape.flags & RD)) + template.counts
                + shape.qname + template.tail + struct.pack("!H", len(option)) + option)
         if udp:
             if len(out) > shape.limit:
                 return None  # truncation is the full path's business
             if self.replay:
-                self._remember(wire, out)
+                cache.put(cache.repeats, wire[2:], out[2:])
         return out
 
-    def _learn_shape(self, wire: bytes, q: Query) -> None:
+    def _learn_shape(self, cache: AnswerCache, wire: bytes, q: Query, key: ShapeKey) -> None:
         """Remember where this query's ECS address sits, if the address ends the packet."""
         ecs = q.edns.ecs if q.edns is not None else None
         if ecs is None or ecs.source == 0 or not ecs.address:
@@ -194,19 +167,16 @@ class DnsAnswerer:
         # The option must be the packet's last bytes: head, the query's scope, address.
         if wire[-(octets + len(head) + 1):-(octets + 1)] != head or not wire.endswith(ecs.address):
             return
-        if self._shape_sizes.setdefault(len(wire), octets) != octets:
+        if cache.shape_sizes.setdefault(len(wire), octets) != octets:
             return  # another shape of this length has another address size: keep it simple
-        if len(self._shapes) >= self.max_entries:
-            self._shapes.clear()
-        assert q.edns is not None
-        self._shapes[wire[2:len(wire) - octets]] = _Shape(
-            ecs.family, ecs.source, (q.qname_key, q.qtype, (q.edns.do, ecs.family)), q.flags,
-            q.qname, head, self._udp_limit(q))
+        cache.put(cache.shapes, wire[2:len(wire) - octets],
+                  Shape(ecs.family, ecs.source, key, q.flags, q.qname, head, self._udp_limit(q)))
 
     def _udp_limit(self, q: Query) -> int:
         return max(512, min(q.edns.payload, self.max_udp)) if q.edns else 512
 
-    def _answer_query(self, q: Query, source: str, wire: bytes) -> tuple[bytes, bool]:
+    def _answer_query(self, cache: AnswerCache, q: Query, source: str,
+                      wire: bytes) -> tuple[bytes, bool]:
         """The response, and whether it holds for any sender of these exact bytes."""
         edns = q.edns
         if edns is not None and edns.version != 0:
@@ -217,78 +187,67 @@ class DnsAnswerer:
         if found is None and not self.zone.contains(q.qname_key, q.label_starts):
             return self._bare(q, Rcode.REFUSED), False
         ecs = edns.ecs if edns is not None else None
-        edns_shape = None if edns is None else (edns.do, ecs.family if ecs else 0)
-        decision = None
+        key: ShapeKey = (q.qname_key, q.qtype, None if edns is None else (edns.do, ecs.family if ecs else 0))
         # Answers placed by the packet's source address must not be replayed to
         # another source; refusals are not kept (junk would churn the table).
         repeatable = True
-        key: tuple[Any, ...]
         if found is not None and Zone.needs_decision(found[0], q.qtype):
-            slot, decision = self._place(ecs, source)
-            repeatable = ecs is not None and ecs.source > 0
-            if repeatable:
-                self._learn_shape(wire, q)
-            key = (q.qname_key, q.qtype, edns_shape, slot)
+            if ecs is not None and ecs.source > 0:
+                placed = self._place(cache, ecs.family, ecs.network_int())
+                self._learn_shape(cache, wire, q, key)
+            else:
+                # No ECS, or RFC 7871 7.1.2 source prefix 0 ("do not use my client's
+                # address"): the resolver's own address is the best guess.
+                placed = self._place(cache, *_address_int(source))
+                repeatable = False
         else:
-            key = (q.qname_key, q.qtype, edns_shape, None)
-        template = self._answers.get(key)
+            placed = cache.slots.get(None) or cache.put(cache.slots, None, Placed(None, 0))
+        template = placed.templates.get(key)
         if template is None:
-            template = self._template(q, found, decision, key)
-            if len(self._answers) >= self.max_entries:
-                self._answers.clear()
-            self._answers[key] = template
+            template = placed.templates[key] = self._template(cache, q, found, placed.decision, key)
         out = (struct.pack("!HH", q.id, template.flags | (q.flags & RD)) + template.counts
                + q.qname + template.tail)
         if template.has_opt:
             if ecs is not None:
-                option = ecs_option(ecs, 0 if ecs.source == 0 else template.scope)
+                option = ecs_option(ecs, 0 if ecs.source == 0 else placed.scope)
                 return out + struct.pack("!H", len(option)) + option, repeatable
             return out + b"\0\0", repeatable
         return out, repeatable
 
-    def _place(self, ecs: Ecs | None, source: str) -> tuple[Slot, Any]:
-        if ecs is not None and ecs.source > 0:
-            return self._placements.decide(ecs.family, ecs.network_int())
-        # No ECS, or RFC 7871 7.1.2 source prefix 0 ("do not use my client's
-        # address"): the resolver's own address is the best guess.
-        placed = self._sources.get(source)
-        if placed is None:
-            if len(self._sources) >= self.max_entries:
-                self._sources.clear()
-            placed = self._sources[source] = _address_int(source)
-        return self._placements.decide(*placed)
-
-    def _drop_caches(self, generation: object, now: float) -> None:
-        self._answers = {}
-        self._shared = {}
-        self._repeats = {}
-        self._shapes = {}
-        self._shape_sizes = {}
-        self._placements.clear()
-        self._generation = generation
-        self._expires = now + self.max_age_s
+    def _place(self, cache: AnswerCache, family: int, address: int) -> Placed:
+        """The slot holding ``address`` and its Decision: the Engine is asked once per slot."""
+        slot = self.placements.find(family, address)
+        if slot is not None:
+            placed = cache.slots.get(slot)
+            if placed is not None:
+                return placed
+        client = client_of(family, address)
+        decision = self.engine.resolve(client)
+        prefix = decision.prefix
+        if prefix.version != client.version or client not in prefix:
+            # The Engine broke its promise: remember this one address only.
+            prefix = ipaddress.ip_network(client)
+        slot = slot_of(prefix)
+        self.placements.learn(slot)
+        return cache.put(cache.slots, slot, Placed(decision, self.placements.scope(slot)))
 
     # -- rendering on a miss (dnspython) -----------------------------------------------
 
-    def _template(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
-                  key: tuple[Any, ...]) -> _Template:
+    def _template(self, cache: AnswerCache, q: Query, found: tuple[NameKind, str] | None,
+                  decision: Decision | None, key: ShapeKey) -> Template:
         if decision is None:
-            return self._render(q, found, None, 0)
+            return self._render(cache, q, found, None)
         # Many prefixes share one answer (every client of a region gets the same
-        # A record): render it once, give each prefix its own ECS scope.
+        # A record): render it once; each slot echoes its own ECS scope.
         content = decision.reason if q.qtype == TXT else (decision.region.ipv4, decision.region.ipv6)
-        shared_key = (*key[:3], content, decision.ttl)
-        shared = self._shared.get(shared_key)
-        if shared is None:
-            if len(self._shared) >= self.max_entries:
-                self._shared.clear()
-            shared = self._shared[shared_key] = self._render(q, found, decision, 0)
-        return dataclasses.replace(shared, scope=self._placements.scope(key[3]))
+        shared = (*key, content, decision.ttl)
+        return cache.rendered.get(shared) or cache.put(cache.rendered, shared,
+                                                       self._render(cache, q, found, decision))
 
-    def _render(self, q: Query, found: tuple[NameKind, str] | None, decision: Any,
-                scope: int) -> _Template:
+    def _render(self, cache: AnswerCache, q: Query, found: tuple[NameKind, str] | None,
+                decision: Decision | None) -> Template:
         name = dns.name.from_wire(q.qname_key, 0)[0]
-        serial = int(self.engine.generation or 0) + 1
+        serial = cache.generation + 1
         if found is None:
             records = self.zone.nxdomain(serial)
         else:
@@ -305,9 +264,8 @@ class DnsAnswerer:
                              options=[])
         wire = message.to_wire()
         end = len(wire) - 2 if q.edns is not None else len(wire)
-        return _Template(flags=struct.unpack_from("!H", wire, 2)[0], counts=wire[4:12],
-                         tail=wire[12 + len(q.qname):end], has_opt=q.edns is not None,
-                         scope=scope)
+        return Template(flags=struct.unpack_from("!H", wire, 2)[0], counts=wire[4:12],
+                        tail=wire[12 + len(q.qname):end], has_opt=q.edns is not None)
 
     def _bare(self, q: Query, rcode: Rcode, *, extra_flags: int = 0) -> bytes:
         """Header, the question and (with EDNS) an OPT: refusals, BADVERS, truncation."""

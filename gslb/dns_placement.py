@@ -1,61 +1,73 @@
-"""Client address -> (placement slot, Decision), asking the Engine once per prefix.
+"""Client address -> placement slot: which prefix's answer a DNS client gets.
 
 The Engine promises that every address inside ``Decision.prefix`` gets the same
 Decision. Its prefixes come from the networks table (longest match wins) or,
-for clients the table does not know, a fixed-width prefix around the client.
-So the lookup here is: longest match over the table's own prefixes (read once
-from ``engine.networks``), then over the fallback prefixes the Engine has
-returned so far; the table goes first because a fallback prefix may contain a
-more specific table prefix that must win.
+for clients the table does not know, a block around the client. So a slot is
+found by one longest-prefix match (``gslb.networks.LongestMatch``, the same
+lookup the networks table uses) over the table's prefixes plus the blocks the
+Engine has returned so far. One index holds both: a block never contains the
+address of a shorter table prefix (the Engine would have answered with that
+one), so the longest match is the table's match whenever there is one.
 
 A *slot* is ``(family, prefix length, network >> host bits)``: plain ints, so
 hashing it on the hot path is cheap (an ``ip_network`` hashes slowly). The
-answer cache in ``gslb.dns_answer`` keys on it.
+answer cache (``gslb.dns_cache``) keys on it.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+
+from gslb.networks import IPNetwork, LongestMatch, NetworkTable
 
 Slot = tuple[int, int, int]
 _BITS = {1: 32, 2: 128}
 _FAMILY = {4: 1, 6: 2}
 
 
-def slot_of(prefix: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Slot:
+def slot_of(prefix: IPNetwork) -> Slot:
     family = _FAMILY[prefix.version]
     return family, prefix.prefixlen, int(prefix.network_address) >> (_BITS[family] - prefix.prefixlen)
 
 
-def _tables(prefixes: list[Slot]) -> dict[int, list[tuple[int, frozenset[int]]]]:
-    """family -> [(length, keys)], longest first."""
-    grouped: dict[tuple[int, int], set[int]] = {}
-    for family, length, key in prefixes:
-        grouped.setdefault((family, length), set()).add(key)
-    out: dict[int, list[tuple[int, frozenset[int]]]] = {1: [], 2: []}
-    for (family, length), keys in sorted(grouped.items(), key=lambda item: -item[0][1]):
-        out[family].append((length, frozenset(keys)))
-    return out
+def client_of(family: int, address: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
 
 
-class PlacementCache:
-    """Thread-safe enough for CPython: tables are replaced, never mutated while read."""
+class Placements:
+    """The slot index: the networks table's prefixes, then the Engine's blocks as learned.
 
-    def __init__(self, engine: Any, *, max_entries: int = 100_000) -> None:
-        self.engine = engine
-        self.max_entries = max_entries
-        networks = getattr(engine, "networks", None) or ()
-        self._table = _tables([slot_of(net.prefix) for net in networks])
-        self._learned: dict[tuple[int, int], set[int]] = {}
-        self._learned_count = 0
-        self._fallback: dict[int, list[tuple[int, Any]]] = {1: [], 2: []}
-        self._decisions: dict[Slot, Any] = {}
+    Threads: any answering thread may call ``find`` and ``learn``. ``learn``
+    only adds to a ``LongestMatch`` (see its docstring for why a concurrent
+    reader is safe) or replaces the whole index with a fresh one; nothing here
+    depends on the Engine's generation, because a slot is only a key: the
+    Decision filed under it is re-asked whenever the Engine returns another
+    block for an address (``gslb.dns_cache``).
+    """
+
+    def __init__(self, networks: NetworkTable, *, max_learned: int = 100_000) -> None:
+        self.max_learned = max_learned
+        self._table = [slot_of(net.prefix) for net in networks]
+        self._learned = 0
+        self._index = self._fresh()
         self._nested: dict[tuple[int, int], dict[int, int]] = {}   # per (family, length), lazily
 
-    def clear(self) -> None:
-        """Forget every Decision (the Engine's generation moved)."""
-        self._decisions = {}
+    def _fresh(self) -> dict[int, LongestMatch[Slot]]:
+        index: dict[int, LongestMatch[Slot]] = {1: LongestMatch(32), 2: LongestMatch(128)}
+        for slot in self._table:
+            index[slot[0]].add(slot[1], slot[2] << (_BITS[slot[0]] - slot[1]), slot)
+        return index
+
+    def find(self, family: int, address: int) -> Slot | None:
+        """The slot of the longest known prefix holding ``address`` (an integer)."""
+        return self._index[family].get(address)
+
+    def learn(self, slot: Slot) -> None:
+        """A block the Engine answered with: later addresses inside it find it."""
+        family, length, key = slot
+        if self._learned >= self.max_learned:
+            self._index, self._learned = self._fresh(), 0
+        self._learned += self._index[family].add(length, key << (_BITS[family] - length), slot)
 
     def scope(self, slot: Slot) -> int:
         """The ECS scope to announce for a slot's answer.
@@ -73,57 +85,9 @@ class PlacementCache:
         return max(length, nested.get(key, 0))
 
     def _nested_lengths(self, family: int, length: int) -> dict[int, int]:
-        bits = _BITS[family]
         deepest: dict[int, int] = {}
-        for longer, keys in self._table[family]:
-            if longer <= length:
-                continue
-            for key in keys:
-                outer = (key << (bits - longer)) >> (bits - length)
+        for f, longer, key in self._table:
+            if f == family and longer > length:
+                outer = key >> (longer - length)
                 deepest[outer] = max(deepest.get(outer, 0), longer)
         return deepest
-
-    def decide(self, family: int, address: int) -> tuple[Slot, Any]:
-        bits = _BITS[family]
-        slot: Slot | None = None
-        for tables in (self._table, self._fallback):
-            for length, keys in tables[family]:
-                key = address >> (bits - length)
-                if key in keys:
-                    slot = (family, length, key)
-                    break
-            if slot is not None:
-                break
-        if slot is not None:
-            decision = self._decisions.get(slot)
-            if decision is not None:
-                return slot, decision
-        client = ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
-        decision = self.engine.resolve(client)
-        prefix = decision.prefix
-        if prefix.version != client.version or client not in prefix:
-            # The Engine broke its promise: remember this one address only.
-            prefix = ipaddress.ip_network(client)
-        slot = slot_of(prefix)
-        if len(self._decisions) >= self.max_entries:
-            self._decisions = {}
-        self._decisions[slot] = decision
-        if not any(slot[2] in keys for length, keys in self._table[family] if length == slot[1]):
-            self._learn(slot)
-        return slot, decision
-
-    def _learn(self, slot: Slot) -> None:
-        family, length, key = slot
-        if self._learned_count >= self.max_entries:
-            self._learned, self._learned_count = {}, 0
-            self._fallback = {1: [], 2: []}
-        keys = self._learned.get((family, length))
-        if keys is None:
-            keys = self._learned[(family, length)] = set()
-            # A new length: publish a new list (readers iterate the old one safely).
-            self._fallback = {
-                f: sorted(((n, s) for (ff, n), s in self._learned.items() if ff == f),
-                          key=lambda item: -item[0])
-                for f in (1, 2)}
-        keys.add(key)
-        self._learned_count += 1

@@ -4,8 +4,14 @@ It holds the config, the networks table, the health board and the latency
 model, and turns a client address into a ``Decision``. Everything that can
 change a decision (health, observations, forced-down regions, loads, the end
 of the settle window) goes through a method that bumps ``generation``, so
-callers may cache decisions per (generation, prefix) and drop them on change.
+callers may cache decisions per (generation, prefix) and drop them on change
+(``gslb.dns_cache`` does). The Engine itself caches nothing: within one
+generation a prefix always gets the same Decision, because the hysteresis
+input ("previous region") is the one answered in an *earlier* generation.
 Thread-safe: mutations take a lock; ``resolve`` reads an immutable snapshot.
+
+``Resolver`` is the read side the answer paths depend on; the Engine and the
+test fake (``tests/gslb_fakes.py``) both satisfy it.
 """
 
 from __future__ import annotations
@@ -18,17 +24,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .config import GslbConfig, RegionConfig, load_gslb_config
 from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
 from .latency import LatencyModel
-from .networks import IPAddress, IPNetwork, NetworkTable, load_networks, parse_address
+from .networks import IPAddress, IPNetwork, Network, NetworkTable, load_networks, parse_address
 from .observations import Observation, read_observations
 from .selection import Policy, Ranked, rank
 
-__all__ = ["Decision", "Engine", "RegionChoice", "build_engine", "decision_as_dict", "load_gslb_config"]
+__all__ = ["Decision", "Engine", "RegionChoice", "Resolver", "build_engine", "decision_as_dict",
+           "load_gslb_config"]
 
-DECISION_CACHE = 65_536  # prefixes remembered (answers and previous regions)
+PREVIOUS_KEPT = 65_536   # prefixes whose previous region is remembered (hysteresis)
 LOAD_STEP = 0.05         # load changes below this share of capacity do not change answers
 
 
@@ -49,6 +57,23 @@ class Decision:
     reason: str                              # one line, goes into the DNS TXT record
     ttl: int                                 # seconds; shorter near a health change
     prefix: IPNetwork                        # placement prefix: every address in it gets this Decision
+
+
+class Resolver(Protocol):
+    """What the answer paths (DNS, HTTP, Route 53 plan) need of an Engine."""
+
+    @property
+    def config(self) -> GslbConfig: ...
+
+    @property
+    def networks(self) -> NetworkTable: ...
+
+    @property
+    def generation(self) -> int:
+        """Moves whenever any Decision may have changed."""
+
+    def resolve(self, client: str | IPAddress) -> Decision:
+        """The decision for a client address (ValueError for a malformed one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +106,8 @@ class Engine:
         self._loads: dict[str, float] = {}
         self._last_known_good: frozenset[str] = frozenset()
         self._changed_at: float | None = None
-        self._previous: OrderedDict[IPNetwork, str] = OrderedDict()
-        self._cache: dict[IPNetwork, tuple[int, Decision]] = {}  # prefix -> (generation, decision)
+        # prefix -> (generation, region answered then, region answered in an earlier generation)
+        self._previous: OrderedDict[IPNetwork, tuple[int, str, str | None]] = OrderedDict()
         self._snapshot = self._evaluate(0, self.clock())
 
     # -- reading ---------------------------------------------------------------------------
@@ -104,25 +129,20 @@ class Engine:
             measured = self._latency.measured_prefixes()
         prefix, net = self.networks.answer_block(addr, measured)
         snap = self._snapshot
-        cached = self._cache.get(prefix)
-        if cached is not None and cached[0] == snap.generation:
-            return cached[1]
         location = (net.lat, net.lon) if net is not None else None
         with self._lock:
             estimates = self._latency.estimate(prefix, location)
-            previous = self._previous.get(prefix)
+            seen = self._previous.get(prefix)
+        previous = None if seen is None else seen[2] if seen[0] == snap.generation else seen[1]
         ranked = rank(self.config.regions, snap.health, estimates, policy=self._policy,
                       previous=previous, last_known_good=snap.last_known_good,
                       loads=snap.loads, spill_key=_spill_key(prefix))
         decision = self._decision(ranked, prefix, snap, placed=net)
         with self._lock:
             if self._snapshot is snap:
-                if len(self._cache) >= DECISION_CACHE:
-                    self._cache.clear()
-                self._cache[prefix] = (snap.generation, decision)
-                self._previous[prefix] = decision.region.name
+                self._previous[prefix] = (snap.generation, decision.region.name, previous)
                 self._previous.move_to_end(prefix)
-                while len(self._previous) > DECISION_CACHE:
+                while len(self._previous) > PREVIOUS_KEPT:
                     self._previous.popitem(last=False)
         return decision
 
@@ -220,7 +240,7 @@ class Engine:
         return _Snapshot(generation, view, self._last_known_good, dict(self._loads), near)
 
     def _decision(self, ranked: tuple[Ranked, ...], prefix: IPNetwork, snap: _Snapshot,
-                  placed: object) -> Decision:
+                  placed: Network | None) -> Decision:
         choices = tuple(_choice(r) for r in ranked)
         top = ranked[0]
         health = snap.health[top.region.name].describe()

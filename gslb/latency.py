@@ -41,7 +41,7 @@ import statistics
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .geo import chord_to_km, distance_km, unit_vector
 from .networks import IPNetwork, PrefixSet
@@ -76,7 +76,9 @@ KM_PER_DEGREE = 111.19     # of latitude    # a client we cannot place, and noth
 Location = tuple[float, float]
 
 
-class Source(str, Enum):
+class Source(StrEnum):
+    """Where a modelled latency comes from (formats as its value, e.g. in reasons)."""
+
     MEASURED = "measured"    # this prefix was measured to this region
     LEARNED = "learned"      # fitted line + residuals of measured prefixes near it
     DISTANCE = "distance"    # great-circle distance with the physical prior only

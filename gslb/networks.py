@@ -1,8 +1,8 @@
 """The networks table: CSV ``prefix,lat,lon[,label]`` that places clients on the map.
 
-Lookup is a longest-prefix match over one dict per prefix length (network as an
-integer -> entry), tried longest first: at most 33 (IPv4) or 129 (IPv6) dict
-probes, whatever the table size, instead of a linear scan.
+Lookup is a ``LongestMatch``: one dict per prefix length, tried longest first
+(at most 33 or 129 dict probes, whatever the table size). The DNS placement
+index (``gslb.dns_placement``) is the same class over the same prefixes.
 
 A client the table does not know is *filed* (its measurements kept) under the
 /24 or /56 around it, but *answered* for the widest aligned block around it
@@ -19,6 +19,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from edgeway.errors import ConfigError
 from gslb.csvrows import csv_rows
@@ -33,6 +34,49 @@ FALLBACK_PREFIXLEN = {4: 24, 6: 56}
 # The widest block an unknown client is answered for: a /8 (an old class A, a RIR's unit)
 # or a /16 of IPv6; wider would mix address space nobody should reason about together.
 WIDEST_BLOCK_PREFIXLEN = {4: 8, 6: 16}
+
+V = TypeVar("V")
+
+
+class LongestMatch(Generic[V]):
+    """Longest-prefix match over one address family, prefixes as integers.
+
+    One dict per prefix length (network >> host bits -> value), kept longest
+    first. ``add`` publishes a new list of levels when a new length appears
+    and otherwise only adds to a dict, so a reader in another thread iterates
+    either the old list or the new one, never a half-built one.
+    """
+
+    __slots__ = ("bits", "_levels")
+
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
+        self._levels: list[tuple[int, int, dict[int, V]]] = []   # (length, host bits, table)
+
+    def add(self, length: int, network: int, value: V) -> bool:
+        """File ``value`` under the prefix; False if that prefix was already there (replaced)."""
+        shift = self.bits - length
+        table = next((t for n, _, t in self._levels if n == length), None)
+        if table is None:
+            table = {}
+            self._levels = sorted([*self._levels, (length, shift, table)], key=lambda lv: -lv[0])
+        new = network >> shift not in table
+        table[network >> shift] = value
+        return new
+
+    def get(self, address: int) -> V | None:
+        """The value of the longest prefix holding ``address`` (an integer), or None."""
+        for _, shift, table in self._levels:
+            found = table.get(address >> shift)
+            if found is not None:
+                return found
+        return None
+
+    def items(self) -> Iterator[tuple[int, int, V]]:
+        """(length, network >> host bits, value), longest prefixes first."""
+        for length, _, table in self._levels:
+            for key, value in table.items():
+                yield length, key, value
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,20 +129,15 @@ class PrefixSet:
 
 class NetworkTable:
     def __init__(self, networks: Iterable[Network] = ()) -> None:
-        # version -> [(prefixlen, {network int: Network})], longest prefix first
-        self._by_len: dict[int, dict[int, dict[int, Network]]] = {4: {}, 6: {}}
-        self._order: dict[int, list[int]] = {4: [], 6: []}
+        self.index: dict[int, LongestMatch[Network]] = {4: LongestMatch(32), 6: LongestMatch(128)}
         self._count = 0
         self._covered: PrefixSet | None = None  # built on first use, dropped by add()
         for net in networks:
             self.add(net)
 
     def add(self, net: Network) -> None:
-        table = self._by_len[net.prefix.version].setdefault(net.prefix.prefixlen, {})
-        if int(net.prefix.network_address) not in table:
-            self._count += 1
-        table[int(net.prefix.network_address)] = net
-        self._order = {v: sorted(t, reverse=True) for v, t in self._by_len.items()}
+        prefix = net.prefix
+        self._count += self.index[prefix.version].add(prefix.prefixlen, int(prefix.network_address), net)
         self._covered = None
 
     def __len__(self) -> int:
@@ -106,19 +145,13 @@ class NetworkTable:
 
     def __iter__(self) -> Iterator[Network]:
         for version in (4, 6):
-            for length in self._order.get(version, []):
-                yield from self._by_len[version][length].values()
+            for _, _, net in self.index[version].items():
+                yield net
 
     def lookup(self, address: str | IPAddress) -> Network | None:
         """The most specific network holding the address, or None."""
         addr = parse_address(address)
-        value, bits = int(addr), addr.max_prefixlen
-        tables = self._by_len[addr.version]
-        for length in self._order.get(addr.version, ()):
-            net = tables[length].get(value >> (bits - length) << (bits - length))
-            if net is not None:
-                return net
-        return None
+        return self.index[addr.version].get(int(addr))
 
     def placement(self, address: str | IPAddress) -> tuple[IPNetwork, Network | None]:
         """The prefix a client is placed by (table prefix, else a /24 or /56 around it)."""

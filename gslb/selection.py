@@ -29,14 +29,14 @@ from dataclasses import dataclass
 
 from .config import FailOpen, RegionConfig
 from .health import Health, RegionHealth
-from .latency import Estimate
+from .latency import Estimate, Source
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
     region: RegionConfig
     latency_ms: float
-    source: str          # measured | learned | distance | unplaced
+    source: Source       # where latency_ms comes from
     reason: str
     eligible: bool
 
@@ -57,8 +57,8 @@ def rank(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
     def lat(r: RegionConfig) -> float:
         return latency[r.name].rtt_ms
 
-    def src(r: RegionConfig) -> str:
-        return latency[r.name].source.value
+    def src(r: RegionConfig) -> Source:
+        return latency[r.name].source
 
     def by_latency(rs: list[RegionConfig]) -> list[RegionConfig]:
         return sorted(rs, key=lambda r: (lat(r), -r.weight, order[r.name]))

@@ -12,7 +12,7 @@ import dns.rdatatype
 import pytest
 
 from gslb.dns_answer import DnsAnswerer
-from tests.gslb_fakes import FakeEngine
+from tests.gslb_fakes import FakeEngine, region
 
 ZONE = "api.edgeway.test."
 RESOLVER = "192.0.2.200"   # placed in us-east-1 by the fake engine
@@ -162,9 +162,8 @@ def test_rd_bit_is_copied_and_ttl_follows_the_decision():
 
 
 def test_large_answer_is_truncated_over_udp_but_not_tcp():
-    from types import SimpleNamespace
     many = tuple(f"2001:db8:1::{i:x}" for i in range(1, 41))
-    regions = (SimpleNamespace(name="us-east-1", endpoint="x", ipv4=("192.0.2.10",), ipv6=many),)
+    regions = (region("us-east-1", ("192.0.2.10",), many),)
     answerer = DnsAnswerer(FakeEngine(regions=regions))
     udp = ask(answerer, rdtype="AAAA")
     assert udp.flags & dns.flags.TC and not udp.answer
@@ -316,7 +315,7 @@ def test_queries_differing_only_in_ecs_address_are_answered_as_the_full_path_wou
         subnet = ipaddress.ip_network(f"{address}/{source}", strict=False).network_address
         wire = _ecs_query(str(subnet), source, qid=i)
         assert warm.answer(wire, RESOLVER) == DnsAnswerer(engine).answer(wire, RESOLVER), str(subnet)
-    assert warm._shapes  # the shortcut was taken (one shape per source length)
+    assert warm._cache.shapes  # the shortcut was taken (one shape per source length)
 
 
 def test_the_ecs_shortcut_still_refuses_bits_past_the_prefix_and_follows_health(engine, answerer):

@@ -17,7 +17,7 @@ import pytest
 
 from gslb import build_engine
 from gslb.dns_server import DnsServer
-from tests.gslb_fakes import FakeEngine
+from tests.gslb_fakes import FakeEngine, region
 
 pytestmark = pytest.mark.slow
 GATEWAY_YAML = Path(__file__).resolve().parents[2] / "gateway.yaml"
@@ -97,9 +97,8 @@ def test_several_queries_on_one_tcp_connection(server):
 
 
 def test_large_answers_are_truncated_over_udp_and_whole_over_tcp():
-    from types import SimpleNamespace
     many = tuple(f"2001:db8:1::{i:x}" for i in range(1, 41))
-    regions = (SimpleNamespace(name="us-east-1", endpoint="x", ipv4=("192.0.2.10",), ipv6=many),)
+    regions = (region("us-east-1", ("192.0.2.10",), many),)
     with DnsServer(FakeEngine(regions=regions), HOST, 0) as srv:
         udp = dns.query.udp(query(rdtype="AAAA"), HOST, port=srv.port, timeout=10,
                             ignore_trailing=True)
