@@ -29,7 +29,7 @@ a state older than its label, and the label is checked on every query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from gslb.dns_placement import Slot
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
-ShapeKey = tuple[bytes, int, Any]   # (lower-cased qname, qtype, EDNS shape: None or (DO, ECS family))
+ShapeKey = tuple[bytes, int, tuple[bool, int] | None]   # lower-cased qname, qtype, EDNS (DO, ECS family)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,13 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gslb.dns_answer import DnsAnswerer
 from gslb.dns_tcp_slots import TcpSlots
+
+if TYPE_CHECKING:
+    from gslb.engine import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ __all__ = ["DnsServer"]
 
 
 class DnsServer:
-    def __init__(self, engine: Any, host: str = "127.0.0.1", port: int = 5353, *,
+    def __init__(self, engine: Resolver, host: str = "127.0.0.1", port: int = 5353, *,
                  tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
                  max_tcp_per_client: int = 8, tcp_min_idle_timeout: float = 0.5,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
@@ -124,7 +127,7 @@ class DnsServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _spawn(self, target: Any, name: str, *args: Any) -> threading.Thread:
+    def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
         if name != "dns-tcp-conn":

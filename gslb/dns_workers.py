@@ -18,12 +18,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gslb.dns_server import DnsServer
 
+if TYPE_CHECKING:
+    from gslb.engine import Resolver
 
-def serve(engine: Any, host: str, port: int, workers: int, *,
+
+def serve(engine: Resolver, host: str, port: int, workers: int, *,
           on_ready: Callable[[int], None] | None = None, replay: bool = True) -> int:
     """Serve until SIGTERM/SIGINT; with ``workers > 1``, fork that many processes."""
     if workers <= 1:
@@ -66,7 +69,7 @@ def serve(engine: Any, host: str, port: int, workers: int, *,
     return 0
 
 
-def _serve_one(engine: Any, host: str, port: int, *, reuse_port: bool,
+def _serve_one(engine: Resolver, host: str, port: int, *, reuse_port: bool,
                on_ready: Callable[[int], None] | None = None, replay: bool = True) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import dns.name
 import dns.rdata
@@ -29,7 +29,11 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from gslb.config import DnsConfig, RegionConfig
 from gslb.dns_wire import Rcode, name_wire
+
+if TYPE_CHECKING:
+    from gslb.engine import Decision
 
 A, NS, SOA, TXT, AAAA, HINFO, ANY = 1, 2, 6, 16, 28, 13, 255
 ZONE_TRANSFER = frozenset({251, 252})   # IXFR, AXFR: not offered
@@ -62,7 +66,7 @@ def _rrset(name: dns.name.Name, rdtype: int, ttl: int, texts: Sequence[str]) -> 
 class Zone:
     """The names of the zone and the records at each; built once per Engine config."""
 
-    def __init__(self, dns_config: Any, regions: Sequence[Any], *,
+    def __init__(self, dns_config: DnsConfig, regions: Sequence[RegionConfig], *,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None) -> None:
         self.origin = dns.name.from_text(dns_config.zone)
         self.key = name_wire(self.origin).lower()
@@ -114,7 +118,7 @@ class Zone:
         return soa
 
     def records(self, name: dns.name.Name, kind: NameKind, arg: str, qtype: int,
-                decision: Any | None, serial: int) -> Records:
+                decision: Decision | None, serial: int) -> Records:
         """The answer for an existing name; NODATA (SOA in authority) when empty."""
         answer: list[dns.rrset.RRset] = []
         if qtype == ANY:
@@ -141,7 +145,7 @@ class Zone:
         return Records(Rcode.NOERROR, answer=tuple(answer))
 
     def _decision_records(self, name: dns.name.Name, qtype: int,
-                          decision: Any) -> list[dns.rrset.RRset]:
+                          decision: Decision) -> list[dns.rrset.RRset]:
         ttl = int(decision.ttl)
         if qtype == TXT:
             text = decision.reason.encode("utf-8", "replace")
