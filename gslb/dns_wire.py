@@ -1,14 +1,16 @@
-"""A strict, cheap parser for the one shape of DNS message the GSLB answers.
+"""The GSLB's one DNS query parser: strict, by hand, cheap.
 
 An authoritative server only ever needs to read *queries*: a 12-byte header, one
-question and at most one OPT record. Parsing that by hand costs a few
-microseconds, where dnspython's full ``Message`` parser costs tens; the answer
-path (``gslb.dns_answer``) calls ``parse_query`` on every packet and only falls
-back to dnspython for the shapes this parser declines (compression pointers in
-the question, additional records other than a lone OPT).
+question and the additional section (an OPT record, perhaps a TSIG). Parsing
+that by hand costs a few microseconds, where dnspython's full ``Message``
+parser costs tens. The rules follow dnspython's (compression pointers only
+point backwards, one OPT at the root, TSIG last and of class ANY); records we
+do not use are skipped, not decoded.
 
 ``parse_query`` never raises: it returns a ``Query``, a ``Reject`` (answer the
-client with this RCODE) or None (not a query: send nothing).
+client with this RCODE) or None (not a query: send nothing). It is the one
+place that decides FORMERR; the shape shortcut in ``gslb.dns_answer`` only
+skips it for queries it has already accepted, and hands anything else to it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, NamedTuple
 
-import dns.exception
-import dns.message
 import dns.name
 
 
@@ -37,6 +37,8 @@ class Rcode(IntEnum):
 
 HEADER: Final = struct.Struct("!HHHHHH")
 OPT_TYPE: Final = 41
+TSIG_TYPE: Final = 250
+ANY_CLASS: Final = 255
 ECS_CODE: Final = 8
 MAX_QUERY_SIZE: Final = 4096     # no legitimate query comes close; larger ones are abuse
 MAX_NAME_WIRE: Final = 255
@@ -96,21 +98,8 @@ class Reject:
     why: str
 
 
-class _Hard:
-    """Legal but outside the fast path: parse with dnspython."""
-
-    __slots__ = ()
-
-
-HARD: Final = _Hard()
-
 def parse_query(wire: bytes) -> Query | Reject | None:
     """Parse one query; see the module docstring for the possible outcomes."""
-    parsed = _parse_fast(wire)
-    return _parse_with_dnspython(wire) if isinstance(parsed, _Hard) else parsed
-
-
-def _parse_fast(wire: bytes) -> Query | Reject | _Hard | None:
     size = len(wire)
     if size < 12:
         return None          # no room for even a header: nothing to answer to
@@ -119,74 +108,113 @@ def _parse_fast(wire: bytes) -> Query | Reject | _Hard | None:
         # A response sent to us. Answering it would let two servers bounce
         # errors at each other forever (RFC 1035 7.3 / BIND, Knot: ignore).
         return None
-    if flags & OPCODE_MASK:
-        return Reject(Rcode.NOTIMP, qid, flags, "opcode is not QUERY")
-    if size > MAX_QUERY_SIZE:
-        return Reject(Rcode.FORMERR, qid, flags, f"query of {size} bytes is oversized")
-    if qd != 1:
-        return Reject(Rcode.FORMERR, qid, flags, f"{qd} questions (exactly one allowed)")
-    if an or ns:
-        return Reject(Rcode.FORMERR, qid, flags, "a query carries answer/authority records")
 
-    # The question name: plain labels only; a pointer sends us to dnspython.
-    pos = 12
-    starts: list[int] = []
-    while True:
-        if pos >= size:
-            return Reject(Rcode.FORMERR, qid, flags, "question name is truncated")
-        length = wire[pos]
-        if length == 0:
-            pos += 1
-            break
-        if length & 0xC0:
-            if length & 0xC0 == 0xC0:
-                return HARD
-            return Reject(Rcode.FORMERR, qid, flags, "unknown label type")
-        starts.append(pos - 12)
-        pos += 1 + length
-    if pos - 12 > MAX_NAME_WIRE:
-        return Reject(Rcode.FORMERR, qid, flags, "question name longer than 255 octets")
+    def reject(why: str, rcode: Rcode = Rcode.FORMERR) -> Reject:
+        return Reject(rcode, qid, flags, why)
+
+    if flags & OPCODE_MASK:
+        return reject("opcode is not QUERY", Rcode.NOTIMP)
+    if size > MAX_QUERY_SIZE:
+        return reject(f"query of {size} bytes is oversized")
+    if qd != 1:
+        return reject(f"{qd} questions (exactly one allowed)")
+    if an or ns:
+        return reject("a query carries answer/authority records")
+    name = read_name(wire, 12)
+    if isinstance(name, str):
+        return reject(f"question {name}")
+    qname, pos = name
     if pos + 4 > size:
-        return Reject(Rcode.FORMERR, qid, flags, "question is truncated")
-    qname = wire[12:pos]
+        return reject("question is truncated")
     qtype, qclass = struct.unpack_from("!HH", wire, pos)
     pos += 4
-
     edns: Edns | None = None
-    if ar > 1:
-        return HARD
-    if ar == 1:
-        # A lone additional record: we only take it here if it is an OPT at root.
-        if pos + 11 > size:
-            return Reject(Rcode.FORMERR, qid, flags, "additional record is truncated")
-        if wire[pos] != 0 or struct.unpack_from("!H", wire, pos + 1)[0] != OPT_TYPE:
-            return HARD
-        payload, ext_rcode, version, eflags, rdlen = struct.unpack_from("!HBBHH", wire, pos + 3)
-        pos += 11
+    for i in range(ar):
+        owner = read_name(wire, pos)
+        if isinstance(owner, str):
+            return reject(f"additional record {owner}")
+        if owner[1] + 10 > size:
+            return reject("additional record is truncated")
+        rtype, rclass, ttl, rdlen = struct.unpack_from("!HHIH", wire, owner[1])
+        pos = owner[1] + 10
         end = pos + rdlen
         if end > size:
-            return Reject(Rcode.FORMERR, qid, flags, "OPT record data is truncated")
-        ecs = None
-        while pos < end:
-            if pos + 4 > end:
-                return Reject(Rcode.FORMERR, qid, flags, "EDNS option header is truncated")
-            code, olen = struct.unpack_from("!HH", wire, pos)
-            pos += 4
-            if pos + olen > end:
-                return Reject(Rcode.FORMERR, qid, flags, "EDNS option is truncated")
-            if code == ECS_CODE:
-                if ecs is not None:
-                    return Reject(Rcode.FORMERR, qid, flags, "more than one ECS option")
-                parsed = parse_ecs(wire[pos:pos + olen])
-                if isinstance(parsed, str):
-                    return Reject(Rcode.FORMERR, qid, flags, parsed)
-                ecs = parsed
-            pos += olen
-        edns = Edns(max(payload, 512), version, bool(eflags & DO_BIT), ecs)
+            return reject("record data is truncated")
+        if rtype == OPT_TYPE:
+            if edns is not None or owner[0] != b"\0":
+                return reject("more than one OPT record, or one not at the root")
+            parsed = _edns(wire[pos:end], rclass, ttl)
+            if isinstance(parsed, str):
+                return reject(parsed)
+            edns = parsed
+        elif rtype == TSIG_TYPE:
+            if i != ar - 1 or rclass != ANY_CLASS:
+                return reject("TSIG record not last or not of class ANY")
+            return reject("TSIG-signed query; no keys are configured", Rcode.REFUSED)
+        pos = end
     if pos != size:
-        return Reject(Rcode.FORMERR, qid, flags, f"{size - pos} trailing bytes after the query")
-    key = qname.lower()
-    return Query(qid, flags, qname, key, tuple(starts), qtype, qclass, edns)
+        return reject(f"{size - pos} trailing bytes after the query")
+    starts, at = [], 0
+    while qname[at]:
+        starts.append(at)
+        at += 1 + qname[at]
+    return Query(qid, flags, qname, qname.lower(), tuple(starts), qtype, qclass, edns)
+
+
+def read_name(wire: bytes, pos: int) -> tuple[bytes, int] | str:
+    """A name at ``pos``: (its uncompressed wire form, where the record goes on), or what is wrong.
+
+    A compression pointer must point before the name and before every pointer
+    already followed (as dnspython requires), so no loop can form.
+    """
+    labels: list[bytes] = []
+    total, limit, after = 0, pos, -1
+    while True:
+        if pos >= len(wire):
+            return "name is truncated"
+        length = wire[pos]
+        if length >= 0xC0:
+            if pos + 1 >= len(wire):
+                return "name is truncated"
+            target = (length & 0x3F) << 8 | wire[pos + 1]
+            if target >= limit:
+                return "name has a bad compression pointer"
+            if after < 0:
+                after = pos + 2
+            pos = limit = target
+            continue
+        if length & 0xC0:
+            return "name has an unknown label type"
+        if pos + 1 + length > len(wire):
+            return "name is truncated"
+        total += 1 + length
+        if total > MAX_NAME_WIRE:
+            return "name longer than 255 octets"
+        labels.append(wire[pos:pos + 1 + length])
+        pos += 1 + length
+        if length == 0:
+            return b"".join(labels), pos if after < 0 else after
+
+
+def _edns(data: bytes, payload: int, ttl: int) -> Edns | str:
+    """The OPT record's fields and options (RFC 6891 6.1.2); a string says what is wrong."""
+    ecs, pos = None, 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            return "EDNS option header is truncated"
+        code, olen = struct.unpack_from("!HH", data, pos)
+        pos += 4
+        if pos + olen > len(data):
+            return "EDNS option is truncated"
+        if code == ECS_CODE:
+            if ecs is not None:
+                return "more than one ECS option"
+            parsed = parse_ecs(data[pos:pos + olen])
+            if isinstance(parsed, str):
+                return parsed
+            ecs = parsed
+        pos += olen
+    return Edns(max(payload, 512), (ttl >> 16) & 0xFF, bool(ttl & DO_BIT), ecs)
 
 
 def parse_ecs(data: bytes) -> Ecs | str:
@@ -227,37 +255,3 @@ def ecs_option(ecs: Ecs, scope: int) -> bytes:
     """The ECS option echoed in a response: the query's subnet with our scope."""
     return struct.pack("!HHHBB", ECS_CODE, 4 + len(ecs.address), ecs.family,
                        ecs.source, scope) + ecs.address
-
-
-def _parse_with_dnspython(wire: bytes) -> Query | Reject | None:
-    """The legal-but-unusual queries: compressed question names, extra records."""
-    qid, flags = struct.unpack_from("!HH", wire)
-    try:
-        message = dns.message.from_wire(wire, ignore_trailing=False)
-    except dns.message.UnknownTSIGKey:
-        return Reject(Rcode.REFUSED, qid, flags, "TSIG-signed query; no keys are configured")
-    except (dns.exception.DNSException, ValueError, IndexError, struct.error) as exc:
-        return Reject(Rcode.FORMERR, qid, flags, f"malformed query: {exc.__class__.__name__}")
-    if len(message.question) != 1 or message.answer or message.authority:
-        return Reject(Rcode.FORMERR, qid, flags, "a query needs exactly one question")
-    question = message.question[0]
-    qname = name_wire(question.name)
-    starts, pos = [], 0
-    while qname[pos]:
-        starts.append(pos)
-        pos += 1 + qname[pos]
-    edns = None
-    if message.edns >= 0:
-        ecs = None
-        for option in message.options:
-            if option.otype == 8:
-                if ecs is not None:
-                    return Reject(Rcode.FORMERR, qid, flags, "more than one ECS option")
-                parsed = parse_ecs(option.to_wire())
-                if isinstance(parsed, str):
-                    return Reject(Rcode.FORMERR, qid, flags, parsed)
-                ecs = parsed
-        edns = Edns(max(message.payload, 512), message.edns,
-                    bool(message.ednsflags & DO_BIT), ecs)
-    return Query(qid, flags, qname, qname.lower(), tuple(starts), int(question.rdtype),
-                 int(question.rdclass), edns)

@@ -6,6 +6,7 @@ import struct
 
 import dns.edns
 import dns.message
+import dns.tsig
 import pytest
 
 from gslb.dns_answer import DnsAnswerer
@@ -143,3 +144,22 @@ def test_an_engine_failure_is_servfail_not_an_exception():
     engine = FakeEngine()
     engine.resolve = lambda client: 1 / 0
     assert rcode(DnsAnswerer(engine).answer(good_query(), SOURCE)) == Rcode.SERVFAIL
+
+
+def test_additional_records_the_parser_skips_checks_or_refuses(answerer):
+    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+    a_record = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + b"\xc0\x00\x02\x01"
+    signed = dns.message.make_query("api.edgeway.test", "A", use_edns=0)
+    signed.use_tsig(dns.tsig.Key("key.", "c2VjcmV0c2VjcmV0c2VjcmV0"))
+    signed.id = 0x1234
+    signed_wire = signed.to_wire()
+    tsig = signed_wire[len(good_query(use_edns=0)):]   # the TSIG record: last in the packet
+    # An unrelated record beside the OPT is skipped: the question is answered.
+    response = dns.message.from_wire(answerer.answer(header(ar=2) + QUESTION + a_record + opt, SOURCE))
+    assert [r.to_text() for r in response.answer[0]] == ["192.0.2.10"] and response.edns == 0
+    # A signed query cannot be verified (no keys): REFUSED, as dnspython would have it.
+    assert rcode(answerer.answer(signed_wire, SOURCE)) == Rcode.REFUSED
+    # TSIG anywhere but last, an OPT not at the root, a record cut short: FORMERR.
+    assert rcode(answerer.answer(header(ar=2) + QUESTION + tsig + opt, SOURCE)) == Rcode.FORMERR
+    assert rcode(answerer.answer(header(ar=1) + QUESTION + b"\x01x" + opt, SOURCE)) == Rcode.FORMERR
+    assert rcode(answerer.answer(header(ar=1) + QUESTION + a_record[:-1], SOURCE)) == Rcode.FORMERR
