@@ -9,7 +9,7 @@ one query:
    carries one with a non-zero source prefix, else by the packet's source.
 3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
    per-region names) are answered without the Engine, with ECS scope 0.
-   The apex A / AAAA / TXT need a ``Decision``: ``gslb.dns_placement`` maps
+   The apex A / AAAA / TXT need a ``Decision``: ``gslb.dns_cache.Placements`` maps
    the client to its placement slot with a few dict lookups, and the Engine
    is asked once per slot, not once per query.
 4. The full response is rendered once per (name, type, EDNS shape, answer) by
@@ -49,11 +49,11 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from gslb.dns_cache import AnswerCache, Placed, Shape, ShapeKey, Template
-from gslb.dns_placement import Placements, client_of, slot_of
+from gslb.dns_cache import AnswerCache, Placed, Placements, Shape, ShapeKey, Template, client_of, slot_of
 from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
                            Query, Rcode, Reject, ecs_option, has_stray_bits, parse_query)
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
+from gslb.networks import parse_address
 
 if TYPE_CHECKING:
     from gslb.engine import Decision, Resolver
@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 
 IN = 1
 DEFAULT_MAX_UDP = 1232      # the DNS Flag Day 2020 size: no IP fragmentation
-_FAMILY_OF_LEN = {4: 1, 16: 2}
 
 
 class DnsAnswerer:
@@ -285,11 +284,9 @@ def _header_only(qid: int, query_flags: int, rcode: Rcode) -> bytes:
 
 
 def _address_int(source: str) -> tuple[int, int]:
-    address = ipaddress.ip_address(source.split("%", 1)[0])
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped   # a dual-stack socket's view of an IPv4 client
-    packed = address.packed
-    return _FAMILY_OF_LEN[len(packed)], int.from_bytes(packed, "big")
+    """(ECS family, address) of a packet's source; an IPv4-mapped IPv6 address is IPv4."""
+    address = parse_address(source.split("%", 1)[0])
+    return 1 if address.version == 4 else 2, int(address)
 
 
 __all__ = ["DEFAULT_MAX_UDP", "DnsAnswerer"]

@@ -1,13 +1,26 @@
-"""The DNS answer cache: everything the answer path remembers, for one Engine generation.
+"""The DNS answer cache: everything the answer path remembers, and its one key.
 
-One key for everything that depends on the client: the placement slot
-(``gslb.dns_placement``). Under it sit the Engine's Decision for that prefix,
-the ECS scope to announce, and the rendered responses by question shape.
-Slot ``None`` holds the answers that do not depend on the client (SOA, NS,
-NXDOMAIN, region names). Beside it, keyed by the query bytes, sit the two
+The key is the placement *slot* of a client: ``(family, prefix length,
+network >> host bits)``, plain ints, so hashing it on the hot path is cheap
+(an ``ip_network`` hashes slowly). The Engine promises that every address
+inside ``Decision.prefix`` gets the same Decision; its prefixes come from the
+networks table (longest match wins) or, for clients the table does not know,
+a block around the client. ``Placements`` finds a client's slot with one
+longest-prefix match (``gslb.networks.LongestMatch``, the lookup the networks
+table uses) over the table's prefixes plus the blocks the Engine has returned
+so far. One index holds both: a block never contains the address of a shorter
+table prefix (the Engine would have answered with that one), so the longest
+match is the table's whenever there is one. A slot is only a key: the index
+outlives generations, and a Decision is re-asked whenever the Engine answers
+an address with another block.
+
+``AnswerCache`` keeps, under each slot, the Engine's Decision for that prefix,
+the ECS scope to announce and the rendered responses by question shape. Slot
+``None`` holds the answers that do not depend on the client (SOA, NS,
+NXDOMAIN, region names). Beside it, keyed by query bytes, sit the two
 shortcuts that skip the parser (``gslb.dns_answer`` steps 5 and 6): whole
 responses to byte-identical repeats, and where the ECS address sits in a
-query of a known shape. ``rendered`` lets slots with the same answer share
+query of a known shape; ``rendered`` lets slots with the same answer share
 one rendering.
 
 One invalidation point: ``DnsAnswerer`` compares ``Engine.generation`` (and
@@ -28,14 +41,16 @@ a state older than its label, and the label is checked on every query.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from gslb.dns_placement import Slot
+from gslb.networks import IPNetwork, LongestMatch, NetworkTable
 
 if TYPE_CHECKING:
     from gslb.engine import Decision
 
+Slot = tuple[int, int, int]
 K = TypeVar("K")
 V = TypeVar("V")
 ShapeKey = tuple[bytes, int, tuple[bool, int] | None]   # lower-cased qname, qtype, EDNS (DO, ECS family)
@@ -89,3 +104,72 @@ class AnswerCache:
             table.clear()
         table[key] = value
         return value
+
+
+_BITS = {1: 32, 2: 128}
+_FAMILY = {4: 1, 6: 2}
+
+
+def slot_of(prefix: IPNetwork) -> Slot:
+    family = _FAMILY[prefix.version]
+    return family, prefix.prefixlen, int(prefix.network_address) >> (_BITS[family] - prefix.prefixlen)
+
+
+def client_of(family: int, address: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
+
+
+class Placements:
+    """The slot index: the networks table's prefixes, and the Engine's blocks as learned.
+
+    Threads: any answering thread may ``find`` and ``learn``; ``learn`` only adds
+    to a ``LongestMatch`` (see there why a concurrent reader is safe) or swaps
+    in a fresh index.
+    """
+
+    def __init__(self, networks: NetworkTable, *, max_learned: int = 100_000) -> None:
+        self.max_learned = max_learned
+        self._table = [slot_of(net.prefix) for net in networks]
+        self._learned = 0
+        self._index = self._fresh()
+        self._nested: dict[tuple[int, int], dict[int, int]] = {}   # per (family, length), lazily
+
+    def _fresh(self) -> dict[int, LongestMatch[Slot]]:
+        index: dict[int, LongestMatch[Slot]] = {1: LongestMatch(32), 2: LongestMatch(128)}
+        for slot in self._table:
+            index[slot[0]].add(slot[1], slot[2] << (_BITS[slot[0]] - slot[1]), slot)
+        return index
+
+    def find(self, family: int, address: int) -> Slot | None:
+        """The slot of the longest known prefix holding ``address`` (an integer)."""
+        return self._index[family].get(address)
+
+    def learn(self, slot: Slot) -> None:
+        """A block the Engine answered with: later addresses inside it find it."""
+        family, length, key = slot
+        if self._learned >= self.max_learned:
+            self._index, self._learned = self._fresh(), 0
+        self._learned += self._index[family].add(length, key << (_BITS[family] - length), slot)
+
+    def scope(self, slot: Slot) -> int:
+        """The ECS scope to announce for a slot's answer.
+
+        Normally the slot's own length. But if the table holds more specific
+        prefixes *inside* it (a /16 with a /24 carved out), a resolver told
+        "valid for the /16" would serve the carve-out's clients from its cache;
+        announcing the longest nested length m instead is safe: the client's /m
+        cannot overlap a nested prefix it is not in.
+        """
+        family, length, key = slot
+        nested = self._nested.get((family, length))
+        if nested is None:
+            nested = self._nested[(family, length)] = self._nested_lengths(family, length)
+        return max(length, nested.get(key, 0))
+
+    def _nested_lengths(self, family: int, length: int) -> dict[int, int]:
+        deepest: dict[int, int] = {}
+        for f, longer, key in self._table:
+            if f == family and longer > length:
+                outer = key >> (longer - length)
+                deepest[outer] = max(deepest.get(outer, 0), longer)
+        return deepest

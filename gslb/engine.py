@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -223,13 +223,9 @@ class Engine:
         if states_changed:
             self._changed_at = now
             fresh = self._evaluate(old.generation, now)
-        if force or states_changed or fresh.near_change != old.near_change or fresh.loads != old.loads:
-            self._snapshot = _Snapshot(old.generation + 1, fresh.health, fresh.last_known_good,
-                                       fresh.loads, fresh.near_change)
-            return True
-        self._snapshot = _Snapshot(old.generation, fresh.health, fresh.last_known_good,
-                                   fresh.loads, fresh.near_change)
-        return False
+        bump = force or states_changed or fresh.near_change != old.near_change or fresh.loads != old.loads
+        self._snapshot = replace(fresh, generation=old.generation + bump)
+        return bump
 
     def _evaluate(self, generation: int, now: float) -> _Snapshot:
         view = self._health.view(now)

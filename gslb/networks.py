@@ -2,7 +2,7 @@
 
 Lookup is a ``LongestMatch``: one dict per prefix length, tried longest first
 (at most 33 or 129 dict probes, whatever the table size). The DNS placement
-index (``gslb.dns_placement``) is the same class over the same prefixes.
+index (``gslb.dns_cache.Placements``) is the same class over the same prefixes.
 
 A client the table does not know is *filed* (its measurements kept) under the
 /24 or /56 around it, but *answered* for the widest aligned block around it
@@ -162,8 +162,7 @@ class NetworkTable:
         # Built from the integer: parsing a "a.b.c.d/24" string costs ~40 us a client.
         length = FALLBACK_PREFIXLEN[addr.version]
         bits = addr.max_prefixlen - length
-        network_cls = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
-        return network_cls((int(addr) >> bits << bits, length)), None
+        return _network(addr.version, int(addr) >> bits << bits, length), None
 
     def answer_block(self, address: str | IPAddress,
                      measured: PrefixSet | None = None) -> tuple[IPNetwork, Network | None]:
@@ -187,13 +186,16 @@ class NetworkTable:
             if around is None:  # measured: answered from its own samples
                 return self.placement(addr)
             low, high = max(low, around[0]), min(high, around[1])
-        network_cls = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
         for length in range(WIDEST_BLOCK_PREFIXLEN[addr.version], bits + 1):
             size = 1 << (bits - length)
             start = value // size * size
             if start >= low and start + size - 1 <= high:
-                return network_cls((start, length)), None
+                return _network(addr.version, start, length), None
         raise AssertionError("unreachable: the address alone is a block")  # pragma: no cover
+
+
+def _network(version: int, start: int, length: int) -> IPNetwork:
+    return (ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network)((start, length))
 
 
 def load_networks(path: str | Path | None = None) -> NetworkTable:
