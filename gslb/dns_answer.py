@@ -90,7 +90,10 @@ class DnsAnswerer:
         Never raises: anything unexpected becomes SERVFAIL (and a log line).
         """
         try:
-            cache = self._current()
+            # The one invalidation point: a new generation (or max_age_s) starts a new cache.
+            cache, generation, now = self._cache, self.engine.generation, self.clock()
+            if generation != cache.generation or now >= cache.expires:
+                cache = self._cache = AnswerCache(generation, now + self.max_age_s, self.max_entries)
             if udp and self.replay:
                 # Byte-identical repeat of a query answered before (a resolver
                 # re-asking for the same subnet): only the id differs.
@@ -119,15 +122,6 @@ class DnsAnswerer:
                 qid, flags = struct.unpack_from("!HH", wire)
                 return _header_only(qid, flags, Rcode.SERVFAIL)
             return None
-
-    def _current(self) -> AnswerCache:
-        """The cache for the Engine's current generation: the one invalidation point."""
-        cache = self._cache
-        generation = self.engine.generation
-        now = self.clock()
-        if generation != cache.generation or now >= cache.expires:
-            cache = self._cache = AnswerCache(generation, now + self.max_age_s, self.max_entries)
-        return cache
 
     def _answer_shape(self, cache: AnswerCache, wire: bytes, udp: bool) -> bytes | None:
         """Step 6 of the module docstring; None sends the query down the full path."""
