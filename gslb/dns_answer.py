@@ -1,38 +1,26 @@
 """Query bytes and client address in, response bytes out: the GSLB's DNS logic.
 
 No sockets here (``gslb.dns_server`` is the thin shell around it). The path of
-one query:
+one query, everything remembered being kept in one ``gslb.dns_cache.AnswerCache``:
 
-1. ``gslb.dns_wire.parse_query`` reads the header, the question and the OPT
-   record by hand (dnspython parses the rare legal shapes it declines).
-2. The client is placed: by its EDNS Client Subnet (RFC 7871) when the query
-   carries one with a non-zero source prefix, else by the packet's source.
-3. Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, the
-   per-region names) are answered without the Engine, with ECS scope 0.
-   The apex A / AAAA / TXT need a ``Decision``: ``gslb.dns_cache.Placements`` maps
-   the client to its placement slot with a few dict lookups, and the Engine
-   is asked once per slot, not once per query.
-4. The full response is rendered once per (name, type, EDNS shape, answer) by
-   dnspython and kept as bytes under the slot; a hit only splices in the query id, the RD bit,
+1. ``gslb.dns_wire.parse_query`` reads and validates it by hand.
+2. The client is placed by its EDNS Client Subnet (RFC 7871) when it carries
+   one with a non-zero source prefix, else by the packet's source: its slot is
+   found with a few dict lookups and the Engine is asked once per slot.
+   Names that do not depend on the client (SOA, NS, NXDOMAIN, NODATA, region
+   names) skip the Engine and answer with ECS scope 0.
+3. The response is rendered once per (name, type, EDNS shape, answer) by
+   dnspython and kept as bytes; a hit only splices in the query id, the RD bit,
    the question name as the client spelled it (0x20 case randomisation) and
-   the echoed ECS option (scope = the prefix length, or longer when the
-   networks table holds more specific prefixes inside it).
-5. In front of all that, a UDP query byte-for-byte equal (after the id) to one
-   answered before gets that response back with its own id, without parsing:
-   resolvers re-ask the same question for the same subnet every TTL. Only
-   responses that do not depend on the sender's address are kept there.
-6. Between the two, a query equal to an answered one except for its id and its
-   ECS address (the same resolver asking the same question for another
-   subnet) skips the parser too: its *shape* (the bytes around the address)
-   says where the address is and which template family answers it, so only
-   the placement and the splice remain.
-
-Everything remembered lives in one ``gslb.dns_cache.AnswerCache``, replaced
-whole when ``Engine.generation`` changes (health or latency moved) and after
-``max_age_s`` at the latest, so no answer outlives the state it was computed
-from by more than that.
+   the ECS echo (scope = the slot's length, or longer when the networks table
+   holds more specific prefixes inside it).
+4. Before the parser, a query equal to an answered one except for its id and
+   its ECS address (the same resolver asking for another subnet) is answered
+   from its *shape* (the bytes around the address): placement and splice only.
+5. Before that, a UDP query byte-for-byte equal (after the id) to one answered
+   before gets that response back with its own id (resolvers re-ask every TTL).
+   Only responses that do not depend on the sender's address are kept there.
 """
-
 from __future__ import annotations
 
 import ipaddress
@@ -124,7 +112,7 @@ class DnsAnswerer:
             return None
 
     def _answer_shape(self, cache: AnswerCache, wire: bytes, udp: bool) -> bytes | None:
-        """Step 6 of the module docstring; None sends the query down the full path."""
+        """Step 4 of the module docstring; None sends the query down the full path."""
         octets = cache.shape_sizes.get(len(wire))
         if octets is None:
             return None

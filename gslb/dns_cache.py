@@ -1,42 +1,37 @@
-"""The DNS answer cache: everything the answer path remembers, and its one key.
+"""The DNS answer cache: everything the answer path remembers, under one key.
 
-The key is the placement *slot* of a client: ``(family, prefix length,
-network >> host bits)``, plain ints, so hashing it on the hot path is cheap
-(an ``ip_network`` hashes slowly). The Engine promises that every address
-inside ``Decision.prefix`` gets the same Decision; its prefixes come from the
-networks table (longest match wins) or, for clients the table does not know,
-a block around the client. ``Placements`` finds a client's slot with one
-longest-prefix match (``gslb.networks.LongestMatch``, the lookup the networks
-table uses) over the table's prefixes plus the blocks the Engine has returned
-so far. One index holds both: a block never contains the address of a shorter
-table prefix (the Engine would have answered with that one), so the longest
-match is the table's whenever there is one. A slot is only a key: the index
-outlives generations, and a Decision is re-asked whenever the Engine answers
-an address with another block.
+The key is a client's placement *slot*, ``(family, prefix length, network >>
+host bits)``: plain ints, cheap to hash (an ``ip_network`` hashes slowly). The
+Engine promises one Decision for every address inside ``Decision.prefix``: a
+networks table prefix (longest match wins) or, for clients the table does not
+know, a block around the client. ``Placements`` finds the slot with one
+``gslb.networks.LongestMatch`` (the networks table's own lookup) over the
+table's prefixes and the blocks the Engine returned so far. A block never
+holds the address of a shorter table prefix (the Engine would have answered
+with that one), so the longest match is the table's whenever there is one.
 
-``AnswerCache`` keeps, under each slot, the Engine's Decision for that prefix,
-the ECS scope to announce and the rendered responses by question shape. Slot
-``None`` holds the answers that do not depend on the client (SOA, NS,
-NXDOMAIN, region names). Beside it, keyed by query bytes, sit the two
-shortcuts that skip the parser (``gslb.dns_answer`` steps 5 and 6): whole
-responses to byte-identical repeats, and where the ECS address sits in a
-query of a known shape; ``rendered`` lets slots with the same answer share
-one rendering.
+``AnswerCache`` keeps under each slot the Decision, the ECS scope and the
+rendered responses by question shape; slot ``None`` holds the answers that do
+not depend on the client. Beside them, keyed by query bytes, are the two
+parser shortcuts of ``gslb.dns_answer`` (byte-identical repeats; where the ECS
+address sits in a known shape), and ``rendered`` shares one rendering between
+slots with the same answer.
 
-One invalidation point: ``DnsAnswerer`` compares ``Engine.generation`` (and
-the clock, against ``max_age_s``) with this cache's on every query and, when
-either moved, replaces the whole cache with an empty one. One eviction rule:
-a table that reaches ``max_entries`` starts over empty.
+One invalidation point: ``DnsAnswerer.answer`` compares ``Engine.generation``
+(and the clock, against ``max_age_s``) with the cache's on every query and,
+when either moved, replaces the whole cache with an empty one. One eviction
+rule: a table that reaches ``max_entries`` starts over empty. The slot index
+outlives generations: a slot is only a key, and a Decision is asked again
+whenever the Engine answers an address with another block.
 
 Threads: the UDP thread and every TCP connection thread answer queries. Each
-takes the current ``AnswerCache`` once per query and only reads it and adds
-to its dicts (a single ``dict`` store: atomic in CPython, and per-object
-locked in free-threaded builds). Two threads that fill the same key in one
-generation compute the same value, so the last write winning loses nothing.
-A replacement publishes a new object; a query already holding the old one
-finishes against it, consistently. Every Decision in a cache was resolved
-after the generation it is labelled with was read, so a cache never serves
-a state older than its label, and the label is checked on every query.
+takes the current ``AnswerCache`` once per query, reads it and adds to its
+dicts (one ``dict`` store: atomic in CPython, per-object locked in free-threaded
+builds). Two threads filling one key in one generation compute the same value,
+so the last write loses nothing. A replacement publishes a new object; a query
+holding the old one finishes against it. Every Decision in a cache was resolved
+after its generation label was read, so a cache never serves a state older
+than its label, and the label is checked on every query.
 """
 
 from __future__ import annotations

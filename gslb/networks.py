@@ -72,12 +72,6 @@ class LongestMatch(Generic[V]):
                 return found
         return None
 
-    def items(self) -> Iterator[tuple[int, int, V]]:
-        """(length, network >> host bits, value), longest prefixes first."""
-        for length, _, table in self._levels:
-            for key, value in table.items():
-                yield length, key, value
-
 
 @dataclass(frozen=True, slots=True)
 class Network:
@@ -130,23 +124,21 @@ class PrefixSet:
 class NetworkTable:
     def __init__(self, networks: Iterable[Network] = ()) -> None:
         self.index: dict[int, LongestMatch[Network]] = {4: LongestMatch(32), 6: LongestMatch(128)}
-        self._count = 0
+        self._networks: dict[IPNetwork, Network] = {}
         self._covered: PrefixSet | None = None  # built on first use, dropped by add()
         for net in networks:
             self.add(net)
 
     def add(self, net: Network) -> None:
-        prefix = net.prefix
-        self._count += self.index[prefix.version].add(prefix.prefixlen, int(prefix.network_address), net)
+        self._networks[net.prefix] = net
+        self.index[net.prefix.version].add(net.prefix.prefixlen, int(net.prefix.network_address), net)
         self._covered = None
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._networks)
 
     def __iter__(self) -> Iterator[Network]:
-        for version in (4, 6):
-            for _, _, net in self.index[version].items():
-                yield net
+        return iter(self._networks.values())
 
     def lookup(self, address: str | IPAddress) -> Network | None:
         """The most specific network holding the address, or None."""
