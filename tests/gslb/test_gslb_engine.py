@@ -198,3 +198,20 @@ def test_an_unknown_block_never_holds_a_table_prefix_or_a_measured_one(engine: E
             # every address of the block gets the very same decision
             other = decision.prefix[rng.randrange(decision.prefix.num_addresses)]
             assert engine.resolve(other) == decision
+
+
+def test_one_generation_gives_one_decision_and_hysteresis_uses_the_one_before(clock: Clock) -> None:
+    # The second region a little farther from Frankfurt (within the margin) but heavier.
+    near = (RegionConfig("a", "http://a", ("192.0.2.1",), (), Location(50.1, 8.7)),
+            RegionConfig("b", "http://b", ("192.0.2.2",), (), Location(50.0, 10.0), weight=2.0))
+    engine = Engine(GslbConfig(near), networks=NETWORKS, clock=clock)
+    first = engine.resolve("198.51.100.1")
+    assert first.region.name == "b" and "weight 2" in first.region.reason
+    # Asked again (another client of the prefix, another container's cache miss): the same answer,
+    # word for word, though "b" is now this prefix's previous region.
+    assert engine.resolve("198.51.100.200") == first
+    engine.set_load("a", 0.0)    # no capacity configured: not news
+    engine.set_down([])          # a new generation, nothing down
+    kept = engine.resolve("198.51.100.1")
+    assert kept.region.name == "b" and kept.region.reason.startswith("kept:")
+    assert engine.resolve("198.51.100.2") == kept
