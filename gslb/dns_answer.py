@@ -37,7 +37,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from gslb.dns_cache import AnswerCache, Placed, Placements, Shape, ShapeKey, Template, client_of, slot_of
+from gslb.dns_cache import AnswerCache, Placed, Placements, Shape, ShapeKey, Template, slot_of
 from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
                            Query, Rcode, Reject, ecs_option, has_stray_bits, parse_query)
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
@@ -202,7 +202,7 @@ class DnsAnswerer:
             placed = cache.slots.get(slot)
             if placed is not None:
                 return placed
-        client = client_of(family, address)
+        client = ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
         decision = self.engine.resolve(client)
         prefix = decision.prefix
         if prefix.version != client.version or client not in prefix:

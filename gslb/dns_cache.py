@@ -36,7 +36,6 @@ than its label, and the label is checked on every query.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -110,10 +109,6 @@ def slot_of(prefix: IPNetwork) -> Slot:
     return family, prefix.prefixlen, int(prefix.network_address) >> (_BITS[family] - prefix.prefixlen)
 
 
-def client_of(family: int, address: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    return ipaddress.IPv4Address(address) if family == 1 else ipaddress.IPv6Address(address)
-
-
 class Placements:
     """The slot index: the networks table's prefixes, and the Engine's blocks as learned.
 
@@ -156,15 +151,12 @@ class Placements:
         cannot overlap a nested prefix it is not in.
         """
         family, length, key = slot
-        nested = self._nested.get((family, length))
-        if nested is None:
-            nested = self._nested[(family, length)] = self._nested_lengths(family, length)
-        return max(length, nested.get(key, 0))
-
-    def _nested_lengths(self, family: int, length: int) -> dict[int, int]:
-        deepest: dict[int, int] = {}
-        for f, longer, key in self._table:
-            if f == family and longer > length:
-                outer = key >> (longer - length)
-                deepest[outer] = max(deepest.get(outer, 0), longer)
-        return deepest
+        deepest = self._nested.get((family, length))
+        if deepest is None:   # built whole, then published: another thread never sees half
+            deepest = {}
+            for f, longer, inner in self._table:
+                if f == family and longer > length:
+                    outer = inner >> (longer - length)
+                    deepest[outer] = max(deepest.get(outer, 0), longer)
+            self._nested[(family, length)] = deepest
+        return max(length, deepest.get(key, 0))

@@ -62,11 +62,8 @@ class Decision:
 class Resolver(Protocol):
     """What the answer paths (DNS, HTTP, Route 53 plan) need of an Engine."""
 
-    @property
-    def config(self) -> GslbConfig: ...
-
-    @property
-    def networks(self) -> NetworkTable: ...
+    config: GslbConfig
+    networks: NetworkTable
 
     @property
     def generation(self) -> int:
