@@ -165,7 +165,7 @@ class DnsAnswerer:
         if q.qclass != IN or q.qtype in ZONE_TRANSFER:
             return self._bare(q, Rcode.REFUSED), False
         found = self.zone.names.get(q.qname_key)
-        if found is None and not self.zone.contains(q.qname_key, q.label_starts):
+        if found is None and not self.zone.contains(q.qname_key):
             return self._bare(q, Rcode.REFUSED), False
         ecs = edns.ecs if edns is not None else None
         key: ShapeKey = (q.qname_key, q.qtype, None if edns is None else (edns.do, ecs.family if ecs else 0))

@@ -82,7 +82,6 @@ class Query(NamedTuple):
     flags: int
     qname: bytes        # wire form exactly as sent (case preserved for 0x20 echo)
     qname_key: bytes    # lower-cased wire form
-    label_starts: tuple[int, ...]  # offsets in qname where each label begins
     qtype: int
     qclass: int
     edns: Edns | None
@@ -154,11 +153,7 @@ def parse_query(wire: bytes) -> Query | Reject | None:
         pos = end
     if pos != size:
         return reject(f"{size - pos} trailing bytes after the query")
-    starts, at = [], 0
-    while qname[at]:
-        starts.append(at)
-        at += 1 + qname[at]
-    return Query(qid, flags, qname, qname.lower(), tuple(starts), qtype, qclass, edns)
+    return Query(qid, flags, qname, qname.lower(), qtype, qclass, edns)
 
 
 def read_name(wire: bytes, pos: int) -> tuple[bytes, int] | str:

@@ -93,10 +93,12 @@ class Zone:
             self.names.setdefault(name_wire(parent).lower(), (NameKind.EMPTY, ""))
             parent = parent.parent()
 
-    def contains(self, qname_key: bytes, label_starts: Sequence[int]) -> bool:
+    def contains(self, qname_key: bytes) -> bool:
         """Whether a lower-cased wire name is at or below the apex (label-aligned)."""
-        cut = len(qname_key) - len(self.key)
-        return qname_key.endswith(self.key) and (cut == 0 or cut in label_starts)
+        at, cut = 0, len(qname_key) - len(self.key)
+        while at < cut:
+            at += 1 + qname_key[at]
+        return at == cut and qname_key.endswith(self.key)
 
     @staticmethod
     def needs_decision(kind: NameKind, qtype: int) -> bool:
