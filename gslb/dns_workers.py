@@ -13,6 +13,7 @@ because the health loop feeds one Engine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -45,9 +46,7 @@ def serve(engine: Resolver, host: str, port: int, workers: int, *,
         children.append(pid)
     if on_ready is not None:
         on_ready(port)
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
+    stopping = _stop_on_signals()
     while not stopping.is_set():
         try:
             pid, _status = os.waitpid(-1, os.WNOHANG)
@@ -57,23 +56,24 @@ def serve(engine: Resolver, host: str, port: int, workers: int, *,
             break               # a worker died: stop the rest rather than run degraded
         stopping.wait(0.5)
     for pid in children:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     for pid in children:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
     return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping
 
 
 def _serve_one(engine: Resolver, host: str, port: int, *, reuse_port: bool,
                on_ready: Callable[[int], None] | None = None, replay: bool = True) -> int:
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
+    stopping = _stop_on_signals()
     server = DnsServer(engine, host, port, reuse_port=reuse_port, replay=replay).start()
     if on_ready is not None:
         on_ready(server.port)

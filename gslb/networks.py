@@ -151,10 +151,7 @@ class NetworkTable:
         net = self.lookup(addr)
         if net is not None:
             return net.prefix, net
-        # Built from the integer: parsing a "a.b.c.d/24" string costs ~40 us a client.
-        length = FALLBACK_PREFIXLEN[addr.version]
-        bits = addr.max_prefixlen - length
-        return _network(addr.version, int(addr) >> bits << bits, length), None
+        return _block(addr, FALLBACK_PREFIXLEN[addr.version]), None
 
     def answer_block(self, address: str | IPAddress,
                      measured: PrefixSet | None = None) -> tuple[IPNetwork, Network | None]:
@@ -166,9 +163,9 @@ class NetworkTable:
         itself measured. Never wider than what holds one answer.
         """
         addr = parse_address(address)
-        net = self.lookup(addr)
+        filed, net = self.placement(addr)
         if net is not None:
-            return net.prefix, net
+            return filed, net
         if self._covered is None:
             self._covered = PrefixSet(n.prefix for n in self)
         value, bits = int(addr), addr.max_prefixlen
@@ -176,18 +173,20 @@ class NetworkTable:
         if measured is not None:
             around = measured.gap(addr.version, value)
             if around is None:  # measured: answered from its own samples
-                return self.placement(addr)
+                return filed, None
             low, high = max(low, around[0]), min(high, around[1])
         for length in range(WIDEST_BLOCK_PREFIXLEN[addr.version], bits + 1):
-            size = 1 << (bits - length)
-            start = value // size * size
-            if start >= low and start + size - 1 <= high:
-                return _network(addr.version, start, length), None
+            start = value >> (bits - length) << (bits - length)
+            if start >= low and start + (1 << (bits - length)) - 1 <= high:
+                return _block(addr, length), None
         raise AssertionError("unreachable: the address alone is a block")  # pragma: no cover
 
 
-def _network(version: int, start: int, length: int) -> IPNetwork:
-    return (ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network)((start, length))
+def _block(addr: IPAddress, length: int) -> IPNetwork:
+    """The aligned /length around an address, built from integers (a string parse costs ~40 us)."""
+    shift = addr.max_prefixlen - length
+    network = ipaddress.IPv4Network if addr.version == 4 else ipaddress.IPv6Network
+    return network((int(addr) >> shift << shift, length))
 
 
 def load_networks(path: str | Path | None = None) -> NetworkTable:
