@@ -21,6 +21,7 @@ one query, everything remembered being kept in one ``gslb.dns_cache.AnswerCache`
    before gets that response back with its own id (resolvers re-ask every TTL).
    Only responses that do not depend on the sender's address are kept there.
 """
+
 from __future__ import annotations
 
 import ipaddress
