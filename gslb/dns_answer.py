@@ -217,14 +217,12 @@ class DnsAnswerer:
 
     def _template(self, cache: AnswerCache, q: Query, found: tuple[NameKind, str] | None,
                   decision: Decision | None, key: ShapeKey) -> Template:
-        if decision is None:
-            return self._render(cache, q, found, None)
-        # Many prefixes share one answer (every client of a region gets the same
-        # A record): render it once; each slot echoes its own ECS scope.
-        content = decision.reason if q.qtype == TXT else (decision.region.ipv4, decision.region.ipv6)
-        shared = (*key, content, decision.ttl)
-        return cache.rendered.get(shared) or cache.put(cache.rendered, shared,
-                                                       self._render(cache, q, found, decision))
+        # Many slots share one answer (every client of a region gets the same A
+        # record): rendered once, each slot echoing its own ECS scope.
+        content = None if decision is None else (decision.ttl, decision.reason if q.qtype == TXT
+                                                 else (decision.region.ipv4, decision.region.ipv6))
+        return cache.rendered.get((*key, content)) or cache.put(
+            cache.rendered, (*key, content), self._render(cache, q, found, decision))
 
     def _render(self, cache: AnswerCache, q: Query, found: tuple[NameKind, str] | None,
                 decision: Decision | None) -> Template:

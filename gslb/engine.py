@@ -26,6 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from edgeway.errors import ConfigError
+
 from .config import GslbConfig, RegionConfig, load_gslb_config
 from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
 from .latency import LatencyModel
@@ -289,7 +291,6 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
     if down:
         unknown = sorted(set(down) - set(config.region_names))
         if unknown:
-            from edgeway.errors import ConfigError
             raise ConfigError(f"unknown region(s) {', '.join(unknown)} (configured: "
                               f"{', '.join(config.region_names)})", file=config.source, key="--down")
         engine.set_down(down)

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from edgeway.errors import ConfigError
 from gslb.geo import distance_km
 from gslb.health import Health
-from gslb.networks import IPAddress, IPNetwork, Network, NetworkTable, parse_address
+from gslb.networks import IPAddress, IPNetwork, LongestMatch, Network, NetworkTable, parse_address
 
 __all__ = ["Answer", "Dropped", "Route53Plan", "Target", "answer_for", "location_name", "merge", "plan"]
 
@@ -95,7 +95,7 @@ class Route53Plan:
     dropped: tuple[Dropped, ...]
     prefixes: int                                 # table prefixes considered
     _fallback: _Fallback = field(repr=False, compare=False)
-    _index: dict[int, dict[int, dict[int, str]]] = field(repr=False, compare=False)
+    _index: dict[int, LongestMatch[str]] = field(repr=False, compare=False)
 
     @property
     def blocks(self) -> int:
@@ -126,25 +126,19 @@ def location_name(region: str) -> str:
     return region
 
 
-def index_blocks(locations: Mapping[str, Iterable[str]]) -> dict[int, dict[int, dict[int, str]]]:
-    """version -> prefixlen -> network int -> location: the longest-match table."""
-    index: dict[int, dict[int, dict[int, str]]] = {4: {}, 6: {}}
+def index_blocks(locations: Mapping[str, Iterable[str]]) -> dict[int, LongestMatch[str]]:
+    """version -> the longest-match index of the blocks (the networks table's own lookup)."""
+    index: dict[int, LongestMatch[str]] = {4: LongestMatch(32), 6: LongestMatch(128)}
     for location, blocks in locations.items():
         for text in blocks:
             block = ipaddress.ip_network(text)
-            index[block.version].setdefault(block.prefixlen, {})[int(block.network_address)] = location
+            index[block.version].add(block.prefixlen, int(block.network_address), location)
     return index
 
 
-def answer_for(index: Mapping[int, Mapping[int, Mapping[int, str]]], addr: IPAddress) -> str:
+def answer_for(index: Mapping[int, LongestMatch[str]], addr: IPAddress) -> str:
     """Route 53's choice of location for a client: the longest block holding it, else ``*``."""
-    value, bits = int(addr), addr.max_prefixlen
-    by_len = index.get(addr.version, {})
-    for length in sorted(by_len, reverse=True):
-        hit = by_len[length].get(value >> (bits - length) << (bits - length))
-        if hit is not None:
-            return hit
-    return DEFAULT_LOCATION
+    return index[addr.version].get(int(addr)) or DEFAULT_LOCATION
 
 
 def merge(blocks_by_region: Mapping[str, Iterable[IPNetwork]]) -> dict[str, list[IPNetwork]]:
