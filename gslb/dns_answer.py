@@ -61,8 +61,7 @@ class DnsAnswerer:
                  max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic,
                  replay: bool = True) -> None:
         self.engine = engine
-        config = engine.config
-        self.zone = Zone(config.dns, config.regions, nameserver_addresses=nameserver_addresses)
+        self.zone = Zone(engine.config.dns, engine.config.regions, nameserver_addresses=nameserver_addresses)
         self.max_udp = max(512, max_udp)
         self.max_entries = max_entries
         self.max_age_s = max_age_s

@@ -16,11 +16,9 @@ skips it for queries it has already accepted, and hands anything else to it.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final, NamedTuple
 
-import dns.name
 
 
 class Rcode(IntEnum):
@@ -55,7 +53,7 @@ DO_BIT: Final = 0x8000           # in the OPT TTL's low 16 bits (RFC 3225)
 ECS_FAMILY_BITS: Final = {1: 32, 2: 128}
 
 
-# Query, Edns and Ecs are NamedTuples, not frozen dataclasses: one is built per
+# The values here are NamedTuples, not frozen dataclasses: one is built per
 # packet, and a frozen dataclass's __init__ costs a setattr call per field.
 class Ecs(NamedTuple):
     """An EDNS Client Subnet option as the query carried it (RFC 7871 6)."""
@@ -87,8 +85,7 @@ class Query(NamedTuple):
     edns: Edns | None
 
 
-@dataclass(frozen=True, slots=True)
-class Reject:
+class Reject(NamedTuple):
     """Answer with a header-only error: the query cannot be answered as asked."""
 
     rcode: Rcode
@@ -237,13 +234,6 @@ def parse_ecs(data: bytes) -> Ecs | str:
 def has_stray_bits(source: int, address: bytes) -> bool:
     """Whether ``address`` sets bits past its SOURCE PREFIX-LENGTH (RFC 7871 6 forbids it)."""
     return bool(source % 8 and address[-1] & (0xFF >> (source % 8)))
-
-
-def name_wire(name: dns.name.Name) -> bytes:
-    """A name's uncompressed wire form (``to_wire()`` is typed as maybe-None)."""
-    wire = name.to_wire()
-    assert wire is not None
-    return wire
 
 
 def ecs_option(ecs: Ecs, scope: int) -> bytes:

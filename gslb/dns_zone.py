@@ -30,7 +30,7 @@ import dns.rdatatype
 import dns.rrset
 
 from gslb.config import DnsConfig, RegionConfig
-from gslb.dns_wire import Rcode, name_wire
+from gslb.dns_wire import Rcode
 
 if TYPE_CHECKING:
     from gslb.engine import Decision
@@ -58,6 +58,11 @@ class Records:
     authority: tuple[dns.rrset.RRset, ...] = ()
 
 
+def _key(name: dns.name.Name) -> bytes:
+    """A name as the parser's ``qname_key``: lower-cased uncompressed wire form."""
+    return (name.to_wire() or b"").lower()
+
+
 def _rrset(name: dns.name.Name, rdtype: int, ttl: int, texts: Sequence[str]) -> dns.rrset.RRset:
     return dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype),
                                     list(texts))
@@ -69,7 +74,7 @@ class Zone:
     def __init__(self, dns_config: DnsConfig, regions: Sequence[RegionConfig], *,
                  nameserver_addresses: Mapping[str, Sequence[str]] | None = None) -> None:
         self.origin = dns.name.from_text(dns_config.zone)
-        self.key = name_wire(self.origin).lower()
+        self.key = _key(self.origin)
         self.ttl = int(dns_config.ttl)
         self.nameservers = tuple(dns.name.from_text(ns) for ns in dns_config.nameservers)
         self.hostmaster = dns.name.from_text(dns_config.hostmaster)
@@ -86,11 +91,11 @@ class Zone:
         self.names[self.key] = (NameKind.APEX, "")
 
     def _add(self, name: dns.name.Name, kind: NameKind, arg: str) -> None:
-        self.names[name_wire(name).lower()] = (kind, arg)
+        self.names[_key(name)] = (kind, arg)
         # Every name between it and the apex exists too (RFC 8020: no NXDOMAIN there).
         parent = name.parent()
         while parent != self.origin and parent.is_subdomain(self.origin):
-            self.names.setdefault(name_wire(parent).lower(), (NameKind.EMPTY, ""))
+            self.names.setdefault(_key(parent), (NameKind.EMPTY, ""))
             parent = parent.parent()
 
     def contains(self, qname_key: bytes) -> bool:

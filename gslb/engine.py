@@ -28,7 +28,7 @@ from typing import Protocol
 
 from edgeway.errors import ConfigError
 
-from .config import GslbConfig, RegionConfig, load_gslb_config
+from .config import GslbConfig, load_gslb_config
 from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
 from .latency import LatencyModel
 from .networks import IPAddress, IPNetwork, Network, NetworkTable, load_networks, parse_address
@@ -260,8 +260,7 @@ def decision_as_dict(decision: Decision, client: str | None = None) -> dict[str,
 
 
 def _choice(r: Ranked) -> RegionChoice:
-    region: RegionConfig = r.region
-    return RegionChoice(region.name, region.endpoint, region.ipv4, region.ipv6,
+    return RegionChoice(r.region.name, r.region.endpoint, r.region.ipv4, r.region.ipv6,
                         round(r.latency_ms, 1), r.reason)
 
 
