@@ -29,7 +29,8 @@ DEFAULT_CONFIG = "gateway.yaml"
 MOTO_URL = "http://127.0.0.1:5000"
 CONTROL_URL = "http://127.0.0.1:3001"
 LOCAL_REGION = "us-east-1"
-OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns", "edgeway_local.commands.gslb_route53")
+OPTIONAL_REGISTRARS = ("edgeway_local.commands.gslb_dns", "edgeway_local.commands.gslb_route53",
+                       "edgeway_local.commands.gslb_edge")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,0 +1,155 @@
+"""The GSLB's decisions as the edge reads them: key/value pairs for a CloudFront KeyValueStore.
+
+Pure: an Engine in, a mapping out. Every networks-table prefix is resolved by the
+same Engine that answers DNS, and stored under a key the CloudFront Function
+(``edge/steer.js``) can compute from the viewer's address alone:
+
+    lens4 / lens6       the prefix lengths present, longest first ("32,24,16,8")
+    4:<a.b.c.d>/<len>   an IPv4 prefix -> its regions, best first
+    6:<hex>/<len>       an IPv6 prefix: the first ceil(len/4) hex digits of the network
+    c:<CC>              a country (CloudFront-Viewer-Country): the majority of its prefixes
+    default             the majority over the whole table, for everybody else
+    down                the regions the Engine holds DOWN ("" when none)
+
+A value lists regions best first, so the function can skip a region that is
+``down`` without waiting for every prefix to be rewritten, and can hand the
+second one to an origin group for reads. The function looks up longest prefix
+first (one KeyValueStore read per length present), then the country, then the
+default: the same longest-prefix rule as ``gslb.networks``.
+
+Limits (CloudFront KeyValueStore, docs/edge.md): a key up to 512 bytes, a value
+up to 1 KB, the whole store (keys + values) up to 5 MB. ``check_limits``
+refuses a set that would not fit, naming the limit and by how much.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from edgeway.errors import ConfigError
+
+from .engine import Decision
+from .health import Health, RegionHealth
+from .networks import IPNetwork, Network
+from .route53 import country_of
+
+MAX_KEY_BYTES = 512
+MAX_VALUE_BYTES = 1024
+MAX_STORE_BYTES = 5 * 1024 * 1024
+META_KEYS = ("down", "default", "lens4", "lens6")  # the order a sync writes them
+
+
+class EdgeStoreTooLarge(ConfigError):
+    """The decision set does not fit the edge's KeyValueStore (never published)."""
+
+
+class _Config(Protocol):
+    @property
+    def region_names(self) -> tuple[str, ...]: ...
+
+
+class EngineLike(Protocol):
+    """What the export needs of ``gslb.engine.Engine``."""
+
+    @property
+    def config(self) -> _Config: ...
+
+    @property
+    def networks(self) -> object: ...
+
+    def resolve(self, client: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> Decision: ...
+
+    def health(self) -> dict[str, RegionHealth]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeDecisions:
+    """The key/value pairs to publish, and where each prefix's answer came from."""
+
+    items: Mapping[str, str]
+    prefixes: int                 # table prefixes exported
+
+    @property
+    def size_bytes(self) -> int:
+        return store_size(self.items)
+
+    def region_for(self, key: str) -> str | None:
+        value = self.items.get(key)
+        return value.split(",", 1)[0] if value else None
+
+
+def prefix_key(prefix: IPNetwork) -> str:
+    """The key the function computes for a prefix (``4:198.51.100.0/24``, ``6:20010db8/32``)."""
+    if prefix.version == 4:
+        return f"4:{prefix.network_address}/{prefix.prefixlen}"
+    digits = format(int(prefix.network_address), "032x")[:math.ceil(prefix.prefixlen / 4)]
+    return f"6:{digits}/{prefix.prefixlen}"
+
+
+def export(engine: EngineLike) -> EdgeDecisions:
+    """Resolve every networks-table prefix with the Engine and lay the answers out as keys."""
+    items: dict[str, str] = {}
+    lens: dict[int, set[int]] = {4: set(), 6: set()}
+    by_country: dict[str, Counter[str]] = {}
+    overall: Counter[str] = Counter()
+    networks: list[Network] = list(engine.networks)  # type: ignore[call-overload]
+    for net in networks:
+        ranking = _ranking(engine.resolve(net.prefix.network_address))
+        items[prefix_key(net.prefix)] = ranking
+        lens[net.prefix.version].add(net.prefix.prefixlen)
+        overall[ranking] += 1
+        country = country_of(net.label)
+        if country:
+            by_country.setdefault(country, Counter())[ranking] += 1
+    if not items:
+        return EdgeDecisions({}, 0)
+    order = {name: i for i, name in enumerate(engine.config.region_names)}
+    for country, tally in sorted(by_country.items()):
+        items[f"c:{country}"] = _majority(tally, order)
+    items["default"] = _majority(overall, order)
+    for version in (4, 6):
+        if lens[version]:
+            items[f"lens{version}"] = ",".join(str(n) for n in sorted(lens[version], reverse=True))
+    items["down"] = ",".join(name for name, h in sorted(engine.health().items())
+                             if h.state is Health.DOWN)
+    return EdgeDecisions(dict(sorted(items.items())), len(networks))
+
+
+def store_size(items: Mapping[str, str]) -> int:
+    """Bytes the store counts: every key and value, UTF-8."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in items.items())
+
+
+def check_limits(decisions: EdgeDecisions, *, max_store_bytes: int = MAX_STORE_BYTES) -> None:
+    """Refuse a decision set the KeyValueStore would not hold."""
+    for key, value in decisions.items.items():
+        if len(key.encode()) > MAX_KEY_BYTES:
+            raise EdgeStoreTooLarge(f"key {key[:40]!r}... is {len(key.encode())} bytes; the edge "
+                                    f"store takes at most {MAX_KEY_BYTES}", key="networks")
+        if len(value.encode()) > MAX_VALUE_BYTES:
+            raise EdgeStoreTooLarge(f"value of {key!r} is {len(value.encode())} bytes; the edge "
+                                    f"store takes at most {MAX_VALUE_BYTES}", key="regions")
+    size = decisions.size_bytes
+    if size > max_store_bytes:
+        raise EdgeStoreTooLarge(
+            f"the edge decision store would hold {size:,} bytes ({decisions.prefixes:,} prefixes), "
+            f"over the KeyValueStore limit of {max_store_bytes:,} bytes; aggregate the networks "
+            f"table (gslb.networks) into fewer, wider prefixes", key="gslb.networks")
+
+
+def _ranking(decision: Decision) -> str:
+    return ",".join((decision.region.name, *(a.name for a in decision.alternatives)))
+
+
+def _majority(tally: Counter[str], order: Mapping[str, int]) -> str:
+    # Ties go to the configured region order, so the export is the same every run.
+    return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
+
+
+__all__ = ["EdgeDecisions", "EdgeStoreTooLarge", "MAX_STORE_BYTES", "check_limits", "export",
+           "prefix_key", "store_size"]
