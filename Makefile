@@ -32,6 +32,8 @@ COVERAGE_FLOOR := 88
 test: $(STAMP)
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	@# The edge steering function (JavaScript) against the exported decisions.
+	node --test edge/test/
 
 bench: $(STAMP)
 	@# The Lambda runtime is python3.13: measure cold starts with it too when pyenv has it.
@@ -57,6 +59,7 @@ build: $(STAMP) $(if $(filter .samvenv/bin/sam,$(SAM)),.samvenv/bin/sam)
 	@PATH="$(if $(PY313),$(PY313):)$$PATH" command -v python3.13 >/dev/null || { \
 	  echo "make build: no python3.13 on PATH (pyenv install 3.13, or: sam build --use-container)" >&2; \
 	  exit 1; }
+	$(BIN)/python -m edgeway_local.edgecheck edge/template.yaml --config-env edge
 	PATH="$(if $(PY313),$(PY313):)$$PATH" $(SAM) build
 	$(BIN)/python -m edgeway_local.configjson .aws-sam/build
 	@# /opt and /var/task are read-only on Lambda: code shipped without bytecode is
