@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -120,6 +120,22 @@ def export(engine: EngineLike) -> EdgeDecisions:
     return EdgeDecisions(dict(sorted(items.items())), len(networks))
 
 
+def planned_size(networks: Iterable[Network], region_names: Sequence[str]) -> int:
+    """The bytes the prefix keys will take, known before resolving anything: every value
+    lists every region once, so its length does not depend on the order."""
+    value = len(",".join(region_names).encode())
+    return sum(len(prefix_key(net.prefix).encode()) + value for net in networks)
+
+
+def check_planned(networks: Iterable[Network], region_names: Sequence[str], *,
+                  max_store_bytes: int = MAX_STORE_BYTES) -> None:
+    """Refuse a networks table too large for the store without resolving it (for the build)."""
+    nets = list(networks)
+    size = planned_size(nets, region_names)
+    if size > max_store_bytes:
+        raise EdgeStoreTooLarge(_too_large(size, len(nets), max_store_bytes), key="gslb.networks")
+
+
 def store_size(items: Mapping[str, str]) -> int:
     """Bytes the store counts: every key and value, UTF-8."""
     return sum(len(k.encode()) + len(v.encode()) for k, v in items.items())
@@ -136,10 +152,14 @@ def check_limits(decisions: EdgeDecisions, *, max_store_bytes: int = MAX_STORE_B
                                     f"store takes at most {MAX_VALUE_BYTES}", key="regions")
     size = decisions.size_bytes
     if size > max_store_bytes:
-        raise EdgeStoreTooLarge(
-            f"the edge decision store would hold {size:,} bytes ({decisions.prefixes:,} prefixes), "
-            f"over the KeyValueStore limit of {max_store_bytes:,} bytes; aggregate the networks "
-            f"table (gslb.networks) into fewer, wider prefixes", key="gslb.networks")
+        raise EdgeStoreTooLarge(_too_large(size, decisions.prefixes, max_store_bytes),
+                                key="gslb.networks")
+
+
+def _too_large(size: int, prefixes: int, limit: int) -> str:
+    return (f"the edge decision store would hold {size:,} bytes ({prefixes:,} prefixes), over "
+            f"the KeyValueStore limit of {limit:,} bytes; aggregate the networks table "
+            f"(gslb.networks) into fewer, wider prefixes")
 
 
 def _ranking(decision: Decision) -> str:
@@ -151,5 +171,5 @@ def _majority(tally: Counter[str], order: Mapping[str, int]) -> str:
     return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
 
 
-__all__ = ["EdgeDecisions", "EdgeStoreTooLarge", "MAX_STORE_BYTES", "check_limits", "export",
-           "prefix_key", "store_size"]
+__all__ = ["EdgeDecisions", "EdgeStoreTooLarge", "MAX_STORE_BYTES", "check_limits", "check_planned",
+           "export", "planned_size", "prefix_key", "store_size"]

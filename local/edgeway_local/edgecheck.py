@@ -302,11 +302,16 @@ def check_function(cfn: Template, steer_js: Path = STEER_JS) -> Problems:
 
 
 def check_decision_store(gateway: Path) -> Problems:
-    from gslb.edge_export import EdgeStoreTooLarge, check_limits, export
-    from gslb.engine import build_engine
+    from gslb.config import load_gslb_config
+    from gslb.edge_export import EdgeStoreTooLarge, check_limits, check_planned, export
+    from gslb.engine import Engine
+    from gslb.networks import load_networks
 
     try:
-        check_limits(export(build_engine(gateway)))
+        config = load_gslb_config(gateway)
+        networks = load_networks(config.networks)
+        check_planned(networks, config.region_names)      # before resolving a large table
+        check_limits(export(Engine(config, networks=networks)))
     except EdgeStoreTooLarge as exc:
         return [f"{gateway}: {exc}"]
     return []
