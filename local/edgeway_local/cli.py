@@ -16,7 +16,7 @@ from edgeway.errors import ConfigError
 
 # Sub-command modules, in the order `edgeway --help` lists them.
 COMMANDS: tuple[str, ...] = ("serve", "invoke", "region", "gslb", "keys", "token", "usage",
-                             "cache", "openapi", "edge")
+                             "cache", "openapi", "edge", "cost")
 
 
 def build_parser() -> argparse.ArgumentParser:
