@@ -24,7 +24,7 @@ in-repo fake with the same methods (``edgeway_local.fake_kvs``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -50,6 +50,21 @@ class EdgeChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Published:
+    """What this writer last put in the store, and the ETag the store gave it back.
+
+    A scheduled sync keeps it between runs (module state of a warm container): when
+    the export has not changed, the sync makes no call at all, and when it has, one
+    DescribeKeyValueStore proves nobody else wrote (same ETag) so no ListKeys is
+    needed. KeyValueStore API calls are billed per thousand; a full read every
+    minute would cost more than the edge function itself.
+    """
+
+    etag: str
+    items: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeSyncResult:
     changes: tuple[EdgeChange, ...]
     unchanged: int
@@ -57,7 +72,7 @@ class EdgeSyncResult:
     etag: str | None = None                 # the store's version after the sync
     kept_last_good: str | None = None       # why nothing was published, when so
     calls: int = 0                          # UpdateKeys calls made
-    notes: tuple[str, ...] = field(default=())
+    published: Published | None = None      # pass to the next sync (None: unknown, read again)
 
     def summary(self) -> dict[str, Any]:
         return {"applied": self.applied, "unchanged": self.unchanged, "etag": self.etag,
@@ -97,17 +112,22 @@ def keep_last_good(reason: str, *, unchanged: int = 0) -> EdgeSyncResult:
     return EdgeSyncResult((), unchanged, applied=False, kept_last_good=reason)
 
 
-def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = False) -> EdgeSyncResult:
+def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = False,
+         last: Published | None = None) -> EdgeSyncResult:
     if not decisions.prefixes:
         return keep_last_good("the Engine exported no decisions (empty networks table?); "
                               "the store keeps the last good set")
     check_limits(decisions)
+    desired = dict(decisions.items)
+    if last is not None and dict(last.items) == desired:
+        return EdgeSyncResult((), len(desired), applied=False, etag=last.etag, published=last)
     for attempt in (1, 2):
-        etag, current = read_store(client, arn)
-        changes = diff(decisions.items, current)
-        unchanged = len(decisions.items) - sum(c.action == "put" for c in changes)
+        etag, current = _current(client, arn, last)
+        changes = diff(desired, current)
+        unchanged = len(desired) - sum(c.action == "put" for c in changes)
         if dry_run or not changes:
-            return EdgeSyncResult(tuple(changes), unchanged, applied=False, etag=etag)
+            return EdgeSyncResult(tuple(changes), unchanged, applied=False, etag=etag,
+                                  published=None if dry_run else Published(etag, desired))
         try:
             calls = 0
             for start in range(0, len(changes), BATCH):
@@ -121,11 +141,13 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
                     kwargs["Deletes"] = deletes
                 etag = str(client.update_keys(**kwargs)["ETag"])
                 calls += 1
-            return EdgeSyncResult(tuple(changes), unchanged, applied=True, etag=etag, calls=calls)
+            return EdgeSyncResult(tuple(changes), unchanged, applied=True, etag=etag, calls=calls,
+                                  published=Published(etag, desired))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code == "ConflictException" and attempt == 1:
-                continue          # someone wrote in between: re-read and diff again
+                last = None       # someone wrote in between: read it all and diff again
+                continue
             if code == "ServiceQuotaExceededException":
                 raise EdgeStoreTooLarge(f"the edge decision store {arn} refused the update: "
                                         f"{exc}", key="gslb.networks") from exc
@@ -135,6 +157,18 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
     raise EdgeSyncError(f"the edge decision store {arn} kept changing under the sync")  # pragma: no cover
 
 
+def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[str, str]]:
+    """The store's ETag and pairs; our own copy stands in for ListKeys while the ETag is ours."""
+    if last is not None:
+        try:
+            etag = str(client.describe_key_value_store(KvsARN=arn)["ETag"])
+        except (ClientError, BotoCoreError) as exc:
+            raise EdgeSyncError(f"reading the edge decision store {arn}: {exc}") from exc
+        if etag == last.etag:
+            return etag, dict(last.items)
+    return read_store(client, arn)
+
+
 def describe(changes: Sequence[EdgeChange]) -> list[str]:
     """One line per change, for people."""
     return [f"{'PUT' if c.action == 'put' else 'DELETE':<6} {c.key:<44} "
@@ -142,5 +176,5 @@ def describe(changes: Sequence[EdgeChange]) -> list[str]:
             for c in changes]
 
 
-__all__ = ["EdgeChange", "EdgeSyncError", "EdgeSyncResult", "describe", "diff", "keep_last_good",
+__all__ = ["EdgeChange", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff", "keep_last_good",
            "read_store", "sync"]

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from edgeway_local.fake_kvs import FakeKeyValueStore
 from gslb.edge_export import EdgeDecisions, EdgeStoreTooLarge, export
-from gslb.edge_sync import EdgeSyncError, diff, sync
+from gslb.edge_sync import EdgeSyncError, Published, diff, sync
 from gslb.engine import build_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,3 +170,31 @@ def test_diff_puts_meta_keys_first_then_deletes() -> None:
     changes = diff({"4:a": "x", "default": "y", "down": "r"}, {"4:b": "z", "down": ""})
     assert [(c.action, c.key) for c in changes] == [
         ("put", "down"), ("put", "default"), ("put", "4:a"), ("delete", "4:b")]
+
+
+def test_a_scheduled_sync_that_remembers_its_last_publish_calls_nothing_when_nothing_changed() -> None:
+    client = _client()
+    desired = EdgeDecisions({"default": "eu-west-1", "down": ""}, 1)
+    store = FakeKeyValueStore(ARN)
+    first = sync(store, ARN, desired)
+    assert first.published is not None
+    with Stubber(client) as stub:          # no response queued: any call would fail the test
+        again = sync(client, ARN, desired, last=first.published)
+        stub.assert_no_pending_responses()
+    assert again.changes == () and again.published == first.published
+
+
+def test_with_its_own_etag_in_the_store_the_sync_skips_list_keys() -> None:
+    client = _client()
+    last = Published("E1", {"default": "eu-west-1", "down": ""})
+    with Stubber(client) as stub:
+        stub.add_response("describe_key_value_store", {
+            "ItemCount": 2, "TotalSizeInBytes": 30, "KvsARN": ARN, "ETag": "E1",
+            "Created": "2026-12-04T00:00:00Z"}, {"KvsARN": ARN})
+        stub.add_response("update_keys", {"ItemCount": 2, "TotalSizeInBytes": 30, "ETag": "E2"}, {
+            "KvsARN": ARN, "IfMatch": "E1", "Puts": [{"Key": "down", "Value": "eu-west-1"},
+                                                     {"Key": "default", "Value": "us-east-1"}]})
+        result = sync(client, ARN, EdgeDecisions({"default": "us-east-1", "down": "eu-west-1"}, 1),
+                      last=last)
+        stub.assert_no_pending_responses()
+    assert result.published == Published("E2", {"default": "us-east-1", "down": "eu-west-1"})
