@@ -110,8 +110,12 @@ class HealthChecker:
         return RoundReport(at, {r.region: r for r, _ in done}, {r.region: c for r, c in done})
 
     def run_until(self, remaining_s: Callable[[], float], *, sleep: Callable[[float], None] = time.sleep,
-                  max_rounds: int = 10_000) -> list[RoundReport]:
-        """Rounds every interval_s while a whole round (timeout + margin) still fits in the time left."""
+                  max_rounds: int = 10_000,
+                  after_round: Callable[[RoundReport], object] | None = None) -> list[RoundReport]:
+        """Rounds every interval_s while a whole round (timeout + margin) still fits in the time left.
+
+        ``after_round`` (e.g. the edge's DownPublisher) runs after each round, inside its interval.
+        """
         interval = self.config.health.interval_s
         needed = self.config.health.timeout_s + SAFETY_MARGIN_S
         reports: list[RoundReport] = []
@@ -119,6 +123,8 @@ class HealthChecker:
             while len(reports) < max_rounds and remaining_s() > needed:
                 started = time.monotonic()
                 reports.append(self.run_round(pool))
+                if after_round is not None:
+                    after_round(reports[-1])
                 wait = interval - (time.monotonic() - started)
                 if remaining_s() - max(0.0, wait) <= needed:
                     break

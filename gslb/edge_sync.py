@@ -23,7 +23,8 @@ in-repo fake with the same methods (``edgeway_local.fake_kvs``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from edgeway.errors import EdgewayError
 
 from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits
+from .health import Health, HealthBoard, Thresholds, VantageHealth
 
 BATCH = 50          # changes per UpdateKeys call
 PAGE = 50           # ListKeys page size
@@ -169,6 +171,70 @@ def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[s
     return read_store(client, arn)
 
 
+def publish_down(client: Any, arn: str, down: Iterable[str]) -> str:
+    """Write only the ``down`` key (DescribeKeyValueStore + one UpdateKeys); the new ETag.
+
+    The fast path of a failover: the function skips a region listed there at once,
+    before the next full sync rewrites the prefixes.
+    """
+    value = ",".join(sorted(down))
+    for attempt in (1, 2):
+        try:
+            etag = str(client.describe_key_value_store(KvsARN=arn)["ETag"])
+            return str(client.update_keys(KvsARN=arn, IfMatch=etag,
+                                          Puts=[{"Key": "down", "Value": value}])["ETag"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConflictException" and attempt == 1:
+                continue
+            raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
+    raise EdgeSyncError(f"the edge decision store {arn} kept changing")  # pragma: no cover
+
+
+class DownPublisher:
+    """Publishes the set of DOWN regions to the edge when it changes, from the health verdict.
+
+    Called after every health-checker round. Never raises: a failing edge store is
+    logged once (until it works again) and must not stop the probes.
+    """
+
+    def __init__(self, client: Any, arn: str, *, log: logging.Logger | None = None) -> None:
+        self.client = client
+        self.arn = arn
+        self.log = log or logging.getLogger("gslb.edge_sync")
+        self._published: frozenset[str] | None = None   # unknown at cold start: write once
+        self._failing = False
+
+    def __call__(self, down: frozenset[str]) -> bool:
+        if down == self._published:
+            return False
+        try:
+            publish_down(self.client, self.arn, down)
+        except EdgeSyncError as exc:
+            if not self._failing:
+                self._failing = True
+                self.log.error("edge store: could not publish down=%s (said once until it works "
+                               "again): %s", ",".join(sorted(down)) or "-", exc)
+            return False
+        if self._failing:
+            self._failing = False
+            self.log.warning("edge store: publishing works again")
+        self.log.info("edge store: down=%s", ",".join(sorted(down)) or "-")
+        self._published = down
+        return True
+
+
+def down_regions(regions: Sequence[str], cells: Iterable[tuple[str, str, VantageHealth]], *,
+                 thresholds: Thresholds, quorum: int, now: float) -> frozenset[str]:
+    """The regions the vantage points' stored cells hold DOWN, by quorum (as the Engine decides)."""
+    board = HealthBoard(tuple(regions), thresholds, quorum, vantages=tuple(regions))
+    for vantage, region, cell in cells:
+        if region in regions:
+            board.put(vantage, region, cell)
+    return frozenset(r for r in regions if board.region(r, now).state is Health.DOWN)
+
+
 def describe(changes: Sequence[EdgeChange]) -> list[str]:
     """One line per change, for people."""
     return [f"{'PUT' if c.action == 'put' else 'DELETE':<6} {c.key:<44} "
@@ -176,5 +242,5 @@ def describe(changes: Sequence[EdgeChange]) -> list[str]:
             for c in changes]
 
 
-__all__ = ["EdgeChange", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff", "keep_last_good",
-           "read_store", "sync"]
+__all__ = ["DownPublisher", "EdgeChange", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff",
+           "down_regions", "keep_last_good", "publish_down", "read_store", "sync"]

@@ -19,6 +19,7 @@ from edgeway.clients import Clients
 from edgeway.settings import Settings
 from gslb.checker import HealthChecker
 from gslb.config import load_gslb_config, with_endpoints
+from gslb.edge_publish import edge_down_publisher
 from gslb.store import GslbStore
 
 log = logging.getLogger("edgeway.health_checker")
@@ -29,6 +30,7 @@ SETTINGS = Settings.from_env(task_root=Path(__file__).parent)
 CONFIG = with_endpoints(load_gslb_config(SETTINGS.config_path), SETTINGS.region_endpoints)
 STORE = GslbStore(SETTINGS.gslb_table, Clients(SETTINGS.aws_region).get("dynamodb")
                   ) if SETTINGS.gslb_table else None
+EDGE = edge_down_publisher(SETTINGS, CONFIG, STORE)  # None without the edge stack
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -40,7 +42,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         stop_at = time.monotonic() + SETTINGS.health_run_s  # before the next scheduled start
         reports = checker.run_until(lambda: min(context.get_remaining_time_in_millis() / 1000.0,
                                                 stop_at - time.monotonic()),
-                                    max_rounds=_max_rounds(event))
+                                    max_rounds=_max_rounds(event), after_round=EDGE)
     states = {region: cell.state.value for region, cell in checker.cells.items()}
     log.info("vantage %s: %d rounds, %s", SETTINGS.region, len(reports), states)
     return {"vantage": SETTINGS.region, "rounds": len(reports), "regions": states}

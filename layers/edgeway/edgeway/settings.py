@@ -48,6 +48,9 @@ class Settings:
     # Route53SyncFunction: EDGEWAY_DOMAIN_NAME (else the config's dns.zone), EDGEWAY_HOSTED_ZONE_ID
     domain_name: str | None = None
     hosted_zone_id: str = ""
+    # EDGEWAY_EDGE_KVS_ARN: the edge stack's decision store (docs/edge.md): the health
+    # checkers write its `down` key, the Route 53 sync function the full decision set
+    edge_kvs_arn: str | None = None
     # AWS_REGION, else AWS_DEFAULT_REGION, else ``region``: where this function's own
     # AWS clients go. The same as ``region`` on Lambda and under ``edgeway serve``.
     aws_region: str = DEFAULT_REGION
@@ -77,6 +80,7 @@ class Settings:
             stage=env.get("EDGEWAY_STAGE") or "dev",
             domain_name=env.get("EDGEWAY_DOMAIN_NAME") or None,
             hosted_zone_id=env.get("EDGEWAY_HOSTED_ZONE_ID", ""),
+            edge_kvs_arn=env.get("EDGEWAY_EDGE_KVS_ARN") or None,
         )
 
 

@@ -1,0 +1,49 @@
+"""The health checker's fast path to the edge: after each round, the quorum verdict read back
+from the GslbTable; when the set of DOWN regions changes, only the edge store's ``down`` key
+is written (``gslb.edge_sync.DownPublisher``). The full decision set stays the sync's job."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edgeway.settings import Settings
+
+from .config import GslbConfig
+from .store import GslbStore, StoreError
+
+
+def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore | None, *,
+                        client: Any = None, clock: Callable[[], float] = time.time
+                        ) -> Callable[[object], bool] | None:
+    """A per-round callback, or None when no edge store is configured (or nothing to read)."""
+    if not settings.edge_kvs_arn or store is None:
+        return None
+    # Imported only with an edge store: a health checker without one loads none of it.
+    from .edge_sync import DownPublisher, down_regions
+    from .health import Thresholds
+
+    if client is None:
+        import boto3
+        from botocore.config import Config
+
+        # The KeyValueStore API is global and signs with SigV4A (needs awscrt in the layer).
+        client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1",
+                              config=Config(connect_timeout=2, read_timeout=3,
+                                            retries={"max_attempts": 2}))
+    publisher = DownPublisher(client, settings.edge_kvs_arn)
+    h = config.health
+    thresholds = Thresholds(h.rise, h.fall, h.stale_after_s)
+    regions = config.region_names
+
+    def after_round(_report: object) -> bool:
+        now = clock()
+        try:
+            cells = store.read_health(regions, now=now)
+        except StoreError:
+            return False          # the checker already says when the table fails
+        return publisher(down_regions(regions, cells, thresholds=thresholds,
+                                      quorum=config.effective_quorum, now=now))
+
+    return after_round
