@@ -235,6 +235,38 @@ def down_regions(regions: Sequence[str], cells: Iterable[tuple[str, str, Vantage
     return frozenset(r for r in regions if board.region(r, now).state is Health.DOWN)
 
 
+class EdgeStorePublisher:
+    """The edge's decision store as one more publisher of the scheduled sync
+    (``gslb.route53_sync.Publisher``: ``name`` and ``publish(engine, dry_run=)``).
+
+    It keeps what it last published between runs of a warm container on purpose:
+    that is what lets an unchanged minute cost no KeyValueStore call (``Published``);
+    a cold container starts from nothing and reads the store. A failure is reported
+    in the summary, not raised, so one publisher cannot stop the others.
+    """
+
+    name = "edge"
+
+    def __init__(self, client: Any, arn: str) -> None:
+        self.client = client
+        self.arn = arn
+        self._last: Published | None = None
+
+    def publish(self, engine: Any, *, dry_run: bool) -> Mapping[str, Any]:
+        from .edge_export import export
+
+        try:
+            result = sync(self.client, self.arn, export(engine), dry_run=dry_run, last=self._last)
+        except (EdgeSyncError, EdgeStoreTooLarge) as exc:
+            self._last = None
+            return {"applied": False, "error": str(exc)}
+        if result.published is not None:
+            self._last = result.published
+        summary = result.summary()
+        summary["changes"] = len(result.changes)      # counts only: a log line, not 400 keys
+        return summary
+
+
 def describe(changes: Sequence[EdgeChange]) -> list[str]:
     """One line per change, for people."""
     return [f"{'PUT' if c.action == 'put' else 'DELETE':<6} {c.key:<44} "
@@ -242,5 +274,5 @@ def describe(changes: Sequence[EdgeChange]) -> list[str]:
             for c in changes]
 
 
-__all__ = ["DownPublisher", "EdgeChange", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff",
+__all__ = ["DownPublisher", "EdgeChange", "EdgeStorePublisher", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff",
            "down_regions", "keep_last_good", "publish_down", "read_store", "sync"]

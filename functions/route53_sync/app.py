@@ -40,6 +40,13 @@ PUBLISHERS: list[Publisher] = [
                 SETTINGS.hosted_zone_id, SETTINGS.domain_name or CONFIG.dns.zone,
                 stage=SETTINGS.stage),
 ]
+if SETTINGS.edge_kvs_arn:
+    from gslb.edge_sync import EdgeStorePublisher
+
+    # The edge stack's decision store (docs/edge.md); global API, SigV4A (awscrt).
+    PUBLISHERS.append(EdgeStorePublisher(
+        boto3.client("cloudfront-keyvaluestore", region_name="us-east-1", config=CLIENT_CONFIG),
+        SETTINGS.edge_kvs_arn))
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

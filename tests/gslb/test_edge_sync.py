@@ -198,3 +198,19 @@ def test_with_its_own_etag_in_the_store_the_sync_skips_list_keys() -> None:
                       last=last)
         stub.assert_no_pending_responses()
     assert result.published == Published("E2", {"default": "us-east-1", "down": "eu-west-1"})
+
+
+def test_the_scheduled_sync_publishes_to_the_edge_as_one_more_publisher() -> None:
+    from gslb.edge_sync import EdgeStorePublisher
+
+    store = FakeKeyValueStore(ARN)
+    publisher = EdgeStorePublisher(store, ARN)
+    engine = build_engine(ROOT / "gateway.yaml")
+    first = publisher.publish(engine, dry_run=False)
+    assert first["applied"] and first["changes"] == len(store.items)
+    calls: list[str] = []
+    store.describe_key_value_store = lambda **kw: calls.append("describe")  # type: ignore[method-assign]
+    again = publisher.publish(engine, dry_run=False)
+    assert again["changes"] == 0 and calls == []          # unchanged: not a single API call
+    broken = EdgeStorePublisher(FakeKeyValueStore("arn:other"), ARN)
+    assert "error" in broken.publish(engine, dry_run=False)
