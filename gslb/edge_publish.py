@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from edgeway.errors import StoreError
 from edgeway.settings import Settings
 
 from .config import GslbConfig
-from .store import GslbStore, StoreError
+from .store import GslbStore
 
 
 def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore | None, *,
