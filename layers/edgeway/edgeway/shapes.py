@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from edgeway.errors import ConfigError
+from edgeway.yamlsource import format_key
+
 SCHEMA_PATH = Path(__file__).parent / "schema" / "gateway.schema.json"
 
 Schema = Mapping[str, Any]
@@ -38,13 +41,13 @@ _ARTICLE = {"object": "a mapping", "array": "a list", "string": "a string",
             "null": "null"}
 
 
-class Problem(ValueError):
-    """A value the schema refuses: where it is, and why."""
+class Problem(ConfigError):
+    """A value the schema refuses: where it is (``path``), and why; the caller knows
+    the file and the line."""
 
     def __init__(self, path: KeyPath, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, key=format_key(path) or None)
         self.path = path
-        self.reason = reason
 
 
 @cache
