@@ -6,13 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint schema build clean help
+.PHONY: run test bench lint build clean help
 
 help:
 	@echo "make run     start the local stack (regions, Lambda Invoke API, moto, DNS)"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   run every benchmark under bench/ and rewrite docs/BENCHMARKS.md"
-	@echo "make schema  regenerate the compiled gateway.yaml validator from the JSON Schema"
 	@echo "make build   sam build for arm64 / python3.13, then check the artifacts"
 
 $(BIN)/python:
@@ -41,9 +40,6 @@ bench: $(STAMP)
 	  $(PY313)/python3.13 -m venv .bench313 && \
 	  .bench313/bin/python -m pip install --quiet boto3 -r layers/edgeway/requirements.txt; fi
 	BENCH_PYTHONS="$(if $(PY313),$(CURDIR)/.bench313/bin/python)" $(BIN)/python -m bench
-
-schema: $(STAMP)
-	$(BIN)/python -m edgeway_local.schemagen
 
 # sam build runs pip with the first python3.13 on PATH (the Lambda runtime's
 # version): pyenv's when there is one. aws-sam-cli comes from PATH, else from

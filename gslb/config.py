@@ -1,15 +1,15 @@
 """The `regions` and `gslb` sections of gateway.yaml, as one typed, validated object.
 
-The gateway core's schema treats both sections as opaque; they are validated
-here, and every error names the file, the key (``regions[1].location.lat``) and
-the line (taken from the YAML node marks). A file holding only these two
+Their shapes are described in the gateway's schema (``edgeway/schema/
+gateway.schema.json``), so the gateway's config compile checks them too; this
+module adds what a schema cannot say. Every error names the file, the key
+(``regions[1].location.lat``) and the line. A file holding only these two
 sections is accepted as well as the full gateway.yaml.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from edgeway.errors import ConfigError
-from edgeway.yamlsource import line_of, load_document, parse_key
+from edgeway.shapes import Problem, check, gateway_schema
+from edgeway.yamlsource import format_key, line_of, load_document, parse_key
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
@@ -131,11 +132,23 @@ def load_gslb_config(path: str | Path) -> GslbConfig:
 
 def parse_gslb_config(text: str, *, source: str = "<config>") -> GslbConfig:
     # Lines are looked up only when something is wrong (edgeway.yamlsource.line_of).
-    return _Validator(source, text).config(load_document(text, source))
+    return _Compiler(source, text).config(load_document(text, source))
 
 
-class _Validator:
-    """Turns the loaded YAML into GslbConfig; every failure names file, key and line."""
+def _schema() -> Mapping[str, Any]:
+    """The gateway schema's ``regions`` and ``gslb``, as the root of a file of their own."""
+    root = gateway_schema()
+    return {"type": "object", "required": ["regions"], "$defs": root["$defs"],
+            "properties": {"regions": {"$ref": "#/$defs/regions"}, "gslb": {"$ref": "#/$defs/gslb"}}}
+
+
+class _Compiler:
+    """Turns the loaded YAML into GslbConfig; every failure names file, key and line.
+
+    Shapes (types, ranges, unknown keys) are the gateway schema's, checked by the
+    same code as the rest of gateway.yaml (``edgeway.shapes``); what follows is what
+    a schema cannot say: addresses, duplicates, and limits that depend on each other.
+    """
 
     def __init__(self, source: str, text: str) -> None:
         self.source = source
@@ -146,111 +159,56 @@ class _Validator:
         return ConfigError(reason, file=self.source, key=key,
                            line=line_of(self.text, parse_key(key)))
 
-    # -- scalars ---------------------------------------------------------------------------
-    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a mapping")
-        for k in value:
-            if k not in allowed:
-                raise self.fail(f"{key}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        return value
-
-    def number(self, value: Any, key: str, *, lo: float | None = None, hi: float | None = None,
-               lo_open: bool = False, integer: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(key, "must be a number")
-        if integer and int(value) != value:
-            raise self.fail(key, "must be a whole number")
-        if lo is not None and (value <= lo if lo_open else value < lo):
-            raise self.fail(key, f"must be {'>' if lo_open else '>='} {lo:g}, got {value}")
-        if hi is not None and value > hi:
-            raise self.fail(key, f"must be <= {hi:g}, got {value}")
-        return int(value) if integer else float(value)
-
-    def string(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "must be a non-empty string")
-        return value.strip()
-
-    def strings(self, value: Any, key: str) -> tuple[str, ...]:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list of strings")
-        return tuple(self.string(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-    # -- sections --------------------------------------------------------------------------
     def config(self, data: Any) -> GslbConfig:
         if not isinstance(data, dict):
             raise self.fail("", "the file must be a YAML mapping with `regions` and `gslb`")
         if "regions" not in data:
             raise self.fail("regions", "missing: declare at least one region")
+        try:
+            check({"regions": data["regions"], "gslb": data.get("gslb") or {}}, _schema())
+        except Problem as exc:
+            raise self.fail(format_key(exc.path), exc.reason) from exc
         regions = self.regions(data["regions"])
-        gslb = self.mapping(data.get("gslb"), "gslb",
-                            {"dns", "health", "selection", "networks", "observations"})
-        networks = gslb.get("networks")
-        if networks is not None:
-            networks = self._path(self.string(networks, "gslb.networks"))
-        config = GslbConfig(
-            regions=regions,
-            dns=self.dns(gslb.get("dns")),
-            health=self.health(gslb.get("health")),
-            selection=self.selection(gslb.get("selection")),
-            networks=networks,
-            observations=self.observations(gslb.get("observations")),
-            source=self.source,
-        )
-        if config.health.quorum is not None and config.health.quorum > len(regions):
+        gslb = data.get("gslb") or {}
+        health = self.health(gslb.get("health") or {})
+        if health.quorum is not None and health.quorum > len(regions):
             raise self.fail("gslb.health.quorum",
                             f"must not exceed the number of vantage points ({len(regions)} regions)")
-        return config
+        observations, selection = gslb.get("observations") or {}, gslb.get("selection") or {}
+        base = ObservationsConfig()
+        return GslbConfig(
+            regions=regions, dns=self.dns(gslb.get("dns") or {}), health=health,
+            selection=SelectionConfig(float(selection.get("margin_ms", SelectionConfig().margin_ms)),
+                                      FailOpen(selection.get("fail_open", "last_known_good"))),
+            networks=self._path(gslb.get("networks")),
+            observations=ObservationsConfig(self._path(observations.get("path")),
+                                            observations.get("window", base.window),
+                                            float(observations.get("max_age_s", base.max_age_s))),
+            source=self.source,
+        )
 
-    def regions(self, value: Any) -> tuple[RegionConfig, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail("regions", "must be a non-empty list of regions")
+    def regions(self, items: list[dict[str, Any]]) -> tuple[RegionConfig, ...]:
         out: list[RegionConfig] = []
-        for i, item in enumerate(value):
-            region = self.region(item, f"regions[{i}]")
-            if any(r.name == region.name for r in out):
-                raise self.fail(f"regions[{i}].name", f"duplicate region name {region.name!r}")
-            out.append(region)
+        for i, item in enumerate(items):
+            key, name = f"regions[{i}]", item["name"].strip()
+            if any(r.name == name for r in out):
+                raise self.fail(f"{key}.name", f"duplicate region name {name!r}")
+            ipv4 = self.addresses(item.get("ipv4", []), f"{key}.ipv4", ipaddress.IPv4Address)
+            ipv6 = self.addresses(item.get("ipv6", []), f"{key}.ipv6", ipaddress.IPv6Address)
+            if not ipv4 and not ipv6:
+                raise self.fail(f"{key}.ipv4", f"region {name!r} has no address: give ipv4 and/or ipv6")
+            location = Location(float(item["location"]["lat"]), float(item["location"]["lon"]))
+            capacity = item.get("capacity")
+            out.append(RegionConfig(name, item["endpoint"].strip().rstrip("/"), ipv4, ipv6, location,
+                                    float(item.get("weight", 1)),
+                                    float(capacity) if capacity is not None else None))
         return tuple(out)
 
-    def region(self, value: Any, key: str) -> RegionConfig:
-        item = self.mapping(value, key, {"name", "endpoint", "ipv4", "ipv6", "location",
-                                         "weight", "capacity"})
-        for required in ("name", "endpoint", "location"):
-            if required not in item:
-                raise self.fail(f"{key}.{required}", "missing")
-        name = self.string(item["name"], f"{key}.name")
-        endpoint = self.string(item["endpoint"], f"{key}.endpoint")
-        if not endpoint.startswith(("http://", "https://")):
-            raise self.fail(f"{key}.endpoint", "must be an http:// or https:// URL")
-        ipv4 = self.addresses(item.get("ipv4", []), f"{key}.ipv4", ipaddress.IPv4Address)
-        ipv6 = self.addresses(item.get("ipv6", []), f"{key}.ipv6", ipaddress.IPv6Address)
-        if not ipv4 and not ipv6:
-            raise self.fail(f"{key}.ipv4", f"region {name!r} has no address: give ipv4 and/or ipv6")
-        loc = self.mapping(item["location"], f"{key}.location", {"lat", "lon"})
-        for axis in ("lat", "lon"):
-            if axis not in loc:
-                raise self.fail(f"{key}.location.{axis}", "missing")
-        location = Location(
-            lat=self.number(loc["lat"], f"{key}.location.lat", lo=-90, hi=90),
-            lon=self.number(loc["lon"], f"{key}.location.lon", lo=-180, hi=180),
-        )
-        weight = self.number(item.get("weight", 1), f"{key}.weight", lo=0, lo_open=True)
-        capacity = item.get("capacity")
-        if capacity is not None:
-            capacity = self.number(capacity, f"{key}.capacity", lo=0, lo_open=True)
-        return RegionConfig(name, endpoint.rstrip("/"), ipv4, ipv6, location, weight, capacity)
-
-    def addresses(self, value: Any, key: str, kind: type) -> tuple[str, ...]:
+    def addresses(self, value: str | list[str], key: str, kind: type) -> tuple[str, ...]:
         out = []
-        for i, text in enumerate(self.strings(value, key)):
+        for i, text in enumerate([value] if isinstance(value, str) else value):
             try:
-                addr = ipaddress.ip_address(text)
+                addr = ipaddress.ip_address(text.strip())
             except ValueError:
                 raise self.fail(f"{key}[{i}]", f"not an IP address: {text!r}") from None
             if not isinstance(addr, kind):
@@ -258,70 +216,37 @@ class _Validator:
             out.append(str(addr))
         return tuple(out)
 
-    def dns(self, value: Any) -> DnsConfig:
-        d = self.mapping(value, "gslb.dns", {"zone", "ttl", "ttl_near_change", "nameservers",
-                                             "hostmaster", "port"})
+    def dns(self, d: Mapping[str, Any]) -> DnsConfig:
         base = DnsConfig()
-        zone = self.string(d.get("zone", base.zone), "gslb.dns.zone").rstrip(".").lower()
-        ttl = self.number(d.get("ttl", base.ttl), "gslb.dns.ttl", lo=0, hi=86400, integer=True)
-        near = self.number(d.get("ttl_near_change", base.ttl_near_change),
-                           "gslb.dns.ttl_near_change", lo=0, hi=ttl, integer=True)
-        nameservers = (self.strings(d["nameservers"], "gslb.dns.nameservers")
-                       if "nameservers" in d else (f"ns1.{zone}",))
-        hostmaster = self.string(d.get("hostmaster", f"hostmaster.{zone}"), "gslb.dns.hostmaster")
-        port = self.number(d.get("port", base.port), "gslb.dns.port", lo=1, hi=65535, integer=True)
-        return DnsConfig(zone, int(ttl), int(near), nameservers, hostmaster, int(port))
+        zone = d.get("zone", base.zone).strip().rstrip(".").lower()
+        ttl = d.get("ttl", base.ttl)
+        near = d.get("ttl_near_change", base.ttl_near_change)
+        if near > ttl:
+            raise self.fail("gslb.dns.ttl_near_change", f"must be <= ttl ({ttl}), got {near}")
+        servers = d.get("nameservers", f"ns1.{zone}")
+        nameservers = tuple(n.strip() for n in ([servers] if isinstance(servers, str) else servers))
+        return DnsConfig(zone, ttl, near, nameservers,
+                         d.get("hostmaster", f"hostmaster.{zone}").strip(), d.get("port", base.port))
 
-    def health(self, value: Any) -> HealthConfig:
-        h = self.mapping(value, "gslb.health", {"interval_s", "timeout_s", "rise", "fall", "quorum",
-                                                "stale_after_s", "settle_s"})
+    def health(self, h: Mapping[str, Any]) -> HealthConfig:
         base = HealthConfig()
-        interval = self.number(h.get("interval_s", base.interval_s), "gslb.health.interval_s",
-                               lo=0, lo_open=True)
-        timeout = self.number(h.get("timeout_s", min(base.timeout_s, interval)),
-                              "gslb.health.timeout_s", lo=0, lo_open=True)
+        interval = float(h.get("interval_s", base.interval_s))
+        timeout = float(h.get("timeout_s", min(base.timeout_s, interval)))
         if timeout > interval:
             raise self.fail("gslb.health.timeout_s", "must not exceed interval_s")
-        rise = self.number(h.get("rise", base.rise), "gslb.health.rise", lo=1, integer=True)
-        fall = self.number(h.get("fall", base.fall), "gslb.health.fall", lo=1, integer=True)
-        quorum = h.get("quorum")
-        if quorum == "majority":
-            quorum = None
-        elif quorum is not None:
-            quorum = int(self.number(quorum, "gslb.health.quorum", lo=1, integer=True))
-        stale = self.number(h.get("stale_after_s", max(base.stale_after_s, 3 * interval)),
-                            "gslb.health.stale_after_s", lo=0, lo_open=True)
+        stale = float(h.get("stale_after_s", max(base.stale_after_s, 3 * interval)))
         if stale <= interval:
             raise self.fail("gslb.health.stale_after_s", "must exceed interval_s")
-        settle = self.number(h.get("settle_s", base.settle_s), "gslb.health.settle_s", lo=0)
-        return HealthConfig(interval, timeout, int(rise), int(fall), quorum, stale, settle)
+        quorum = h.get("quorum")
+        return HealthConfig(interval, timeout, h.get("rise", base.rise), h.get("fall", base.fall),
+                            None if quorum == "majority" else quorum, stale,
+                            float(h.get("settle_s", base.settle_s)))
 
-    def selection(self, value: Any) -> SelectionConfig:
-        s = self.mapping(value, "gslb.selection", {"margin_ms", "fail_open"})
-        margin = self.number(s.get("margin_ms", SelectionConfig().margin_ms), "gslb.selection.margin_ms",
-                             lo=0)
-        policy = s.get("fail_open", FailOpen.LAST_KNOWN_GOOD.value)
-        try:
-            fail_open = FailOpen(policy)
-        except ValueError:
-            raise self.fail("gslb.selection.fail_open",
-                            f"must be one of {', '.join(p.value for p in FailOpen)}") from None
-        return SelectionConfig(margin, fail_open)
-
-    def observations(self, value: Any) -> ObservationsConfig:
-        o = self.mapping(value, "gslb.observations", {"path", "window", "max_age_s"})
-        base = ObservationsConfig()
-        path = o.get("path")
-        if path is not None:
-            path = self._path(self.string(path, "gslb.observations.path"))
-        window = self.number(o.get("window", base.window), "gslb.observations.window", lo=1,
-                             hi=1000, integer=True)
-        max_age = self.number(o.get("max_age_s", base.max_age_s), "gslb.observations.max_age_s",
-                              lo=0, lo_open=True)
-        return ObservationsConfig(path, int(window), max_age)
-
-    def _path(self, value: str) -> str:
+    def _path(self, value: str | None) -> str | None:
         """Relative paths are relative to the config file, not the working directory."""
+        if value is None:
+            return None
+        value = value.strip()
         if self.source.startswith("<") or Path(value).is_absolute():
             return value
         return str(Path(self.source).parent / value)

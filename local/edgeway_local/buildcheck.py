@@ -37,6 +37,7 @@ CONFIG_READERS = ("GatewayFunction", "AuthorizerFunction", "HealthCheckerFunctio
 REQUIRED = (
     *(f"{name}/gateway.yaml" for name in CONFIG_READERS),
     "EdgewayLayer/python/edgeway/__init__.py",
+    "EdgewayLayer/python/edgeway/schema/gateway.schema.json",  # the config compile reads it
     "GslbLayer/python/gslb/__init__.py",
 )
 

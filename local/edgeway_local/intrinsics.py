@@ -95,6 +95,13 @@ class Resolver:
     def _error(self, reason: str, key: str) -> ConfigError:
         return ConfigError(reason, file=self.file, key=key)
 
+    def _args(self, arg: Any, key: str, usage: str, count: int | range) -> list[Any]:
+        """``arg`` as the list an intrinsic takes, or a ConfigError showing its usage."""
+        counts = count if isinstance(count, range) else range(count, count + 1)
+        if not (isinstance(arg, list) and len(arg) in counts):
+            raise self._error(f"{usage}, got {arg!r}", key)
+        return arg
+
     # -- Ref / GetAtt -----------------------------------------------------
 
     def _ref(self, name: Any, key: str) -> Any:
@@ -107,6 +114,8 @@ class Resolver:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
         }
+        if not isinstance(name, str):
+            raise self._error(f"Ref takes the name of a parameter or resource, got {name!r}", key)
         if name == "AWS::NoValue":
             return _NO_VALUE
         if name in pseudo:
@@ -146,7 +155,7 @@ class Resolver:
         if not (isinstance(arg, list) and len(arg) == 2):
             raise self._error("Fn::GetAtt takes [Resource, Attribute]", key)
         name, attr = arg[0], self._resolve(arg[1], key)
-        resource = self.resources.get(name)
+        resource = self.resources.get(name) if isinstance(name, str) else None
         if resource is None:
             raise self._error(f"!GetAtt of unknown resource {name!r}", key)
         rtype = resource.get("Type", "")
@@ -170,9 +179,11 @@ class Resolver:
 
     def _fn_sub(self, arg: Any, key: str) -> str:
         variables: dict[str, Any] = {}
-        if isinstance(arg, list) and len(arg) == 2:
-            template = arg[0]
-            variables = {k: self._resolve(v, f"{key}.{k}") for k, v in (arg[1] or {}).items()}
+        if isinstance(arg, list):
+            template, given = self._args(arg, key, "Fn::Sub takes a string or [string, {variables}]", 2)
+            if not isinstance(given, Mapping):
+                raise self._error(f"Fn::Sub variables must be a mapping, got {given!r}", key)
+            variables = {k: self._resolve(v, f"{key}.{k}") for k, v in given.items()}
         else:
             template = arg
         if not isinstance(template, str):
@@ -199,6 +210,7 @@ class Resolver:
         return str(arg[0]).join(str(v) for v in items)
 
     def _fn_select(self, arg: Any, key: str) -> Any:
+        arg = self._args(arg, key, "Fn::Select takes [index, [values]]", 2)
         index, items = self._resolve(arg[0], key), self._resolve(arg[1], key)
         try:
             return items[int(index)]
@@ -206,6 +218,7 @@ class Resolver:
             raise self._error(f"Fn::Select index {index!r} out of range", key) from exc
 
     def _fn_split(self, arg: Any, key: str) -> list[str]:
+        arg = self._args(arg, key, "Fn::Split takes [delimiter, string]", 2)
         return str(self._resolve(arg[1], key)).split(str(arg[0]))
 
     def _fn_base64(self, arg: Any, key: str) -> str:
@@ -218,7 +231,8 @@ class Resolver:
         return [f"{self.region}{zone}" for zone in "abc"]
 
     def _fn_findinmap(self, arg: Any, key: str) -> Any:
-        names = [self._resolve(a, key) for a in arg[:3]]
+        arg = self._args(arg, key, "Fn::FindInMap takes [map, top-level key, second-level key]", 3)
+        names = [self._resolve(a, key) for a in arg]
         try:
             return self.mappings[names[0]][names[1]][names[2]]
         except (KeyError, TypeError) as exc:
@@ -226,8 +240,8 @@ class Resolver:
 
     # -- conditions -------------------------------------------------------
 
-    def condition(self, name: str, key: str) -> bool:
-        if name not in self.conditions:
+    def condition(self, name: Any, key: str) -> bool:
+        if not isinstance(name, str) or name not in self.conditions:
             raise self._error(f"unknown condition {name!r}", key)
         return bool(self._resolve(self.conditions[name], f"Conditions.{name}"))
 
@@ -238,14 +252,18 @@ class Resolver:
         return self._resolve(chosen, key)
 
     def _fn_equals(self, arg: Any, key: str) -> bool:
+        arg = self._args(arg, key, "Fn::Equals takes [value, value]", 2)
         left, right = (self._resolve(a, key) for a in arg)
         return str(left) == str(right)
 
     def _fn_not(self, arg: Any, key: str) -> bool:
+        arg = self._args(arg, key, "Fn::Not takes [condition]", 1)
         return not self._resolve(arg[0], key)
 
     def _fn_and(self, arg: Any, key: str) -> bool:
+        arg = self._args(arg, key, "Fn::And takes [condition, ...] (2 to 10)", range(2, 11))
         return all(self._resolve(a, key) for a in arg)
 
     def _fn_or(self, arg: Any, key: str) -> bool:
+        arg = self._args(arg, key, "Fn::Or takes [condition, ...] (2 to 10)", range(2, 11))
         return any(self._resolve(a, key) for a in arg)

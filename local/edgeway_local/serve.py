@@ -18,6 +18,7 @@ from typing import Any
 from edgeway.errors import ConfigError
 from edgeway_local.apigw import ApiListener
 from edgeway_local.apigw_event import RouteTable
+from edgeway_local.configjson import compile_config
 from edgeway_local.errors import StackError
 from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
@@ -56,16 +57,8 @@ def validate(options: ServeOptions) -> tuple[tuple[RegionListener, ...], dict[st
     templates = {r.name: load_template(options.template, region=r.name) for r in regions}
     home = templates[regions[0].name]
     if options.config is not None:
-        _validate_gateway_config(options.config, set(home.functions))
+        compile_config(options.config, functions=set(home.functions))  # what cold starts run
     return regions, templates
-
-
-def _validate_gateway_config(path: Path, functions: set[str]) -> None:
-    try:
-        from edgeway.config import load_config
-    except ImportError:  # the gateway core predates config validation
-        return
-    load_config(path, functions=functions)
 
 
 @dataclass

@@ -205,7 +205,11 @@ def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "gateway.yaml").write_text(
         "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
-        "regions: [{name: us-east-1}, {name: eu-west-1}]\n")
+        "regions:\n"  # as the GSLB's compile wants them: endpoint, an address, a location
+        "  - {name: us-east-1, endpoint: 'http://127.0.0.1:3000', ipv4: [192.0.2.1],"
+        " location: {lat: 38.9, lon: -77.0}}\n"
+        "  - {name: eu-west-1, endpoint: 'http://127.0.0.1:3002', ipv4: [192.0.2.2],"
+        " location: {lat: 53.3, lon: -6.3}}\n")
     europe = Clients("eu-west-1").get("dynamodb")
     create_pk_sk_table(europe, TABLE)
     created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",

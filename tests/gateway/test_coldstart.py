@@ -13,9 +13,9 @@ from edgeway.auth.stage import PUBLIC_MODE
 UNUSED = (
     "edgeway.aggregate", "edgeway.auth.authenticator", "edgeway.auth.config",
     "edgeway.backends.canary", "edgeway.backends.http", "edgeway.backends.messaging",
-    "edgeway.cache", "edgeway.cors_policy", "edgeway.ratelimit.stage", "edgeway.resilience",
-    "edgeway.stages.route_rules", "edgeway.stages.route_transform", "edgeway.transforms",
-    "fastjsonschema",  # the config validator is generated code with its own exception class
+    "edgeway.cache", "edgeway.stages.cors", "edgeway.ratelimit.stage", "edgeway.resilience",
+    "edgeway.validation", "edgeway.stages.transform", "edgeway.transforms",
+    "fastjsonschema",  # only request bodies need it; the config's shapes use edgeway.shapes
 )
 
 
@@ -56,8 +56,8 @@ routes:
         - {name: one, weight: 1, backend: {type: sqs, queue_url: "https://sqs.us-east-1.amazonaws.com/1/q"}}
 """)
     assert {"edgeway.auth.authenticator", "edgeway.backends.http", "edgeway.backends.canary",
-            "edgeway.backends.messaging", "edgeway.cors_policy", "edgeway.stages.route_rules",
-            "edgeway.stages.route_transform"} <= loaded
+            "edgeway.backends.messaging", "edgeway.stages.cors", "edgeway.validation",
+            "edgeway.stages.transform"} <= loaded
 
 
 def test_public_mode_is_the_authenticators_none():

@@ -34,6 +34,7 @@ def build(tmp_path: Path) -> Path:
         write(tmp_path, f"{function}/app.py")
         write(tmp_path, f"{function}/gateway.yaml", b"routes: []\n")
     write(tmp_path, "EdgewayLayer/python/edgeway/__init__.py")
+    write(tmp_path, "EdgewayLayer/python/edgeway/schema/gateway.schema.json", b"{}")
     write(tmp_path, "EdgewayLayer/python/cryptography/hazmat/bindings/_rust.abi3.so", elf(183))
     write(tmp_path, "GslbLayer/python/gslb/__init__.py")
     write(tmp_path, "UsersFunction/starlette/__init__.py")

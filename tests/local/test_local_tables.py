@@ -56,7 +56,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
     (tmp_path / "gateway.yaml").write_text(
         "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
-        "regions: [{name: us-east-1}, {name: eu-west-1}]\n")
+        "regions:\n"  # as the GSLB's compile wants them: endpoint, an address, a location
+        "  - {name: us-east-1, endpoint: 'http://127.0.0.1:3000', ipv4: [192.0.2.1],"
+        " location: {lat: 38.9, lon: -77.0}}\n"
+        "  - {name: eu-west-1, endpoint: 'http://127.0.0.1:3002', ipv4: [192.0.2.2],"
+        " location: {lat: 53.3, lon: -6.3}}\n")
     monkeypatch.chdir(tmp_path)
     server = MotoServer(port=free_port()).start()
     try:

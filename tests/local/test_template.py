@@ -125,3 +125,53 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_template(path)
     assert info.value.file == str(path) and info.value.line is not None
+
+
+MALFORMED_INTRINSICS = {
+    '{"Fn::Select": "x"}': "Fn::Select takes [index, [values]]",
+    '{"Fn::Select": [0]}': "Fn::Select takes [index, [values]]",
+    '{"Fn::Split": [","]}': "Fn::Split takes [delimiter, string]",
+    '{"Fn::Sub": ["${A}"]}': "Fn::Sub takes a string or [string, {variables}]",
+    '{"Fn::Sub": ["${A}", [1]]}': "Fn::Sub variables must be a mapping",
+    '{"Fn::Join": [","]}': "Fn::Join takes [delimiter, [values]]",
+    '{"Fn::If": ["C", 1]}': "Fn::If takes [condition, value_if_true, value_if_false]",
+    '{"Fn::If": [["C"], 1, 2]}': "unknown condition",
+    '{"Fn::FindInMap": ["M", "k"]}': "Fn::FindInMap takes [map, top-level key, second-level key]",
+    '{"Fn::Equals": ["a"]}': "Fn::Equals takes [value, value]",
+    '{"Fn::Not": "x"}': "Fn::Not takes [condition]",
+    '{"Fn::And": [true]}': "Fn::And takes [condition, ...] (2 to 10)",
+    '{"Fn::Or": "x"}': "Fn::Or takes [condition, ...] (2 to 10)",
+    '{"Fn::GetAtt": [{"Ref": "F"}, "Arn"]}': "!GetAtt of unknown resource",
+    '{"Ref": ["F"]}': "Ref takes the name of a parameter or resource",
+    '{"Ref": "Nothing"}': "!Ref to 'Nothing', which is neither a parameter nor a resource",
+}
+
+
+@pytest.mark.parametrize("intrinsic", sorted(MALFORMED_INTRINSICS))
+def test_a_malformed_intrinsic_is_a_config_error_naming_the_key(tmp_path: Path,
+                                                               intrinsic: str) -> None:
+    (tmp_path / "code").mkdir()
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                    "      Runtime: python3.13\n      CodeUri: code/\n      Handler: app.handler\n"
+                    f"      Environment: {{Variables: {{V: {intrinsic}}}}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_template(path)
+    assert info.value.file == str(path)
+    assert info.value.key is not None
+    assert info.value.key.startswith("Resources.F.Properties.Environment.Variables.V")
+    assert MALFORMED_INTRINSICS[intrinsic] in info.value.reason
+
+
+def test_edgeway_serve_refuses_a_malformed_intrinsic_before_it_starts(tmp_path: Path) -> None:
+    from edgeway_local.serve import ServeOptions, validate
+
+    (tmp_path / "code").mkdir()
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                    "      Runtime: python3.13\n      CodeUri: code/\n      Handler: app.handler\n"
+                    "      Environment:\n        Variables:\n          V: !Select x\n")
+    with pytest.raises(ConfigError) as info:
+        validate(ServeOptions(config=None, template=path))
+    assert str(info.value) == (f"{path}: Resources.F.Properties.Environment.Variables.V.Fn::Select: "
+                               "Fn::Select takes [index, [values]], got 'x'")

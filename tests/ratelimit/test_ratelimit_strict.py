@@ -240,7 +240,8 @@ def test_429_through_build_gateway_and_the_real_stage_order(moto, stub_backend) 
 
     # PrincipalFromHeaders stands in for AuthStage (no keys table or issuer here).
     stages = list(NO_AUTH_STAGES)
-    stages.insert(stages.index(pipeline.ratelimit_stage), PrincipalFromHeaders.build)
+    stages.insert(next(i for i, s in enumerate(stages) if s.name == "ratelimit"),
+                  PrincipalFromHeaders.build)
     gw = pipeline.build_gateway(
         parse_config(CONFIG), Settings.from_env({"EDGEWAY_COUNTERS_TABLE": TABLE}),
         clients=EndpointClients("us-east-1", moto.url, read_timeout=10.0), obs=RecordingObs(),

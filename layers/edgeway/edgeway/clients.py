@@ -27,14 +27,10 @@ class Clients:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    # The home-region form only when asked, so subclasses that override
-                    # _create(service, read_timeout) keep working.
-                    client = (self._create(service, read_timeout) if key[2] == self.region
-                              else self._create(service, read_timeout, key[2]))
-                    self._clients[key] = client
+                    client = self._clients[key] = self._create(service, read_timeout, key[2])
         return client
 
-    def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
+    def _create(self, service: str, read_timeout: float | None, region: str) -> Any:
         import boto3
         from botocore.config import Config
 
@@ -48,4 +44,4 @@ class Clients:
             max_pool_connections=32,
         )
         session = self._session or boto3.session.Session()
-        return session.client(service, region_name=region or self.region, config=config)
+        return session.client(service, region_name=region, config=config)

@@ -1,33 +1,37 @@
 """gateway.yaml: loaded once per container, validated, turned into typed objects.
 
-Validation runs the JSON Schema in ``schema/gateway.schema.json`` through a
-validator compiled ahead of time (``_schema_validator.py``, regenerate with
-``make schema``), so a cold start pays for neither jsonschema nor schema
-compilation. Checks a schema cannot express (a route naming a function the
-template does not define, templates that clash) follow, and every failure is a
-``ConfigError`` naming the file, the line and the key.
+Shapes are checked against the JSON Schema in ``schema/gateway.schema.json``
+(``edgeway.shapes``: the same file editors and docs read). Checks a schema
+cannot express (a route naming a function the template does not define,
+templates that clash) follow, and every failure is a ``ConfigError`` naming the
+file, the line and the key.
 
-Feature sections (auth, plans, caching...) are parsed by their own modules at
-build time from ``GatewayConfig.raw``; they report problems through
-``GatewayConfig.error`` so that every message has the same shape.
+Feature sections (auth, plans, caching...) are then compiled by their own
+modules, the ones ``edgeway.pipeline.STAGES`` lists, into
+``GatewayConfig.compiled``; they report problems through ``GatewayConfig.error``
+so that every message has the same shape. ``parse_config`` is the one compile:
+``make build`` (``edgeway_local.configjson``), ``edgeway serve`` and the cold
+start (``edgeway.runtime``) all run it, so a config valid at build is valid at
+cold start.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from edgeway.errors import ConfigError
+from edgeway.pipeline import compile_stages
+from edgeway.shapes import Problem, check
 from edgeway.routing import parse_template
 from edgeway.yamlsource import KeyPath, format_key, line_of, load_document
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: well under Lambda's 6 MB payload limit
 
-_NAME_PATH = re.compile(r"\[(\d+)\]|\.?([A-Za-z_$][\w$-]*)|\.?\[?'([^']*)'\]?")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,17 @@ class GatewayConfig:
     default_timeout_ms: int
     max_body_bytes: int
     routes: tuple[RouteConfig, ...]
+    compiled: Mapping[str, object] = field(default_factory=dict, repr=False)
+
+    def spec(self, stage: str, kind: type[T]) -> T | None:
+        """What stage ``stage``'s compiler made of this config; None when the config
+        does not use the feature."""
+        value = self.compiled.get(stage)
+        if value is None:
+            return None
+        if not isinstance(value, kind):
+            raise TypeError(f"stage {stage!r} compiled a {type(value).__name__}, not {kind.__name__}")
+        return value
 
     def error(self, path: KeyPath, reason: str) -> ConfigError:
         """A ConfigError for the key at ``path``, with its line in the file."""
@@ -83,7 +98,7 @@ def parse_config(text: str, source: str = "gateway.yaml", *,
     raw = load_document(text, source)
     if not isinstance(raw, dict):
         raise ConfigError("the top level must be a mapping", file=source)
-    _validate_schema(raw, text, source)
+    _check_shapes(raw, text, source)
     gateway = raw.get("gateway", {})
     default_timeout = int(gateway.get("default_timeout_ms", DEFAULT_TIMEOUT_MS))
     config = GatewayConfig(
@@ -98,6 +113,7 @@ def parse_config(text: str, source: str = "gateway.yaml", *,
                    for i, spec in enumerate(raw["routes"]))
     _check_unique_ids(config, routes)
     object.__setattr__(config, "routes", routes)
+    object.__setattr__(config, "compiled", compile_stages(config))
     return config
 
 
@@ -132,33 +148,9 @@ def _check_unique_ids(config: GatewayConfig, routes: Sequence[RouteConfig]) -> N
         seen[route.id] = route.index
 
 
-def _validate_schema(raw: dict[str, Any], text: str, source: str) -> None:
-    from edgeway._schema_validator import JsonSchemaValueException, validate
-
+def _check_shapes(raw: dict[str, Any], text: str, source: str) -> None:
     try:
-        validate(raw)
-    except JsonSchemaValueException as exc:
-        path = _key_path(exc)
-        reason = exc.message.removeprefix(exc.name or "").strip() or exc.message
-        if exc.rule == "additionalProperties":
-            extra = sorted(set(exc.value) - set(exc.definition.get("properties", {})))
-            if extra:
-                path = [*path, extra[0]]
-                reason = "unknown key (allowed: " + ", ".join(
-                    sorted(exc.definition.get("properties", {}))) + ")"
-        raise ConfigError(reason, file=source, key=format_key(path) or None,
-                          line=line_of(text, path)) from exc
-
-
-def _key_path(exc: Any) -> list[str | int]:
-    """fastjsonschema names the value like ``data.routes[0].backend``."""
-    name = (exc.name or "data").removeprefix("data")
-    path: list[str | int] = []
-    for index, key, quoted in _NAME_PATH.findall(name):
-        if index:
-            path.append(int(index))
-        elif key:
-            path.append(key)
-        elif quoted:
-            path.append(quoted)
-    return path
+        check(raw)
+    except Problem as exc:
+        raise ConfigError(exc.reason, file=source, key=format_key(exc.path) or None,
+                          line=line_of(text, exc.path)) from exc

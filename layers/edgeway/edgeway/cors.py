@@ -1,6 +1,6 @@
 """Whether the gateway answers CORS, for the config and for one route; what a
 preflight looks like. Cheap on purpose: the route stage asks on every cold start,
-while the policies themselves (``edgeway.cors_policy``) load only when the
+while the policies themselves (``edgeway.stages.cors``) load only when the
 config asks for CORS.
 """
 

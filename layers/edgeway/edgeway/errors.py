@@ -3,6 +3,7 @@
     EdgewayError
     ├── ConfigError                  a bad gateway.yaml / template / environment: file, key, reason
     │   ├── RouteError               a route that cannot compile or can never match
+    │   ├── shapes.Problem           a value gateway.schema.json refuses (its key path)
     │   └── SchemaDefinitionError    a route's JSON Schema is itself invalid
     ├── Unavailable                  a service we depend on did not answer usably (503 at the edge)
     │   ├── CounterUnavailable       rate-limit counters (the plan's on_error policy decides)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
 from edgeway.conditions import Conditions, conditions_of
@@ -69,8 +69,11 @@ class Match(NamedTuple):
     params: Mapping[str, str]
 
 
+SegmentKind = Literal["literal", "param", "proxy"]
+
+
 class Segment(NamedTuple):
-    kind: str  # "literal" | "param" | "proxy"
+    kind: SegmentKind
     value: str  # the literal text, or the parameter name
     type: str = ""  # "" (any one segment), "int" or "uuid" for params
 

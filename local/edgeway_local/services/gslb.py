@@ -1,8 +1,7 @@
 """The GSLB pieces of the local stack: health checker loop and DNS server.
 
 They live in the ``gslb`` package (``gslb.local.start_local_gslb``); this
-starter only hands them the running stack's facts, and does nothing while that
-module does not exist.
+starter only hands them the running stack's facts.
 """
 
 from __future__ import annotations
@@ -12,12 +11,8 @@ from edgeway_local.services import Service, StackInfo
 
 
 def start(stack: StackInfo) -> Service | None:
-    try:
-        from gslb.local import start_local_gslb
-    except ModuleNotFoundError as exc:
-        if exc.name in ("gslb", "gslb.local"):
-            return None
-        raise
+    from gslb.local import start_local_gslb  # the DNS and probe code only when started
+
     if stack.config_path is None or not has_regions_section(stack.config_path):
         return None  # one implicit region: nothing to balance
     return start_local_gslb(

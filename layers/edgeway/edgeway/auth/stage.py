@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from edgeway.auth.config import AuthConfig, parse_auth
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import ConfigError
 from edgeway.http import Principal, Request, Response
@@ -21,6 +22,7 @@ from edgeway.observability import bind
 
 if TYPE_CHECKING:
     from edgeway.auth.authenticator import Authenticator, RoutePolicy
+    from edgeway.config import GatewayConfig
 
 MAX_CLAIM_HEADER = 1024
 PUBLIC_MODE = "none"  # Mode.NONE.value, spelled here so public gateways skip the import
@@ -37,6 +39,15 @@ def claim_header_value(value: Any) -> str | None:
     if len(text) > MAX_CLAIM_HEADER or not text.isprintable() or not text.isascii():
         return None  # CR/LF or non-ASCII in a header is a smuggling vector: never forward it
     return text
+
+
+def compile(config: GatewayConfig) -> AuthConfig:
+    """The ``auth`` section, checked even when no route uses it.
+
+    Each route's policy is compiled at build: whether ``auth: api_key`` can be
+    honoured depends on the deployment's keys table (EDGEWAY_KEYS_TABLE).
+    """
+    return parse_auth(config)
 
 
 def compile_policies(ctx: BuildContext, authenticator: Authenticator) -> dict[Any, RoutePolicy]:
@@ -73,17 +84,12 @@ class AuthStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
+        auth = ctx.config.spec("auth", AuthConfig)
         public = all(route.spec.get("auth") == PUBLIC_MODE for route in ctx.routes)
-        if public and not ctx.config.section("auth"):
-            # Every route is public and there is no auth section to check: zero cost,
-            # and the cold start does not import the auth modules at all.
-            return app
-        from edgeway.auth.authenticator import build_authenticator
-        from edgeway.auth.config import parse_auth
-
-        auth = parse_auth(ctx.config)  # an auth section is checked even when unused
-        if public and not auth.claims_to_headers:
+        if auth is None or (public and not auth.claims_to_headers):
             return app  # every route is public and nothing is forwarded: zero cost
+        from edgeway.auth.authenticator import build_authenticator
+
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
                                             clock=ctx.clock, obs=ctx.obs, auth=auth)
         return cls(app, authenticator, compile_policies(ctx, authenticator),
@@ -108,3 +114,6 @@ class AuthStage:
                 if value is not None:
                     headers[header] = value
         return headers
+
+
+build = AuthStage.build

@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from edgeway import workers
 from edgeway.cache.coalesce import SingleFlight
@@ -36,10 +37,37 @@ from edgeway.observability import background_context, bound
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.routing import canonical_path
 
+if TYPE_CHECKING:
+    from edgeway.config import GatewayConfig
+
 # The table is skipped for this long after this many failures in a row.
 STORE_CIRCUIT = CircuitConfig(consecutive_failures=3, open_s=30.0)
 # Layer-2 calls are on the request path: a slow table must not eat the route budget.
 STORE_READ_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CachePlan:
+    """The compiled ``cache`` section and every cached route's policy, by route id."""
+    policies: Mapping[str, CachePolicy]
+    dynamodb: bool
+    memory_max_bytes: int
+    purge_check_s: float | None
+
+
+def compile(config: GatewayConfig) -> CachePlan:
+    policies = {rc.id: CachePolicy.from_spec(rc.id, rc.spec["cache"])
+                for rc in config.routes if rc.spec.get("cache")}
+    for rc in config.routes:
+        if rc.id in policies and not rc.methods & {"GET", "HEAD", "ANY"}:
+            raise config.error(["routes", rc.index, "cache"],
+                               "only GET and HEAD responses are cached; this route allows "
+                               + ", ".join(sorted(rc.methods)))
+    settings = config.section("cache") or {}
+    check = settings.get("purge_check_s")
+    return CachePlan(policies, dynamodb=bool(settings.get("dynamodb", True)),
+                     memory_max_bytes=int(settings.get("memory_max_bytes", DEFAULT_MAX_BYTES)),
+                     purge_check_s=float(check) if check else None)
 
 
 class CacheStage:
@@ -63,24 +91,15 @@ class CacheStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        policies = {route.id: CachePolicy.from_spec(route.id, route.spec["cache"])
-                    for route in ctx.routes if route.spec.get("cache")}
-        if not policies:
+        plan = ctx.config.spec("cache", CachePlan)
+        if plan is None or not plan.policies:
             return app
-        for rc in ctx.config.routes:
-            if rc.id in policies and not rc.methods & {"GET", "HEAD", "ANY"}:
-                raise ctx.config.error(["routes", rc.index, "cache"],
-                                       "only GET and HEAD responses are cached; this route allows "
-                                       + ", ".join(sorted(rc.methods)))
-        settings = ctx.config.section("cache") or {}
         store = None
-        if ctx.settings.cache_table and settings.get("dynamodb", True):
+        if ctx.settings.cache_table and plan.dynamodb:
             client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
             store = DynamoCacheStore(client, ctx.settings.cache_table)
-        memory = MemoryLRU(int(settings.get("memory_max_bytes", DEFAULT_MAX_BYTES)))
-        check = settings.get("purge_check_s")
-        return cls(app, policies, memory=memory, store=store, clock=ctx.clock, obs=ctx.obs,
-                   purge_check_s=float(check) if check else None)
+        return cls(app, plan.policies, memory=MemoryLRU(plan.memory_max_bytes), store=store,
+                   clock=ctx.clock, obs=ctx.obs, purge_check_s=plan.purge_check_s)
 
     def __call__(self, request: Request) -> Response:
         route = request.route
@@ -228,3 +247,6 @@ class CacheStage:
 def _mark(response: Response, status: CacheStatus) -> Response:
     response.headers["x-cache"] = status.value
     return response
+
+
+build = CacheStage.build

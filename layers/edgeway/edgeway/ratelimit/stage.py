@@ -16,7 +16,8 @@ name no consumer (the verifiers refuse them already) are refused here too, with
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import Forbidden, TooManyRequests, Unauthorized
@@ -30,6 +31,9 @@ from edgeway.ratelimit.policy import FailurePolicy
 from edgeway.errors import CounterUnavailable
 from edgeway.ratelimit.store import CounterStore
 from edgeway.ratelimit.strict import StrictLimiter
+
+if TYPE_CHECKING:
+    from edgeway.config import GatewayConfig
 
 # A counter check that has not answered in this long goes to the failure policy.
 COUNTER_READ_TIMEOUT_S = 1.0
@@ -69,6 +73,40 @@ def counter_store(ctx: BuildContext) -> CounterStore:
     return CounterStore(client, table)
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The compiled ``plans``: every plan, and each limited route's cost under each plan."""
+    plans: PlanSet
+    costs: Mapping[str, Mapping[str, int]]  # route id -> plan name -> cost
+
+
+def compile(config: GatewayConfig) -> RateLimits | None:
+    """``plans`` and every route's ``cost``, checked against each other.
+
+    A cost no plan could ever admit at once is refused here (at build, in
+    ``edgeway serve`` and at cold start alike), not at the first request.
+    """
+    plans = parse_plans(config, {r.id for r in config.routes})
+    if plans is None:
+        return None
+    costs: dict[str, dict[str, int]] = {}
+    for rc in config.routes:
+        if rc.spec.get("rate_limit", True) is False:
+            continue
+        default = route_cost(config, rc.index, rc.spec)
+        costs[rc.id] = {}
+        for plan in plans.plans.values():
+            cost = plan.cost(rc.id, default)
+            if cost > capacity(plan):
+                where: list[str | int] = (["plans", plan.name, "costs", rc.id] if rc.id in plan.costs
+                                          else ["routes", rc.index, "cost"])
+                raise config.error(where, f"cost {cost} is more than plan {plan.name!r} can "
+                                   f"ever admit at once ({capacity(plan)}): such a request "
+                                   f"would always be refused")
+            costs[rc.id][plan.name] = cost
+    return RateLimits(plans, costs)
+
+
 class RateLimitStage:
     def __init__(self, app: Handler, *, plans: PlanSet, costs: Mapping[str, Mapping[str, int]],
                  store: CounterStore, obs: Any, clock: Callable[[], float]) -> None:
@@ -85,29 +123,11 @@ class RateLimitStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        config = ctx.config
-        plans = parse_plans(config, {r.id for r in config.routes})
-        if plans is None:
+        limits = ctx.config.spec("ratelimit", RateLimits)
+        if limits is None or not limits.costs:
             return app
-        costs: dict[str, dict[str, int]] = {}
-        for rc in config.routes:
-            if rc.spec.get("rate_limit", True) is False:
-                continue
-            default = route_cost(config, rc.index, rc.spec)
-            costs[rc.id] = {}
-            for plan in plans.plans.values():
-                cost = plan.cost(rc.id, default)
-                if cost > capacity(plan):
-                    where = (["plans", plan.name, "costs", rc.id] if rc.id in plan.costs
-                             else ["routes", rc.index, "cost"])
-                    raise config.error(where, f"cost {cost} is more than plan {plan.name!r} can "
-                                       f"ever admit at once ({capacity(plan)}): such a request "
-                                       f"would always be refused")
-                costs[rc.id][plan.name] = cost
-        if not costs:
-            return app
-        return cls(app, plans=plans, costs=costs, store=counter_store(ctx), obs=ctx.obs,
-                   clock=ctx.clock)
+        return cls(app, plans=limits.plans, costs=limits.costs, store=counter_store(ctx),
+                   obs=ctx.obs, clock=ctx.clock)
 
     def __call__(self, request: Request) -> Response:
         route_costs = self.costs.get(request.route.id)
@@ -178,3 +198,6 @@ class RateLimitStage:
         if self.obs is not None:
             self.obs.count(name, dimensions={"consumer": consumer, "route": route_id}, value=cost)
 
+
+
+build = RateLimitStage.build

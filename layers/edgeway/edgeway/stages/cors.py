@@ -2,21 +2,120 @@
 adds Access-Control-Allow-Origin + Vary: Origin to every other response of a
 CORS-enabled route -- errors from later stages included, so a browser can read
 a 401 or a 429.
+
+Policies are compiled per route from the global ``cors:`` section and the
+route's own ``cors:`` override (a mapping merged over the global one, or
+``false`` to switch CORS off for that route). This module loads only for a
+config that uses CORS; the cheap questions the route stage asks on every cold
+start live in ``edgeway.cors``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import cors_configured, is_preflight
+from edgeway.cors import cors_enabled, is_preflight
 from edgeway.errors import Forbidden, HttpError
 from edgeway.http import Request, Response
 
 if TYPE_CHECKING:
-    from edgeway.cors_policy import CorsPolicy
+    from edgeway.config import GatewayConfig
 
 _PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+
+SAFE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+DEFAULT_HEADERS = ("content-type", "authorization", "x-api-key", "x-request-id", "accept-version")
+
+
+@dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """The ``cors`` section compiled: which origins, methods and headers are allowed."""
+    origins: frozenset[str]  # exact origins; empty with any_origin
+    wildcard_suffixes: tuple[tuple[str, str], ...]  # ("https://", ".example.com")
+    any_origin: bool
+    methods: tuple[str, ...]
+    headers: tuple[str, ...] | None  # None: any requested header ("*")
+    expose: tuple[str, ...]
+    max_age: int | None
+    credentials: bool
+
+    def allowed_origin(self, origin: str) -> str | None:
+        """The Access-Control-Allow-Origin value for ``origin``, or None."""
+        if self.any_origin:
+            return "*"  # never with credentials: the config refuses that pair
+        if origin in self.origins:
+            return origin
+        for scheme, suffix in self.wildcard_suffixes:
+            host = origin[len(scheme):]
+            if origin.startswith(scheme) and host.endswith(suffix) and len(host) > len(suffix) \
+                    and "/" not in host:
+                return origin
+        return None
+
+    def disallowed_headers(self, requested: Iterable[str]) -> list[str]:
+        if self.headers is None:
+            return []
+        allowed = {h.lower() for h in self.headers}
+        return [h for h in requested if h.lower() not in allowed]
+
+
+def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
+                   route_methods: Iterable[str]) -> CorsPolicy | None:
+    """The policy of one route, or None when CORS is off for it.
+
+    Raises ValueError (the caller names the key) for ``*`` with credentials.
+    """
+    if not cors_enabled(global_spec, route_spec):
+        return None
+    spec: dict[str, Any] = dict(global_spec or {})
+    if isinstance(route_spec, Mapping):
+        spec.update(route_spec)
+    origins = [str(o) for o in spec.get("origins", ["*"])]
+    credentials = bool(spec.get("credentials", False))
+    any_origin = "*" in origins
+    if any_origin and credentials:
+        raise ValueError("origins '*' cannot be combined with credentials: true "
+                         "(browsers refuse it); list the origins instead")
+    exact = frozenset(o for o in origins if "*" not in o)
+    wildcards = []
+    for origin in origins:
+        if "*" in origin and origin != "*":
+            scheme, sep, rest = origin.partition("://")
+            if not sep or not rest.startswith("*.") or "*" in rest[1:]:
+                raise ValueError(f"origin pattern {origin!r} must look like https://*.example.com")
+            wildcards.append((scheme + "://", rest[1:]))
+    methods = spec.get("methods")
+    if methods is None:
+        route_methods = set(route_methods)
+        methods = SAFE_METHODS if "ANY" in route_methods else sorted(
+            route_methods | ({"HEAD"} if "GET" in route_methods else set()))
+    headers = spec.get("headers", DEFAULT_HEADERS)
+    return CorsPolicy(
+        origins=exact, wildcard_suffixes=tuple(wildcards), any_origin=any_origin,
+        methods=tuple(str(m).upper() for m in methods),
+        headers=None if "*" in headers else tuple(str(h).lower() for h in headers),
+        expose=tuple(str(h).lower() for h in spec.get("expose", [])),
+        max_age=int(spec["max_age"]) if spec.get("max_age") is not None else None,
+        credentials=credentials,
+    )
+
+
+def compile(config: GatewayConfig) -> dict[str, CorsPolicy]:
+    """Each CORS route's policy, by route id (routes without CORS are absent)."""
+    policies: dict[str, CorsPolicy] = {}
+    for rc in config.routes:
+        try:
+            policy = compile_policy(config.section("cors"), rc.spec.get("cors"), rc.methods)
+        except ValueError as exc:
+            key: list[str | int] = ["routes", rc.index, "cors"] if "cors" in rc.spec else ["cors"]
+            raise config.error(key, str(exc)) from exc
+        if policy is not None:
+            policies[rc.id] = policy
+    return policies
 
 
 class CorsStage:
@@ -26,21 +125,8 @@ class CorsStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        config = ctx.config
-        if not cors_configured(config):
-            return app
-        from edgeway.cors_policy import compile_policy  # only for a config that uses CORS
-
-        policies: dict[str, CorsPolicy] = {}
-        for rc in config.routes:
-            try:
-                policy = compile_policy(config.section("cors"), rc.spec.get("cors"), rc.methods)
-            except ValueError as exc:
-                key = ["routes", rc.index, "cors"] if "cors" in rc.spec else ["cors"]
-                raise config.error(key, str(exc)) from exc
-            if policy is not None:
-                policies[rc.id] = policy
-        return cls(app, policies)
+        policies = ctx.config.spec("cors", dict)
+        return cls(app, policies) if policies is not None else app
 
     def __call__(self, request: Request) -> Response:
         policy = self.policies.get(request.route.id)
@@ -106,3 +192,6 @@ def _merge(target: dict[str, str], cors: dict[str, str]) -> None:
                 target["vary"] = f"{target['vary']}, {value}"
         else:
             target[name] = value
+
+
+build = CorsStage.build

@@ -23,3 +23,6 @@ class HealthStage:
             return Response.json({"status": "ok", "region": self.region, "service": self.service},
                                  headers={"cache-control": "no-store"})
         return self.app(request)
+
+
+build = HealthStage.build

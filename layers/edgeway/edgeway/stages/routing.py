@@ -73,3 +73,6 @@ def build_router(ctx: BuildContext) -> Router:
 
 def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+build = RouteStage.build

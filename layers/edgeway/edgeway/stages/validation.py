@@ -3,7 +3,7 @@ against the route's JSON Schemas (400 listing every error with its pointer).
 
 Always installed: the body size limit (``gateway.max_body_bytes``, 1 MiB by
 default, per route ``max_body_bytes``) protects every route. Everything else is
-compiled per route at build time (``edgeway.stages.route_rules``, imported only
+compiled per route at build time (``edgeway.validation``, imported only
 when a route declares a rule); a route without rules costs one ``len``.
 """
 
@@ -16,9 +16,25 @@ from edgeway.errors import PayloadTooLarge
 from edgeway.http import Request, Response
 
 if TYPE_CHECKING:
-    from edgeway.stages.route_rules import RouteRules
+    from edgeway.config import GatewayConfig
+    from edgeway.validation import RouteRules
 
 _RULE_KEYS = ("schema", "consumes", "max_body_bytes")
+
+
+def compile(config: GatewayConfig) -> dict[str, RouteRules]:
+    """Each route's body, content-type and schema rules, by route id."""
+    rules: dict[str, RouteRules] = {}
+    routes = [rc for rc in config.routes if any(k in rc.spec for k in _RULE_KEYS)]
+    if not routes:
+        return rules
+    from edgeway.validation import compile_rules
+
+    for rc in routes:
+        compiled = compile_rules(rc.spec, config.max_body_bytes, config, rc.index)
+        if compiled is not None:
+            rules[rc.id] = compiled
+    return rules
 
 
 class ValidationStage:
@@ -29,18 +45,7 @@ class ValidationStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        config = ctx.config
-        rules: dict[str, RouteRules] = {}
-        routes = [rc for rc in config.routes if any(k in rc.spec for k in _RULE_KEYS)]
-        if not routes:
-            return cls(app, rules, config.max_body_bytes)
-        from edgeway.stages.route_rules import compile_rules
-
-        for rc in routes:
-            compiled = compile_rules(rc.spec, config.max_body_bytes, config, rc.index)
-            if compiled is not None:
-                rules[rc.id] = compiled
-        return cls(app, rules, config.max_body_bytes)
+        return cls(app, ctx.config.spec("validation", dict) or {}, ctx.config.max_body_bytes)
 
     def __call__(self, request: Request) -> Response:
         rules = self.rules.get(request.route.id)
@@ -49,3 +54,6 @@ class ValidationStage:
         elif len(request.body) > self.default_max_body:
             raise PayloadTooLarge(f"the request body is larger than {self.default_max_body} bytes")
         return self.app(request)
+
+
+build = ValidationStage.build
