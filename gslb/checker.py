@@ -23,6 +23,7 @@ from .prober import ProbeResult, probe
 from edgeway.errors import StoreError
 
 from .store import GslbStore
+from .transitions import Transition, TransitionLog
 
 log = logging.getLogger("gslb.checker")
 
@@ -56,6 +57,7 @@ class HealthChecker:
         self.cells: dict[str, VantageHealth] = {}
         self._lock = threading.Lock()
         self._store_failing: set[str] = set()  # regions whose last write to the store failed
+        self.transitions = TransitionLog(store.table, store.client) if store is not None else None
 
     def resume(self) -> None:
         """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""
@@ -69,11 +71,18 @@ class HealthChecker:
         endpoint = self.config.region(region).endpoint
         result = self.prober(region, endpoint)
         with self._lock:
-            cell = self.cells.get(region, VantageHealth()).observe(result.ok, result.at, self.thresholds)
+            before = self.cells.get(region, VantageHealth())
+            cell = before.observe(result.ok, result.at, self.thresholds)
             self.cells[region] = cell
         if cell.changed_at == result.at:
-            log.info("health %s from %s: %s (%s)", region, self.vantage, cell.state.value,
-                     result.error or f"HTTP {result.status}")
+            reason = result.error or f"HTTP {result.status}"
+            log.info("health %s from %s: %s (%s)", region, self.vantage, cell.state.value, reason)
+            if self.transitions is not None and cell.state is not before.state:
+                try:
+                    self.transitions.put(Transition(result.at, self.vantage, region,
+                                                    before.state, cell.state, reason))
+                except StoreError as exc:
+                    log.error("could not record a transition of %s: %s", region, exc)
         if self.store is not None:
             self._record(region, cell, result)
         if self.engine is not None:

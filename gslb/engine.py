@@ -30,7 +30,7 @@ from edgeway.errors import ConfigError
 
 from .config import GslbConfig, load_gslb_config
 from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
-from .latency import LatencyModel
+from .latency import Estimate, LatencyModel
 from .networks import IPAddress, IPNetwork, Network, NetworkTable, load_networks, parse_address
 from .observations import Observation, read_observations
 from .selection import Policy, Ranked, rank
@@ -120,6 +120,11 @@ class Engine:
     def vantage_health(self) -> dict[tuple[str, str], VantageHealth]:
         with self._lock:
             return dict(self._health.cells)
+
+    def estimates(self, prefix: IPNetwork, location: tuple[float, float] | None) -> dict[str, Estimate]:
+        """The latency model's RTT to every region for a placed prefix (measured or modelled)."""
+        with self._lock:
+            return self._latency.estimate(prefix, location)
 
     def resolve(self, client: str | IPAddress) -> Decision:
         """The decision for a client address (raises ValueError for a malformed one)."""

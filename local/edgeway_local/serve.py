@@ -19,6 +19,7 @@ from edgeway.errors import ConfigError
 from edgeway_local.apigw import ApiListener
 from edgeway_local.apigw_event import RouteTable
 from edgeway_local.configjson import compile_config
+from edgeway_local.emf import EmfForwarder
 from edgeway_local.errors import StackError
 from edgeway_local.invoke_api import InvokeApi
 from edgeway_local.lambda_service import LocalLambda
@@ -73,6 +74,7 @@ class LocalStack:
     services: list[tuple[str, Service]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # starters that had nothing to run
     info: StackInfo | None = None
+    emf: EmfForwarder | None = None
 
     def start(self) -> LocalStack:
         opts = self.options
@@ -94,12 +96,15 @@ class LocalStack:
         for template in self.templates.values():
             create_resources(self.moto, template)
         urls = {r.name: f"http://{url_host(opts.host)}:{r.port}" for r in self.regions}
+        # The functions' EMF lines become metrics on moto, as CloudWatch Logs makes them in the cloud.
+        self.emf = EmfForwarder(self.moto.client("cloudwatch", self.regions[0].name))
+        sink = quiet_log if opts.quiet else console_log(sys.stderr)
         self.functions = LocalLambda(
             self.templates,
             endpoints=Endpoints(aws=self.moto.url,
                                 lambda_=f"http://{url_host(opts.host)}:{opts.invoke_port}"),
             overrides={"*": self._environment_overrides(urls)},
-            log=quiet_log if opts.quiet else console_log(sys.stderr), max_workers=opts.max_workers)
+            log=self.emf.tee(sink), max_workers=opts.max_workers)
         states = RegionStates(urls)
         self.invoke_api = InvokeApi(opts.host, opts.invoke_port, self.functions, states).start()
         access = None if opts.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
@@ -154,9 +159,11 @@ class LocalStack:
             _quietly(self.invoke_api.stop)
         if self.functions:
             _quietly(self.functions.close)
+        if self.emf:
+            _quietly(self.emf.stop)
         if self.moto:
             _quietly(self.moto.stop)
-        self.invoke_api = self.functions = self.moto = None
+        self.invoke_api = self.functions = self.moto = self.emf = None
 
 
 def _quietly(stop: Callable[[], Any]) -> None:

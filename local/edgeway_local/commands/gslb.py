@@ -140,7 +140,8 @@ def _register_observe(sub: argparse._SubParsersAction) -> None:
 def _observe(args: argparse.Namespace) -> int:
     from gslb.config import load_gslb_config
     from gslb.observations import read_observations
-    from gslb.store import GslbStore, StoreError
+    from edgeway.errors import StoreError
+    from gslb.store import GslbStore
 
     config = load_gslb_config(args.config) if Path(args.config).exists() else None
     max_age = config.observations.max_age_s if config else 7 * 86400.0
@@ -182,9 +183,10 @@ def _register_status(sub: argparse._SubParsersAction) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from edgeway.errors import StoreError
     from gslb.config import load_gslb_config
-    from gslb.health import HealthBoard, Thresholds
-    from gslb.store import GslbStore, StoreError
+    from gslb.status import region_report
+    from gslb.store import GslbStore
 
     config = load_gslb_config(args.config)
     switches: dict[str, Any] = {}
@@ -195,28 +197,14 @@ def _status(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         problems.append(f"control API {args.control_url} unreachable: {exc}")
     args.table = _table(args)
-    now = time.time()
     cells: list[Any] = []
-    h = config.health
-    board = HealthBoard(config.region_names, Thresholds(h.rise, h.fall, h.stale_after_s),
-                        config.effective_quorum, vantages=config.region_names)
     try:
         cells = list(GslbStore(args.table, _dynamodb(args.moto_url, args.region))
-                     .read_health(config.region_names, now=now))
-        for vantage, region, cell in cells:
-            board.put(vantage, region, cell)
+                     .read_health(config.region_names, now=time.time()))
     except StoreError as exc:
         problems.append(f"GslbTable {args.table} at {args.moto_url} unreadable: {exc.__cause__ or exc}")
-    now = time.time()  # after the read: probes written meanwhile must not look like the future
-    report = []
-    for name in config.region_names:
-        verdict = board.region(name, now)
-        vantages = {v: {"state": c.state_at(now, board.thresholds).value,
-                        "age_s": round(max(0.0, now - c.last_at), 1) if c.last_at else None}
-                    for (v, r), c in sorted(board.cells.items()) if r == name}
-        switch = switches.get(name, {})
-        report.append({"region": name, "health": verdict.state.value, "listener": switch.get("url"),
-                       "switched_down": switch.get("down"), "vantages": vantages})
+    # after the read: probes written meanwhile must not look like the future
+    report = region_report(config, cells, now=time.time(), switches=switches)
     blocks = _route53_blocks(config, cells)
     if args.json:
         print(json.dumps({"regions": report, "route53_blocks": blocks, "problems": problems}, indent=2))

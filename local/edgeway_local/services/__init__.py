@@ -18,6 +18,7 @@ from typing import Any, Protocol
 SERVICE_STARTERS: tuple[str, ...] = (
     "edgeway_local.services.gslb:start",
     "edgeway_local.services.auth:start",
+    "edgeway_local.services.console:start",
 )
 
 

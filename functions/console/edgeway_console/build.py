@@ -1,0 +1,71 @@
+"""Build the console once per container (or once per local stack) from the environment.
+
+Everything it reads is read once here: Settings from the environment, gateway.yaml
+(auth, plans, regions), the networks table; boto3 clients are made once, with
+short timeouts, so a store that does not answer costs a section seconds, not the
+whole page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from edgeway_console.sources import ConsoleData, PlanProvider
+from edgeway_console.web import ConsoleApp, admin_check
+
+READ_TIMEOUT_S = 3.0
+
+
+def build_console(*, environ: Mapping[str, str] | None = None,
+                  clients: Any = None, plan: PlanProvider | None = None) -> ConsoleApp:
+    from edgeway.auth.authenticator import build_authenticator
+    from edgeway.clients import Clients
+    from edgeway.config import load_config
+    from edgeway.ratelimit.plans import parse_plans
+    from edgeway.settings import Settings
+    from edgeway_console.traffic import TrafficReader
+
+    settings = Settings.from_env(environ)
+    config = load_config(settings.config_path)
+    clients = clients or Clients(settings.region)
+    authenticator = build_authenticator(config, settings, clients=clients, clock=time.time)
+    check = admin_check(authenticator, lambda reason: config.error(["auth"], reason))
+    home = config.home_region or settings.home_region or settings.region
+    counters = settings.home_counters_table or settings.counters_table
+    data = ConsoleData(
+        **_gslb_parts(config, settings, clients, environ),
+        plans=parse_plans(config, {r.id for r in config.routes}),
+        dynamodb=clients.get("dynamodb", read_timeout=READ_TIMEOUT_S, region=home),
+        counters_table=counters, keys_table=settings.keys_table,
+        traffic_reader=TrafficReader(clients.get("cloudwatch", read_timeout=READ_TIMEOUT_S)),
+        plan=plan)
+    return ConsoleApp(data, check)
+
+
+def _gslb_parts(config: Any, settings: Any, clients: Any,
+                environ: Mapping[str, str] | None) -> dict[str, Any]:
+    none: dict[str, Any] = {"gslb": None, "engine": None, "health_store": None,
+                            "transitions_log": None, "feed": None}
+    if not config.section("regions"):
+        return none
+    from gslb.config import load_gslb_config, with_endpoints
+    from gslb.engine import Engine
+    from gslb.http_api import StateFeed, read_health_from, read_observations_from
+    from gslb.networks import load_networks
+    from gslb.settings import load_settings
+    from gslb.store import GslbStore
+    from gslb.transitions import TransitionLog
+
+    gslb_settings = load_settings(environ, default_config=settings.config_path)
+    gslb = with_endpoints(load_gslb_config(settings.config_path), gslb_settings.region_endpoints)
+    engine = Engine(gslb, networks=load_networks(gslb.networks))
+    if not settings.gslb_table:
+        return {**none, "gslb": gslb, "engine": engine}
+    client = clients.get("dynamodb", read_timeout=READ_TIMEOUT_S)
+    store = GslbStore(settings.gslb_table, client)
+    feed = StateFeed(engine, read_health=read_health_from(store, gslb.region_names),
+                     read_observations=read_observations_from(store))
+    return {"gslb": gslb, "engine": engine, "health_store": store,
+            "transitions_log": TransitionLog(settings.gslb_table, client), "feed": feed}

@@ -1,0 +1,104 @@
+"""Every consumer's usage against each quota window, from the CountersTable.
+
+What ``edgeway usage --all`` prints and the console's Consumers section shows:
+one row per consumer with the current UTC day and month counts (summed over the
+counter shards) next to its plan's limits. A count that belongs to an older
+window is 0 now: the window rolled over and the next admitted request resets it.
+
+Read with one paginated ``Scan`` over the ``rl#`` items (the table holds one per
+consumer and shard, plus the monthly usage items, which the filter drops). The
+plan of a consumer comes from its API key record when it has one, else the
+config's ``default_plan``, as the rate-limit stage decides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from edgeway.ratelimit.arithmetic import window
+from edgeway.ratelimit.plans import PlanSet
+from edgeway.ratelimit.store import state_of
+
+COUNTER_PREFIX = "rl#"
+MAX_PAGES = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRow:
+    consumer: str
+    plan: str | None
+    day_used: int
+    day_limit: int | None
+    month_used: int
+    month_limit: int | None
+
+    @property
+    def at_limit(self) -> bool:
+        return any(limit is not None and used >= limit for used, limit in
+                   ((self.day_used, self.day_limit), (self.month_used, self.month_limit)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"consumer": self.consumer, "plan": self.plan,
+                "day": {"used": self.day_used, "limit": self.day_limit},
+                "month": {"used": self.month_used, "limit": self.month_limit},
+                "at_limit": self.at_limit}
+
+
+def quota_rows(items: Iterable[Mapping[str, Any]], plans: PlanSet | None,
+               plan_of: Mapping[str, str], *, now: float) -> list[QuotaRow]:
+    """Pure: counter items in, one row per consumer out, busiest (day, then month) first."""
+    day, month = window("day", now).id, window("month", now).id
+    used: dict[str, list[int]] = {}
+    for item in items:
+        pk = item.get("pk", {}).get("S", "")
+        if not pk.startswith(COUNTER_PREFIX):
+            continue
+        state = state_of(item)
+        counts = used.setdefault(pk[len(COUNTER_PREFIX):], [0, 0])
+        counts[0] += state.day_count if state.day == day else 0
+        counts[1] += state.month_count if state.month == month else 0
+    rows = []
+    for consumer, (day_used, month_used) in used.items():
+        plan = plans.for_principal(plan_of.get(consumer)) if plans is not None else None
+        rows.append(QuotaRow(consumer, plan.name if plan else None, day_used,
+                             plan.day if plan else None, month_used, plan.month if plan else None))
+    rows.sort(key=lambda r: (-r.day_used, -r.month_used, r.consumer))
+    return rows
+
+
+def scan_counters(client: Any, table: str) -> list[dict[str, Any]]:
+    """Every ``rl#`` item of the table (botocore errors propagate to the caller's boundary)."""
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "begins_with(pk, :p)",
+                              "ExpressionAttributeValues": {":p": {"S": COUNTER_PREFIX}}}
+    items: list[dict[str, Any]] = []
+    for _ in range(MAX_PAGES):
+        page = client.scan(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
+
+
+def plans_by_consumer(client: Any, keys_table: str) -> dict[str, str]:
+    """consumer -> plan of its active API keys (the KeysTable); JWT subjects are not there."""
+    from edgeway.auth.keyformat import SK, KeyRecord, KeyStatus
+
+    kwargs: dict[str, Any] = {"TableName": keys_table, "FilterExpression": "sk = :sk",
+                              "ExpressionAttributeValues": {":sk": {"S": SK}}}
+    out: dict[str, str] = {}
+    for _ in range(MAX_PAGES):
+        page = client.scan(**kwargs)
+        for item in page.get("Items", []):
+            try:
+                record = KeyRecord.from_item(item)
+            except (KeyError, ValueError, TypeError):
+                continue
+            if record.status is KeyStatus.ACTIVE or record.consumer not in out:
+                out[record.consumer] = record.plan
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return out
