@@ -202,3 +202,25 @@ def _api(demo: DemoStack, section: str) -> Any:
                                      headers={"authorization": f"Bearer {demo.token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
+
+
+def test_with_moto_down_sections_say_unavailable_and_the_page_keeps_working(
+        page: Any, demo: DemoStack) -> None:
+    """Last in this module: it stops the stack's moto (DynamoDB, CloudWatch)."""
+    from selenium.webdriver.common.by import By
+
+    assert demo.stack.moto is not None
+    demo.stack.moto.stop()
+    _wait_for(page, 15, "the Regions section saying it is unavailable",
+              "return document.querySelector('#regions [data-state]').textContent"
+              ".startsWith('unavailable')")
+    _wait_for(page, 15, "the page saying its data is stale",
+              "return document.getElementById('freshness').textContent.startsWith('STALE')")
+    assert page.execute_script("return document.querySelectorAll('#regions-table tbody tr').length") == 3
+    box = page.find_element(By.ID, "ask-ip")
+    box.clear()
+    box.send_keys("203.0.113.9")
+    page.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+    _wait_for(page, 10, "an answer from the last known state",
+              "const a = document.querySelector('#ask-answer .answer');"
+              "return a && a.dataset.region === 'ap-southeast-1'")

@@ -9,7 +9,7 @@ whole page.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgeway_console.sources import ConsoleData, PlanProvider
@@ -18,8 +18,10 @@ from edgeway_console.web import ConsoleApp, admin_check
 READ_TIMEOUT_S = 3.0
 
 
-def build_console(*, environ: Mapping[str, str] | None = None,
-                  clients: Any = None, plan: PlanProvider | None = None) -> ConsoleApp:
+def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = None,
+                  plan: PlanProvider | None = None,
+                  fetch: Callable[[str], Any] | None = None) -> ConsoleApp:
+    """``fetch`` replaces the JWKS download (tests); ``plan`` is the Route 53 plan provider."""
     from edgeway.auth.authenticator import build_authenticator
     from edgeway.clients import Clients
     from edgeway.config import load_config
@@ -30,7 +32,8 @@ def build_console(*, environ: Mapping[str, str] | None = None,
     settings = Settings.from_env(environ)
     config = load_config(settings.config_path)
     clients = clients or Clients(settings.region)
-    authenticator = build_authenticator(config, settings, clients=clients, clock=time.time)
+    authenticator = build_authenticator(config, settings, clients=clients, clock=time.time,
+                                        fetch=fetch)
     check = admin_check(authenticator, lambda reason: config.error(["auth"], reason))
     home = config.home_region or settings.home_region or settings.region
     counters = settings.home_counters_table or settings.counters_table

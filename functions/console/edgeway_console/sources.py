@@ -120,18 +120,16 @@ class ConsoleData:
     def consumers(self) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from edgeway.ratelimit.quota_report import plans_by_consumer, quota_rows, scan_counters
+        from edgeway.ratelimit.quota_report import quota_report
 
         if self.dynamodb is None or not self.counters_table:
-            return {"consumers": [], "problems": ["no counters table configured"]}
+            return {"consumers": [], "at_limit": [], "problems": ["no counters table configured"]}
         try:
-            items = scan_counters(self.dynamodb, self.counters_table)
-            plan_of = plans_by_consumer(self.dynamodb, self.keys_table) if self.keys_table else {}
+            report = quota_report(self.dynamodb, self.counters_table, self.keys_table, self.plans,
+                                  now=self.clock())
         except (BotoCoreError, ClientError) as exc:
             raise SourceUnavailable("the counters table cannot be read right now") from exc
-        rows = quota_rows(items, self.plans, plan_of, now=self.clock())
-        return {"consumers": [r.as_dict() for r in rows],
-                "at_limit": [r.consumer for r in rows if r.at_limit], "problems": []}
+        return {**report, "problems": []}
 
     def traffic(self) -> dict[str, Any]:
         if self.traffic_reader is None:

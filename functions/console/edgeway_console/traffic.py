@@ -30,11 +30,13 @@ PERCENTILES_RETRY_S = 600.0  # after a refusal, ask for percentiles again this m
 
 
 class TrafficReader:
-    def __init__(self, cloudwatch: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, cloudwatch: Any, *, percentiles: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cloudwatch = cloudwatch  # created once by the caller, with timeouts
         self.clock = clock
         self._cached: tuple[float, dict[str, Any]] | None = None
-        self._no_percentiles_until = float("-inf")
+        # percentiles=False: never ask (a CloudWatch known to have none)
+        self._no_percentiles_until = float("-inf") if percentiles else float("inf")
 
     def read(self, *, now: float) -> dict[str, Any]:
         from edgeway_console.sources import SourceUnavailable
@@ -49,13 +51,16 @@ class TrafficReader:
         return result
 
     def _read(self, now: float) -> dict[str, Any]:
-        series = []  # (route, status, dimensions)
+        series = []  # (route, status, dimensions), each once (moto lists a metric per datum)
+        seen: set[tuple[tuple[str, str], ...]] = set()
         pages = self.cloudwatch.get_paginator("list_metrics").paginate(
             Namespace=NAMESPACE, MetricName="Requests")
         for page in pages:
             for metric in page.get("Metrics", []):
                 dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
-                if "route" in dims and "status" in dims:
+                key = tuple(sorted(dims.items()))
+                if "route" in dims and "status" in dims and key not in seen:
+                    seen.add(key)
                     series.append((dims["route"], dims["status"], metric["Dimensions"]))
         series = series[:MAX_QUERIES // 2]
         counts, percentiles = [], []

@@ -1,4 +1,6 @@
-"""``edgeway usage --consumer C --month 2026-11 [--json]``: per-route usage for billing.
+"""``edgeway usage --consumer C --month 2026-11 [--json]``: per-route usage for billing;
+``edgeway usage --all [--json]``: every consumer against its plan's quotas today and this
+month (what the console's Consumers section shows, from the same function).
 
 Reads the consumer's usage item for that month from the CountersTable of the
 home region. With no table named (``--table`` or ``EDGEWAY_COUNTERS_TABLE``)
@@ -34,7 +36,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "usage", help="per-route usage of one consumer in one month (for billing)",
         description="Print the units a consumer used per route in a UTC calendar month.")
-    parser.add_argument("--consumer", required=True, help="the consumer (API key or token subject)")
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--consumer", help="the consumer (API key or token subject)")
+    who.add_argument("--all", action="store_true",
+                     help="every consumer's usage against its quotas (today, this month)")
+    parser.add_argument("--keys-table", default=None,
+                        help="with --all: the keys table, for each consumer's plan (default: "
+                             "$EDGEWAY_KEYS_TABLE, else the local stack's KeysTable)")
     parser.add_argument("--month", type=_month,
                         default=datetime.now(timezone.utc).strftime("%Y-%m"),
                         help="UTC month as YYYY-MM (default: this month)")
@@ -69,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         LOCAL_MOTO if table == local_table else None)
     region = (args.region or _home_region(args.config) or os.environ.get("AWS_REGION")
               or "us-east-1")
+    if args.all:
+        return _all(args, table, region, endpoint, local_table == table)
     usage = fetch(table, region, endpoint, args.consumer, args.month)
     if args.json:
         print(json.dumps(usage.as_dict(), indent=2))
@@ -77,14 +87,62 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def fetch(table: str, region: str, endpoint: str | None, consumer: str, month: str) -> Usage:
+def _client(region: str, endpoint: str | None) -> Any:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
     extra: dict[str, Any] = {}
     if endpoint and urlsplit(endpoint).hostname in _LOOPBACK:
         extra = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, **extra)
+    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint, **extra)
+
+
+def _all(args: argparse.Namespace, table: str, region: str, endpoint: str | None,
+         local: bool) -> int:
+    import time
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from edgeway.config import load_config
+    from edgeway.ratelimit.plans import parse_plans
+    from edgeway.ratelimit.quota_report import quota_report
+    from edgeway_local.tables import local_name
+
+    plans = None
+    if Path(args.config).exists():
+        config = load_config(args.config)
+        plans = parse_plans(config, {r.id for r in config.routes})
+    keys = args.keys_table or os.environ.get("EDGEWAY_KEYS_TABLE") or (
+        local_name("KeysTable") if local else None)
+    try:
+        report = quota_report(_client(region, endpoint), table, keys, plans, now=time.time())
+    except (ClientError, BotoCoreError) as exc:
+        raise ConfigError(f"cannot read the counters: {exc}", file=f"dynamodb {region} table {table}") \
+            from exc
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    rows = report["consumers"]
+    print(f"quota usage of every consumer (table {table} in {region})")
+    if not rows:
+        print("no consumer has been counted yet")
+        return 0
+
+    def used(window: dict[str, Any]) -> str:
+        return f"{window['used']}/{window['limit']}" if window["limit"] is not None \
+            else f"{window['used']}/-"
+
+    width = max(len("CONSUMER"), *(len(r["consumer"]) for r in rows))
+    print(f"{'CONSUMER':<{width}}  {'PLAN':<8}  {'TODAY':>12}  {'MONTH':>12}  STATUS")
+    for r in rows:
+        print(f"{r['consumer']:<{width}}  {r['plan'] or '-':<8}  {used(r['day']):>12}  "
+              f"{used(r['month']):>12}  {'AT LIMIT' if r['at_limit'] else 'ok'}")
+    return 0
+
+
+def fetch(table: str, region: str, endpoint: str | None, consumer: str, month: str) -> Usage:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = _client(region, endpoint)
     try:
         return read_usage(client, table, consumer, month)
     except ClientError as exc:

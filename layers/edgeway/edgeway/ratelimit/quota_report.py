@@ -102,3 +102,12 @@ def plans_by_consumer(client: Any, keys_table: str) -> dict[str, str]:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return out
+
+
+def quota_report(client: Any, counters_table: str, keys_table: str | None,
+                 plans: PlanSet | None, *, now: float) -> dict[str, Any]:
+    """What ``edgeway usage --all --json`` prints and ``/_edgeway/api/consumers`` answers."""
+    rows = quota_rows(scan_counters(client, counters_table), plans,
+                      plans_by_consumer(client, keys_table) if keys_table else {}, now=now)
+    return {"consumers": [r.as_dict() for r in rows],
+            "at_limit": [r.consumer for r in rows if r.at_limit]}
