@@ -6,12 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint build clean help
+.PHONY: run test bench lint build clean help screenshots
 
 help:
 	@echo "make run     start the local stack (regions, Lambda Invoke API, moto, DNS)"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   run every benchmark under bench/ and rewrite docs/BENCHMARKS.md"
+	@echo "make screenshots  retake the console screenshots in docs/console.md (headless Chromium)"
 	@echo "make build   sam build for arm64 / python3.13, then check the artifacts"
 
 $(BIN)/python:
@@ -30,9 +31,14 @@ COVERAGE_FLOOR := 88
 
 test: $(STAMP)
 	$(BIN)/python -m mypy
+	@[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || echo "make test: no Chromium \
+	found: the console's browser tests are SKIPPED (install: apt-get install -y chromium chromium-driver)"
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	@# The edge steering function (JavaScript) against the exported decisions.
 	node --test edge/test/
+
+screenshots: $(STAMP)
+	$(BIN)/python -m bench.console --screenshots
 
 bench: $(STAMP)
 	@# The Lambda runtime is python3.13: measure cold starts with it too when pyenv has it.

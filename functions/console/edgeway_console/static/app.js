@@ -6,6 +6,7 @@ import { loadLand, drawMap } from "./map.js";
 const FAST_MS = 2000;          // regions, transitions, consumers
 const SLOW_EVERY = 5;          // steering, latency, traffic: every fifth tick
 const STALE_AFTER_MS = 3 * FAST_MS;
+const TIMELINE_S = 15 * 60;    // the strip: recent enough that a failover of seconds is visible
 const $ = (id) => document.getElementById(id);
 
 const state = { lastOk: 0, regionNames: [], steering: null, mapMode: "engine", drawn: new Set(), tick: 0 };
@@ -55,12 +56,12 @@ function drawRegions(data) {
 
 function drawTransitions(data) {
   const names = state.regionNames.length ? state.regionNames : [...new Set(data.verdicts.map((v) => v.region))];
-  const now = Date.now() / 1000, from = now - 3600;
+  const now = Date.now() / 1000, from = now - TIMELINE_S;
   const box = $("timeline");
   const width = box.clientWidth || 600, rowH = 22, left = 110;
   box.setAttribute("viewBox", `0 0 ${width} ${names.length * rowH + 16}`);
   box.style.height = `${names.length * rowH + 16}px`;
-  const px = (t) => left + ((Math.max(t, from) - from) / 3600) * (width - left - 4);
+  const px = (t) => left + ((Math.max(t, from) - from) / TIMELINE_S) * (width - left - 4);
   const rows = names.map((name, i) => {
     const changes = data.verdicts.filter((v) => v.region === name);
     const segments = [];
@@ -78,7 +79,7 @@ function drawTransitions(data) {
         svg("title", {}, document.createTextNode(`${name} ${s} from ${clock(a)}`)))));
   });
   const axis = svg("text", { x: left, y: names.length * rowH + 13, "font-size": 11, fill: "#5b6474" },
-    document.createTextNode(`${clock(from)} … now (green up, red down, amber unknown)`));
+    document.createTextNode(`last 15 min, ${clock(from)} … now (green up, red down, amber unknown)`));
   box.replaceChildren(...rows, axis);
   const items = [...data.verdicts.map((v) => ({ ...v, kind: "verdict" })),
                  ...data.transitions.map((t) => ({ ...t, kind: "vantage" }))]
@@ -130,7 +131,8 @@ function drawTraffic(data) {
   const ms = (v) => (v === null || v === undefined ? "—" : `${v}`);
   fillTable($("traffic-table"), ["route", { text: "requests", num: true }, { text: "errors", num: true },
     { text: "p50 ms", num: true }, { text: "p99 ms", num: true }, { text: "avg ms", num: true }],
-  data.routes.length ? data.routes.map((r) => el("tr", { "data-route": r.route }, el("th", { scope: "row" }, r.route),
+  data.routes.length ? data.routes.map((r) => el("tr", { "data-route": r.route },
+    el("th", { scope: "row" }, r.route === "-" ? "(no route: /health, 404)" : r.route),
     el("td", { class: "num" }, r.requests), el("td", { class: "num" }, r.errors),
     el("td", { class: "num" }, ms(r.p50_ms)), el("td", { class: "num" }, ms(r.p99_ms)),
     el("td", { class: "num" }, ms(r.avg_ms))))
@@ -191,6 +193,7 @@ function freshness() {
 }
 
 async function loop() {
+  // the first pass resolves once every section has been asked; later passes are timers
   const slow = state.tick % SLOW_EVERY === 0;
   state.tick += 1;
   const jobs = [refresh("regions", drawRegions).then(() => refresh("transitions", drawTransitions)),
@@ -215,7 +218,7 @@ function main() {
   }));
   setInterval(freshness, 1000);
   loadLand().catch(() => null).finally(() => { if (state.steering) drawSteering(state.steering); });
-  loop();
+  loop().then(() => $("ask-form").requestSubmit());
 }
 
 main();
