@@ -39,7 +39,8 @@ def _timed_get(url: str, token: str | None) -> float:
 
 
 def endpoints(demo: DemoStack) -> list[tuple[str, float, float]]:
-    paths = {"baseline: GET /health": (f"{demo.home_url}/health", None)}
+    paths: dict[str, tuple[str, str | None]] = {
+        "baseline: GET /health": (f"{demo.home_url}/health", None)}
     for s in SECTIONS:
         paths[f"/_edgeway/api/{s}"] = (f"{demo.home_url}/_edgeway/api/{s}", demo.token)
     samples: dict[str, list[float]] = {name: [] for name in paths}

@@ -76,13 +76,20 @@ def test_every_region_appears_with_its_verdict(page: Any) -> None:
         assert "quorum" in reason and "3 up" in reason
 
 
+def _ask(page: Any, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    page.execute_script("document.getElementById('ask-answer').replaceChildren()")
+    box = page.find_element(By.ID, "ask-ip")
+    box.clear()
+    box.send_keys(text)
+    page.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+
+
 def test_ask_answers_eu_west_1_for_the_european_client(page: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    box = page.find_element(By.ID, "ask-ip")
-    box.clear()
-    box.send_keys("198.51.100.7")
-    page.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+    _ask(page, "198.51.100.7")
     _wait_for(page, 10, "an answer", "return !!document.querySelector('#ask-answer .answer')")
     answer = page.find_element(By.CSS_SELECTOR, "#ask-answer .answer")
     assert answer.get_attribute("data-region") == "eu-west-1"
@@ -93,10 +100,7 @@ def test_ask_answers_eu_west_1_for_the_european_client(page: Any) -> None:
 def test_ask_with_garbage_says_so_on_the_page(page: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    box = page.find_element(By.ID, "ask-ip")
-    box.clear()
-    box.send_keys("not-an-ip<script>")
-    page.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+    _ask(page, "not-an-ip<script>")
     _wait_for(page, 10, "an error", "return !!document.querySelector('#ask-answer .error')")
     message = page.find_element(By.CSS_SELECTOR, "#ask-answer .error").text
     assert "is not an IP address or subnet" in message
@@ -207,8 +211,6 @@ def _api(demo: DemoStack, section: str) -> Any:
 def test_with_moto_down_sections_say_unavailable_and_the_page_keeps_working(
         page: Any, demo: DemoStack) -> None:
     """Last in this module: it stops the stack's moto (DynamoDB, CloudWatch)."""
-    from selenium.webdriver.common.by import By
-
     assert demo.stack.moto is not None
     demo.stack.moto.stop()
     _wait_for(page, 15, "the Regions section saying it is unavailable",
@@ -217,10 +219,7 @@ def test_with_moto_down_sections_say_unavailable_and_the_page_keeps_working(
     _wait_for(page, 15, "the page saying its data is stale",
               "return document.getElementById('freshness').textContent.startsWith('STALE')")
     assert page.execute_script("return document.querySelectorAll('#regions-table tbody tr').length") == 3
-    box = page.find_element(By.ID, "ask-ip")
-    box.clear()
-    box.send_keys("203.0.113.9")
-    page.find_element(By.CSS_SELECTOR, "#ask-form button").click()
+    _ask(page, "203.0.113.9")
     _wait_for(page, 10, "an answer from the last known state",
               "const a = document.querySelector('#ask-answer .answer');"
               "return a && a.dataset.region === 'ap-southeast-1'")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from edgeway_local.services import Service, StackInfo
+from edgeway_local.template import HttpRoute
 
 PATH = "/_edgeway/console/"
 LIFETIME_S = 12 * 3600
@@ -41,7 +42,7 @@ def console_url(stack: StackInfo) -> str | None:
     return f"{home}{PATH}"
 
 
-def _routes(stack: StackInfo) -> list[object]:
+def _routes(stack: StackInfo) -> list[HttpRoute]:
     from edgeway_local.template import load_template
 
     return list(load_template(stack.template_path, region=stack.home_region).routes)
