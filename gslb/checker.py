@@ -57,7 +57,9 @@ class HealthChecker:
         self.cells: dict[str, VantageHealth] = {}
         self._lock = threading.Lock()
         self._store_failing: set[str] = set()  # regions whose last write to the store failed
-        self.transitions = TransitionLog(store.table, store.client) if store is not None else None
+        # Health changes go where the health lives: the same table, when it is the GslbTable.
+        self.transitions = TransitionLog(store.table, store.client) \
+            if isinstance(store, GslbStore) else None
 
     def resume(self) -> None:
         """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""

@@ -157,10 +157,16 @@ def test_lambda_handler_records_health_and_resumes_streaks(
     # a new invocation (cold or warm) continues the streaks stored in DynamoDB
     second = app.handler(event, None)
     assert second["regions"] == {"us-east-1": "down", "eu-west-1": "up"}
-    items = aws.scan(TableName="GslbTable")["Items"]
+    everything = aws.scan(TableName="GslbTable")["Items"]
+    items = [i for i in everything if i["pk"]["S"].startswith("health#")]
     assert {(i["pk"]["S"], i["sk"]["S"], i["state"]["S"]) for i in items} == {
         ("health#us-east-1", "vantage#eu-west-1", "down"), ("health#eu-west-1", "vantage#eu-west-1", "up")}
     assert all(int(i["expires_at"]["N"]) > float(i["last_at"]["N"]) for i in items)
+    # each change of state is also kept, with a TTL, for the console's timeline
+    changes = [i for i in everything if i["pk"]["S"] == "transition"]
+    assert {(i["region"]["S"], i["from"]["S"], i["to"]["S"]) for i in changes} == {
+        ("us-east-1", "unknown", "down"), ("eu-west-1", "unknown", "up")}
+    assert all(int(i["expires_at"]["N"]) > float(i["at"]["N"]) for i in changes)
 
 
 def test_lambda_handler_with_a_context_loops_within_its_budget(

@@ -35,10 +35,11 @@ FUNCTIONS = {
     "Route53SyncFunction": "functions/route53_sync",
     "UsersFunction": "functions/users",
     "OrdersFunction": "functions/orders",
+    "ConsoleFunction": "functions/console",
 }
 # Functions that read gateway.yaml beside their code at run time.
 CONFIG_READERS = ("functions/gateway", "functions/authorizer", "functions/health_checker",
-                  "functions/gslb_resolver", "functions/route53_sync")
+                  "functions/gslb_resolver", "functions/route53_sync", "functions/console")
 
 
 def _source() -> dict[str, Any]:
@@ -202,6 +203,10 @@ def test_dynamodb_access_is_scoped_to_the_tables_each_function_uses(cfn: dict[st
     assert set(tables("HealthCheckerFunction")) == {gslb}
     assert set(tables("GslbResolverFunction")) == {gslb}
     assert tables("UsersFunction") == {} and tables("OrdersFunction") == {}
+    console = tables("ConsoleFunction")  # reads only
+    assert set(console) == {gslb, keys, counters}
+    assert not {a for actions in console.values() for a in actions
+                if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))}
 
 
 def test_the_gateway_writes_the_home_regions_counters_from_every_region(
@@ -464,6 +469,12 @@ def test_gslb_routes_go_to_the_resolver(cfn: dict[str, Any]) -> None:
     assert _target(post) == "GslbResolverFunction"
     # Observations steer traffic: only IAM-signed callers may post them.
     assert post["security"] == [{"AWS_IAM": []}]
+
+
+def test_the_console_route_goes_to_the_console_function(cfn: dict[str, Any]) -> None:
+    operation = _paths(cfn)["/_edgeway/{proxy+}"]["get"]
+    assert _target(operation) == "ConsoleFunction"
+    assert "security" not in operation  # the function checks the edgeway:admin JWT itself
 
 
 def test_the_authorizer_is_declared_invokable_and_attached_to_no_route(
