@@ -16,6 +16,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -24,7 +25,8 @@ log = logging.getLogger("edgeway_local.emf")
 
 LogSink = Callable[[str, str], None]
 QUEUE_MAX = 10_000   # lines waiting for moto; past that they are dropped (and counted)
-BATCH = 20           # MetricData entries per PutMetricData call
+BATCH = 500          # MetricData entries per PutMetricData call (the API takes 1,000)
+FLUSH_S = 1.0        # lines gathered this long go to moto together
 
 
 def metric_data(line: str) -> list[dict[str, Any]]:
@@ -59,6 +61,12 @@ class EmfForwarder:
     def __init__(self, cloudwatch: Any) -> None:
         self.cloudwatch = cloudwatch
         self.dropped = 0
+        # moto loads a service's backend on its first call, slowly and under the import lock:
+        # pay that now, not beside the first request's DynamoDB call (which would time out).
+        try:
+            cloudwatch.list_metrics(Namespace="Edgeway")
+        except Exception as exc:  # noqa: BLE001 - metrics are best effort
+            log.warning("moto's CloudWatch does not answer: %s", exc)
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(QUEUE_MAX)
         self._thread = threading.Thread(target=self._run, name="emf-forwarder", daemon=True)
         self._thread.start()
@@ -79,14 +87,34 @@ class EmfForwarder:
         self._thread.join(timeout=2.0)
 
     def _run(self) -> None:
+        # moto serves one request at a time (moto_server.py): gather a second's worth of
+        # lines into few calls, so a burst of requests does not queue PutMetricData ahead
+        # of the requests' own DynamoDB calls.
         while True:
-            call = self._queue.get()
-            if call is None:
+            first = self._queue.get()
+            if first is None:
                 return
-            data = call["MetricData"]
-            try:
+            pending = [first]
+            deadline = time.monotonic() + FLUSH_S
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    call = self._queue.get(timeout=left)
+                except queue.Empty:
+                    break
+                if call is None:
+                    self._send(pending)
+                    return
+                pending.append(call)
+            self._send(pending)
+
+    def _send(self, calls: list[dict[str, Any]]) -> None:
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
+        for call in calls:
+            by_namespace.setdefault(call["Namespace"], []).extend(call["MetricData"])
+        try:
+            for namespace, data in by_namespace.items():
                 for start in range(0, len(data), BATCH):
-                    self.cloudwatch.put_metric_data(Namespace=call["Namespace"],
+                    self.cloudwatch.put_metric_data(Namespace=namespace,
                                                     MetricData=data[start:start + BATCH])
-            except Exception as exc:  # noqa: BLE001 - metrics are best effort; the stack goes on
-                log.warning("could not put metrics on moto: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - metrics are best effort; the stack goes on
+            log.warning("could not put metrics on moto: %s", exc)

@@ -90,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("\n".join(banner(stack)))
         print("edgeway: ready", flush=True)
-        stopping.wait()
+        # Wake now and then: a signal the kernel hands to another thread sets the flag
+        # for the main thread's handler, but does not interrupt a wait without a timeout.
+        while not stopping.wait(0.5):
+            pass
         print("edgeway: stopping...", file=sys.stderr, flush=True)
         return 0
     finally:
