@@ -189,10 +189,15 @@ def test_consumers_say_what_usage_all_says(app: ConsoleApp, aws: Any, tmp_path: 
             "dc": {"N": str(count)}, "m": {"S": month}, "mc": {"N": str(count)}})
     aws.put_item(TableName=TABLES["EDGEWAY_COUNTERS_TABLE"], Item={
         "pk": {"S": "rl#carol"}, "sk": {"S": "s0"}, "d": {"S": "2020-01-01"}, "dc": {"N": "999"}})
+    from edgeway.auth.keyformat import consumer_item
+
+    aws.put_item(TableName=TABLES["EDGEWAY_KEYS_TABLE"], Item=consumer_item("alice", "trial"))
     status, _, page = get(app, "/_edgeway/api/consumers")
     assert status == 200
-    assert [(c["consumer"], c["day"]["used"], c["day"]["limit"]) for c in page["consumers"]] == [
-        ("bob", 1000, 1000), ("alice", 3, 1000), ("carol", 0, 1000)]  # carol's day rolled over
+    # alice is on the trial plan (10 a day, her record says so); carol's day rolled over
+    assert [(c["consumer"], c["plan"], c["day"]["used"], c["day"]["limit"])
+            for c in page["consumers"]] == [
+        ("bob", "free", 1000, 1000), ("alice", "trial", 3, 10), ("carol", "free", 0, 1000)]
     assert page["at_limit"] == ["bob"]
     assert cli.main(["usage", "--all", "--json", "--config", str(tmp_path / "gateway.yaml"),
                      "--table", TABLES["EDGEWAY_COUNTERS_TABLE"],

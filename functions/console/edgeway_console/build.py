@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from edgeway_console.sources import ConsoleData, PlanProvider
@@ -19,9 +20,10 @@ READ_TIMEOUT_S = 3.0
 
 
 def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = None,
-                  plan: PlanProvider | None = None,
+                  plan: PlanProvider | None = None, task_root: str | Path | None = None,
                   fetch: Callable[[str], Any] | None = None) -> ConsoleApp:
-    """``fetch`` replaces the JWKS download (tests); ``plan`` is the Route 53 plan provider."""
+    """``fetch`` replaces the JWKS download (tests); ``plan`` is the Route 53 plan provider;
+    ``task_root`` is where gateway.yaml is when neither EDGEWAY_CONFIG nor Lambda says."""
     from edgeway.auth.authenticator import build_authenticator
     from edgeway.clients import Clients
     from edgeway.config import load_config
@@ -29,16 +31,16 @@ def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = No
     from edgeway.settings import Settings
     from edgeway_console.traffic import TrafficReader
 
-    settings = Settings.from_env(environ)
+    settings = Settings.from_env(environ, task_root=task_root)
     config = load_config(settings.config_path)
-    clients = clients or Clients(settings.region)
+    clients = clients or Clients(settings.aws_region)
     authenticator = build_authenticator(config, settings, clients=clients, clock=time.time,
                                         fetch=fetch)
     check = admin_check(authenticator, lambda reason: config.error(["auth"], reason))
     home = config.home_region or settings.home_region or settings.region
     counters = settings.home_counters_table or settings.counters_table
     data = ConsoleData(
-        **_gslb_parts(config, settings, clients, environ),
+        **_gslb_parts(config, settings, clients),
         plans=parse_plans(config, {r.id for r in config.routes}),
         dynamodb=clients.get("dynamodb", read_timeout=READ_TIMEOUT_S, region=home),
         counters_table=counters, keys_table=settings.keys_table,
@@ -47,8 +49,7 @@ def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = No
     return ConsoleApp(data, check)
 
 
-def _gslb_parts(config: Any, settings: Any, clients: Any,
-                environ: Mapping[str, str] | None) -> dict[str, Any]:
+def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
     none: dict[str, Any] = {"gslb": None, "engine": None, "health_store": None,
                             "transitions_log": None, "feed": None}
     if not config.section("regions"):
@@ -57,12 +58,10 @@ def _gslb_parts(config: Any, settings: Any, clients: Any,
     from gslb.engine import Engine
     from gslb.http_api import StateFeed, read_health_from, read_observations_from
     from gslb.networks import load_networks
-    from gslb.settings import load_settings
     from gslb.store import GslbStore
     from gslb.transitions import TransitionLog
 
-    gslb_settings = load_settings(environ, default_config=settings.config_path)
-    gslb = with_endpoints(load_gslb_config(settings.config_path), gslb_settings.region_endpoints)
+    gslb = with_endpoints(load_gslb_config(settings.config_path), settings.region_endpoints)
     engine = Engine(gslb, networks=load_networks(gslb.networks))
     if not settings.gslb_table:
         return {**none, "gslb": gslb, "engine": engine}

@@ -20,11 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgeway.errors import BadRequest, EdgewayError
+from edgeway.errors import BadRequest, Unavailable
 
 
-class SourceUnavailable(EdgewayError):
-    """A store behind a section (DynamoDB, CloudWatch) did not answer; the cause is chained."""
+class SourceUnavailable(Unavailable):
+    """A store behind a section (DynamoDB, CloudWatch) did not answer; the cause is chained.
+    Its message is what the page shows, so it names the store, never an internal."""
 
 
 PlanProvider = Callable[[], "Mapping[str, str] | None"]

@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from edgeway.edge import problem_response
 from edgeway.errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
 from edgeway.http import Request, Response
-from edgeway.problem import problem_response
 from edgeway_console.sources import ConsoleData, SourceUnavailable
 
 ADMIN_SCOPE = "edgeway:admin"

@@ -7,8 +7,8 @@ window is 0 now: the window rolled over and the next admitted request resets it.
 
 Read with one paginated ``Scan`` over the ``rl#`` items (the table holds one per
 consumer and shard, plus the monthly usage items, which the filter drops). The
-plan of a consumer comes from its API key record when it has one, else the
-config's ``default_plan``, as the rate-limit stage decides it.
+plan of a consumer comes from its record in the KeysTable when it has one, else
+the config's ``default_plan``, as the rate-limit stage decides it.
 """
 
 from __future__ import annotations
@@ -83,21 +83,19 @@ def scan_counters(client: Any, table: str) -> list[dict[str, Any]]:
 
 
 def plans_by_consumer(client: Any, keys_table: str) -> dict[str, str]:
-    """consumer -> plan of its active API keys (the KeysTable); JWT subjects are not there."""
-    from edgeway.auth.keyformat import SK, KeyRecord, KeyStatus
+    """consumer -> plan, from the consumers' records in the KeysTable (``sk = "consumer"``):
+    a consumer's plan lives there once, for its keys and its tokens alike."""
+    from edgeway.auth.keyformat import CONSUMER_SK
 
     kwargs: dict[str, Any] = {"TableName": keys_table, "FilterExpression": "sk = :sk",
-                              "ExpressionAttributeValues": {":sk": {"S": SK}}}
+                              "ExpressionAttributeValues": {":sk": {"S": CONSUMER_SK}}}
     out: dict[str, str] = {}
     for _ in range(MAX_PAGES):
         page = client.scan(**kwargs)
         for item in page.get("Items", []):
-            try:
-                record = KeyRecord.from_item(item)
-            except (KeyError, ValueError, TypeError):
-                continue
-            if record.status is KeyStatus.ACTIVE or record.consumer not in out:
-                out[record.consumer] = record.plan
+            consumer, plan = item.get("consumer", {}).get("S"), item.get("plan", {}).get("S")
+            if consumer and plan:
+                out[consumer] = plan
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
