@@ -12,9 +12,10 @@ const $ = (id) => document.getElementById(id);
 const state = { lastOk: 0, regionNames: [], steering: null, mapMode: "engine", drawn: new Set(), tick: 0 };
 const SECTIONS = ["regions", "transitions", "steering", "latency", "traffic", "consumers"];
 
-function setState(section, text) {
+// text: a note or an error for the section; available: whether its data came
+function setState(section, text, available) {
   $(section).querySelector("[data-state]").textContent = text || "";
-  $(section).dataset.available = text ? "false" : "true";
+  $(section).dataset.available = available ? "true" : "false";
 }
 
 function markDrawn(section) {
@@ -29,12 +30,12 @@ async function refresh(section, draw, params) {
   try {
     const data = await getJSON(section, params);
     draw(data);
-    setState(section, (data.problems || []).join("; "));
+    setState(section, (data.problems || []).join("; "), true);
     if (section === "regions") state.lastOk = Date.now();
   } catch (err) {
     if (err instanceof AuthError) showSignIn(err.message);
     setState(section, err instanceof AuthError ? `sign in to see this (${err.message})`
-      : `unavailable: ${err.message}`);
+      : `unavailable: ${err.message}`, false);
   }
   markDrawn(section);
 }
