@@ -108,6 +108,8 @@ def test_ask_with_garbage_says_so_on_the_page(page: Any) -> None:
 
 
 def test_the_map_marks_every_region_and_draws_the_prefix_dots(page: Any, demo: DemoStack) -> None:
+    from selenium.webdriver.common.by import By
+
     marks = page.execute_script(
         "return [...document.querySelectorAll('#map .region-mark')].map(g => g.dataset.region)")
     assert sorted(marks) == sorted(REGIONS)
@@ -117,7 +119,13 @@ def test_the_map_marks_every_region_and_draws_the_prefix_dots(page: Any, demo: D
     assert len(dots) == len(steering["prefixes"]) > 100
     assert dict(dots)["198.51.100.0/24"] == "eu-west-1"
     assert {region for _, region in dots} == set(REGIONS)
-    assert page.execute_script("return document.getElementById('plan-toggle').hidden")  # no plan yet
+    # the Route 53 plan's toggle recolours the dots by what Route 53 would answer
+    assert page.execute_script("return document.getElementById('plan-toggle').hidden") is False
+    page.find_element(By.CSS_SELECTOR, "input[name=plan][value=plan]").click()
+    planned = page.execute_script("""return [...document.querySelectorAll('#map circle.dot')]
+        .map(c => [c.dataset.prefix, c.dataset.region])""")
+    assert dict(planned) == steering["plan"]
+    page.find_element(By.CSS_SELECTOR, "input[name=plan][value=engine]").click()
 
 
 def test_consumer_count_rises_after_requests(page: Any, demo: DemoStack) -> None:

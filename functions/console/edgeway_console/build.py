@@ -39,8 +39,11 @@ def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = No
     check = admin_check(authenticator, lambda reason: config.error(["auth"], reason))
     home = config.home_region or settings.home_region or settings.region
     counters = settings.home_counters_table or settings.counters_table
+    parts = _gslb_parts(config, settings, clients)
+    if plan is None and parts["engine"] is not None:
+        plan = route53_plan_provider(parts["engine"])
     data = ConsoleData(
-        **_gslb_parts(config, settings, clients),
+        **parts,
         plans=parse_plans(config, {r.id for r in config.routes}),
         dynamodb=clients.get("dynamodb", read_timeout=READ_TIMEOUT_S, region=home),
         counters_table=counters, keys_table=settings.keys_table,
@@ -71,3 +74,19 @@ def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
                      read_observations=read_observations_from(store))
     return {"gslb": gslb, "engine": engine, "health_store": store,
             "transitions_log": TransitionLog(settings.gslb_table, client), "feed": feed}
+
+
+def route53_plan_provider(engine: Any) -> PlanProvider | None:
+    """What Route 53 would answer for each networks-table prefix under the CIDR plan that
+    ``gslb.route53_plan`` makes from the Engine's decisions (what the sync publishes)."""
+    try:
+        from gslb.route53_plan import plan as route53_plan
+    except ImportError:  # a GSLB without the Route 53 plan: no toggle on the map
+        return None
+
+    def provider() -> dict[str, str]:
+        current = route53_plan(engine)
+        return {str(net.prefix): current.answer(net.prefix.network_address).region
+                for net in engine.networks}
+
+    return provider

@@ -108,11 +108,8 @@ class ConsoleData:
         return decision_as_dict(engine.resolve(network.network_address), given[:64])
 
     def steering(self) -> dict[str, Any]:
-        engine = self._engine()
-        plan = self.plan() if self.plan is not None else None
-        body = dict(self._per_generation("steering", self._steering))
-        body["plan"] = dict(plan) if plan else None
-        return body
+        self._engine()
+        return self._per_generation("steering", self._steering)
 
     def latency(self) -> dict[str, Any]:
         self._engine()
@@ -170,7 +167,10 @@ class ConsoleData:
             decision = self.engine.resolve(net.prefix.network_address)
             prefixes.append({"prefix": str(net.prefix), "lat": net.lat, "lon": net.lon,
                              "label": net.label, "region": decision.region.name})
-        return {"regions": self._region_marks(), "prefixes": prefixes}
+        # the plan follows the Engine's decisions, so it is made once per generation too
+        plan = self.plan() if self.plan is not None else None
+        return {"regions": self._region_marks(), "prefixes": prefixes,
+                "plan": dict(plan) if plan else None}
 
     def _latency(self) -> dict[str, Any]:
         # One row per place of the networks table (its first prefix there), west to east.
