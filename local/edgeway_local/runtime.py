@@ -65,6 +65,9 @@ def worker_environment(function: Function, region: str, endpoints: Endpoints,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
         "LAMBDA_TASK_ROOT": str(function.code_dir),
         "PYTHONUNBUFFERED": "1",
+        # moto serves one request at a time: under load a counter check can wait
+        # longer than DynamoDB's milliseconds (the cloud keeps the 1 s default).
+        "EDGEWAY_COUNTER_TIMEOUT_S": "5",
         "TZ": ":UTC",
     })
     if function.log_format:

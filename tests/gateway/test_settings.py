@@ -32,6 +32,7 @@ def test_gslb_values_are_read_with_the_rest(tmp_path) -> None:
     ("EDGEWAY_HEALTH_RUN_S", "soon", "number of seconds"),
     ("EDGEWAY_HEALTH_RUN_S", "-1", "positive"),
     ("EDGEWAY_HEALTH_RUN_S", "nan", "positive"),
+    ("EDGEWAY_COUNTER_TIMEOUT_S", "0", "positive"),
     ("EDGEWAY_REGION_ENDPOINTS", "us-east-1", "name=http(s)://url"),
     ("EDGEWAY_FUNCTION_MAP", "{not json", "not valid JSON"),
     ("EDGEWAY_FUNCTION_MAP", '["UsersFunction"]', "JSON object"),
@@ -41,3 +42,8 @@ def test_a_bad_value_is_an_error_naming_the_variable(name: str, value: str, reas
         Settings.from_env({name: value})
     assert info.value.key == name and reason in str(info.value)
     assert str(info.value).startswith(f"<environment>: {name}: ")
+
+
+def test_the_counter_timeout_is_a_second_in_the_cloud_and_longer_on_the_local_stack() -> None:
+    assert Settings.from_env({}).counter_timeout_s == 1.0
+    assert Settings.from_env({"EDGEWAY_COUNTER_TIMEOUT_S": "2.5"}).counter_timeout_s == 2.5

@@ -43,6 +43,8 @@ def test_a_container_looks_like_lambda(functions: LocalLambda) -> None:
     assert env["AWS_ENDPOINT_URL_LAMBDA"].startswith("http://127.0.0.1:")
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "EchoFunction"
+    # moto answers one request at a time: counter checks get longer than the cloud's 1 s.
+    assert env["EDGEWAY_COUNTER_TIMEOUT_S"] == "5"
     # LoggingConfig becomes Lambda's own variables (Powertools obeys AWS_LAMBDA_LOG_LEVEL).
     assert (env["AWS_LAMBDA_LOG_FORMAT"], env["AWS_LAMBDA_LOG_LEVEL"]) == ("JSON", "INFO")
     assert result["layer"] == "fixturelib-layer"  # the layer is importable, as from /opt

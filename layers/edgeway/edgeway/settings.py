@@ -44,6 +44,10 @@ class Settings:
     # EDGEWAY_HEALTH_RUN_S: how long one health-checker invocation loops; below the schedule
     # period so two invocations of one vantage point never overlap
     health_run_s: float = 55.0
+    # EDGEWAY_COUNTER_TIMEOUT_S: a counter check that has not answered in this long goes
+    # to the plan's failure policy. DynamoDB answers in milliseconds; the local stack
+    # raises it because its moto serves one request at a time.
+    counter_timeout_s: float = 1.0
     stage: str = "dev"                   # EDGEWAY_STAGE: the deployment's API stage
     # Route53SyncFunction: EDGEWAY_DOMAIN_NAME (else the config's dns.zone), EDGEWAY_HOSTED_ZONE_ID
     domain_name: str | None = None
@@ -77,6 +81,7 @@ class Settings:
             service=env.get("POWERTOOLS_SERVICE_NAME") or "edgeway",
             region_endpoints=parse_endpoints(env.get("EDGEWAY_REGION_ENDPOINTS", "")),
             health_run_s=_seconds(env, "EDGEWAY_HEALTH_RUN_S", 55.0),
+            counter_timeout_s=_seconds(env, "EDGEWAY_COUNTER_TIMEOUT_S", 1.0),
             stage=env.get("EDGEWAY_STAGE") or "dev",
             domain_name=env.get("EDGEWAY_DOMAIN_NAME") or None,
             hosted_zone_id=env.get("EDGEWAY_HOSTED_ZONE_ID", ""),

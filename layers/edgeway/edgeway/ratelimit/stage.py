@@ -35,8 +35,6 @@ from edgeway.ratelimit.strict import StrictLimiter
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
 
-# A counter check that has not answered in this long goes to the failure policy.
-COUNTER_READ_TIMEOUT_S = 1.0
 
 _DETAIL = {
     "rate": "request rate above the plan's rate",
@@ -69,7 +67,7 @@ def counter_store(ctx: BuildContext) -> CounterStore:
             ctx.obs.warning("plans are configured but EDGEWAY_COUNTERS_TABLE is not set: "
                             "limited routes follow each plan's on_error policy")
         return CounterStore(None, None)
-    client = ctx.clients.get("dynamodb", read_timeout=COUNTER_READ_TIMEOUT_S, region=home)
+    client = ctx.clients.get("dynamodb", read_timeout=settings.counter_timeout_s, region=home)
     return CounterStore(client, table)
 
 
