@@ -133,7 +133,7 @@ function drawTraffic(data) {
   fillTable($("traffic-table"), ["route", { text: "requests", num: true }, { text: "errors", num: true },
     { text: "p50 ms", num: true }, { text: "p99 ms", num: true }, { text: "avg ms", num: true }],
   data.routes.length ? data.routes.map((r) => el("tr", { "data-route": r.route },
-    el("th", { scope: "row" }, r.route === "-" ? "(no route: /health, 404)" : r.route),
+    el("th", { scope: "row" }, r.route === "-" ? "(no route id: /health and 404s)" : r.route),
     el("td", { class: "num" }, r.requests), el("td", { class: "num" }, r.errors),
     el("td", { class: "num" }, ms(r.p50_ms)), el("td", { class: "num" }, ms(r.p99_ms)),
     el("td", { class: "num" }, ms(r.avg_ms))))
