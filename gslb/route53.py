@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gslb import route53_health
+from gslb.route53_sync import list_records
 
 OWNER_PREFIX = "edgeway-geo-"
 
@@ -187,23 +188,6 @@ def diff(desired: Iterable[GeoRecord], existing: Sequence[dict[str, Any]]) -> tu
     return changes, unchanged
 
 
-def list_owned(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
-    """Every record set at ``name`` (all pages); ownership is decided in ``diff``."""
-    records: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": name}
-    while True:
-        page = client.list_resource_record_sets(**kwargs)
-        for record in page["ResourceRecordSets"]:
-            if record["Name"].rstrip(".").lower() == name.rstrip(".").lower():
-                records.append(record)
-        if not page.get("IsTruncated"):
-            return records
-        kwargs = {"HostedZoneId": zone_id, "StartRecordName": page["NextRecordName"],
-                  "StartRecordType": page["NextRecordType"]}
-        if page.get("NextRecordIdentifier"):
-            kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-
-
 def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
          health_checks: bool = False) -> SyncResult:
     checks: dict[str, str] = {}
@@ -215,7 +199,7 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
         checks, created, stale = route53_health.ensure(client, wanted, dry_run=dry_run)
     desired = plan(engine, health_checks=checks)
     name = engine.config.dns.zone.rstrip(".") + "."
-    changes, unchanged = diff(desired, list_owned(client, zone_id, name))
+    changes, unchanged = diff(desired, list_records(client, zone_id, name))
     if changes and not dry_run:
         # Route 53 applies a batch atomically; 1000 changes per batch is its limit.
         for start in range(0, len(changes), 500):

@@ -39,7 +39,7 @@ from edgeway.errors import ConfigError, EdgewayError
 from gslb import route53_health
 from gslb.route53_plan import MAX_BLOCKS, OWNER, Route53Plan, Target, plan
 
-__all__ = ["Publisher", "Route53Sync", "Route53SyncError", "SyncResult", "find_targets"]
+__all__ = ["Publisher", "Route53Sync", "Route53SyncError", "SyncResult", "find_targets", "list_records"]
 
 RETRYABLE = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete",
                        "TooManyRequestsException"})
@@ -221,29 +221,9 @@ class Route53Sync:
         return str(found["Id"]), int(found["Version"]), blocks
 
     def _owned_records(self, domain: str) -> list[dict[str, Any]]:
-        owned = []
-        for name in (domain, f"_latency.{domain}"):
-            for record in self._list_records(name):
-                if str(record.get("SetIdentifier", "")).startswith(OWNER):
-                    owned.append(record)
-        return owned
-
-    def _list_records(self, name: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"HostedZoneId": self.zone_id, "StartRecordName": name}
-        while True:
-            page = self._call("list_resource_record_sets", **kwargs)
-            for record in page["ResourceRecordSets"]:
-                if record["Name"].rstrip(".").lower() == name.rstrip(".").lower():
-                    out.append(record)
-                elif out:
-                    return out          # sorted by name: past ours
-            if not page.get("IsTruncated"):
-                return out
-            kwargs = {"HostedZoneId": self.zone_id, "StartRecordName": page["NextRecordName"],
-                      "StartRecordType": page["NextRecordType"]}
-            if page.get("NextRecordIdentifier"):
-                kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        return [record for name in (domain, f"_latency.{domain}")
+                for record in list_records(_Counted(self), self.zone_id, name)
+                if str(record.get("SetIdentifier", "")).startswith(OWNER)]
 
     def _apply(self, collection_id: str, version: int, current: Mapping[str, set[str]],
                wanted: Route53Plan, moves: Sequence[Sequence[dict[str, Any]]],
@@ -291,6 +271,25 @@ class _Counted:
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         return lambda **kwargs: self._sync._call(method, **kwargs)
+
+
+def list_records(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
+    """Every record set at ``name`` (all pages); which of them are ours is the caller's rule."""
+    out: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": name}
+    while True:
+        page = client.list_resource_record_sets(**kwargs)
+        for record in page["ResourceRecordSets"]:
+            if record["Name"].rstrip(".").lower() == name.rstrip(".").lower():
+                out.append(record)
+            elif out:
+                return out          # sorted by name: past ours
+        if not page.get("IsTruncated"):
+            return out
+        kwargs = {"HostedZoneId": zone_id, "StartRecordName": page["NextRecordName"],
+                  "StartRecordType": page["NextRecordType"]}
+        if page.get("NextRecordIdentifier"):
+            kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
 def _code(exc: ClientError) -> str:
