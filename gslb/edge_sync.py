@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from edgeway.errors import EdgewayError
+from edgeway.errors import EdgewayError, aws_error_code
 
-from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits
+from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
 from .health import Health, HealthBoard, Thresholds, VantageHealth
 
 BATCH = 50          # changes per UpdateKeys call
@@ -93,10 +93,17 @@ def diff(desired: Mapping[str, str], current: Mapping[str, str]) -> list[EdgeCha
     return sorted(puts, key=lambda c: order(c.key)) + sorted(deletes, key=lambda c: c.key)
 
 
+def _etag(client: Any, arn: str, doing: str = "reading") -> str:
+    try:
+        return str(client.describe_key_value_store(KvsARN=arn)["ETag"])
+    except (ClientError, BotoCoreError) as exc:
+        raise EdgeSyncError(f"{doing} the edge decision store {arn}: {exc}") from exc
+
+
 def read_store(client: Any, arn: str) -> tuple[str, dict[str, str]]:
     """(ETag, every pair) of the store."""
+    etag = _etag(client, arn)
     try:
-        etag = str(client.describe_key_value_store(KvsARN=arn)["ETag"])
         items: dict[str, str] = {}
         kwargs: dict[str, Any] = {"KvsARN": arn, "MaxResults": PAGE}
         while True:
@@ -145,8 +152,8 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
                 calls += 1
             return EdgeSyncResult(tuple(changes), unchanged, applied=True, etag=etag, calls=calls,
                                   published=Published(etag, desired))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
+        except (ClientError, BotoCoreError) as exc:
+            code = aws_error_code(exc)
             if code == "ConflictException" and attempt == 1:
                 last = None       # someone wrote in between: read it all and diff again
                 continue
@@ -154,20 +161,13 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
                 raise EdgeStoreTooLarge(f"the edge decision store {arn} refused the update: "
                                         f"{exc}", key="gslb.networks") from exc
             raise EdgeSyncError(f"updating the edge decision store {arn}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise EdgeSyncError(f"updating the edge decision store {arn}: {exc}") from exc
     raise EdgeSyncError(f"the edge decision store {arn} kept changing under the sync")  # pragma: no cover
 
 
 def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[str, str]]:
     """The store's ETag and pairs; our own copy stands in for ListKeys while the ETag is ours."""
-    if last is not None:
-        try:
-            etag = str(client.describe_key_value_store(KvsARN=arn)["ETag"])
-        except (ClientError, BotoCoreError) as exc:
-            raise EdgeSyncError(f"reading the edge decision store {arn}: {exc}") from exc
-        if etag == last.etag:
-            return etag, dict(last.items)
+    if last is not None and _etag(client, arn) == last.etag:
+        return last.etag, dict(last.items)
     return read_store(client, arn)
 
 
@@ -179,15 +179,13 @@ def publish_down(client: Any, arn: str, down: Iterable[str]) -> str:
     """
     value = ",".join(sorted(down))
     for attempt in (1, 2):
+        etag = _etag(client, arn, "writing `down` to")
         try:
-            etag = str(client.describe_key_value_store(KvsARN=arn)["ETag"])
             return str(client.update_keys(KvsARN=arn, IfMatch=etag,
                                           Puts=[{"Key": "down", "Value": value}])["ETag"])
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConflictException" and attempt == 1:
+        except (ClientError, BotoCoreError) as exc:
+            if aws_error_code(exc) == "ConflictException" and attempt == 1:
                 continue
-            raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
-        except BotoCoreError as exc:
             raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
     raise EdgeSyncError(f"the edge decision store {arn} kept changing")  # pragma: no cover
 
@@ -253,8 +251,6 @@ class EdgeStorePublisher:
         self._last: Published | None = None
 
     def publish(self, engine: Any, *, dry_run: bool) -> Mapping[str, Any]:
-        from .edge_export import export
-
         try:
             result = sync(self.client, self.arn, export(engine), dry_run=dry_run, last=self._last)
         except (EdgeSyncError, EdgeStoreTooLarge) as exc:

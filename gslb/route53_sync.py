@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from edgeway.errors import ConfigError, EdgewayError
+from edgeway.errors import ConfigError, EdgewayError, aws_error_code
 from gslb import route53_health
 from gslb.route53_plan import MAX_BLOCKS, OWNER, Route53Plan, Target, plan
 
@@ -101,7 +101,7 @@ def find_targets(clients: Mapping[str, Any], domain: str
             config = client.get_domain_name(DomainName=domain)["DomainNameConfigurations"][0]
             mappings = client.get_api_mappings(DomainName=domain).get("Items", [])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "NotFoundException":
+            if aws_error_code(exc) != "NotFoundException":
                 raise
             skipped.append(f"{region}: no API Gateway custom domain {domain} (deploy the {region} "
                            "stack with DomainName, CertificateArn and HostedZoneId)")
@@ -175,7 +175,7 @@ class Route53Sync:
             try:
                 self._apply(collection_id, version, current, wanted, moves, record_changes, existing)
             except ClientError as exc:
-                if _code(exc) != VERSION_MISMATCH or attempt == ATTEMPTS - 1:
+                if aws_error_code(exc) != VERSION_MISMATCH or attempt == ATTEMPTS - 1:
                     raise Route53SyncError(f"Route 53 sync failed: {exc}") from exc
                 self.retries += 1
                 self.sleep(BACKOFF_S * 2 ** attempt)
@@ -256,7 +256,7 @@ class Route53Sync:
                     self.calls += 1
                 return fn()
             except ClientError as exc:
-                if _code(exc) not in RETRYABLE or attempt == ATTEMPTS - 1:
+                if aws_error_code(exc) not in RETRYABLE or attempt == ATTEMPTS - 1:
                     raise
                 self.retries += 1
                 self.sleep(BACKOFF_S * 2 ** attempt)
@@ -290,10 +290,6 @@ def list_records(client: Any, zone_id: str, name: str) -> list[dict[str, Any]]:
                   "StartRecordType": page["NextRecordType"]}
         if page.get("NextRecordIdentifier"):
             kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _collection_diff(current: Mapping[str, set[str]], wanted: Mapping[str, Sequence[str]]

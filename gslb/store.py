@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from edgeway.errors import StoreError
+from edgeway.errors import StoreError, aws_error_code
 
 from .health import Health, VantageHealth
 from .observations import Observation
@@ -66,11 +66,9 @@ class GslbStore:
                 TableName=self.table, Item=item,
                 ConditionExpression="attribute_not_exists(last_at) OR last_at <= :at",
                 ExpressionAttributeValues={":at": {"N": _num(at)}})
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as exc:
+            if aws_error_code(exc) == "ConditionalCheckFailedException":
                 return False
-            raise StoreError(f"writing health of {region} from {vantage}: {exc}") from exc
-        except BotoCoreError as exc:
             raise StoreError(f"writing health of {region} from {vantage}: {exc}") from exc
         return True
 

@@ -207,6 +207,12 @@ class InternalError(HttpError):
         super().__init__("the gateway failed to handle this request; quote the request id")
 
 
+def aws_error_code(exc: BaseException) -> str:
+    """A botocore ``ClientError``'s code, "" for any other error (botocore is not imported)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code") or "") if isinstance(response, dict) else ""
+
+
 def http_error(exc: BaseException) -> HttpError:
     """The answer for an error that reached the edge: itself, a 503, or a safe 500."""
     if isinstance(exc, HttpError):

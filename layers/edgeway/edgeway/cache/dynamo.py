@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edgeway.cache.entry import CacheEntry
-from edgeway.errors import CacheUnavailable
+from edgeway.errors import CacheUnavailable, aws_error_code
 
 ITEM_LIMIT_BYTES = 400 * 1024
 _ITEM_OVERHEAD = 1024  # attribute names, numbers, key: a generous allowance
@@ -136,7 +136,4 @@ class DynamoCacheStore:
 
 
 def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or type(exc).__name__)
-    return type(exc).__name__
+    return aws_error_code(exc) or type(exc).__name__
