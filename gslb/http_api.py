@@ -28,6 +28,7 @@ from edgeway.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLa
                             UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request, Response
 from edgeway.observability import bind
+from gslb.observations import parse_observation
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ class GslbHttpApi:
     # -- POST /gslb/observations ------------------------------------------------------------
 
     def observations(self, request: Request) -> Response:
-        from gslb.observations import parse_observation
-
         media = (request.header("content-type") or "").split(";")[0].strip().lower()
         if media != "application/json" and not media.endswith("+json"):
             raise UnsupportedMediaType("send the observations as application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,11 +79,8 @@ def _when(at: object) -> float | None:
 
 def read_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> list[Observation]:
     """Read ``client,region,rtt_ms[,at]`` rows; a bad row raises ConfigError naming file and line."""
-    return list(iter_observations(path, regions=regions))
-
-
-def iter_observations(path: str | Path, *, regions: Iterable[str] | None = None) -> Iterator[Observation]:
     known = set(regions) if regions is not None else None
+    out = []
     for lineno, row in csv_rows(path, what="observations",
                                 is_header=lambda row: len(row) >= 3 and _is_header(row)):
         if len(row) not in (3, 4):
@@ -96,4 +93,5 @@ def iter_observations(path: str | Path, *, regions: Iterable[str] | None = None)
         if known is not None and obs.region not in known:
             raise ConfigError(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
                               file=str(path), key="region", line=lineno)
-        yield obs
+        out.append(obs)
+    return out
