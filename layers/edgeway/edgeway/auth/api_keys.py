@@ -50,18 +50,7 @@ class KeyStore:
         self.reads = 0  # for tests and the benchmark
 
     def get(self, key_id: str) -> KeyRecord | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self.reads += 1
-        try:
-            result = self._clients.get("dynamodb").get_item(
-                TableName=self.table, Key={"pk": {"S": pk(key_id)}, "sk": {"S": SK}},
-                ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            # Fail closed: no key is accepted on a guess.
-            raise ServiceUnavailable("API keys cannot be checked right now",
-                                     headers={"retry-after": "1"}) from exc
-        item = result.get("Item")
+        item = self._item(pk(key_id), SK, "API keys cannot be checked right now")
         if item is None:
             return None
         try:
@@ -71,20 +60,22 @@ class KeyStore:
 
     def consumer_plan(self, consumer: str) -> str | None:
         """The plan of ``consumer``'s record, or None when it has none."""
+        plan = (self._item(consumer_pk(consumer), CONSUMER_SK, "consumer plans cannot be read right now")
+                or {}).get("plan", {}).get("S")
+        return plan if isinstance(plan, str) and plan else None
+
+    def _item(self, partition: str, sk: str, unavailable: str) -> dict[str, Any] | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         self.reads += 1
         try:
             result = self._clients.get("dynamodb").get_item(
-                TableName=self.table,
-                Key={"pk": {"S": consumer_pk(consumer)}, "sk": {"S": CONSUMER_SK}},
-                ConsistentRead=True)
+                TableName=self.table, Key={"pk": {"S": partition}, "sk": {"S": sk}}, ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
-            # Fail closed: a guessed plan could be a bigger one.
-            raise ServiceUnavailable("consumer plans cannot be read right now",
-                                     headers={"retry-after": "1"}) from exc
-        plan = result.get("Item", {}).get("plan", {}).get("S")
-        return plan if isinstance(plan, str) and plan else None
+            # Fail closed: no key is accepted on a guess, and a guessed plan could be a bigger one.
+            raise ServiceUnavailable(unavailable, headers={"retry-after": "1"}) from exc
+        item: dict[str, Any] | None = result.get("Item")
+        return item
 
 
 class ConsumerPlans:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from edgeway.cache.entry import CacheEntry
@@ -41,13 +42,9 @@ class DynamoCacheStore:
         self.table = table
 
     def get(self, route_id: str, key: str, now: float) -> CacheEntry | None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with _failing_as("cache table read failed"):
             item = self.client.get_item(TableName=self.table,
                                         Key={"pk": {"S": partition(route_id)}, "sk": {"S": key}}).get("Item")
-        except (BotoCoreError, ClientError) as exc:
-            raise CacheUnavailable(f"cache table read failed: {_code(exc)}") from exc
         if not item or float(item["expires_at"]["N"]) <= now:
             return None  # absent, or expired but not yet deleted by DynamoDB's TTL sweeper
         return CacheEntry(status=int(item["status"]["N"]), headers=json.loads(item["headers"]["S"]),
@@ -59,8 +56,6 @@ class DynamoCacheStore:
         return entry.size + len(entry.path) + _ITEM_OVERHEAD <= ITEM_LIMIT_BYTES
 
     def put(self, route_id: str, key: str, entry: CacheEntry) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         item: dict[str, dict[str, Any]] = {
             "pk": {"S": partition(route_id)}, "sk": {"S": key},
             "status": {"N": str(entry.status)}, "headers": {"S": json.dumps(entry.headers)},
@@ -70,10 +65,8 @@ class DynamoCacheStore:
         }
         if entry.body:
             item["body"] = {"B": entry.body}
-        try:
+        with _failing_as("cache table write failed"):
             self.client.put_item(TableName=self.table, Item=item)
-        except (BotoCoreError, ClientError) as exc:
-            raise CacheUnavailable(f"cache table write failed: {_code(exc)}") from exc
 
     def purge(self, route_id: str, path: str | None = None) -> int:
         """Delete a route's entries (only those for ``path`` if given); the count deleted.
@@ -81,9 +74,7 @@ class DynamoCacheStore:
         Then bump the route's generation, so containers that check it
         (``cache.purge_check_s``) stop reading what they hold in memory too.
         """
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with _failing_as("cache purge failed"):
             keys = list(self._keys(route_id, path))
             for start in range(0, len(keys), 25):
                 self._delete_batch(keys[start:start + 25])
@@ -91,19 +82,13 @@ class DynamoCacheStore:
                 TableName=self.table, Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}},
                 UpdateExpression="ADD #g :one", ExpressionAttributeNames={"#g": "generation"},
                 ExpressionAttributeValues={":one": {"N": "1"}})
-        except (BotoCoreError, ClientError) as exc:
-            raise CacheUnavailable(f"cache purge failed: {_code(exc)}") from exc
         return len(keys)
 
     def generation(self, route_id: str) -> int:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
+        with _failing_as("cache generation read failed"):
             item = self.client.get_item(
                 TableName=self.table,
                 Key={"pk": {"S": partition(route_id)}, "sk": {"S": GENERATION_SK}}).get("Item")
-        except (BotoCoreError, ClientError) as exc:
-            raise CacheUnavailable(f"cache generation read failed: {_code(exc)}") from exc
         return int(item["generation"]["N"]) if item and "generation" in item else 0
 
     def _keys(self, route_id: str, path: str | None) -> Iterator[dict[str, Any]]:
@@ -133,6 +118,17 @@ class DynamoCacheStore:
                 return
             request = left
         raise CacheUnavailable("cache purge: DynamoDB kept items unprocessed (throttled); run it again")
+
+
+@contextmanager
+def _failing_as(what: str) -> Iterator[None]:
+    """Any botocore failure inside becomes ``CacheUnavailable`` naming ``what`` and its code."""
+    from botocore.exceptions import BotoCoreError, ClientError  # loaded only by a store in use
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise CacheUnavailable(f"{what}: {_code(exc)}") from exc
 
 
 def _code(exc: Exception) -> str:
