@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .config import GslbConfig
 from .engine import Engine
-from .health import Thresholds, VantageHealth
+from .health import VantageHealth
 from .prober import ProbeResult, probe
 from edgeway.errors import StoreError
 
@@ -50,7 +50,7 @@ class HealthChecker:
         self.prober: Prober = prober or (lambda region, endpoint: probe(region, endpoint, timeout_s=timeout))
         self.clock = clock
         h = config.health
-        self.thresholds = Thresholds(h.rise, h.fall, h.stale_after_s)
+        self.thresholds = h.thresholds
         # long enough to outlive staleness many times over, short enough to vanish when a
         # vantage point is decommissioned
         self.ttl_s = max(300.0, 10 * h.stale_after_s)

@@ -20,6 +20,8 @@ from edgeway.errors import ConfigError
 from edgeway.shapes import Problem, check, gateway_schema
 from edgeway.yamlsource import format_key, line_of, load_document, parse_key
 
+from .health import HealthBoard, Thresholds
+
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
     "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config", "with_endpoints",
@@ -62,6 +64,10 @@ class HealthConfig:
     quorum: int | None = None       # vantage points that must agree; None = majority
     stale_after_s: float = 10.0     # a vantage point silent this long counts as UNKNOWN
     settle_s: float = 30.0          # short TTLs for this long after a health change
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.rise, self.fall, self.stale_after_s)
 
 
 class FailOpen(str, Enum):
@@ -108,6 +114,11 @@ class GslbConfig:
     def effective_quorum(self) -> int:
         """Vantage points are the regions themselves: every region probes every region."""
         return self.health.quorum or len(self.regions) // 2 + 1
+
+    def health_board(self) -> HealthBoard:
+        """An empty board for this config's regions, each region one vantage point."""
+        return HealthBoard(self.region_names, self.health.thresholds, self.effective_quorum,
+                           vantages=self.region_names)
 
 
 def with_endpoints(config: GslbConfig, endpoints: Mapping[str, str]) -> GslbConfig:

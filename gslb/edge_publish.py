@@ -23,7 +23,6 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
         return None
     # Imported only with an edge store: a health checker without one loads none of it.
     from .edge_sync import DownPublisher, down_regions
-    from .health import Thresholds
 
     if client is None:
         import boto3
@@ -34,8 +33,6 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
                               config=Config(connect_timeout=2, read_timeout=3,
                                             retries={"max_attempts": 2}))
     publisher = DownPublisher(client, settings.edge_kvs_arn)
-    h = config.health
-    thresholds = Thresholds(h.rise, h.fall, h.stale_after_s)
     regions = config.region_names
 
     def after_round(_report: object) -> bool:
@@ -44,7 +41,6 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
             cells = store.read_health(regions, now=now)
         except StoreError:
             return False          # the checker already says when the table fails
-        return publisher(down_regions(regions, cells, thresholds=thresholds,
-                                      quorum=config.effective_quorum, now=now))
+        return publisher(down_regions(config, cells, now=now))
 
     return after_round

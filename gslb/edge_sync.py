@@ -33,7 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from edgeway.errors import EdgewayError, aws_error_code
 
 from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
-from .health import Health, HealthBoard, Thresholds, VantageHealth
+from .config import GslbConfig
+from .health import Health, VantageHealth
 
 BATCH = 50          # changes per UpdateKeys call
 PAGE = 50           # ListKeys page size
@@ -223,14 +224,14 @@ class DownPublisher:
         return True
 
 
-def down_regions(regions: Sequence[str], cells: Iterable[tuple[str, str, VantageHealth]], *,
-                 thresholds: Thresholds, quorum: int, now: float) -> frozenset[str]:
+def down_regions(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHealth]], *,
+                 now: float) -> frozenset[str]:
     """The regions the vantage points' stored cells hold DOWN, by quorum (as the Engine decides)."""
-    board = HealthBoard(tuple(regions), thresholds, quorum, vantages=tuple(regions))
+    board = config.health_board()
     for vantage, region, cell in cells:
-        if region in regions:
+        if region in board.regions:
             board.put(vantage, region, cell)
-    return frozenset(r for r in regions if board.region(r, now).state is Health.DOWN)
+    return frozenset(r for r in board.regions if board.region(r, now).state is Health.DOWN)
 
 
 class EdgeStorePublisher:

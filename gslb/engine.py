@@ -29,7 +29,7 @@ from typing import Protocol
 from edgeway.errors import ConfigError
 
 from .config import GslbConfig, load_gslb_config
-from .health import Health, HealthBoard, RegionHealth, Thresholds, VantageHealth
+from .health import Health, RegionHealth, VantageHealth
 from .latency import Estimate, LatencyModel
 from .networks import IPAddress, IPNetwork, Network, NetworkTable, load_networks, parse_address
 from .observations import Observation, read_observations
@@ -90,13 +90,7 @@ class Engine:
         self.config = config
         self.networks = networks if networks is not None else NetworkTable()
         self.clock = clock
-        h = config.health
-        self._health = HealthBoard(
-            regions=config.region_names,
-            thresholds=Thresholds(h.rise, h.fall, h.stale_after_s),
-            quorum=config.effective_quorum,
-            vantages=config.region_names,
-        )
+        self._health = config.health_board()
         self._latency = LatencyModel({r.name: (r.location.lat, r.location.lon) for r in config.regions},
                                      window=config.observations.window,
                                      max_age_s=config.observations.max_age_s)
