@@ -36,7 +36,7 @@ from edgeway.errors import ConfigError
 from .engine import Decision
 from .health import Health, RegionHealth
 from .networks import IPNetwork, Network
-from .route53 import country_of
+from .route53 import country_of, majority
 
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 1024
@@ -110,8 +110,8 @@ def export(engine: EngineLike) -> EdgeDecisions:
         return EdgeDecisions({}, 0)
     order = {name: i for i, name in enumerate(engine.config.region_names)}
     for country, tally in sorted(by_country.items()):
-        items[f"c:{country}"] = _majority(tally, order)
-    items["default"] = _majority(overall, order)
+        items[f"c:{country}"] = majority(tally, order)
+    items["default"] = majority(overall, order)
     for version in (4, 6):
         if lens[version]:
             items[f"lens{version}"] = ",".join(str(n) for n in sorted(lens[version], reverse=True))
@@ -164,11 +164,6 @@ def _too_large(size: int, prefixes: int, limit: int) -> str:
 
 def _ranking(decision: Decision) -> str:
     return ",".join((decision.region.name, *(a.name for a in decision.alternatives)))
-
-
-def _majority(tally: Counter[str], order: Mapping[str, int]) -> str:
-    # Ties go to the configured region order, so the export is the same every run.
-    return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
 
 
 __all__ = ["EdgeDecisions", "EdgeStoreTooLarge", "MAX_STORE_BYTES", "check_limits", "check_planned",

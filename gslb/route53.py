@@ -27,7 +27,7 @@ the ones no longer wanted, and nothing else: a second run changes nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +120,12 @@ def country_of(label: str | None) -> str | None:
     return last if len(last) == 2 and last.isalpha() and last.isupper() else None
 
 
+def majority(tally: Counter[str], order: Mapping[str, int]) -> str:
+    """The most counted region (or ranking, ``"a,b"``: by its first region); ties go to the
+    configured region order, so a plan is the same every run."""
+    return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
+
+
 def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[GeoRecord, ...]:
     """The geolocation records that serve the Engine's current decisions.
 
@@ -145,15 +151,10 @@ def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[G
             counts.setdefault(location, Counter())[decision.region.name] += 1
     if not counts:
         return ()
-
-    def majority(location: tuple[str, str]) -> str:
-        tally = counts[location]
-        return min(tally, key=lambda r: (-tally[r], order.get(r, 0)))
-
-    chosen = {location: majority(location) for location in counts
+    chosen = {location: majority(tally, order) for location, tally in counts.items()
               if location[0] == "ContinentCode" or location[1] == "*"}
     for country, continents in continents_of.items():
-        region = majority(("CountryCode", country))
+        region = majority(counts[("CountryCode", country)], order)
         # A country that agrees with its continent adds nothing but a record.
         if any(chosen[("ContinentCode", c)] != region for c in continents):
             chosen[("CountryCode", country)] = region
@@ -217,4 +218,4 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
                       health_checks_skipped=tuple(skipped))
 
 
-__all__ = ["GeoRecord", "SyncResult", "continent_of", "country_of", "diff", "plan", "sync"]
+__all__ = ["GeoRecord", "SyncResult", "continent_of", "country_of", "diff", "majority", "plan", "sync"]
