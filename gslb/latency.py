@@ -65,13 +65,13 @@ INTERCEPT_POINTS = 100.0   # a region's intercept weighs against the pooled one 
 HUBER_MS = 10.0            # residuals beyond this are down-weighted in the line fit
 OFFSET_SHRINK = 1.0        # a prefix's own offset counts as n / (n + this) of itself
 RESIDUAL_SCALING = 0.5     # a neighbour's residual scales by (line here / line there) ** this
-UNPLACED_RTT_MS = 150.0
+UNPLACED_RTT_MS = 150.0    # a client we cannot place, and nothing measured: a neutral guess
 MIN_POINTS_TO_VALIDATE = 20  # fewer measured prefixes: trust the neighbours fully
 VALIDATION_SAMPLE = 300    # measured prefixes predicted from their neighbours per fit
 HOLDOUT_KM = 100.0         # neighbours closer than this do not help predict a prefix in validation
 MAX_TRUST = 1.0            # validation may only lower the trust in neighbours, never raise it
 BAND_DEG = 5.0             # latitude band width of the neighbour index
-KM_PER_DEGREE = 111.19     # of latitude    # a client we cannot place, and nothing measured: a neutral guess
+KM_PER_DEGREE = 111.19     # of latitude
 
 Location = tuple[float, float]
 
