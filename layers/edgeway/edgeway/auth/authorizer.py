@@ -24,12 +24,17 @@ from edgeway.adapters import HttpApiV2Adapter
 from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authenticator
 from edgeway.auth.config import parse_auth
 from edgeway.auth.stage import claim_header_value, compile_policies
+from edgeway.clients import Clients
+from edgeway.config import load_config
 from edgeway.context import BuildContext
 from edgeway.edge import begin
 from edgeway.errors import HttpError
 from edgeway.http import Request
 from edgeway.observability import Observability
+from edgeway.pipeline import compile_routes
 from edgeway.routing import Route, Router
+from edgeway.settings import Settings
+from edgeway.stages.routing import build_router
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 _ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP API v2 shape
@@ -51,9 +56,6 @@ class Authorizer:
                     clock: Callable[[], float] = time.time,
                     obs: Observability | None = None) -> Authorizer:
         """The gateway's own route compile, router and route policies, without backends."""
-        from edgeway.pipeline import compile_routes
-        from edgeway.stages.routing import build_router
-
         auth = parse_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
                                             obs=obs, auth=auth)
@@ -110,16 +112,7 @@ class Authorizer:
 
 def lambda_handler(settings: Any = None) -> Callable[[Any, Any], dict[str, Any]]:
     """Build the authorizer at import (cold start); run it per event."""
-    from edgeway.clients import Clients
-    from edgeway.config import load_config
-    from edgeway.settings import Settings
-
     settings = settings or Settings.from_env()
     obs = Observability(settings.service, settings.region)
-    authorizer = Authorizer.from_config(load_config(settings.config_path), settings,
-                                        clients=Clients(settings.region), obs=obs)
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return authorizer(event, context)
-
-    return handler
+    return Authorizer.from_config(load_config(settings.config_path), settings,
+                                  clients=Clients(settings.region), obs=obs)
