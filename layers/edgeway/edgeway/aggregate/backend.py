@@ -31,8 +31,10 @@ from edgeway.aggregate.merge import merge
 from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.spec import Part, compile_parts
 from edgeway.aggregate.templates import MissingValue
+from edgeway.backends import build_backend
 from edgeway.errors import BackendError, BackendTimeout, HttpError, NotFound, ServiceUnavailable
 from edgeway.http import Request, Response
+from edgeway.resilience import wrap_backend
 
 MERGE_MARGIN_S = 0.05
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
@@ -52,11 +54,7 @@ class AggregateBackend:
 
     @classmethod
     def from_config(cls, spec: Mapping[str, Any], ctx: Any) -> AggregateBackend:
-        from edgeway.backends import build_backend
-        from edgeway.resilience import wrap_backend
-
-        parts = compile_parts(spec, ctx, build_backend=build_backend,
-                              wrap=lambda backend, raw: wrap_backend(backend, raw),
+        parts = compile_parts(spec, ctx, build_backend=build_backend, wrap=wrap_backend,
                               max_bytes=int(spec.get("max_part_bytes", MAX_RESPONSE_BYTES)))
         return cls(parts, mode=spec.get("merge", "keyed"), obs=ctx.obs,
                    name="aggregate:" + ",".join(p.name for p in parts))
