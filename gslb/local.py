@@ -10,7 +10,6 @@ also written to the GslbTable on moto, where the GslbResolverFunction and
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 import threading
@@ -19,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checker import HealthChecker
-from .config import load_gslb_config, with_endpoints
-from .engine import Engine
-from .networks import load_networks
 from edgeway.errors import StoreError
 
+from .checker import HealthChecker
+from .config import load_gslb_config, with_endpoints
+from .dns_server import DnsServer
+from .engine import Engine
+from .networks import load_networks
 from .store import GslbStore
 
 log = logging.getLogger("gslb.local")
@@ -37,7 +37,7 @@ class LocalGslb:
     engine: Engine
     checkers: dict[str, HealthChecker]
     store: GslbStore | None
-    dns: Any = None
+    dns: DnsServer | None = None
     dns_error: str | None = None
     dns_port: int = 5353
     threads: list[threading.Thread] = field(default_factory=list)
@@ -122,9 +122,10 @@ class LocalGslb:
             return
         self.engine.ingest(observations)  # idempotent: only new samples change anything
 
+
 def start_local_gslb(config_path: str | Path, *, region_urls: dict[str, str], dns_port: int,
                      gslb_table: str, dynamodb_client: Any, dns_host: str = "127.0.0.1") -> LocalGslb:
-    """Start the health loops (and the DNS server when gslb-dns is installed); returns the handle."""
+    """Start the health loops and the DNS server; returns the handle."""
     config = load_gslb_config(config_path)
     config = with_endpoints(config, {k: v for k, v in region_urls.items() if k in config.region_names})
     engine = Engine(config, networks=load_networks(config.networks))
@@ -133,13 +134,8 @@ def start_local_gslb(config_path: str | Path, *, region_urls: dict[str, str], dn
     local = LocalGslb(engine, checkers, store, dns_port=dns_port)
     local.start()
     try:
-        dns_module = importlib.import_module("gslb.dns_server")
-    except ImportError as exc:
-        local.dns_error = f"gslb.dns_server is not available: {exc}"
-    else:
-        try:
-            local.dns = dns_module.DnsServer(engine, dns_host, dns_port)
-            local.dns.start()
-        except OSError as exc:
-            local.dns, local.dns_error = None, f"cannot listen on {dns_host}:{dns_port}: {exc}"
+        local.dns = DnsServer(engine, dns_host, dns_port)
+        local.dns.start()
+    except OSError as exc:
+        local.dns, local.dns_error = None, f"cannot listen on {dns_host}:{dns_port}: {exc}"
     return local
