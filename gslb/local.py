@@ -25,6 +25,7 @@ from .config import load_gslb_config, with_endpoints
 from .dns_server import DnsServer
 from .engine import Engine
 from .networks import load_networks
+from .route53_plan import plan
 from .store import GslbStore
 
 log = logging.getLogger("gslb.local")
@@ -74,8 +75,6 @@ class LocalGslb:
         else:
             lines.append(f"GSLB DNS:    not running ({self.dns_error})")
         lines.append("GSLB status: edgeway gslb status")
-        from gslb.route53_plan import plan
-
         blocks = ", ".join(f"{r} {len(b)}" for r, b in plan(self.engine).locations.items())
         lines.append(f"Route 53:    CIDR blocks per region {blocks}; edgeway gslb sync-route53 --local "
                      "--dry-run; curl '<home>/gslb/resolve?ip=X&via=route53'")
