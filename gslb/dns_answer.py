@@ -29,7 +29,6 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import dns.message
 import dns.name
@@ -42,10 +41,8 @@ from gslb.dns_cache import AnswerCache, Placed, Placements, Shape, ShapeKey, Tem
 from gslb.dns_wire import (AA, DO_BIT, ECS_CODE, ECS_FAMILY_BITS, HEADER, OPT_TYPE, QR, RD, TC, Ecs,
                            Query, Rcode, Reject, ecs_option, has_stray_bits, parse_query)
 from gslb.dns_zone import TXT, ZONE_TRANSFER, NameKind, Zone
+from gslb.engine import Decision, Resolver
 from gslb.networks import parse_address
-
-if TYPE_CHECKING:
-    from gslb.engine import Decision, Resolver
 
 log = logging.getLogger(__name__)
 

@@ -37,12 +37,10 @@ than its label, and the label is checked on every query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
+from gslb.engine import Decision
 from gslb.networks import IPNetwork, LongestMatch, NetworkTable
-
-if TYPE_CHECKING:
-    from gslb.engine import Decision
 
 Slot = tuple[int, int, int]
 K = TypeVar("K")

@@ -20,13 +20,11 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gslb.dns_answer import DnsAnswerer
 from gslb.dns_tcp_slots import TcpSlots
-
-if TYPE_CHECKING:
-    from gslb.engine import Resolver
+from gslb.engine import Resolver
 
 log = logging.getLogger(__name__)
 

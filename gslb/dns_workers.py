@@ -19,12 +19,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from gslb.dns_server import DnsServer
-
-if TYPE_CHECKING:
-    from gslb.engine import Resolver
+from gslb.engine import Resolver, build_engine
 
 
 def serve(engine: Resolver, host: str, port: int, workers: int, *,
@@ -85,8 +82,6 @@ def _serve_one(engine: Resolver, host: str, port: int, *, reuse_port: bool,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from gslb import build_engine
-
     parser = argparse.ArgumentParser(prog="python -m gslb.dns_workers")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5353)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
 import dns.name
 import dns.rdata
@@ -31,9 +30,7 @@ import dns.rrset
 
 from gslb.config import DnsConfig, RegionConfig
 from gslb.dns_wire import Rcode
-
-if TYPE_CHECKING:
-    from gslb.engine import Decision
+from gslb.engine import Decision
 
 A, NS, SOA, TXT, AAAA, HINFO, ANY = 1, 2, 6, 16, 28, 13, 255
 ZONE_TRANSFER = frozenset({251, 252})   # IXFR, AXFR: not offered
