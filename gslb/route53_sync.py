@@ -247,14 +247,11 @@ class Route53Sync:
 
     # -- calls -------------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> Any:
-        return self._with_retry(lambda: getattr(self.route53, method)(**kwargs), count=True)
-
-    def _with_retry(self, fn: Callable[[], Any], *, count: bool = False) -> Any:
+        """One Route 53 call, counted; a throttled one backs off and is sent again."""
         for attempt in range(ATTEMPTS):
+            self.calls += 1
             try:
-                if count:
-                    self.calls += 1
-                return fn()
+                return getattr(self.route53, method)(**kwargs)
             except ClientError as exc:
                 if aws_error_code(exc) not in RETRYABLE or attempt == ATTEMPTS - 1:
                     raise
