@@ -16,7 +16,6 @@ the request id.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import time
@@ -28,6 +27,7 @@ from edgeway.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLa
                             UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request, Response
 from edgeway.observability import bind
+from gslb.networks import parse_address
 from gslb.observations import parse_observation
 
 log = logging.getLogger(__name__)
@@ -107,12 +107,10 @@ class GslbHttpApi:
             raise BadRequest("give the ip parameter once")
         text = (values[0] if values else request.source_ip).strip()
         try:
-            client = ipaddress.ip_address(text)
+            client = parse_address(text)      # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
         except ValueError:
             what = "the ip parameter" if values else "the caller's source address"
             raise BadRequest(f"{what} is not an IPv4 or IPv6 address: {text[:64]!r}") from None
-        if client.version == 6 and client.ipv4_mapped is not None:
-            client = client.ipv4_mapped       # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
         via = request.query.get("via")
         if via is not None and list(via) != ["route53"]:
             raise BadRequest("via may only be route53")
