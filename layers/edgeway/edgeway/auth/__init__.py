@@ -9,27 +9,6 @@
     stage          AuthStage, the pipeline stage
     authorizer     the HTTP API Lambda authorizer around the same Authenticator
 
-Names are re-exported lazily: importing the pipeline must not pay for modules
-a gateway of public routes never uses.
+Nothing is re-exported here: ``edgeway.pipeline.STAGES`` names ``stage``, and a
+gateway of public routes must not pay for the modules it never uses.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "AuthStage": "edgeway.auth.stage",
-    "Authenticator": "edgeway.auth.authenticator",
-    "Mode": "edgeway.auth.authenticator",
-    "RoutePolicy": "edgeway.auth.authenticator",
-    "build_authenticator": "edgeway.auth.authenticator",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'edgeway.auth' has no attribute {name!r}")
