@@ -24,7 +24,6 @@ refuses a set that would not fit, naming the limit and by how much.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,7 +32,7 @@ from typing import Protocol
 
 from edgeway.errors import ConfigError
 
-from .engine import Decision
+from .engine import Decision, Resolver
 from .health import Health, RegionHealth
 from .networks import IPNetwork, Network
 from .route53 import country_of, majority
@@ -48,21 +47,8 @@ class EdgeStoreTooLarge(ConfigError):
     """The decision set does not fit the edge's KeyValueStore (never published)."""
 
 
-class _Config(Protocol):
-    @property
-    def region_names(self) -> tuple[str, ...]: ...
-
-
-class EngineLike(Protocol):
-    """What the export needs of ``gslb.engine.Engine``."""
-
-    @property
-    def config(self) -> _Config: ...
-
-    @property
-    def networks(self) -> object: ...
-
-    def resolve(self, client: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> Decision: ...
+class EngineLike(Resolver, Protocol):
+    """What the export needs of ``gslb.engine.Engine``: the answer paths' view, and health."""
 
     def health(self) -> dict[str, RegionHealth]: ...
 
@@ -97,7 +83,7 @@ def export(engine: EngineLike) -> EdgeDecisions:
     lens: dict[int, set[int]] = {4: set(), 6: set()}
     by_country: dict[str, Counter[str]] = {}
     overall: Counter[str] = Counter()
-    networks: list[Network] = list(engine.networks)  # type: ignore[call-overload]
+    networks = list(engine.networks)
     for net in networks:
         ranking = _ranking(engine.resolve(net.prefix.network_address))
         items[prefix_key(net.prefix)] = ranking
