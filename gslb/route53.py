@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gslb import route53_health
+from gslb.engine import Resolver
 from gslb.route53_sync import list_records
 
 OWNER_PREFIX = "edgeway-geo-"
@@ -126,7 +127,7 @@ def majority(tally: Counter[str], order: Mapping[str, int]) -> str:
     return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
 
 
-def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[GeoRecord, ...]:
+def plan(engine: Resolver, *, health_checks: dict[str, str] | None = None) -> tuple[GeoRecord, ...]:
     """The geolocation records that serve the Engine's current decisions.
 
     ``health_checks`` (region -> Route 53 health check id) are attached to the
@@ -137,13 +138,13 @@ def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[G
     order = {r.name: i for i, r in enumerate(engine.config.regions)}
     counts: dict[tuple[str, str], Counter[str]] = {}
     continents_of: dict[str, set[str]] = {}     # country -> the continents its prefixes lie in
-    for net in getattr(engine, "networks", ()) or ():
+    for net in engine.networks:
         if net.prefix.is_private or net.prefix.is_loopback:
             continue                  # never seen by Route 53 as a client location
         decision = engine.resolve(net.prefix.network_address)
         continent = ("ContinentCode", continent_of(net.lat, net.lon))
         locations = [continent, ("CountryCode", "*")]
-        country = country_of(getattr(net, "label", None))
+        country = country_of(net.label)
         if country:
             locations.append(("CountryCode", country))
             continents_of.setdefault(country, set()).add(continent[1])
@@ -154,10 +155,10 @@ def plan(engine: Any, *, health_checks: dict[str, str] | None = None) -> tuple[G
     chosen = {location: majority(tally, order) for location, tally in counts.items()
               if location[0] == "ContinentCode" or location[1] == "*"}
     for country, continents in continents_of.items():
-        region = majority(counts[("CountryCode", country)], order)
+        pick = majority(counts[("CountryCode", country)], order)
         # A country that agrees with its continent adds nothing but a record.
-        if any(chosen[("ContinentCode", c)] != region for c in continents):
-            chosen[("CountryCode", country)] = region
+        if any(chosen[("ContinentCode", c)] != pick for c in continents):
+            chosen[("CountryCode", country)] = pick
     records = []
     for location, region_name in sorted(chosen.items()):
         region = regions[region_name]
