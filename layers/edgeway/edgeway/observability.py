@@ -21,7 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import THREAD_LOCAL_KEYS
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = "Edgeway"
 _LOGGERS: dict[str, Any] = {}
@@ -94,8 +94,6 @@ class Observability:
 
     def count(self, name: str, *, dimensions: dict[str, str] | None = None, value: float = 1) -> None:
         """An extra counter (a fault, a cache hit...) emitted on its own."""
-        from aws_lambda_powertools.metrics import single_metric
-
         with single_metric(name=name, unit=MetricUnit.Count, value=value,
                            namespace=NAMESPACE) as metric:
             for key, val in (dimensions or {}).items():
