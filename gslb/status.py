@@ -10,20 +10,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import GslbConfig
-from .health import HealthBoard, Thresholds, VantageHealth
-
-
-def health_board(config: GslbConfig) -> HealthBoard:
-    h = config.health
-    return HealthBoard(config.region_names, Thresholds(h.rise, h.fall, h.stale_after_s),
-                       config.effective_quorum, vantages=config.region_names)
+from .health import VantageHealth
 
 
 def region_report(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHealth]], *,
                   now: float, switches: Mapping[str, Mapping[str, Any]] | None = None
                   ) -> list[dict[str, Any]]:
     """One row per configured region: health, reason, listener switch (local only), votes."""
-    board = health_board(config)
+    board = config.health_board()
     for vantage, region, cell in cells:
         board.put(vantage, region, cell)
     report = []
