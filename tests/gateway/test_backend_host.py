@@ -60,3 +60,21 @@ def test_the_sample_users_backend_never_redirects_to_a_request_host():
     assert response["statusCode"] == 404, response
     assert "location" not in headers
     assert EVIL not in json.dumps(response)
+
+
+@pytest.mark.parametrize(("configured", "expected"), [("api.example.com", "api.example.com"),
+                                                      (None, "localhost")])
+def test_behind_an_alb_the_domain_is_the_configured_name_never_the_clients_host(
+        configured: str | None, expected: str) -> None:
+    # An ALB event has no domain of its own; its Host header is whatever the client sent.
+    from edgeway.adapters import AlbAdapter, adapters_for, infer
+    from tests.conftest import load_event
+
+    alb = load_event("alb.json")
+    alb["headers"]["host"] = EVIL
+    adapter = infer(alb, adapters_for(configured))
+    assert isinstance(adapter, AlbAdapter)
+    incoming = adapter.to_request(alb, None)
+    assert incoming.domain_name == expected
+    built = build_event(incoming, route_key="$default")
+    assert built["headers"]["host"] == expected and EVIL not in json.dumps(built)

@@ -198,7 +198,14 @@ class RestApiV1Adapter:
 
 
 class AlbAdapter:
+    """ALB events carry no domain of their own: the Host header is the client's to
+    choose. The domain backends see is the configured public name
+    (EDGEWAY_DOMAIN_NAME, the stack's DomainName), else ``localhost``, never Host."""
+
     name: ClassVar[str] = "alb"
+
+    def __init__(self, domain_name: str | None = None) -> None:
+        self.domain_name = domain_name or "localhost"
 
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool:
@@ -219,7 +226,7 @@ class AlbAdapter:
         return Request(
             method=method, path=path, headers=headers, query=query, body=_decode_body(event),
             source_ip=forwarded.split(",")[0].strip(), lambda_context=context,
-            domain_name=headers.get("host", "localhost"),
+            domain_name=self.domain_name,
             raw_query=urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote),
         )
 
@@ -278,7 +285,14 @@ def _reason(status: int) -> str:
 
 # Most specific first: a function URL event also looks like an HTTP API v2 event.
 ADAPTERS: tuple[type, ...] = (FunctionUrlAdapter, HttpApiV2Adapter, AlbAdapter, RestApiV1Adapter)
-_INSTANCES: tuple[EventAdapter, ...] = tuple(cls() for cls in ADAPTERS)
+
+
+def adapters_for(domain_name: str | None) -> tuple[EventAdapter, ...]:
+    """Every adapter, the ALB one naming ``domain_name`` as the API's domain."""
+    return (FunctionUrlAdapter(), HttpApiV2Adapter(), AlbAdapter(domain_name), RestApiV1Adapter())
+
+
+_INSTANCES: tuple[EventAdapter, ...] = adapters_for(None)
 
 
 def infer(event: Any, among: tuple[EventAdapter, ...] = _INSTANCES) -> EventAdapter | None:

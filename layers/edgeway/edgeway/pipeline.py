@@ -25,6 +25,7 @@ from edgeway.backends import Backend, build_backend
 from edgeway.clients import Clients
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_configured
+from edgeway.adapters import adapters_for
 from edgeway.edge import Edge
 from edgeway.observability import Observability
 from edgeway.routing import Route
@@ -127,4 +128,5 @@ def build_gateway(config: GatewayConfig, settings: Settings, *, clients: Clients
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        routes=compile_routes(ctx))
-    return Edge(build_app(ctx, stages), region=settings.region, obs=obs)
+    return Edge(build_app(ctx, stages), region=settings.region, obs=obs,
+                adapters=adapters_for(settings.domain_name))
