@@ -74,7 +74,6 @@ class ConsoleData:
                            "stale_after_s": h.stale_after_s}}
 
     def transitions(self) -> dict[str, Any]:
-        from gslb.health import Thresholds
         from edgeway.errors import StoreError
         from gslb.transitions import region_timeline
 
@@ -86,9 +85,8 @@ class ConsoleData:
             changes = self.transitions_log.read(since=now - TRANSITIONS_WINDOW_S, now=now)
         except StoreError as exc:
             raise SourceUnavailable("the GSLB table cannot be read right now") from exc
-        h = config.health
         verdicts = region_timeline(changes, config.region_names, quorum=config.effective_quorum,
-                                   thresholds=Thresholds(h.rise, h.fall, h.stale_after_s))
+                                   thresholds=config.health.thresholds)
         return {"since": now - TRANSITIONS_WINDOW_S,
                 "transitions": [t.as_dict() for t in changes],
                 "verdicts": [v.as_dict() for v in verdicts]}
