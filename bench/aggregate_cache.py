@@ -17,7 +17,6 @@ Medians of several runs; the section goes to docs/bench/aggregate_cache.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import statistics
 import time
@@ -30,7 +29,7 @@ from edgeway.context import BuildContext
 from edgeway.http import Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.edge import Edge
-from edgeway.pipeline import build_app, compile_routes
+from edgeway.pipeline import build_app
 from edgeway.settings import Settings
 
 from bench._common import machine, write_section
@@ -95,7 +94,6 @@ def build(env: dict[str, str] | None = None, clients: Any = None) -> Gateway:
     obs = Observability("bench", settings.region, logger=_LOGGER, metrics=_NullMetrics())
     ctx = BuildContext(config=config, settings=settings, clients=clients or Clients(settings.region),
                        obs=obs)
-    ctx = dataclasses.replace(ctx, routes=compile_routes(ctx))
     return Edge(build_app(ctx), region=settings.region, obs=obs)
 
 

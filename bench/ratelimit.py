@@ -13,7 +13,6 @@ added latency of a mode is its median minus the unlimited route's median.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import socket
 import time
@@ -106,7 +105,6 @@ def build(url: str) -> tuple[Any, Any]:
     obs = Quiet("bench", "us-east-1", logger=quiet_logger("bench-ratelimit"))
     ctx = BuildContext(config=parse_config(CONFIG), settings=settings,
                        clients=MotoClients("us-east-1"), obs=obs)
-    ctx = dataclasses.replace(ctx, routes=pipeline.compile_routes(ctx))
     app = pipeline.build_app(ctx, (HealthStage.build, RouteStage.build, Principals.build,
                                    RateLimitStage.build))
     gateway = Edge(app, region="us-east-1", obs=obs)

@@ -20,7 +20,7 @@ from edgeway.context import BuildContext
 from edgeway.http import Response
 from edgeway.observability import Observability
 from edgeway.edge import Edge
-from edgeway.pipeline import build_app, compile_routes
+from edgeway.pipeline import build_app
 from edgeway.settings import Settings
 
 ISSUER = "https://issuer.example"
@@ -119,8 +119,6 @@ def build(yaml_text: str, backend: StubBackend, *, clock: Callable[[], float] = 
     settings = Settings.from_env({"EDGEWAY_KEYS_TABLE": "keys", **(env or {})})
     obs = Observability("edgeway", settings.region, logger=QuietLogger(), metrics=_NoMetrics())
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
-    ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock,
-                       routes=compile_routes(ctx))
     return Edge(build_app(ctx), region=settings.region, obs=obs)
 
 

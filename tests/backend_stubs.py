@@ -7,7 +7,6 @@ the requests it received, so a test can assert what reached the backend.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -21,7 +20,7 @@ from edgeway.context import BuildContext
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.edge import Edge
-from edgeway.pipeline import build_app, compile_routes
+from edgeway.pipeline import build_app
 from tests.conftest import NO_AUTH_STAGES
 from edgeway.settings import Settings
 
@@ -89,7 +88,6 @@ def gateway(yaml_text: str, env: dict[str, str] | None = None, *, clock: Callabl
     clients = clients or Clients(settings.region)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        clock=clock or time.time)
-    ctx = dataclasses.replace(ctx, routes=compile_routes(ctx))
     return Edge(build_app(ctx, NO_AUTH_STAGES), region=settings.region, obs=obs)
 
 

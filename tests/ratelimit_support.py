@@ -179,8 +179,7 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
                  read_timeout: float | None = None, table: str = TABLE,
                  home_table: str | None = None, environ: dict[str, str] | None = None) -> Gateway:
     """A whole gateway, in-process, with the test principal stage before RateLimitStage."""
-    import dataclasses
-
+    
     from edgeway import pipeline
 
     settings = Settings.from_env({"EDGEWAY_REGION": region, "EDGEWAY_COUNTERS_TABLE": table,
@@ -192,7 +191,6 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
     config = parse_config(yaml_text)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        clock=clock or FakeClock())
-    ctx = dataclasses.replace(ctx, routes=pipeline.compile_routes(ctx))
     return Edge(pipeline.build_app(ctx, stages()), region=region, obs=obs)
 
 

@@ -13,7 +13,6 @@ if TYPE_CHECKING:  # the modules below import this one
     from edgeway.clients import Clients
     from edgeway.config import GatewayConfig
     from edgeway.observability import Observability
-    from edgeway.routing import Route
     from edgeway.settings import Settings
 
 Handler = Callable[[Request], Response]
@@ -22,10 +21,9 @@ Handler = Callable[[Request], Response]
 
 @dataclass(frozen=True, slots=True, eq=False)  # services, not a value: identity equality
 class BuildContext:
-    """What every stage's builder gets at cold start: config, settings, clients, clock, routes."""
+    """What every stage's builder gets at cold start: config, settings, clients, clock."""
     config: GatewayConfig
     settings: Settings
     clients: Clients
     obs: Observability | None = None
     clock: Callable[[], float] = field(default=time.time)
-    routes: tuple[Route, ...] = ()  # compiled, with their backends

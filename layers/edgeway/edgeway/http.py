@@ -16,7 +16,10 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from edgeway.routing import Route
 
 Headers = Mapping[str, str]
 """Header names are lower-case; repeated headers are joined with ``,``."""
@@ -59,7 +62,7 @@ class Request:
     source_ip: str = ""
     request_id: str = ""
     # Set by the stages, in pipeline order:
-    route: Any = None  # edgeway.routing.Route
+    route: Route | None = None  # the routing stage sets it: stages after it use routed()
     path_params: Mapping[str, str] = field(default_factory=dict)
     principal: Principal = ANONYMOUS
     # Lambda context of the gateway invocation (remaining time for budgets).
@@ -83,6 +86,13 @@ class Request:
         """Milliseconds the Lambda invocation has left (a default off Lambda)."""
         getter = getattr(self.lambda_context, "get_remaining_time_in_millis", None)
         return int(getter()) if getter else default
+
+
+def routed(request: Request) -> Route:
+    """The request's route, for the stages after routing (which always sets it)."""
+    route = request.route
+    assert route is not None, "a stage after routing got a request without a route"
+    return route
 
 
 @dataclass(slots=True)

@@ -19,16 +19,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from edgeway.backends import Backend, build_backend
 from edgeway.clients import Clients
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_configured
 from edgeway.adapters import adapters_for
 from edgeway.edge import Edge
 from edgeway.observability import Observability
-from edgeway.routing import Route
 from edgeway.settings import Settings
 from edgeway.stages.dispatch import Dispatch
 
@@ -93,26 +91,6 @@ def compile_stages(config: GatewayConfig) -> dict[str, object]:
     return {stage.name: stage.compile(config) for stage in STAGES if stage.used(config)}
 
 
-def compile_routes(ctx: BuildContext, *, with_backends: bool = True) -> tuple[Route, ...]:
-    """The configured routes, compiled (the authorizer matches routes and calls no backend)."""
-    return tuple(Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec,
-                       backend=_backend(rc, ctx) if with_backends else None,
-                       timeout_ms=rc.timeout_ms)
-                 for rc in ctx.config.routes)
-
-
-def _backend(rc: Any, ctx: BuildContext) -> Backend:
-    try:
-        backend = build_backend(rc.backend, ctx)
-    except ValueError as exc:  # a backend spec the schema could not judge
-        raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
-    if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
-        from edgeway.resilience import wrap_backend  # only when a route asks for it
-
-        backend = wrap_backend(backend, rc.spec)
-    return backend
-
-
 def build_app(ctx: BuildContext, stages: Sequence[StageFactory] = STAGES) -> Handler:
     app: Handler = Dispatch(ctx)
     for factory in reversed(stages):
@@ -126,7 +104,5 @@ def build_gateway(config: GatewayConfig, settings: Settings, *, clients: Clients
     clients = clients or Clients(settings.region)
     obs = obs or Observability(settings.service, settings.region)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs)
-    ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
-                       routes=compile_routes(ctx))
     return Edge(build_app(ctx, stages), region=settings.region, obs=obs,
                 adapters=adapters_for(settings.domain_name))

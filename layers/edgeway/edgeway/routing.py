@@ -49,12 +49,12 @@ UNTYPED = ("str", "")  # `{slug}` and `{slug:str}`: any one segment
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Route:
-    """One configured route, compiled once at cold start."""
+    """One configured route, compiled with the config (``edgeway.stages.routing.compile``);
+    its backend is wired at build (``edgeway.stages.dispatch``)."""
 
     id: str
     path: str
     methods: frozenset[str]
-    backend: Any = None  # an edgeway.backends.Backend, built from spec["backend"]
     spec: Mapping[str, Any] = field(default_factory=dict)
     timeout_ms: int = 10_000
 

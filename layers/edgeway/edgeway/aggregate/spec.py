@@ -91,7 +91,7 @@ def compile_parts(spec: Mapping[str, Any], ctx: Any, *, build_backend: Any, wrap
         parts.append(Part(
             name=name, backend=backend,
             route=Route(id=route_id, path=raw["path"].split("?", 1)[0], methods=frozenset({method}),
-                        backend=backend, spec=raw, timeout_ms=int(timeout or 0)),
+                        spec=raw, timeout_ms=int(timeout or 0)),
             method=method, path=path, headers=headers,
             timeout_s=timeout / 1000 if timeout else None,
             required=bool(raw.get("required", True)), after=tuple(after),

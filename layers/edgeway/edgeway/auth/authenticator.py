@@ -55,6 +55,47 @@ class RoutePolicy:
 
 
 PUBLIC = RoutePolicy(Mode.NONE)
+NO_CREDENTIALS = ("this route requires credentials (a route without `auth` is `any`: deny by "
+                  "default) but no issuer and no keys table is configured; say `auth: none` to "
+                  "make it public")
+
+
+def compile_policy(spec: Mapping[str, Any], auth: AuthConfig,
+                   error: Callable[[str], Exception]) -> RoutePolicy:
+    """One route's ``auth``/``scopes``, from the config alone (the compile).
+
+    API keys count as available when ``auth.api_keys.enabled``; whether this
+    deployment has a keys table is the build's question (``without_keys``).
+    """
+    mode = Mode(spec.get("auth", Mode.ANY.value))
+    if mode is Mode.NONE:
+        return PUBLIC
+    accepts_jwt = mode in (Mode.JWT, Mode.ANY) and bool(auth.issuers)
+    accepts_key = mode in (Mode.API_KEY, Mode.ANY) and auth.api_keys.enabled
+    if mode is Mode.JWT and not accepts_jwt:
+        raise error("auth: jwt needs at least one entry in auth.issuers")
+    if mode is Mode.API_KEY and not accepts_key:
+        raise error("auth: api_key needs API keys enabled (auth.api_keys.enabled)")
+    if not (accepts_jwt or accepts_key):
+        raise error(NO_CREDENTIALS)
+    return RoutePolicy(mode, frozenset(spec.get("scopes") or ()), accepts_jwt, accepts_key,
+                       _challenges(accepts_jwt, accepts_key, auth.api_keys.header))
+
+
+def without_keys(policy: RoutePolicy, key_header: str,
+                 error: Callable[[str], Exception]) -> RoutePolicy:
+    """``policy`` in a deployment without a keys table (EDGEWAY_KEYS_TABLE unset): the build."""
+    if not policy.accepts_key:
+        return policy
+    if not policy.accepts_jwt:
+        raise error("auth: api_key needs a keys table (EDGEWAY_KEYS_TABLE)"
+                    if policy.mode is Mode.API_KEY else NO_CREDENTIALS)
+    return dataclasses.replace(policy, accepts_key=False,
+                               challenges=_challenges(True, False, key_header))
+
+
+def _challenges(jwt: bool, key: bool, key_header: str) -> tuple[str, ...]:
+    return ((bearer_challenge(),) if jwt else ()) + ((api_key_challenge(key_header),) if key else ())
 
 
 class Authenticator:
@@ -67,27 +108,6 @@ class Authenticator:
         self.key_header = auth.api_keys.header
         # The header may hold "Bearer " and a token of max_token_bytes; longer is refused unread.
         self.max_header = auth.max_token_bytes + 7
-
-    def policy(self, spec: Mapping[str, Any], error: Callable[[str], Exception]) -> RoutePolicy:
-        """Compile one route's ``auth``/``scopes`` (build time)."""
-        mode = Mode(spec.get("auth", Mode.ANY.value))
-        if mode is Mode.NONE:
-            return PUBLIC
-        accepts_jwt = mode in (Mode.JWT, Mode.ANY) and self.jwt is not None
-        accepts_key = mode in (Mode.API_KEY, Mode.ANY) and self.keys is not None
-        if mode is Mode.JWT and not accepts_jwt:
-            raise error("auth: jwt needs at least one entry in auth.issuers")
-        if mode is Mode.API_KEY and not accepts_key:
-            raise error("auth: api_key needs API keys enabled and a keys table "
-                        "(EDGEWAY_KEYS_TABLE)")
-        if not (accepts_jwt or accepts_key):
-            raise error("this route requires credentials (a route without `auth` is `any`: deny "
-                        "by default) but no issuer and no keys table is configured; "
-                        "say `auth: none` to make it public")
-        challenges = ((bearer_challenge(),) if accepts_jwt else ()) + (
-            (api_key_challenge(self.key_header),) if accepts_key else ())
-        return RoutePolicy(mode, frozenset(spec.get("scopes") or ()), accepts_jwt, accepts_key,
-                           challenges)
 
     def authenticate(self, headers: Mapping[str, str], policy: RoutePolicy) -> Principal:
         """The principal, or Unauthorized / Forbidden / ServiceUnavailable."""

@@ -15,26 +15,24 @@ and every claim named in ``auth.claims_to_headers`` under its claim name.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from edgeway.adapters import HttpApiV2Adapter
-from edgeway.auth.authenticator import Authenticator, RoutePolicy, build_authenticator
-from edgeway.auth.config import parse_auth
-from edgeway.auth.stage import claim_header_value, compile_policies
+from edgeway.auth.authenticator import (Authenticator, RoutePolicy, build_authenticator,
+                                        compile_policy, without_keys)
+from edgeway.auth.stage import AuthSpec, claim_header_value, wire_policies
+from edgeway.auth.stage import compile as compile_auth
 from edgeway.clients import Clients
-from edgeway.config import load_config
-from edgeway.context import BuildContext
+from edgeway.config import GatewayConfig, load_config
 from edgeway.edge import begin
 from edgeway.errors import HttpError
 from edgeway.http import Request
 from edgeway.observability import Observability
-from edgeway.pipeline import compile_routes
-from edgeway.routing import Route, Router
+from edgeway.routing import Router
 from edgeway.settings import Settings
-from edgeway.stages.routing import build_router
+from edgeway.stages import routing
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 _ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP API v2 shape
@@ -42,7 +40,7 @@ _ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP 
 
 class Authorizer:
     def __init__(self, authenticator: Authenticator, router: Router,
-                 policies: Mapping[Route, RoutePolicy], default: RoutePolicy,
+                 policies: Mapping[str, RoutePolicy], default: RoutePolicy,
                  claims: tuple[str, ...], obs: Observability | None) -> None:
         self.authenticator = authenticator
         self.router = router
@@ -52,18 +50,23 @@ class Authorizer:
         self.obs = obs
 
     @classmethod
-    def from_config(cls, config: Any, settings: Any, *, clients: Any,
+    def from_config(cls, config: GatewayConfig, settings: Any, *, clients: Any,
                     clock: Callable[[], float] = time.time,
                     obs: Observability | None = None) -> Authorizer:
-        """The gateway's own route compile, router and route policies, without backends."""
-        auth = parse_auth(config)
+        """The gateway's own compiled router and route policies, without backends."""
+        spec = config.spec("auth", AuthSpec) or compile_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
-                                            obs=obs, auth=auth)
-        ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
-        ctx = dataclasses.replace(ctx, routes=compile_routes(ctx, with_backends=False))
-        default = authenticator.policy({}, lambda reason: config.error(["auth"], reason))
-        return cls(authenticator, build_router(ctx), compile_policies(ctx, authenticator),
-                   default, tuple(auth.claims_to_headers), obs)
+                                            obs=obs, auth=spec.auth)
+
+        def error(reason: str) -> Exception:
+            return config.error(["auth"], reason)
+
+        default = compile_policy({}, spec.auth, error)
+        if authenticator.keys is None:
+            default = without_keys(default, authenticator.key_header, error)
+        return cls(authenticator, config.spec("routing", Router) or routing.compile(config),
+                   wire_policies(config, spec, authenticator), default,
+                   tuple(spec.auth.claims_to_headers), obs)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         begin(event)  # the request id and the invocation's log context, as at every edge
@@ -103,7 +106,7 @@ class Authorizer:
                                       host=request.header("host") or request.domain_name)
         except HttpError:
             return self.default  # unknown to gateway.yaml: credentials still required
-        return self.policies[match.route]
+        return self.policies[match.route.id]
 
     def _log(self, message: str, **fields: Any) -> None:
         if self.obs is not None:

@@ -11,18 +11,18 @@ backend learns the consumer from ``requestContext.authorizer``, not the key).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edgeway.auth.config import AuthConfig, parse_auth
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import ConfigError
-from edgeway.http import Principal, Request, Response
+from edgeway.http import Principal, Request, Response, routed
 from edgeway.observability import bind
 
 if TYPE_CHECKING:
     from edgeway.auth.authenticator import Authenticator, RoutePolicy
-    from edgeway.config import GatewayConfig
+    from edgeway.config import GatewayConfig, RouteConfig
 
 MAX_CLAIM_HEADER = 1024
 PUBLIC_MODE = "none"  # Mode.NONE.value, spelled here so public gateways skip the import
@@ -41,63 +41,71 @@ def claim_header_value(value: Any) -> str | None:
     return text
 
 
-def compile(config: GatewayConfig) -> AuthConfig:
-    """The ``auth`` section, checked even when no route uses it.
+@dataclass(frozen=True, slots=True)
+class AuthSpec:
+    """What the compile makes of ``auth:`` and of every route's ``auth``/``scopes``."""
+    auth: AuthConfig
+    policies: Mapping[str, RoutePolicy]  # by route id
 
-    Each route's policy is compiled at build: whether ``auth: api_key`` can be
-    honoured depends on the deployment's keys table (EDGEWAY_KEYS_TABLE).
+
+def compile(config: GatewayConfig) -> AuthSpec:
+    """The ``auth`` section (checked even when no route uses it) and every route's policy.
+
+    Whether this deployment has a keys table (EDGEWAY_KEYS_TABLE) is not the
+    config's to say: the build narrows the policies to it (``wire_policies``).
     """
-    return parse_auth(config)
+    from edgeway.auth.authenticator import compile_policy
+
+    auth = parse_auth(config)
+    return AuthSpec(auth, {rc.id: compile_policy(rc.spec, auth, _error_at(config, rc))
+                           for rc in config.routes})
 
 
-def compile_policies(ctx: BuildContext, authenticator: Authenticator) -> dict[Any, RoutePolicy]:
-    """Every compiled route's policy, from its ``auth``/``scopes`` keys (build time)."""
-    index = {rc.id: rc.index for rc in ctx.config.routes}
-    policies: dict[Any, RoutePolicy] = {}
-    for route in ctx.routes:
-        where: list[str | int] = ["routes", index[route.id]] if route.id in index else ["routes"]
-        if "auth" in route.spec and route.id in index:
-            where.append("auth")
-        policies[route] = authenticator.policy(route.spec, _error_at(ctx.config, where))
-    return policies
+def wire_policies(config: GatewayConfig, spec: AuthSpec,
+                  authenticator: Authenticator) -> dict[str, RoutePolicy]:
+    """The compiled policies as this deployment can honour them (the build)."""
+    if authenticator.keys is not None:
+        return dict(spec.policies)
+    from edgeway.auth.authenticator import without_keys
+
+    return {rc.id: without_keys(spec.policies[rc.id], authenticator.key_header,
+                                _error_at(config, rc)) for rc in config.routes}
 
 
-def _error_at(config: Any, where: list[str | int]) -> Callable[[str], Exception]:
+def _error_at(config: GatewayConfig, rc: RouteConfig) -> Callable[[str], Exception]:
     """A route's config error factory, for its auth/scopes keys."""
+    where: list[str | int] = ["routes", rc.index, *(["auth"] if "auth" in rc.spec else [])]
 
     def error(reason: str) -> Exception:
-        found: Exception = config.error(where, reason)
-        return found
+        return config.error(where, reason)
 
     return error
 
 
 class AuthStage:
     def __init__(self, app: Handler, authenticator: Authenticator,
-                 policies: dict[Any, RoutePolicy], *, claims_to_headers: dict[str, str]) -> None:
+                 policies: Mapping[str, RoutePolicy], *, claims_to_headers: dict[str, str]) -> None:
         self.app = app
         self.authenticator = authenticator
-        self.policies = policies
-        self.default = authenticator.policy({}, ConfigError)
+        self.policies = policies  # by route id: every route has one
         self.claims = tuple(claims_to_headers.items())
         self.strip = frozenset(claims_to_headers.values()) | {authenticator.key_header}
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        auth = ctx.config.spec("auth", AuthConfig)
-        public = all(route.spec.get("auth") == PUBLIC_MODE for route in ctx.routes)
-        if auth is None or (public and not auth.claims_to_headers):
+        spec = ctx.config.spec("auth", AuthSpec)
+        public = all(rc.spec.get("auth") == PUBLIC_MODE for rc in ctx.config.routes)
+        if spec is None or (public and not spec.auth.claims_to_headers):
             return app  # every route is public and nothing is forwarded: zero cost
         from edgeway.auth.authenticator import build_authenticator
 
         authenticator = build_authenticator(ctx.config, ctx.settings, clients=ctx.clients,
-                                            clock=ctx.clock, obs=ctx.obs, auth=auth)
-        return cls(app, authenticator, compile_policies(ctx, authenticator),
-                   claims_to_headers=dict(auth.claims_to_headers))
+                                            clock=ctx.clock, obs=ctx.obs, auth=spec.auth)
+        return cls(app, authenticator, wire_policies(ctx.config, spec, authenticator),
+                   claims_to_headers=dict(spec.auth.claims_to_headers))
 
     def __call__(self, request: Request) -> Response:
-        # A route built after us (none today) gets the default policy: deny by default.
-        policy = self.policies.get(request.route, self.default)
+        policy = self.policies[routed(request).id]
         principal = self.authenticator.authenticate(request.headers, policy)
         if principal.consumer:
             bind(consumer=principal.consumer)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import Forbidden, TooManyRequests, Unauthorized
-from edgeway.http import Request, Response
+from edgeway.http import Request, Response, routed
 from edgeway.ratelimit.arithmetic import (ServiceLimit, policy_header, ratelimit_header,
                                           retry_after, window)
 from edgeway.ratelimit.leased import LeasedLimiter
@@ -128,7 +128,7 @@ class RateLimitStage:
                    obs=ctx.obs, clock=ctx.clock)
 
     def __call__(self, request: Request) -> Response:
-        route_costs = self.costs.get(request.route.id)
+        route_costs = self.costs.get(routed(request).id)
         if route_costs is None:
             return self.app(request)
         consumer = request.principal.consumer
@@ -140,7 +140,7 @@ class RateLimitStage:
         plan = self.plans.for_principal(request.principal.plan)
         if plan is None:
             raise Forbidden("this consumer has no rate-limit plan")
-        route_id = request.route.id
+        route_id = routed(request).id
         cost = route_costs[plan.name]
         now = self.clock()
         outcome = self._decide(consumer, plan, cost, now, route_id)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_enabled, is_preflight
 from edgeway.errors import Forbidden, HttpError
-from edgeway.http import Request, Response
+from edgeway.http import Request, Response, routed
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
@@ -129,7 +129,7 @@ class CorsStage:
         return cls(app, policies) if policies is not None else app
 
     def __call__(self, request: Request) -> Response:
-        policy = self.policies.get(request.route.id)
+        policy = self.policies.get(routed(request).id)
         origin = request.headers.get("origin")
         if policy is None or origin is None:
             return self.app(request)  # (a preflight here was routed as a plain OPTIONS)

@@ -11,13 +11,18 @@ that does its own CORS still gets it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from edgeway.context import BuildContext, Handler
 from edgeway.cors import cors_configured, cors_enabled, is_preflight
 from edgeway.errors import MethodNotAllowed, RouteError
 from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
 from edgeway.observability import bind
-from edgeway.routing import Router
+from edgeway.routing import Route, Router
+
+if TYPE_CHECKING:
+    from edgeway.config import GatewayConfig
 
 
 class RouteStage:
@@ -31,7 +36,7 @@ class RouteStage:
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
         config = ctx.config
-        router = build_router(ctx)
+        router = config.spec("routing", Router) or compile(config)
         cors_routes = frozenset(
             rc.id for rc in config.routes
             if cors_enabled(config.section("cors"), rc.spec.get("cors"))
@@ -58,12 +63,14 @@ class RouteStage:
         return self.app(request.evolve(route=match.route, path_params=match.params))
 
 
-def build_router(ctx: BuildContext) -> Router:
-    """The compiled routes as one Router (the gateway's, and the authorizer's)."""
-    config = ctx.config
+def compile(config: GatewayConfig) -> Router:
+    """The routes and ``versioning:`` as one Router (the gateway's, and the authorizer's);
+    a route that can never match is a config error naming it."""
     versioning = config.section("versioning") or {}
+    routes = (Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec,
+                    timeout_ms=rc.timeout_ms) for rc in config.routes)
     try:
-        return Router(ctx.routes, version_header=str(versioning.get("header", "accept-version")),
+        return Router(routes, version_header=str(versioning.get("header", "accept-version")),
                       default_version=_str_or_none(versioning.get("default")))
     except RouteError as exc:
         index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)

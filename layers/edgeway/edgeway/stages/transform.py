@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.deprecation import deprecation_headers
-from edgeway.http import Request, Response
+from edgeway.http import Request, Response, routed
 from edgeway.pipeline import TRANSFORM_KEYS
 from edgeway.transforms import BodyOps, HeaderOps, PathTemplate, is_json, rewrite_json
 
@@ -114,7 +114,7 @@ class TransformStage:
         return cls(app, transforms) if transforms else app
 
     def __call__(self, request: Request) -> Response:
-        transform = self.transforms.get(request.route.id)
+        transform = self.transforms.get(routed(request).id)
         if transform is None:
             return self.app(request)
         return transform.response(self.app(transform.request(request)))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import PayloadTooLarge
-from edgeway.http import Request, Response
+from edgeway.http import Request, Response, routed
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
@@ -48,7 +48,7 @@ class ValidationStage:
         return cls(app, ctx.config.spec("validation", dict) or {}, ctx.config.max_body_bytes)
 
     def __call__(self, request: Request) -> Response:
-        rules = self.rules.get(request.route.id)
+        rules = self.rules.get(routed(request).id)
         if rules is not None:
             rules.check(request)
         elif len(request.body) > self.default_max_body:
