@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from edgeway.backends import BACKEND_TYPES
+from edgeway.backends.lambda_ import LambdaSpec
 from edgeway.clients import Clients
 from edgeway.config import parse_config
 from edgeway.context import BuildContext
@@ -87,7 +87,7 @@ _LOGGER = None
 
 
 def build(env: dict[str, str] | None = None, clients: Any = None) -> Gateway:
-    BACKEND_TYPES["lambda"] = lambda spec, ctx: _STUBS[spec["function"]]
+    LambdaSpec.build = lambda spec, ctx: _STUBS[spec.function]  # type: ignore[method-assign]
     config, settings = parse_config(CONFIG), Settings.from_env(env or {})
     global _LOGGER
     _LOGGER = _LOGGER or quiet_logger("bench-aggregate-cache")  # one per service name (Powertools)

@@ -156,7 +156,7 @@ def cold_start(python: str = sys.executable) -> tuple[list[Run], list[Run]]:
 
 def warm_path() -> tuple[float, float]:
     from edgeway.adapters import HttpApiV2Adapter
-    from edgeway.backends import BACKEND_TYPES
+    from edgeway.backends.lambda_ import LambdaSpec
     from edgeway.config import parse_config
     from edgeway.http import Response
     from edgeway.observability import Observability
@@ -171,7 +171,7 @@ def warm_path() -> tuple[float, float]:
         def __call__(self, request, *, timeout_s):
             return Response(canned.status, dict(canned.headers), canned.body)
 
-    BACKEND_TYPES["lambda"] = lambda spec, ctx: Stub()
+    LambdaSpec.build = lambda spec, ctx: Stub()
     config = parse_config(BENCH_CONFIG)
     devnull = open(os.devnull, "w")  # noqa: SIM115 - logs and EMF still get formatted
     real_stdout, sys.stdout = sys.stdout, devnull

@@ -62,7 +62,7 @@ def build(url: str) -> tuple[Any, Any]:
     from botocore.config import Config
 
     from edgeway import pipeline
-    from edgeway.backends import BACKEND_TYPES
+    from edgeway.backends.lambda_ import LambdaSpec
     from edgeway.clients import Clients
     from edgeway.config import parse_config
     from edgeway.context import BuildContext
@@ -100,7 +100,7 @@ def build(url: str) -> tuple[Any, Any]:
                     plan=request.header("x-bench-plan")))
             return self.app(request)
 
-    BACKEND_TYPES["lambda"] = lambda spec, ctx: (lambda request, *, timeout_s: Response.json({}))
+    LambdaSpec.build = lambda spec, ctx: (lambda request, *, timeout_s: Response.json({}))
     settings = Settings.from_env({"EDGEWAY_REGION": "us-east-1", "EDGEWAY_COUNTERS_TABLE": TABLE})
     obs = Quiet("bench", "us-east-1", logger=quiet_logger("bench-ratelimit"))
     ctx = BuildContext(config=parse_config(CONFIG), settings=settings,

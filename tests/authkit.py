@@ -14,7 +14,6 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.config import parse_config
 from edgeway.context import BuildContext
 from edgeway.http import Response
@@ -22,6 +21,7 @@ from edgeway.observability import Observability
 from edgeway.edge import Edge
 from edgeway.pipeline import build_app
 from edgeway.settings import Settings
+from tests.conftest import stub_lambda
 
 ISSUER = "https://issuer.example"
 AUDIENCE = "edgeway"
@@ -113,8 +113,8 @@ def build(yaml_text: str, backend: StubBackend, *, clock: Callable[[], float] = 
           env: Mapping[str, str] | None = None, clients: Any = None,
           monkeypatch: Any = None) -> Gateway:
     """A whole gateway (every stage) around ``backend``, with an injectable clock."""
-    assert monkeypatch is not None, "pass the monkeypatch fixture: BACKEND_TYPES is patched"
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", lambda spec, ctx: backend)
+    assert monkeypatch is not None, "pass the monkeypatch fixture: the Lambda backends are stubbed"
+    stub_lambda(monkeypatch, lambda spec, ctx: backend)
     config = parse_config(yaml_text)
     settings = Settings.from_env({"EDGEWAY_KEYS_TABLE": "keys", **(env or {})})
     obs = Observability("edgeway", settings.region, logger=QuietLogger(), metrics=_NoMetrics())

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.clients import Clients
 from edgeway.config import parse_config
 from edgeway.context import BuildContext
@@ -21,7 +20,7 @@ from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.edge import Edge
 from edgeway.pipeline import build_app
-from tests.conftest import NO_AUTH_STAGES
+from tests.conftest import NO_AUTH_STAGES, stub_lambda
 from edgeway.settings import Settings
 
 StubFn = Callable[[Request, float], Response]
@@ -49,7 +48,7 @@ class StubBackends:
         return self.stubs[name]
 
     def factory(self, spec: Any, ctx: Any) -> Stub:
-        return self.stubs[spec["function"]]
+        return self.stubs[spec.function]
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> StubFn:
@@ -132,5 +131,5 @@ def body_of(result: dict[str, Any]) -> Any:
 
 def install(monkeypatch: Any) -> StubBackends:
     stubs = StubBackends()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", stubs.factory)
+    stub_lambda(monkeypatch, stubs.factory)
     return stubs

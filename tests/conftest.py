@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
+from edgeway.backends import Backend
+from edgeway.backends.lambda_ import LambdaSpec
+from edgeway.context import BuildContext
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
@@ -24,6 +26,16 @@ EVENTS = Path(__file__).parent / "events"
 # other stages build the pipeline without AuthStage; tests/gateway/test_auth_*.py cover it.
 NO_AUTH_STAGES = tuple(s for s in STAGES if s.name != "auth")
 ROOT = Path(__file__).parent.parent
+
+
+def stub_lambda(monkeypatch: pytest.MonkeyPatch,
+                factory: Callable[[LambdaSpec, BuildContext], Any]) -> None:
+    """Every ``type: lambda`` backend built by ``factory(spec, ctx)``, not with a Lambda client."""
+    def build(spec: LambdaSpec, ctx: BuildContext) -> Backend:
+        backend: Backend = factory(spec, ctx)
+        return backend
+
+    monkeypatch.setattr(LambdaSpec, "build", build)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -62,7 +74,7 @@ class StubBackends:
 
     def factory(self, spec: Any, ctx: Any) -> Any:
         stub = self
-        name = spec.get("function", spec.get("type"))
+        name = spec.function
 
         class _Backend:
             def __init__(self) -> None:
@@ -81,7 +93,7 @@ class StubBackends:
 @pytest.fixture
 def stub_backends(monkeypatch: pytest.MonkeyPatch) -> StubBackends:
     stub = StubBackends()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", stub.factory)
+    stub_lambda(monkeypatch, stub.factory)
     return stub
 
 

@@ -169,9 +169,9 @@ class StubBackend:
 
 @pytest.fixture
 def stub_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    from edgeway.backends import BACKEND_TYPES
+    from tests.conftest import stub_lambda
 
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", StubBackend)
+    stub_lambda(monkeypatch, StubBackend)
 
 
 def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",

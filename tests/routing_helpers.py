@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
 from edgeway.observability import Observability
 from edgeway.edge import Edge as Gateway
 from edgeway.pipeline import build_gateway
 from edgeway.settings import Settings
-from tests.conftest import NO_AUTH_STAGES
+from tests.conftest import NO_AUTH_STAGES, stub_lambda
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Recorder:
     calls: list[tuple[str, Request]] = field(default_factory=list)
 
     def factory(self, spec: Any, ctx: Any) -> Any:
-        function = spec["function"]
+        function = spec.function
 
         def backend(request: Request, *, timeout_s: float) -> Response:
             self.calls.append((function, request))
@@ -99,5 +98,5 @@ def call(gateway: Gateway, method: str, path: str, **kwargs: Any) -> Answer:
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Records every call to a lambda backend (use: import it into the test module)."""
     rec = Recorder()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", rec.factory)
+    stub_lambda(monkeypatch, rec.factory)
     return rec

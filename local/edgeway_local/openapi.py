@@ -106,7 +106,7 @@ def _operation(rc: Any, method: str, path_params: list[dict[str, Any]], auth_con
 
 def _responses(rc: Any, method: str, auth_configured: bool) -> dict[str, Any]:
     spec = rc.spec
-    backend_type = rc.backend.get("type")
+    backend_type = spec["backend"].get("type")
     responses: dict[str, Any] = {}
     if backend_type in ("sqs", "eventbridge"):
         responses["202"] = {"$ref": "#/components/responses/Accepted"}

@@ -44,11 +44,13 @@ def test_an_http_backend_sends_its_own_host_and_no_trailing_slash():
 
 
 def test_forwarding_the_client_host_to_an_http_backend_is_a_config_error():
-    from edgeway.backends.http import HttpBackend as B
+    from edgeway.config import parse_config
+    from edgeway.errors import ConfigError
 
-    with pytest.raises(ValueError, match="host"):
-        B(url="http://users.internal", name="x", path=None, host=None,
-          forward_headers=("accept", "host"), connect_timeout_s=1.0)
+    with pytest.raises(ConfigError, match="host") as info:
+        parse_config("version: 1\nroutes:\n  - path: /a\n    backend: {type: http, "
+                     "url: 'http://users.internal', forward_headers: [accept, Host]}\n")
+    assert info.value.key == "routes[0].backend.forward_headers" and info.value.line == 4
 
 
 def test_the_sample_users_backend_never_redirects_to_a_request_host():

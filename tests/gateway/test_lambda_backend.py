@@ -87,7 +87,7 @@ routes:
 gateway: {name: t, default_timeout_ms: 1200}
 """)
     ctx = BuildContext(config=config, settings=Settings.from_env({}), clients=OneClient())
-    backends = [LambdaBackend.from_config(rc.backend, ctx) for rc in config.routes]
+    backends = [rc.backend.build(ctx) for rc in config.routes]
     assert made == [("lambda", 3.0), ("lambda", 3.0)]  # the longest route, rounded up
     budgets = []
     client.meta.events.register("before-parameter-build.lambda.Invoke",

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.backends.canary import CanaryBackend
 from edgeway.config import parse_config
 from edgeway.http import Principal, Request, Response
 from edgeway.pipeline import build_gateway
-from tests.conftest import NO_AUTH_STAGES
+from tests.conftest import NO_AUTH_STAGES, stub_lambda
 from edgeway.routing import Route
 from edgeway.settings import Settings
 from tests.routing_helpers import Recorder, call, event, make_gateway, quiet_obs
@@ -293,7 +292,7 @@ def test_canary_salt_is_the_route_so_routes_split_independently() -> None:
 
 def test_anonymous_callers_split_by_client_ip_through_the_gateway(monkeypatch) -> None:
     recorder = Recorder()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", recorder.factory)
+    stub_lambda(monkeypatch, recorder.factory)
     gw = make_gateway("""
 version: 1
 routes:

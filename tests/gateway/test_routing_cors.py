@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
 from tests.routing_helpers import Recorder, call, make_gateway, recorder  # noqa: F401 (fixture)
+from tests.conftest import stub_lambda
 
 CONFIG = """
 version: 1
@@ -129,7 +129,7 @@ def test_star_with_credentials_is_a_config_error() -> None:
 
 
 def test_no_cors_anywhere_means_no_stage(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", Recorder().factory)
+    stub_lambda(monkeypatch, Recorder().factory)
     gw = make_gateway("""
 version: 1
 routes:

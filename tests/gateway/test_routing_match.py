@@ -7,6 +7,7 @@ import pytest
 from edgeway.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
 from edgeway.routing import Route, RouteError, Router, parse_template
 from tests.routing_helpers import Recorder, call, make_gateway
+from tests.conftest import stub_lambda
 
 
 def route(rid: str, path: str, methods: tuple[str, ...] = ("GET",), **spec: object) -> Route:
@@ -154,8 +155,7 @@ routes:
 
 
 def test_shadowed_route_is_a_config_error_naming_the_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("edgeway.backends", fromlist=["x"]).BACKEND_TYPES, "lambda",
-                        Recorder().factory)
+    stub_lambda(monkeypatch, Recorder().factory)
     with pytest.raises(ConfigError) as err:
         make_gateway(CONFIG)
     assert err.value.key == "routes[1].path" and err.value.line == 5
@@ -170,8 +170,7 @@ def test_typed_parameter_in_config_is_validated() -> None:
 
 def test_wrong_type_answers_404_through_the_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = Recorder()
-    monkeypatch.setitem(__import__("edgeway.backends", fromlist=["x"]).BACKEND_TYPES, "lambda",
-                        recorder.factory)
+    stub_lambda(monkeypatch, recorder.factory)
     gw = make_gateway("""
 version: 1
 routes:

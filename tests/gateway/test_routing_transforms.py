@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
 from edgeway.http import Request, Response
 from tests.routing_helpers import call, make_gateway
+from tests.conftest import stub_lambda
 
 CONFIG = """
 version: 1
@@ -58,7 +58,7 @@ class Echo:
         self.status = 200
 
     def factory(self, spec, ctx):
-        function = spec["function"]
+        function = spec.function
 
         def backend(request: Request, *, timeout_s: float) -> Response:
             self.requests.append(request)
@@ -74,7 +74,7 @@ class Echo:
 @pytest.fixture
 def echo(monkeypatch: pytest.MonkeyPatch) -> Echo:
     backend = Echo()
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", backend.factory)
+    stub_lambda(monkeypatch, backend.factory)
     return backend
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from edgeway.backends import BACKEND_TYPES
 from edgeway.errors import ConfigError
 from tests.routing_helpers import Recorder, call, make_gateway, recorder  # noqa: F401 (fixture)
+from tests.conftest import stub_lambda
 
 CONFIG = """
 version: 1
@@ -119,7 +119,7 @@ def test_two_megabyte_body_on_a_json_route_is_413(gw, recorder: Recorder) -> Non
 
 
 def test_an_invalid_schema_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", Recorder().factory)
+    stub_lambda(monkeypatch, Recorder().factory)
     with pytest.raises(ConfigError) as err:
         make_gateway("""
 version: 1
@@ -133,7 +133,7 @@ routes:
 
 
 def test_many_errors_are_capped_at_100(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(BACKEND_TYPES, "lambda", Recorder().factory)
+    stub_lambda(monkeypatch, Recorder().factory)
     gw = make_gateway("""
 version: 1
 routes:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from edgeway.backends import BackendSpec, Site, compile_backend
 from edgeway.errors import ConfigError
 from edgeway.pipeline import compile_stages
 from edgeway.shapes import Problem, check
@@ -42,7 +43,7 @@ class RouteConfig:
     path: str
     methods: frozenset[str]
     timeout_ms: int
-    backend: Mapping[str, Any]
+    backend: BackendSpec  # compiled from spec["backend"] (with retry/circuit/hedge)
     spec: Mapping[str, Any]
 
 
@@ -119,21 +120,19 @@ def parse_config(text: str, source: str = "gateway.yaml", *,
 
 def _route(config: GatewayConfig, index: int, spec: Mapping[str, Any], default_timeout: int,
            functions: Collection[str] | None) -> RouteConfig:
-    where: list[str | int] = ["routes", index]
     path = spec["path"]
     try:
         parse_template(path)
     except ValueError as exc:
-        raise config.error([*where, "path"], str(exc)) from exc
+        raise config.error(["routes", index, "path"], str(exc)) from exc
     methods = frozenset(spec.get("methods", ["GET"]))
-    backend = spec["backend"]
-    if functions is not None and backend.get("type") == "lambda":
-        name = backend["function"]
-        if not name.startswith("arn:") and name not in functions:
-            known = ", ".join(sorted(functions)) or "none"
-            raise config.error([*where, "backend", "function"],
-                               f"the template defines no function {name!r} (it defines: {known})")
     route_id = spec.get("id") or f"{'|'.join(sorted(methods))} {path}"
+    site = Site(config, ("routes", index), functions, route_id, path)
+    backend = compile_backend(spec["backend"], site.at("backend"))
+    if any(spec.get(key) for key in ("retry", "circuit", "hedge")):
+        from edgeway.resilience import compile_resilience  # only when a route asks for it
+
+        backend = compile_resilience(spec, backend, site)
     return RouteConfig(index=index, id=route_id, path=path, methods=methods,
                        timeout_ms=int(spec.get("timeout_ms", default_timeout)),
                        backend=backend, spec=spec)

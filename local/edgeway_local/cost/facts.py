@@ -47,7 +47,7 @@ def load_facts(gateway: str | Path, template: str | Path) -> ConfigFacts:
         fn = stack.functions.get(logical_id)
         return fn.memory_size if fn else fallback
 
-    backends = sorted({str(b.get("function")) for r in routes for b in _lambda_backends(r.backend)}
+    backends = sorted({str(b.get("function")) for r in routes for b in _lambda_backends(r.spec["backend"])}
                       & set(stack.functions))
     backend_mb = round(sum(memory(b) for b in backends) / len(backends)) if backends else 128
     schedule = str(((raw_template.get("Parameters") or {}).get("HealthCheckSchedule") or {})

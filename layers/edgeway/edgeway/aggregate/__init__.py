@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edgeway.aggregate.backend import AggregateBackend
+from edgeway.aggregate.backend import AggregateBackend, AggregateSpec
 from edgeway.aggregate.merge import MERGE_MODES
 from edgeway.aggregate.outcome import PartError, PartFailure
 
-__all__ = ["MERGE_MODES", "AggregateBackend", "PartError", "PartFailure"]
+__all__ = ["MERGE_MODES", "AggregateBackend", "AggregateSpec", "PartError", "PartFailure"]

@@ -19,28 +19,48 @@ did succeed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 from urllib.parse import parse_qsl
 
 from edgeway import workers
+from edgeway.backends.base import Site
+from edgeway.context import BuildContext
 from edgeway.aggregate.merge import merge
 from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.spec import Part, compile_parts
 from edgeway.aggregate.templates import MissingValue
-from edgeway.backends import build_backend
 from edgeway.errors import BackendError, BackendTimeout, HttpError, NotFound, ServiceUnavailable
 from edgeway.http import Request, Response
-from edgeway.resilience import wrap_backend
 
 MERGE_MARGIN_S = 0.05
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
 # Not forwarded to parts: they describe the client's connection or body, not the part call.
 _DROP_HEADERS = frozenset({"content-length", "content-type", "content-encoding", "transfer-encoding",
                            "connection", "host", "expect"})
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateSpec:
+    """``type: aggregate``: the parts compiled (templates, order, their backends' specs)."""
+    parts: tuple[Part, ...]
+    mode: str
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> AggregateSpec:
+        return cls(compile_parts(raw, site, max_bytes=int(raw.get("max_part_bytes",
+                                                                   MAX_RESPONSE_BYTES))),
+                   raw.get("merge", "keyed"))
+
+    def build(self, ctx: BuildContext) -> AggregateBackend:
+        parts = tuple(dataclasses.replace(p, backend=p.backend.build(ctx)) for p in self.parts)
+        return AggregateBackend(parts, mode=self.mode, obs=ctx.obs,
+                                name="aggregate:" + ",".join(p.name for p in parts))
 
 
 class AggregateBackend:
@@ -52,12 +72,6 @@ class AggregateBackend:
         self.obs = obs
         self.clock = clock
 
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: Any) -> AggregateBackend:
-        parts = compile_parts(spec, ctx, build_backend=build_backend, wrap=wrap_backend,
-                              max_bytes=int(spec.get("max_part_bytes", MAX_RESPONSE_BYTES)))
-        return cls(parts, mode=spec.get("merge", "keyed"), obs=ctx.obs,
-                   name="aggregate:" + ",".join(p.name for p in parts))
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         deadline = self.clock() + max(0.0, timeout_s - MERGE_MARGIN_S)

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.aggregate.templates import Template
+from edgeway.backends import compile_backend
+from edgeway.backends.base import Site
+from edgeway.resilience.backend import compile_resilience
 from edgeway.routing import Route
 
 RESERVED_NAMES = frozenset({"errors", "query"})
@@ -35,7 +38,7 @@ RESERVED_NAMES = frozenset({"errors", "query"})
 class Part:
     """One backend call of an aggregate route: its request templates and how it joins the whole."""
     name: str
-    backend: Any
+    backend: Any             # its BackendSpec once compiled, its Backend once built
     route: Route             # what the part's backend sees as request.route
     method: str
     path: Template
@@ -46,16 +49,13 @@ class Part:
     max_bytes: int
 
 
-def compile_parts(spec: Mapping[str, Any], ctx: Any, *, build_backend: Any, wrap: Any,
-                  max_bytes: int) -> tuple[Part, ...]:
-    index, route_cfg = _owner(spec, ctx)
-    where: list[str | int] = ["routes", index, "backend"] if index is not None else ["backend"]
+def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tuple[Part, ...]:
+    """The parts, each with its compiled backend spec (``Part.backend`` is built at build)."""
 
     def error(keys: list[str | int], reason: str) -> Exception:
-        found: Exception = ctx.config.error([*where, *keys], reason)
-        return found
+        return site.at(*keys).error(reason)
 
-    route_params = _route_params(route_cfg.path) if route_cfg else None
+    route_params = _route_params(site.route_path) if site.route_path else None
     names = list(spec["parts"])
     parts: list[Part] = []
     for name in names:
@@ -78,16 +78,18 @@ def compile_parts(spec: Mapping[str, Any], ctx: Any, *, build_backend: Any, wrap
                 if p.source == "part" and p.name not in after:
                     after.append(p.name)  # a field of a part implies waiting for it
                 if p.source == "path" and route_params is not None and p.name not in route_params:
-                    raise error([*key, "path"], f"the route {route_cfg.path} has no parameter {{{p.name}}}")
+                    raise error([*key, "path"], f"the route {site.route_path} has no parameter {{{p.name}}}")
         for dep in after:
             if dep not in names:
                 raise error([*key, "after"], f"no part named {dep!r} in this aggregate")
             if dep == name:
                 raise error([*key, "after"], "a part cannot depend on itself")
-        backend = wrap(build_backend(raw["backend"], ctx), raw)
+        part_site = Site(site.config, (*site.path, *key), site.functions)
+        backend = compile_resilience(raw, compile_backend(raw["backend"], part_site.at("backend")),
+                                     part_site)
         method = raw.get("method", "GET")
         timeout = raw.get("timeout_ms")
-        route_id = f"{route_cfg.id if route_cfg else 'aggregate'}#{name}"
+        route_id = f"{site.route_id or 'aggregate'}#{name}"
         parts.append(Part(
             name=name, backend=backend,
             route=Route(id=route_id, path=raw["path"].split("?", 1)[0], methods=frozenset({method}),
@@ -99,14 +101,6 @@ def compile_parts(spec: Mapping[str, Any], ctx: Any, *, build_backend: Any, wrap
         ))
     _check_acyclic(parts, error)
     return tuple(parts)
-
-
-def _owner(spec: Mapping[str, Any], ctx: Any) -> tuple[int | None, Any]:
-    """The route whose backend this is (for error locations and path parameters)."""
-    for rc in getattr(ctx.config, "routes", ()):
-        if rc.backend is spec:
-            return rc.index, rc
-    return None, None
 
 
 def _route_params(path: str) -> set[str]:

@@ -1,8 +1,9 @@
-"""Backends by type: add a class and a line here, not a branch elsewhere.
+"""Backends by type: add a module and a line here, not a branch elsewhere.
 
-Each type's module is imported when a route of that type is built (at cold
-start, so a missing dependency still fails there): a gateway of Lambda routes
-never loads the HTTP, messaging, canary or aggregate code.
+Each type's module holds its compiled spec (``Spec.compile(raw, site)``, pure: run
+by the config compile) and the backend the spec builds (``spec.build(ctx)``). A module is imported when a
+config uses its type: a gateway of Lambda routes never loads the HTTP, messaging,
+canary or aggregate code.
 """
 
 from __future__ import annotations
@@ -11,33 +12,25 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from edgeway.backends.base import Backend, BackendFactory
+from edgeway.backends.base import Backend, BackendSpec, Site
 from edgeway.context import BuildContext
 
-
-def _factory(module: str, cls: str) -> BackendFactory:
-    """``cls.from_config`` of ``module``, imported on the first route that needs it."""
-
-    def build(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
-        backend_cls = getattr(importlib.import_module(module), cls)
-        backend: Backend = backend_cls.from_config(spec, ctx)
-        return backend
-
-    return build
-
-
-BACKEND_TYPES: dict[str, BackendFactory] = {
-    "lambda": _factory("edgeway.backends.lambda_", "LambdaBackend"),
-    "http": _factory("edgeway.backends.http", "HttpBackend"),
-    "sqs": _factory("edgeway.backends.messaging", "SqsBackend"),
-    "eventbridge": _factory("edgeway.backends.messaging", "EventBridgeBackend"),
-    "canary": _factory("edgeway.backends.canary", "CanaryBackend"),
-    "aggregate": _factory("edgeway.aggregate", "AggregateBackend"),
+# type -> (module, its compiled spec class, whose ``compile(raw, site)`` checks the keys)
+BACKEND_TYPES: dict[str, tuple[str, str]] = {
+    "lambda": ("edgeway.backends.lambda_", "LambdaSpec"),
+    "http": ("edgeway.backends.http", "HttpSpec"),
+    "sqs": ("edgeway.backends.messaging", "SqsSpec"),
+    "eventbridge": ("edgeway.backends.messaging", "EventBridgeSpec"),
+    "canary": ("edgeway.backends.canary", "CanarySpec"),
+    "aggregate": ("edgeway.aggregate", "AggregateSpec"),
 }
 
 
-def build_backend(spec: Mapping[str, Any], ctx: BuildContext) -> Backend:
-    return BACKEND_TYPES[spec["type"]](spec, ctx)
+def compile_backend(raw: Mapping[str, Any], site: Site) -> BackendSpec:
+    """``raw`` (a backend mapping the schema has checked) as its type's compiled spec."""
+    module, cls = BACKEND_TYPES[raw["type"]]
+    spec: BackendSpec = getattr(importlib.import_module(module), cls).compile(raw, site)
+    return spec
 
 
-__all__ = ["BACKEND_TYPES", "Backend", "BuildContext", "build_backend"]
+__all__ = ["BACKEND_TYPES", "Backend", "BackendSpec", "BuildContext", "Site", "compile_backend"]

@@ -1,12 +1,19 @@
-"""What every backend is: a callable from Request to Response, built once."""
+"""What every backend is: a spec compiled with the config, then a callable from
+Request to Response, built from that spec once (at build, with its clients)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+import dataclasses
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from edgeway.context import BuildContext
+from edgeway.errors import ConfigError
 from edgeway.http import Request, Response
+
+if TYPE_CHECKING:
+    from edgeway.config import GatewayConfig
 
 
 class Backend(Protocol):
@@ -22,4 +29,27 @@ class Backend(Protocol):
     def __call__(self, request: Request, *, timeout_s: float) -> Response: ...
 
 
-BackendFactory = Callable[[Mapping[str, Any], BuildContext], Backend]
+class BackendSpec(Protocol):
+    """A backend as the compile leaves it: checked and typed, no client yet."""
+
+    def build(self, ctx: BuildContext) -> Backend:
+        """The live backend, wired to the container's clients (the build)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a backend sits in gateway.yaml: what its compile needs to check it and to
+    name the key of a problem. ``functions``: the template's function logical ids, when
+    known; ``route_id``/``route_path``: the route the backend serves, when known."""
+    config: GatewayConfig
+    path: tuple[str | int, ...]
+    functions: Collection[str] | None = None
+    route_id: str | None = None
+    route_path: str | None = None
+
+    def at(self, *keys: str | int) -> Site:
+        return dataclasses.replace(self, path=(*self.path, *keys))
+
+    def error(self, reason: str) -> ConfigError:
+        return self.config.error(self.path, reason)

@@ -14,8 +14,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from edgeway.backends import compile_backend
+from edgeway.backends.base import Backend, BackendSpec, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BadRequest
 from edgeway.http import Request, Response
@@ -38,13 +41,34 @@ def bucket(salt: str, key: str) -> int:
     return int.from_bytes(digest, "big") % _BUCKETS
 
 
+@dataclass(frozen=True, slots=True)
+class CanarySpec:
+    """``type: canary``: named, weighted variants, each a compiled backend."""
+    variants: tuple[tuple[str, float, BackendSpec], ...]
+    allow_force: bool
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> CanarySpec:
+        variants = tuple((str(v["name"]), float(v["weight"]),
+                          compile_backend(v["backend"], site.at("variants", i, "backend")))
+                         for i, v in enumerate(raw["variants"]))
+        names = [n for n, _, _ in variants]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise site.at("variants", i, "name").error(
+                    f"canary variant names must be unique: {name!r} is used twice")
+        if sum(w for _, w, _ in variants) <= 0:
+            raise site.at("variants").error("canary weights must add up to more than 0")
+        return cls(variants, bool(raw.get("allow_force", False)))
+
+    def build(self, ctx: BuildContext) -> CanaryBackend:
+        return CanaryBackend([(n, w, spec.build(ctx)) for n, w, spec in self.variants],
+                             allow_force=self.allow_force)
+
+
 class CanaryBackend:
-    def __init__(self, variants: list[tuple[str, float, Any]], *, allow_force: bool) -> None:
-        if not variants:
-            raise ValueError("a canary needs at least one variant")
+    def __init__(self, variants: list[tuple[str, float, Backend]], *, allow_force: bool) -> None:
         total = sum(w for _, w, _ in variants)
-        if total <= 0:
-            raise ValueError("canary weights must add up to more than 0")
         self.names = [n for n, _, _ in variants]
         self.backends = {n: b for n, _, b in variants}
         self.allow_force = allow_force
@@ -55,17 +79,6 @@ class CanaryBackend:
             acc += weight
             self.edges.append(round(acc / total * _BUCKETS))
 
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> CanaryBackend:
-        from edgeway.backends import build_backend
-
-        variants = [(str(v["name"]), float(v["weight"]), build_backend(v["backend"], ctx))
-                    for v in spec["variants"]]
-        names = [n for n, _, _ in variants]
-        if len(set(names)) != len(names):
-            raise ValueError("canary variant names must be unique")
-        return cls(variants, allow_force=bool(spec.get("allow_force", False)))
-
     def choose(self, request: Request) -> str:
         if self.allow_force:
             forced = request.headers.get(FORCE_HEADER)
@@ -73,7 +86,7 @@ class CanaryBackend:
                 if forced not in self.backends:
                     raise BadRequest(f"unknown variant {forced!r} (known: {', '.join(self.names)})")
                 return forced
-        salt = str(getattr(request.route, "id", ""))
+        salt = request.route.id if request.route else ""
         index = bisect.bisect_right(self.edges, bucket(salt, caller_key(request)))
         return self.names[min(index, len(self.names) - 1)]
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
+from edgeway.backends.base import Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout
 from edgeway.http import Request, Response
@@ -46,18 +48,48 @@ def shared_pool() -> Any:
     return _pool
 
 
+@dataclass(frozen=True, slots=True)
+class HttpSpec:
+    """``type: http``: a base URL, an optional path template, the headers forwarded."""
+    url: str
+    path: str | None
+    host: str | None
+    forward_headers: tuple[str, ...]
+    connect_timeout_s: float
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> HttpSpec:
+        url = raw["url"]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise site.at("url").error(f"backend url {url!r} must be an absolute http(s) URL")
+        forward = raw.get("forward_headers")
+        headers = tuple(h.lower() for h in forward) if forward is not None else DEFAULT_FORWARD_HEADERS
+        if "host" in headers:
+            # The client's Host upstream is how an open redirect is built: the
+            # upstream gets the URL's host, or the backend's own `host`.
+            raise site.at("forward_headers").error(
+                "forward_headers may not list host: the gateway sends the backend's own host "
+                "(set `host` to choose another)")
+        path = raw.get("path")
+        if path is not None and site.route_path is not None:
+            try:
+                PathTemplate(path, site.route_path)
+            except ValueError as exc:
+                raise site.at("path").error(str(exc)) from exc
+        return cls(url, path, raw.get("host"), headers,
+                   raw.get("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS) / 1000)
+
+    def build(self, ctx: BuildContext) -> HttpBackend:
+        return HttpBackend(url=self.url, name=f"http:{urlsplit(self.url).netloc}", path=self.path,
+                           host=self.host, forward_headers=self.forward_headers,
+                           connect_timeout_s=self.connect_timeout_s)
+
+
 class HttpBackend:
     def __init__(self, *, url: str, name: str, path: str | None, host: str | None,
                  forward_headers: tuple[str, ...], connect_timeout_s: float,
                  pool: Any = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"backend url {url!r} must be an absolute http(s) URL")
-        if "host" in forward_headers:
-            # The client's Host upstream is how an open redirect is built: the
-            # upstream gets the URL's host, or the backend's own `host`.
-            raise ValueError("forward_headers may not list host: the gateway sends the "
-                             "backend's own host (set `host` to choose another)")
         self.base = url.rstrip("/")
         self.name = name
         self.path = path
@@ -67,17 +99,9 @@ class HttpBackend:
         self._pool = pool
         self._templates: dict[str, PathTemplate] = {}
 
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> HttpBackend:
-        forward = spec.get("forward_headers")
-        headers = tuple(h.lower() for h in forward) if forward is not None else DEFAULT_FORWARD_HEADERS
-        return cls(url=spec["url"], name=f"http:{urlsplit(spec['url']).netloc}",
-                   path=spec.get("path"), host=spec.get("host"), forward_headers=headers,
-                   connect_timeout_s=spec.get("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS) / 1000)
-
     def target(self, request: Request) -> str:
         if self.path is not None:
-            route_path = getattr(request.route, "path", None) or "/"
+            route_path = request.route.path if request.route else "/"
             template = self._templates.get(route_path)
             if template is None:  # once per route, then reused
                 template = self._templates[route_path] = PathTemplate(self.path, route_path)

@@ -15,10 +15,12 @@ import contextvars
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from edgeway.context import BuildContext
+from edgeway.backends.base import Site
 from edgeway.backends.lambda_event import build_event
+from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout, ServiceUnavailable
 from edgeway.http import Request, Response
 
@@ -45,6 +47,27 @@ def lambda_client(ctx: BuildContext) -> Any:
     return client
 
 
+@dataclass(frozen=True, slots=True)
+class LambdaSpec:
+    """``type: lambda``: a template function (logical id, mapped at build) or an ARN."""
+    function: str
+    qualifier: str | None = None
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> LambdaSpec:
+        name = raw["function"]
+        if site.functions is not None and not name.startswith("arn:") and name not in site.functions:
+            known = ", ".join(sorted(site.functions)) or "none"
+            raise site.at("function").error(
+                f"the template defines no function {name!r} (it defines: {known})")
+        return cls(name, raw.get("qualifier"))
+
+    def build(self, ctx: BuildContext) -> LambdaBackend:
+        deployed = ctx.settings.function_map.get(self.function, self.function)
+        return LambdaBackend(deployed, qualifier=self.qualifier, client=lambda_client(ctx),
+                             name=f"lambda:{self.function}")
+
+
 class LambdaBackend:
     def __init__(self, function: str, *, qualifier: str | None, client: Any, name: str) -> None:
         self.function = function
@@ -52,17 +75,10 @@ class LambdaBackend:
         self.name = name
         self.client = client
 
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> LambdaBackend:
-        logical = spec["function"]
-        deployed = ctx.settings.function_map.get(logical, logical)
-        return cls(deployed, qualifier=spec.get("qualifier"), client=lambda_client(ctx),
-                   name=f"lambda:{logical}")
-
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-        route_key = f"{request.method} {getattr(request.route, 'path', request.path)}"
+        route_key = f"{request.method} {request.route.path if request.route else request.path}"
         payload = json.dumps(build_event(request, route_key=route_key)).encode()
         kwargs: dict[str, Any] = {"FunctionName": self.function, "Payload": payload}
         if self.qualifier:

@@ -20,8 +20,11 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from edgeway.backends.base import Site
+from edgeway.clients import Clients
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout, PayloadTooLarge, ServiceUnavailable
 from edgeway.http import Request, Response
@@ -43,7 +46,7 @@ def build_message(request: Request, tracking_id: str, headers: tuple[str, ...]) 
         "tracking_id": tracking_id,
         "request_id": request.request_id,
         "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "route": getattr(request.route, "id", None),
+        "route": request.route.id if request.route else None,
         "method": request.method,
         "path": request.path,
         "params": dict(request.path_params),
@@ -56,14 +59,52 @@ def build_message(request: Request, tracking_id: str, headers: tuple[str, ...]) 
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SqsSpec:
+    """``type: sqs``: a queue, the headers copied into the message, the status path."""
+    queue_url: str
+    headers: tuple[str, ...]
+    status_path: str | None
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> SqsSpec:
+        return cls(raw["queue_url"], _headers(raw), raw.get("status_path"))
+
+    def build(self, ctx: BuildContext) -> SqsBackend:
+        return SqsBackend(self, ctx.clients)
+
+
+@dataclass(frozen=True, slots=True)
+class EventBridgeSpec:
+    """``type: eventbridge``: a bus, the event's source and detail-type, as for SQS."""
+    event_bus: str
+    source: str
+    detail_type: str | None
+    headers: tuple[str, ...]
+    status_path: str | None
+
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> EventBridgeSpec:
+        return cls(raw.get("event_bus", "default"), raw.get("source", "edgeway"),
+                   raw.get("detail_type"), _headers(raw), raw.get("status_path"))
+
+    def build(self, ctx: BuildContext) -> EventBridgeBackend:
+        return EventBridgeBackend(self, ctx.clients)
+
+
+def _headers(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(h.lower() for h in raw.get("forward_headers", DEFAULT_MESSAGE_HEADERS))
+
+
 class _AsyncBackend:
     service = ""
 
-    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext, name: str) -> None:
+    def __init__(self, name: str, headers: tuple[str, ...], status_path: str | None,
+                 clients: Clients) -> None:
         self.name = name
-        self.headers = tuple(h.lower() for h in spec.get("forward_headers", DEFAULT_MESSAGE_HEADERS))
-        self.status_path = spec.get("status_path")
-        self._clients = ctx.clients
+        self.headers = headers
+        self.status_path = status_path
+        self._clients = clients
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
@@ -99,21 +140,18 @@ class _AsyncBackend:
 class SqsBackend(_AsyncBackend):
     service = "sqs"
 
-    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext) -> None:
-        super().__init__(spec, ctx, name=f"sqs:{spec['queue_url'].rsplit('/', 1)[-1]}")
-        self.queue_url = spec["queue_url"]
+    def __init__(self, spec: SqsSpec, clients: Clients) -> None:
+        super().__init__(f"sqs:{spec.queue_url.rsplit('/', 1)[-1]}", spec.headers,
+                         spec.status_path, clients)
+        self.queue_url = spec.queue_url
         self.fifo = self.queue_url.endswith(".fifo")
-
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> SqsBackend:
-        return cls(spec, ctx)
 
     def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
         kwargs: dict[str, Any] = {
             "QueueUrl": self.queue_url, "MessageBody": payload,
             "MessageAttributes": {
                 "tracking_id": {"DataType": "String", "StringValue": tracking_id},
-                "route": {"DataType": "String", "StringValue": str(getattr(request.route, "id", "-"))},
+                "route": {"DataType": "String", "StringValue": request.route.id if request.route else "-"},
             },
         }
         if self.fifo:
@@ -127,20 +165,16 @@ class SqsBackend(_AsyncBackend):
 class EventBridgeBackend(_AsyncBackend):
     service = "events"
 
-    def __init__(self, spec: Mapping[str, Any], ctx: BuildContext) -> None:
-        super().__init__(spec, ctx, name=f"eventbridge:{spec.get('event_bus', 'default')}")
-        self.event_bus = spec.get("event_bus", "default")
-        self.source = spec.get("source", "edgeway")
-        self.detail_type = spec.get("detail_type")
-
-    @classmethod
-    def from_config(cls, spec: Mapping[str, Any], ctx: BuildContext) -> EventBridgeBackend:
-        return cls(spec, ctx)
+    def __init__(self, spec: EventBridgeSpec, clients: Clients) -> None:
+        super().__init__(f"eventbridge:{spec.event_bus}", spec.headers, spec.status_path, clients)
+        self.event_bus = spec.event_bus
+        self.source = spec.source
+        self.detail_type = spec.detail_type
 
     def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
         result = client.put_events(Entries=[{
             "EventBusName": self.event_bus, "Source": self.source,
-            "DetailType": self.detail_type or str(getattr(request.route, "id", "request")),
+            "DetailType": self.detail_type or (request.route.id if request.route else "request"),
             "Detail": payload,
         }])
         if result.get("FailedEntryCount"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from edgeway.resilience.backend import RESILIENCE_KEYS, ResilientBackend, wrap_backend
+from edgeway.resilience.backend import (RESILIENCE_KEYS, ResilienceSpec, ResilientBackend,
+                                        compile_resilience)
 from edgeway.resilience.backoff import Backoff
 from edgeway.resilience.budget import RetryBudget
 from edgeway.errors import CircuitOpen
@@ -11,6 +12,6 @@ from edgeway.resilience.policy import IDEMPOTENT_METHODS, RetryPolicy
 
 __all__ = [
     "IDEMPOTENT_METHODS", "RESILIENCE_KEYS", "Backoff", "CircuitBreaker", "CircuitConfig",
-    "CircuitOpen", "CircuitState", "ResilientBackend", "RetryBudget", "RetryPolicy",
-    "wrap_backend",
+    "CircuitOpen", "CircuitState", "ResilienceSpec", "ResilientBackend", "RetryBudget",
+    "RetryPolicy", "compile_resilience",
 ]

@@ -1,8 +1,8 @@
 """``ResilientBackend``: retries, circuit breaker and hedging around any backend.
 
-Applied at build time (``wrap_backend``) when a route or an aggregate part sets
-``retry:``, ``circuit:`` or ``hedge:``; a backend without them is returned
-unchanged and costs nothing. Order per call::
+Compiled with the config (``compile_resilience``) when a route or an aggregate
+part sets ``retry:``, ``circuit:`` or ``hedge:``, built around the backend at
+build; a backend without them is left unchanged and costs nothing. Order per call::
 
     breaker.acquire -> [hedged] attempt -> breaker.record -> retry decision -> backoff
 
@@ -16,9 +16,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
 from typing import Any
 
 from edgeway import workers
+from edgeway.backends.base import Backend, BackendSpec, Site
+from edgeway.context import BuildContext
 from edgeway.errors import BackendTimeout, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
 from edgeway.resilience.backoff import Backoff
@@ -31,13 +34,13 @@ RESILIENCE_KEYS = ("retry", "circuit", "hedge")
 
 
 class ResilientBackend:
-    def __init__(self, inner: Any, *, retry: RetryPolicy | None = None,
+    def __init__(self, inner: Backend, *, retry: RetryPolicy | None = None,
                  breaker: CircuitBreaker | None = None, hedge_delay_s: float | None = None,
                  budget: RetryBudget | None = None, backoff: Backoff | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.inner = inner
-        self.name = getattr(inner, "name", "backend")
+        self.name: str = getattr(inner, "name", "backend")
         self.retry = retry
         self.breaker = breaker
         self.hedge_delay_s = hedge_delay_s
@@ -137,22 +140,39 @@ class ResilientBackend:
         raise last
 
 
-def wrap_backend(backend: Any, spec: Mapping[str, Any], *, clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> Any:
-    """Wrap ``backend`` per the ``retry`` / ``circuit`` / ``hedge`` keys of ``spec``."""
+@dataclass(frozen=True, slots=True)
+class ResilienceSpec:
+    """A backend's ``retry`` / ``circuit`` / ``hedge`` keys, compiled; the breaker and the
+    retry budget (state shared by the container's requests) are made at build."""
+    inner: BackendSpec
+    retry: RetryPolicy | None
+    circuit: CircuitConfig | None
+    hedge_delay_s: float | None
+
+    def build(self, ctx: BuildContext, *, clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep) -> ResilientBackend:
+        budget = None
+        if self.retry or self.hedge_delay_s is not None:
+            # Retries and hedges draw on one budget: both are extra calls to the backend.
+            policy = self.retry or RetryPolicy()
+            budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
+                                 min_retries=policy.budget_min_retries, clock=clock)
+        return ResilientBackend(
+            self.inner.build(ctx), retry=self.retry,
+            breaker=CircuitBreaker(self.circuit, clock) if self.circuit else None,
+            hedge_delay_s=self.hedge_delay_s, budget=budget, clock=clock, sleep=sleep)
+
+
+def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) -> BackendSpec:
+    """``inner`` wrapped per the ``retry`` / ``circuit`` / ``hedge`` keys of ``spec`` (a route
+    or an aggregate part; ``site`` is where those keys sit); unchanged without them."""
     if not any(spec.get(key) for key in RESILIENCE_KEYS):
-        return backend
-    clock = clock or time.monotonic
-    retry = RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None
-    breaker = (CircuitBreaker(CircuitConfig.from_spec(dict(spec["circuit"])), clock)
-               if spec.get("circuit") else None)
+        return inner
+    circuit = CircuitConfig.from_spec(dict(spec["circuit"])) if spec.get("circuit") else None
+    if circuit and circuit.failure_ratio is not None and circuit.min_calls > circuit.window:
+        raise site.at("circuit", "min_calls").error(
+            f"min_calls {circuit.min_calls} is more than window {circuit.window}: the failure "
+            "ratio could never open the circuit")
     hedge = spec.get("hedge")
-    hedge_delay = float(hedge.get("delay_ms", 50)) / 1000 if hedge else None
-    budget = None
-    if retry or hedge:
-        # Retries and hedges draw on one budget: both are extra calls to the backend.
-        policy = retry or RetryPolicy()
-        budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
-                             min_retries=policy.budget_min_retries, clock=clock)
-    return ResilientBackend(backend, retry=retry, breaker=breaker, hedge_delay_s=hedge_delay,
-                            budget=budget, clock=clock, sleep=sleep)
+    return ResilienceSpec(inner, RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None,
+                          circuit, float(hedge.get("delay_ms", 50)) / 1000 if hedge else None)

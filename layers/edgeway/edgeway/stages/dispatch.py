@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from edgeway.backends import Backend, build_backend
+from edgeway.backends import Backend
 from edgeway.context import BuildContext
 from edgeway.errors import BackendTimeout
 from edgeway.http import Request, Response, routed
-
-if TYPE_CHECKING:
-    from edgeway.config import RouteConfig
 
 # Time kept back from the Lambda's remaining time to turn a late backend into a
 # clean 504 instead of being killed by the Lambda timeout mid-answer.
@@ -25,7 +20,8 @@ def budget_s(request: Request, route_timeout_ms: int) -> float:
 class Dispatch:
     def __init__(self, ctx: BuildContext) -> None:
         # Every route's backend, wired to its clients once (the build).
-        self.backends: dict[str, Backend] = {rc.id: _backend(rc, ctx) for rc in ctx.config.routes}
+        self.backends: dict[str, Backend] = {rc.id: rc.backend.build(ctx)
+                                             for rc in ctx.config.routes}
 
     def __call__(self, request: Request) -> Response:
         route = routed(request)
@@ -33,15 +29,3 @@ class Dispatch:
         if timeout_s <= 0:
             raise BackendTimeout("no time left in this invocation to call the backend")
         return self.backends[route.id](request, timeout_s=timeout_s)
-
-
-def _backend(rc: RouteConfig, ctx: BuildContext) -> Backend:
-    try:
-        backend = build_backend(rc.backend, ctx)
-    except ValueError as exc:  # a backend spec the schema could not judge
-        raise ctx.config.error(["routes", rc.index, "backend"], str(exc)) from exc
-    if any(rc.spec.get(key) for key in ("retry", "circuit", "hedge")):
-        from edgeway.resilience import wrap_backend  # only when a route asks for it
-
-        backend = wrap_backend(backend, rc.spec)
-    return backend
