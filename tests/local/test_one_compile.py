@@ -143,3 +143,85 @@ def test_a_bad_gslb_section_is_refused_by_make_build_and_serve_as_the_gslb_cold_
     assert cold.value.key == "gslb.surprise" and "unknown key" in cold.value.reason
     for name in ("make build", "edgeway serve"):
         assert ENTRY_POINTS[name](config) == str(cold.value), name
+
+
+def _routes(*routes: str, extra: str = "") -> str:
+    return "version: 1\ngateway: {name: moved}\n" + extra + "routes:\n" + "".join(routes)
+
+
+LAMBDA = "{type: lambda, function: GatewayFunction}"
+# Rules that used to be checked only when the pipeline was built (or, for an http
+# backend's path, on the first request): now in the one compile.
+MOVED_RULES = {
+    "http backend forwards the client's host": (_routes(
+        "  - path: /a\n    auth: none\n    backend: {type: http, url: 'http://u.internal', "
+        "forward_headers: [accept, host]}\n"), "routes[0].backend.forward_headers",
+        "forward_headers may not list host"),
+    "http backend path names no route parameter": (_routes(
+        "  - path: /a/{id}\n    auth: none\n    backend: {type: http, url: 'http://u.internal', "
+        "path: '/users/{uid}'}\n"), "routes[0].backend.path", "{uid} is not a parameter of /a/{id}"),
+    "canary weights add up to 0": (_routes(
+        "  - path: /a\n    auth: none\n    backend:\n      type: canary\n      variants:\n"
+        f"        - {{name: a, weight: 0, backend: {LAMBDA}}}\n"), "routes[0].backend.variants",
+        "canary weights must add up to more than 0"),
+    "canary variant names repeat": (_routes(
+        "  - path: /a\n    auth: none\n    backend:\n      type: canary\n      variants:\n"
+        f"        - {{name: a, weight: 1, backend: {LAMBDA}}}\n"
+        f"        - {{name: a, weight: 1, backend: {LAMBDA}}}\n"),
+        "routes[0].backend.variants[1].name", "'a' is used twice"),
+    "circuit ratio that can never open": (_routes(
+        f"  - path: /a\n    auth: none\n    backend: {LAMBDA}\n"
+        "    circuit: {failure_ratio: 0.5, window: 5, min_calls: 10}\n"),
+        "routes[0].circuit.min_calls", "min_calls 10 is more than window 5"),
+    "aggregate part waits for no part": (_routes(
+        "  - path: /a\n    auth: none\n    backend:\n      type: aggregate\n      parts:\n"
+        f"        x: {{path: /x, after: nobody, backend: {LAMBDA}}}\n"),
+        "routes[0].backend.parts.x.after", "no part named 'nobody'"),
+    "a route that can never match": (_routes(
+        f"  - {{id: a, path: /a, auth: none, backend: {LAMBDA}}}\n"
+        f"  - {{id: b, path: /a, auth: none, backend: {LAMBDA}}}\n"),
+        "routes[1].path", "route 'b' can never match"),
+    "auth: jwt without an issuer": (_routes(
+        f"  - {{path: /a, auth: jwt, backend: {LAMBDA}}}\n"),
+        "routes[0].auth", "auth: jwt needs at least one entry in auth.issuers"),
+    "auth: api_key with API keys disabled": (_routes(
+        f"  - {{path: /a, auth: api_key, backend: {LAMBDA}}}\n",
+        extra="auth: {api_keys: {enabled: false}}\n"),
+        "routes[0].auth", "auth: api_key needs API keys enabled"),
+}
+
+
+@pytest.mark.parametrize("text,key,reason", MOVED_RULES.values(), ids=MOVED_RULES.keys())
+def test_rules_once_checked_at_build_are_refused_by_the_one_compile(
+        tmp_path: Path, text: str, key: str, reason: str) -> None:
+    artifact = tmp_path / "build" / "GatewayFunction"
+    artifact.mkdir(parents=True)
+    config = artifact / "gateway.yaml"
+    config.write_text(text)
+    messages = {name: run(config) for name, run in ENTRY_POINTS.items()}
+    assert len(set(messages.values())) == 1, messages
+    assert f": {key}: " in messages["cold start"] and reason in messages["cold start"], messages
+
+
+def test_a_deployment_without_a_keys_table_is_refused_at_build_naming_the_variable(
+        tmp_path: Path) -> None:
+    """The one auth rule the config cannot settle: whether this deployment has KeysTable."""
+    config = tmp_path / "gateway.yaml"
+    config.write_text(_routes(f"  - {{path: /a, auth: api_key, backend: {LAMBDA}}}\n"))
+    edgeway.config.load_config(config)  # the config itself is fine
+    with pytest.raises(ConfigError) as info:
+        create_gateway(Settings.from_env({"EDGEWAY_CONFIG": str(config), "AWS_REGION": "us-east-1",
+                                          "EDGEWAY_KEYS_TABLE": ""}))
+    assert info.value.key == "routes[0].auth" and "EDGEWAY_KEYS_TABLE" in info.value.reason
+
+
+def test_serve_checks_every_lambda_backend_against_the_template_canary_variants_too(
+        tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text(_routes(
+        "  - path: /a\n    auth: none\n    backend:\n      type: canary\n      variants:\n"
+        f"        - {{name: a, weight: 1, backend: {LAMBDA}}}\n"
+        "        - {name: b, weight: 1, backend: {type: lambda, function: GhostFunction}}\n"))
+    message = _through_serve(config)
+    assert ": routes[0].backend.variants[1].backend.function: " in message
+    assert "the template defines no function 'GhostFunction'" in message
