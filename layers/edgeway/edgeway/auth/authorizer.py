@@ -16,6 +16,7 @@ and every claim named in ``auth.claims_to_headers`` under its claim name.
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,10 +58,7 @@ class Authorizer:
         spec = config.spec("auth", AuthSpec) or compile_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
                                             obs=obs, auth=spec.auth)
-
-        def error(reason: str) -> Exception:
-            return config.error(["auth"], reason)
-
+        error = partial(config.error, ["auth"])
         default = compile_policy({}, spec.auth, error)
         if authenticator.keys is None:
             default = without_keys(default, authenticator.key_header, error)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from edgeway.auth.config import AuthConfig, parse_auth
@@ -74,12 +75,7 @@ def wire_policies(config: GatewayConfig, spec: AuthSpec,
 
 def _error_at(config: GatewayConfig, rc: RouteConfig) -> Callable[[str], Exception]:
     """A route's config error factory, for its auth/scopes keys."""
-    where: list[str | int] = ["routes", rc.index, *(["auth"] if "auth" in rc.spec else [])]
-
-    def error(reason: str) -> Exception:
-        return config.error(where, reason)
-
-    return error
+    return partial(config.error, ["routes", rc.index, *(["auth"] if "auth" in rc.spec else [])])
 
 
 class AuthStage:

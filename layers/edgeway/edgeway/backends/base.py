@@ -30,18 +30,15 @@ class Backend(Protocol):
 
 
 class BackendSpec(Protocol):
-    """A backend as the compile leaves it: checked and typed, no client yet."""
+    """A backend as the compile leaves it: checked and typed; ``build`` wires its clients."""
 
-    def build(self, ctx: BuildContext) -> Backend:
-        """The live backend, wired to the container's clients (the build)."""
-        ...
+    def build(self, ctx: BuildContext) -> Backend: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """Where a backend sits in gateway.yaml: what its compile needs to check it and to
-    name the key of a problem. ``functions``: the template's function logical ids, when
-    known; ``route_id``/``route_path``: the route the backend serves, when known."""
+    """Where a backend sits in gateway.yaml (its key path, the route it serves, the
+    template's functions when known): what its compile checks it against."""
     config: GatewayConfig
     path: tuple[str | int, ...]
     functions: Collection[str] | None = None

@@ -81,30 +81,23 @@ class HttpSpec:
                    raw.get("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS) / 1000)
 
     def build(self, ctx: BuildContext) -> HttpBackend:
-        return HttpBackend(url=self.url, name=f"http:{urlsplit(self.url).netloc}", path=self.path,
-                           host=self.host, forward_headers=self.forward_headers,
-                           connect_timeout_s=self.connect_timeout_s)
+        return HttpBackend(self)
 
 
 class HttpBackend:
-    def __init__(self, *, url: str, name: str, path: str | None, host: str | None,
-                 forward_headers: tuple[str, ...], connect_timeout_s: float,
-                 pool: Any = None) -> None:
-        self.base = url.rstrip("/")
-        self.name = name
-        self.path = path
-        self.host = host
-        self.forward = forward_headers
-        self.connect_timeout_s = connect_timeout_s
+    def __init__(self, spec: HttpSpec, *, pool: Any = None) -> None:
+        self.spec = spec
+        self.base = spec.url.rstrip("/")
+        self.name = f"http:{urlsplit(spec.url).netloc}"
         self._pool = pool
         self._templates: dict[str, PathTemplate] = {}
 
     def target(self, request: Request) -> str:
-        if self.path is not None:
+        if self.spec.path is not None:
             route_path = request.route.path if request.route else "/"
             template = self._templates.get(route_path)
             if template is None:  # once per route, then reused
-                template = self._templates[route_path] = PathTemplate(self.path, route_path)
+                template = self._templates[route_path] = PathTemplate(self.spec.path, route_path)
             path = template.render(request.path_params)
         else:
             # The canonical path: exactly what the router matched, re-encoded, so the
@@ -115,7 +108,7 @@ class HttpBackend:
         return f"{url}?{request.raw_query}" if request.raw_query else url
 
     def headers_for(self, request: Request) -> dict[str, str]:
-        headers = {name: request.headers[name] for name in self.forward if name in request.headers}
+        headers = {name: request.headers[name] for name in self.spec.forward_headers if name in request.headers}
         headers["x-request-id"] = request.request_id
         if request.source_ip:
             prior = request.headers.get("x-forwarded-for")
@@ -125,8 +118,8 @@ class HttpBackend:
             headers["x-edgeway-subject"] = principal.subject
             if principal.consumer:
                 headers["x-edgeway-consumer"] = principal.consumer
-        if self.host:
-            headers["host"] = self.host
+        if self.spec.host:
+            headers["host"] = self.spec.host
         return headers
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
@@ -135,7 +128,7 @@ class HttpBackend:
                                         ProtocolError, ReadTimeoutError)
 
         pool = self._pool or shared_pool()
-        timeout = urllib3.Timeout(connect=min(self.connect_timeout_s, timeout_s), read=timeout_s)
+        timeout = urllib3.Timeout(connect=min(self.spec.connect_timeout_s, timeout_s), read=timeout_s)
         try:
             raw = pool.request(request.method, self.target(request), body=request.body or None,
                                headers=self.headers_for(request), timeout=timeout,

@@ -99,11 +99,10 @@ def _headers(raw: Mapping[str, Any]) -> tuple[str, ...]:
 class _AsyncBackend:
     service = ""
 
-    def __init__(self, name: str, headers: tuple[str, ...], status_path: str | None,
-                 clients: Clients) -> None:
+    def __init__(self, name: str, spec: SqsSpec | EventBridgeSpec, clients: Clients) -> None:
         self.name = name
-        self.headers = headers
-        self.status_path = status_path
+        self.headers = spec.headers
+        self.status_path = spec.status_path
         self._clients = clients
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
@@ -141,8 +140,7 @@ class SqsBackend(_AsyncBackend):
     service = "sqs"
 
     def __init__(self, spec: SqsSpec, clients: Clients) -> None:
-        super().__init__(f"sqs:{spec.queue_url.rsplit('/', 1)[-1]}", spec.headers,
-                         spec.status_path, clients)
+        super().__init__(f"sqs:{spec.queue_url.rsplit('/', 1)[-1]}", spec, clients)
         self.queue_url = spec.queue_url
         self.fifo = self.queue_url.endswith(".fifo")
 
@@ -166,15 +164,13 @@ class EventBridgeBackend(_AsyncBackend):
     service = "events"
 
     def __init__(self, spec: EventBridgeSpec, clients: Clients) -> None:
-        super().__init__(f"eventbridge:{spec.event_bus}", spec.headers, spec.status_path, clients)
-        self.event_bus = spec.event_bus
-        self.source = spec.source
-        self.detail_type = spec.detail_type
+        super().__init__(f"eventbridge:{spec.event_bus}", spec, clients)
+        self.spec = spec
 
     def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
         result = client.put_events(Entries=[{
-            "EventBusName": self.event_bus, "Source": self.source,
-            "DetailType": self.detail_type or (request.route.id if request.route else "request"),
+            "EventBusName": self.spec.event_bus, "Source": self.spec.source,
+            "DetailType": self.spec.detail_type or (request.route.id if request.route else "request"),
             "Detail": payload,
         }])
         if result.get("FailedEntryCount"):
