@@ -2,12 +2,13 @@
 
 Shapes are checked against the JSON Schema in ``schema/gateway.schema.json``
 (``edgeway.shapes``: the same file editors and docs read). Checks a schema
-cannot express (a route naming a function the template does not define,
-templates that clash) follow, and every failure is a ``ConfigError`` naming the
-file, the line and the key.
+cannot express follow, and every failure is a ``ConfigError`` naming the file,
+the line and the key. Each route's backend (with its retry/circuit/hedge keys)
+is compiled into a ``BackendSpec`` by its type's module (``edgeway.backends``);
+the build only wires clients to it.
 
-Feature sections (auth, plans, caching...) are then compiled by their own
-modules, the ones ``edgeway.pipeline.STAGES`` lists, into
+Feature sections (routing, auth, plans, caching...) are then compiled by their
+own modules, the ones ``edgeway.pipeline.STAGES`` lists, into
 ``GatewayConfig.compiled``; they report problems through ``GatewayConfig.error``
 so that every message has the same shape. ``parse_config`` is the one compile:
 ``make build`` (``edgeway_local.configjson``), ``edgeway serve`` and the cold
