@@ -149,9 +149,8 @@ class ResilienceSpec:
     circuit: CircuitConfig | None
     hedge_delay_s: float | None
 
-    def build(self, ctx: BuildContext, *, clock: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep) -> ResilientBackend:
-        budget = None
+    def build(self, ctx: BuildContext) -> ResilientBackend:
+        clock, budget = time.monotonic, None
         if self.retry or self.hedge_delay_s is not None:
             # Retries and hedges draw on one budget: both are extra calls to the backend.
             policy = self.retry or RetryPolicy()
@@ -160,7 +159,7 @@ class ResilienceSpec:
         return ResilientBackend(
             self.inner.build(ctx), retry=self.retry,
             breaker=CircuitBreaker(self.circuit, clock) if self.circuit else None,
-            hedge_delay_s=self.hedge_delay_s, budget=budget, clock=clock, sleep=sleep)
+            hedge_delay_s=self.hedge_delay_s, budget=budget, clock=clock)
 
 
 def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) -> BackendSpec:
