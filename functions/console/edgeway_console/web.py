@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from edgeway.auth.authenticator import compile_policy
 from edgeway.edge import problem_response
 from edgeway.errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
 from edgeway.http import Request, Response
@@ -109,7 +110,8 @@ class ConsoleApp:
 def admin_check(authenticator: Any, config_error: Callable[[str], Exception]
                 ) -> Callable[[Mapping[str, str]], Any]:
     """The gateway's Authenticator with one policy: a bearer JWT holding ``edgeway:admin``."""
-    policy = authenticator.policy({"auth": "jwt", "scopes": [ADMIN_SCOPE]}, config_error)
+    policy = compile_policy({"auth": "jwt", "scopes": [ADMIN_SCOPE]}, authenticator.auth,
+                            config_error)
 
     def check(headers: Mapping[str, str]) -> Any:
         return authenticator.authenticate(headers, policy)
