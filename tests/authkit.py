@@ -23,6 +23,8 @@ from edgeway.pipeline import build_app
 from edgeway.settings import Settings
 from tests.conftest import stub_lambda
 
+from .fakes import FakeClock, NullMetrics
+
 ISSUER = "https://issuer.example"
 AUDIENCE = "edgeway"
 
@@ -85,17 +87,6 @@ def forge(header: Mapping[str, Any], payload: Mapping[str, Any], signature: byte
 
 
 @dataclass
-class FakeClock:
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
 class StubBackend:
     """Records every request it is given; answers 200 with what it saw."""
 
@@ -117,7 +108,7 @@ def build(yaml_text: str, backend: StubBackend, *, clock: Callable[[], float] = 
     stub_lambda(monkeypatch, lambda spec, ctx: backend)
     config = parse_config(yaml_text)
     settings = Settings.from_env({"EDGEWAY_KEYS_TABLE": "keys", **(env or {})})
-    obs = Observability("edgeway", settings.region, logger=QuietLogger(), metrics=_NoMetrics())
+    obs = Observability("edgeway", settings.region, logger=QuietLogger(), metrics=NullMetrics())
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
     return Edge(build_app(ctx), region=settings.region, obs=obs)
 
@@ -134,12 +125,6 @@ class QuietLogger:
 
     def warning(self, message: str, *a: Any, **kw: Any) -> None:
         self.warnings.append(message)
-
-
-class _NoMetrics:
-    def add_dimension(self, **kw: Any) -> None: ...
-    def add_metric(self, **kw: Any) -> None: ...
-    def flush_metrics(self) -> None: ...
 
 
 def event(path: str = "/v1/users/42", *, method: str = "GET",

@@ -20,8 +20,10 @@ from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.edge import Edge
 from edgeway.pipeline import build_app
-from tests.conftest import NO_AUTH_STAGES, stub_lambda
 from edgeway.settings import Settings
+
+from .conftest import NO_AUTH_STAGES, stub_lambda
+from .fakes import FakeClock, NullMetrics
 
 StubFn = Callable[[Request, float], Response]
 
@@ -55,12 +57,6 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     def fn(request: Request, timeout_s: float) -> Response:
         return Response.json(payload, status=status, headers=headers)
     return fn
-
-
-class NullMetrics:
-    def add_dimension(self, **_: Any) -> None: ...
-    def add_metric(self, **_: Any) -> None: ...
-    def flush_metrics(self) -> None: ...
 
 
 _LOGGER = quiet_logger("edgeway-stub-tests")  # one per process: Powertools loggers are per service name
@@ -98,17 +94,6 @@ def find_stage(gw: Any, kind: type) -> Any:
             return app
         app = getattr(app, "app", None)
     raise LookupError(kind)
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def event(path: str, *, method: str = "GET", query: str = "", headers: dict[str, str] | None = None,

@@ -24,6 +24,7 @@ from edgeway.stages.routing import RouteStage
 from edgeway_local.ports import free_port
 
 from .aws_tables import create_pk_sk_table
+from .fakes import FakeClock, NullMetrics
 
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 TABLE = "edgeway-test-CountersTable"
@@ -93,17 +94,6 @@ class EndpointClients(Clients):
                             config=config, **CREDS)
 
 
-class FakeClock:
-    def __init__(self, now: float = NOON) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 _LOGGER = quiet_logger("edgeway-ratelimit-test")  # one Powertools Logger per service name
 
 
@@ -115,7 +105,7 @@ class RecordingObs(Observability):
     warnings: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        super().__init__("edgeway-test", "us-east-1", logger=_LOGGER, metrics=_NoMetrics())
+        super().__init__("edgeway-test", "us-east-1", logger=_LOGGER, metrics=NullMetrics())
 
     def count(self, name: str, *, dimensions: dict[str, str] | None = None, value: float = 1) -> None:
         self.counts.append((name, dict(dimensions or {}), value))
@@ -126,12 +116,6 @@ class RecordingObs(Observability):
     def total(self, name: str, **dims: str) -> float:
         return sum(v for n, d, v in self.counts
                    if n == name and all(d.get(k) == x for k, x in dims.items()))
-
-
-class _NoMetrics:
-    def add_dimension(self, name: str, value: str) -> None: ...
-    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
-    def flush_metrics(self) -> None: ...
 
 
 class PrincipalFromHeaders:
@@ -190,7 +174,7 @@ def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
     obs = obs or RecordingObs()
     config = parse_config(yaml_text)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
-                       clock=clock or FakeClock())
+                       clock=clock or FakeClock(NOON))
     return Edge(pipeline.build_app(ctx, stages()), region=region, obs=obs)
 
 

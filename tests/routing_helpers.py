@@ -16,6 +16,7 @@ from edgeway.edge import Edge as Gateway
 from edgeway.pipeline import build_gateway
 from edgeway.settings import Settings
 from tests.conftest import NO_AUTH_STAGES, stub_lambda
+from tests.fakes import NullMetrics
 
 
 @dataclass
@@ -49,14 +50,8 @@ class _Logger:
         raise AssertionError("unexpected error in the gateway") from kw.get("exc_info")
 
 
-class _Metrics:
-    def add_dimension(self, **_: Any) -> None: ...
-    def add_metric(self, **_: Any) -> None: ...
-    def flush_metrics(self) -> None: ...
-
-
 def quiet_obs() -> Observability:
-    return Observability("edgeway-test", "us-east-1", logger=_Logger(), metrics=_Metrics())
+    return Observability("edgeway-test", "us-east-1", logger=_Logger(), metrics=NullMetrics())
 
 
 def make_gateway(yaml_text: str) -> Gateway:

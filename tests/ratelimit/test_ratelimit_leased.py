@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from edgeway.ratelimit.stage import RateLimitStage
 
-from tests.ratelimit_support import FakeClock, event, find_stage, make_gateway
+from tests.ratelimit_support import NOON, FakeClock, event, find_stage, make_gateway
 
 CONFIG = """
 version: 1
@@ -41,7 +41,7 @@ CONTAINERS, BLOCK, LIMIT = 8, 10, 100
 
 def test_eight_containers_never_exceed_the_quota_and_strand_at_most_c_x_block_minus_1(
         moto, stub_backend) -> None:
-    clocks = [FakeClock() for _ in range(CONTAINERS)]
+    clocks = [FakeClock(NOON) for _ in range(CONTAINERS)]
     gateways = [make_gateway(CONFIG, moto.url, clock=c) for c in clocks]
     lock = threading.Lock()
     admitted = [0]
@@ -81,7 +81,7 @@ def test_eight_containers_never_exceed_the_quota_and_strand_at_most_c_x_block_mi
 
 def test_leased_mode_cuts_dynamodb_requests_at_least_tenfold(moto, stub_backend) -> None:
     def requests_per_admitted(plan: str) -> float:
-        clock = FakeClock()
+        clock = FakeClock(NOON)
         gw = make_gateway(CONFIG, moto.url, clock=clock)
         store = find_stage(gw, RateLimitStage).store
         admitted = 0
@@ -106,7 +106,7 @@ def test_leased_tokens_come_out_of_the_bucket_before_they_are_spent(moto, stub_b
 
 
 def test_leased_usage_is_flushed_when_the_lease_is_replaced(moto, stub_backend) -> None:
-    clock = FakeClock()
+    clock = FakeClock(NOON)
     gw = make_gateway(CONFIG, moto.url, clock=clock)
     for _ in range(25):  # block 10: leases replaced twice, the third still in hand
         clock.advance(0.001)
@@ -115,8 +115,6 @@ def test_leased_usage_is_flushed_when_the_lease_is_replaced(moto, stub_backend) 
 
 
 def test_a_lease_ends_with_its_day_and_never_lifts_the_next_one(moto, stub_backend) -> None:
-    from tests.ratelimit_support import NOON
-
     clock = FakeClock(NOON + 43_200 - 1)  # 23:59:59
     gw = make_gateway(CONFIG, moto.url, clock=clock)
     assert gw(event(consumer="night", plan="leasy"), None)["statusCode"] == 200  # 9 in hand
