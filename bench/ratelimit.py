@@ -3,9 +3,11 @@ latency a check adds as a ratio to one plain GetItem round trip (same run, media
 
     python -m bench.ratelimit [--requests N]
 
-The gateway runs in-process with a stubbed backend; its DynamoDB client talks
-to a moto server on loopback. Three routes are measured alternately, request
-by request, so that machine noise hits them alike: one not limited (the
+The gateway runs in-process as the rate-limit tests build it
+(tests/ratelimit_support.py: the principal from x-test-* headers, a stub
+backend); its DynamoDB client talks to the tests' moto server on loopback.
+Three routes are measured alternately, request by request, so that machine
+noise hits them alike: one not limited (the
 baseline pipeline), one on a strict plan, one on a leased plan (block 20). The
 added latency of a mode is its median minus the unlimited route's median.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import time
 from typing import Any
 
@@ -38,129 +39,72 @@ plans:
     lease: {block: 20, ttl_s: 30}
 """
 TABLE = "bench-CountersTable"
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _event(path: str, plan: str | None) -> dict[str, Any]:
-    headers = {"host": "bench"}
-    if plan:
-        headers.update({"x-bench-consumer": f"bench-{plan}", "x-bench-plan": plan})
-    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-            "headers": headers, "isBase64Encoded": False,
-            "requestContext": {"http": {"method": "GET", "path": path, "sourceIp": "127.0.0.1"},
-                               "requestId": "b", "stage": "$default", "domainName": "bench"}}
+PROBE = {"pk": {"S": "probe"}, "sk": {"S": "s0"}}  # a plain item for the GetItem baseline
 
 
 def build(url: str) -> tuple[Any, Any]:
-    import boto3
-    from botocore.config import Config
-
-    from edgeway import pipeline
-    from edgeway.backends.lambda_ import LambdaSpec
-    from edgeway.clients import Clients
-    from edgeway.config import parse_config
-    from edgeway.context import BuildContext
-    from edgeway.edge import Edge
-    from edgeway.http import Principal, Response
-    from edgeway.observability import Observability, quiet_logger
+    """The gateway of the rate-limit tests (principal from x-test-* headers, stub backend)."""
     from edgeway.ratelimit.stage import RateLimitStage
-    from edgeway.settings import Settings
-    from edgeway.stages.health import HealthStage
-    from edgeway.stages.routing import RouteStage
+    from tests.ratelimit_support import RecordingObs, find_stage, make_gateway
 
-    class MotoClients(Clients):
-        def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
-            return boto3.client(service, region_name=region or self.region, endpoint_url=url,
-                                config=Config(retries={"total_max_attempts": 1}), **CREDS)
-
-    class Quiet(Observability):
-        def count(self, name: str, *, dimensions: Any = None, value: float = 1) -> None: ...
-
-        def access(self, **fields: Any) -> None: ...
-
-    class Principals:  # stands in for AuthStage
-        def __init__(self, app: Any) -> None:
-            self.app = app
-
-        @classmethod
-        def build(cls, app: Any, ctx: Any) -> Any:
-            return cls(app)
-
-        def __call__(self, request: Any) -> Any:
-            consumer = request.header("x-bench-consumer")
-            if consumer:
-                request = request.evolve(principal=Principal(
-                    subject=consumer, kind="api_key", consumer=consumer,
-                    plan=request.header("x-bench-plan")))
-            return self.app(request)
-
-    LambdaSpec.build = lambda spec, ctx: (lambda request, *, timeout_s: Response.json({}))
-    settings = Settings.from_env({"EDGEWAY_REGION": "us-east-1", "EDGEWAY_COUNTERS_TABLE": TABLE})
-    obs = Quiet("bench", "us-east-1", logger=quiet_logger("bench-ratelimit"))
-    ctx = BuildContext(config=parse_config(CONFIG), settings=settings,
-                       clients=MotoClients("us-east-1"), obs=obs)
-    app = pipeline.build_app(ctx, (HealthStage.build, RouteStage.build, Principals.build,
-                                   RateLimitStage.build))
-    gateway = Edge(app, region="us-east-1", obs=obs)
-    stage = app
-    while not isinstance(stage, RateLimitStage):
-        stage = stage.app
-    return gateway, stage
+    gateway = make_gateway(CONFIG, url, table=TABLE, clock=time.time, obs=RecordingObs())
+    return gateway, find_stage(gateway, RateLimitStage)
 
 
 def run(requests: int) -> dict[str, Any]:
-    import boto3
-    from moto.server import ThreadedMotoServer
+    import pytest
+
+    from edgeway_local.ports import free_port
+    from tests.conftest import stub_lambda
+    from tests.ratelimit_support import Moto, StubBackend, atomic_moto_server, event
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    port = free_port()
+    server = atomic_moto_server(port)
     server.start()
-    url = f"http://127.0.0.1:{port}"
+    moto = Moto(f"http://127.0.0.1:{port}")
     try:
-        raw = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url, **CREDS)
-        raw.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}])
-        raw.put_item(TableName=TABLE, Item={"pk": {"S": "probe"}, "sk": {"S": "s0"}})
-        gateway, stage = build(url)
-        events = {"free": _event("/free", None), "strict": _event("/strict", "strict"),
-                  "leased": _event("/leased", "leased")}
-        for name in events:  # warm up: connections, first-guess misses, the first lease
-            for _ in range(25):
-                gateway(events[name], None)
-            raw.get_item(TableName=TABLE, Key={"pk": {"S": "probe"}, "sk": {"S": "s0"}})
-        times: dict[str, list[float]] = {k: [] for k in (*events, "getitem", "updateitem")}
-        calls = {"strict": 0, "leased": 0}
-        admitted = {"strict": 0, "leased": 0}
-        for _ in range(requests):
-            for name, ev in events.items():
-                before = stage.store.calls
-                t0 = time.perf_counter()
-                result = gateway(ev, None)
-                times[name].append(time.perf_counter() - t0)
-                if name in calls:
-                    calls[name] += stage.store.calls - before
-                    admitted[name] += result["statusCode"] == 200
-            t0 = time.perf_counter()
-            raw.get_item(TableName=TABLE, Key={"pk": {"S": "probe"}, "sk": {"S": "s0"}})
-            times["getitem"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            raw.update_item(TableName=TABLE, Key={"pk": {"S": "probe"}, "sk": {"S": "s0"}},
-                            UpdateExpression="ADD #n :one", ExpressionAttributeNames={"#n": "n"},
-                            ExpressionAttributeValues={":one": {"N": "1"}})
-            times["updateitem"].append(time.perf_counter() - t0)
-        return {"times": times, "calls": calls, "admitted": admitted, "requests": requests}
+        with pytest.MonkeyPatch.context() as patch:
+            stub_lambda(patch, StubBackend)
+            raw = moto.client()
+            moto.create_table(TABLE)
+            raw.put_item(TableName=TABLE, Item=PROBE)
+            gateway, stage = build(moto.url)
+            events = {"free": event("/free"),
+                      "strict": event("/strict", consumer="bench-strict", plan="strict"),
+                      "leased": event("/leased", consumer="bench-leased", plan="leased")}
+            return measure(requests, gateway, stage, events, raw)
     finally:
         server.stop()
+
+
+def measure(requests: int, gateway: Any, stage: Any, events: dict[str, dict[str, Any]],
+            raw: Any) -> dict[str, Any]:
+    for name in events:  # warm up: connections, first-guess misses, the first lease
+        for _ in range(25):
+            gateway(events[name], None)
+        raw.get_item(TableName=TABLE, Key=PROBE)
+    times: dict[str, list[float]] = {k: [] for k in (*events, "getitem", "updateitem")}
+    calls = {"strict": 0, "leased": 0}
+    admitted = {"strict": 0, "leased": 0}
+    for _ in range(requests):
+        for name, ev in events.items():
+            before = stage.store.calls
+            t0 = time.perf_counter()
+            result = gateway(ev, None)
+            times[name].append(time.perf_counter() - t0)
+            if name in calls:
+                calls[name] += stage.store.calls - before
+                admitted[name] += result["statusCode"] == 200
+        t0 = time.perf_counter()
+        raw.get_item(TableName=TABLE, Key=PROBE)
+        times["getitem"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        raw.update_item(TableName=TABLE, Key=PROBE,
+                        UpdateExpression="ADD #n :one", ExpressionAttributeNames={"#n": "n"},
+                        ExpressionAttributeValues={":one": {"N": "1"}})
+        times["updateitem"].append(time.perf_counter() - t0)
+    return {"times": times, "calls": calls, "admitted": admitted, "requests": requests}
 
 
 def report(r: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,7 +159,7 @@ def stub_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_gateway(yaml_text: str, endpoint: str, *, region: str = "us-east-1",
-                 clock: FakeClock | None = None, obs: RecordingObs | None = None,
+                 clock: Callable[[], float] | None = None, obs: RecordingObs | None = None,
                  read_timeout: float | None = None, table: str = TABLE,
                  home_table: str | None = None, environ: dict[str, str] | None = None) -> Gateway:
     """A whole gateway, in-process, with the test principal stage before RateLimitStage."""
