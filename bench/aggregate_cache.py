@@ -22,19 +22,20 @@ import statistics
 import time
 from typing import Any
 
-from edgeway.backends.lambda_ import LambdaSpec
+import pytest
+
 from edgeway.clients import Clients
-from edgeway.config import parse_config
-from edgeway.context import BuildContext
-from edgeway.http import Response
-from edgeway.observability import Observability, quiet_logger
-from edgeway.edge import Edge
-from edgeway.pipeline import build_app
-from edgeway.settings import Settings
+from edgeway.http import Request, Response
+from edgeway.pipeline import STAGES
+from tests.aws_tables import create_pk_sk_table
+from tests.backend_stubs import StubFn, gateway, install
+from tests.backend_stubs import event as stub_event
+from tests.conftest import quiet_obs
 
 from bench._common import machine, write_section
 
 PART_S = 0.100
+_PATCH = pytest.MonkeyPatch()  # stub backends stand in for `type: lambda`; undone at exit
 CONFIG = """
 version: 1
 routes:
@@ -63,45 +64,25 @@ routes:
 """
 
 
-class _NullMetrics:
-    def add_dimension(self, **_: Any) -> None: ...
-    def add_metric(self, **_: Any) -> None: ...
-    def flush_metrics(self) -> None: ...
+def _sleeps(name: str, delay_s: float) -> StubFn:
+    def answer(request: Request, timeout_s: float) -> Response:
+        if delay_s:
+            time.sleep(delay_s)
+        return Response.json({"name": name, "path": request.path})
+    return answer
 
 
-class _Stub:
-    def __init__(self, name: str, delay_s: float) -> None:
-        self.name, self.delay_s = name, delay_s
-
-    def __call__(self, request: Any, *, timeout_s: float) -> Response:
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        return Response.json({"name": self.name, "path": request.path})
-
-
-_STUBS = {"slow_a": _Stub("a", PART_S), "slow_b": _Stub("b", PART_S), "slow_c": _Stub("c", PART_S),
-          "fast": _Stub("fast", 0)}
-
-
-_LOGGER = None
-
-
-def build(env: dict[str, str] | None = None, clients: Any = None) -> Gateway:
-    LambdaSpec.build = lambda spec, ctx: _STUBS[spec.function]  # type: ignore[method-assign]
-    config, settings = parse_config(CONFIG), Settings.from_env(env or {})
-    global _LOGGER
-    _LOGGER = _LOGGER or quiet_logger("bench-aggregate-cache")  # one per service name (Powertools)
-    obs = Observability("bench", settings.region, logger=_LOGGER, metrics=_NullMetrics())
-    ctx = BuildContext(config=config, settings=settings, clients=clients or Clients(settings.region),
-                       obs=obs)
-    return Edge(build_app(ctx), region=settings.region, obs=obs)
+def build(env: dict[str, str] | None = None, clients: Any = None) -> Any:
+    """The whole pipeline (every stage) around the stub backends of tests/backend_stubs.py."""
+    stubs = install(_PATCH)
+    for function, name, delay_s in (("slow_a", "a", PART_S), ("slow_b", "b", PART_S),
+                                    ("slow_c", "c", PART_S), ("fast", "fast", 0.0)):
+        stubs.add(function, _sleeps(name, delay_s))
+    return gateway(CONFIG, env, clock=time.time, obs=quiet_obs(), clients=clients, stages=STAGES)
 
 
 def event(path: str) -> dict[str, Any]:
-    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-            "headers": {"x-request-id": "bench-request-0001"},
-            "requestContext": {"http": {"method": "GET", "path": path, "sourceIp": "127.0.0.1"}},
-            "isBase64Encoded": False}
+    return stub_event(path, headers={"x-request-id": "bench-request-0001"})
 
 
 def fan_out(runs: int) -> dict[str, float]:
@@ -152,19 +133,14 @@ def dynamodb_calls_on_hits(n: int) -> dict[str, int]:
     calls: list[str] = []
 
     class CountingClients(Clients):
-        def _create(self, service: str, read_timeout: float | None) -> Any:
-            client = super()._create(service, read_timeout)
+        def _create(self, service: str, read_timeout: float | None, region: str) -> Any:
+            client = super()._create(service, read_timeout, region)
             client.meta.events.register("before-call.dynamodb.*",
                                         lambda model, **_: calls.append(model.name))
             return client
 
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="cache", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}])
+        create_pk_sk_table(boto3.client("dynamodb", region_name="us-east-1"), "cache")
         gw = build({"EDGEWAY_CACHE_TABLE": "cache", "AWS_REGION": "us-east-1"},
                    CountingClients("us-east-1"))
         gw(event("/cached/1"))
@@ -203,7 +179,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--n", type=int, default=2000, help="requests per CPU sample")
     args = parser.parse_args()
-    f, c, d = fan_out(args.runs), cpu(5, args.n), dynamodb_calls_on_hits(100)
+    try:
+        f, c, d = fan_out(args.runs), cpu(5, args.n), dynamodb_calls_on_hits(100)
+    finally:
+        _PATCH.undo()
     print(f"wrote {write_section('aggregate_cache', report(f, c, d, args.runs))}")
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from edgeway.clients import Clients
@@ -19,7 +19,7 @@ from edgeway.context import BuildContext
 from edgeway.http import Request, Response
 from edgeway.observability import Observability, quiet_logger
 from edgeway.edge import Edge
-from edgeway.pipeline import build_app
+from edgeway.pipeline import StageFactory, build_app
 from edgeway.settings import Settings
 
 from .conftest import NO_AUTH_STAGES, stub_lambda
@@ -76,14 +76,15 @@ class RecordingObs(Observability):
 
 
 def gateway(yaml_text: str, env: dict[str, str] | None = None, *, clock: Callable[[], float] | None = None,
-            obs: Any = None, clients: Any = None) -> Any:
+            obs: Any = None, clients: Any = None,
+            stages: Sequence[StageFactory] = NO_AUTH_STAGES) -> Any:
     """``build_gateway`` with a clock of the test's choosing."""
     config, settings = parse_config(yaml_text), Settings.from_env(env or {})
     obs = obs or RecordingObs()
     clients = clients or Clients(settings.region)
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs,
                        clock=clock or time.time)
-    return Edge(build_app(ctx, NO_AUTH_STAGES), region=settings.region, obs=obs)
+    return Edge(build_app(ctx, stages), region=settings.region, obs=obs)
 
 
 def find_stage(gw: Any, kind: type) -> Any:
