@@ -20,26 +20,22 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from bench._common import median, write_section
+from tests.authkit import AUDIENCE, ISSUER, claims, ec_key, ed_key, jwk, rsa_key
+from tests.authkit import token as make_token
+from tests.aws_tables import create_pk_sk_table
+from tests.fakes import FakeClock
 
-ISSUER = "https://issuer.example"
 N = int(os.environ.get("BENCH_AUTH_N", "1000"))
 REPEATS = int(os.environ.get("BENCH_AUTH_REPEATS", "11"))
 KEY_REQUESTS = 1000
 
 
 def _keys() -> dict[str, tuple[Any, dict[str, Any]]]:
-    r = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    e = ec.generate_private_key(ec.SECP256R1())
-    o = ed25519.Ed25519PrivateKey.generate()
-    return {
-        "RS256": (r, RSAAlgorithm.to_jwk(r.public_key(), as_dict=True)),
-        "ES256": (e, ECAlgorithm.to_jwk(e.public_key(), as_dict=True)),
-        "EdDSA": (o, OKPAlgorithm.to_jwk(o.public_key(), as_dict=True)),
-    }
+    """One key per algorithm (the auth tests' keys), with its public JWK under kid = alg."""
+    return {alg: (key, jwk(key, alg)) for alg, key in
+            (("RS256", rsa_key()), ("ES256", ec_key()), ("EdDSA", ed_key()))}
 
 
 def _per_call_us(fn: Callable[[], Any], n: int) -> float:
@@ -55,14 +51,14 @@ def bench_jwt() -> list[tuple[str, float, float, float]]:
     from edgeway.auth.jwt_verifier import build_verifier
 
     keys = _keys()
-    doc = {"keys": [{**jwk, "kid": alg, "use": "sig"} for alg, (_, jwk) in keys.items()]}
+    doc = {"keys": [public for _, public in keys.values()]}
     fetches = []
 
     def fetch(uri: str) -> Any:
         fetches.append(uri)
         return doc
 
-    config = IssuerConfig(index=0, name="bench", issuer=ISSUER, audiences=("edgeway",),
+    config = IssuerConfig(index=0, name="bench", issuer=ISSUER, audiences=(AUDIENCE,),
                           algorithms=frozenset(keys), jwks_uri="https://issuer.example/jwks")
     verifier = build_verifier([config], clients=None, clock=time.monotonic,
                               max_token_bytes=8192, fetch=fetch)
@@ -70,15 +66,12 @@ def bench_jwt() -> list[tuple[str, float, float, float]]:
     policy = RoutePolicy(Mode.JWT, frozenset({"users:read"}), True, False, ())
     rows = []
     for alg, (private, _) in keys.items():
-        now = int(time.time())
-        token = jwt.encode({"iss": ISSUER, "aud": "edgeway", "sub": "alice", "iat": now,
-                            "exp": now + 3600, "scope": "users:read orders:read"},
-                           private, algorithm=alg, headers={"kid": alg})
+        token = make_token(claims(exp=int(time.time()) + 3600), key=private, alg=alg, kid=alg)
         public = private.public_key()
         headers = {"authorization": f"Bearer {token}"}
 
         def bare() -> Any:
-            return jwt.decode(token, public, algorithms=[alg], audience=["edgeway"],
+            return jwt.decode(token, public, algorithms=[alg], audience=[AUDIENCE],
                               issuer=ISSUER, leeway=30, options={"require": ["exp"]})
 
         def ours() -> Any:
@@ -113,23 +106,18 @@ def bench_api_keys() -> tuple[int, int, float, float]:
     with mock_aws():
         clients = Clients("us-east-1")
         dynamodb = clients.get("dynamodb")
-        dynamodb.create_table(
-            TableName="keys", BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        create_pk_sk_table(dynamodb, "keys")
         calls = []
         dynamodb.meta.events.register("before-call.dynamodb.GetItem",
                                       lambda **kw: calls.append(1))
         key, _ = create_key(dynamodb, "keys", consumer="bench", plan="free")
-        now = [1_800_000_000.0]
+        clock = FakeClock()
         verifier = ApiKeyVerifier(KeyStore("keys", clients), header="x-api-key",
-                                  cache_ttl_s=30, clock=lambda: now[0])
+                                  cache_ttl_s=30, clock=clock)
         verifier.verify(key)
         first = len(calls)
         for _ in range(KEY_REQUESTS):
-            now[0] += 0.02  # 1000 requests over 20 s: inside the 30 s TTL
+            clock.advance(0.02)  # 1000 requests over 20 s: inside the 30 s TTL
             verifier.verify(key)
         after = len(calls) - first
         cached = median([_per_call_us(lambda: verifier.verify(key), N) for _ in range(REPEATS)])
