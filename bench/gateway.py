@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bench._common import ROOT, median, write_section
+from tests.conftest import load_event
 
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 WARM_REQUESTS = 5000
@@ -41,7 +42,7 @@ routes:
     backend: {type: lambda, function: UsersFunction}
 """
 
-EVENT = json.loads((ROOT / "tests" / "events" / "http_api_v2.json").read_text())
+EVENT = load_event("http_api_v2.json")  # the recorded HTTP API v2 event of the tests
 
 # Both children end with os._exit right after their work: a Lambda container never
 # runs interpreter shutdown, so neither side is charged for it.

@@ -83,30 +83,26 @@ def medians(small: Router, large: Router, rounds: int, repeat: int) -> tuple[flo
 
 
 def pipeline_us(rounds: int, repeat: int) -> float:
-    from edgeway.backends.lambda_ import LambdaSpec
+    import pytest
+
     from edgeway.config import load_config
-    from edgeway.http import Response
-    from edgeway.observability import Observability
     from edgeway.pipeline import build_gateway
     from edgeway.settings import Settings
+    from tests.conftest import stub_lambda
+    from tests.routing_helpers import Recorder, event, quiet_obs
 
-    class Quiet:
-        def __getattr__(self, name: str):
-            return lambda *a, **k: None
-
-    LambdaSpec.build = lambda spec, ctx: (lambda request, *, timeout_s: Response.json({"ok": 1}))
-    gateway = build_gateway(load_config(ROOT / "gateway.yaml"), Settings.from_env({}),
-                            obs=Observability("bench", "us-east-1", logger=Quiet(), metrics=Quiet()))
-    event = {"version": "2.0", "rawPath": "/v1/users/42", "rawQueryString": "",
-             "headers": {"origin": "https://app.example.com", "accept": "application/json",
-                         "user-agent": "bench", "host": "api.example.com"},
-             "requestContext": {"http": {"method": "GET", "path": "/v1/users/42",
-                                         "sourceIp": "192.0.2.1"}, "stage": "$default"}}
+    with pytest.MonkeyPatch.context() as patch:
+        stub_lambda(patch, Recorder().factory)
+        gateway = build_gateway(load_config(ROOT / "gateway.yaml"), Settings.from_env({}),
+                                obs=quiet_obs())
+    request = event("GET", "/v1/users/42", ip="192.0.2.1",
+                    headers={"origin": "https://app.example.com", "accept": "application/json",
+                             "user-agent": "bench", "host": "api.example.com"})
     samples = []
     for _ in range(rounds):
         started = time.process_time_ns()
         for _ in range(repeat):
-            gateway(event)
+            gateway(request)
         samples.append((time.process_time_ns() - started) / repeat / 1000)
     return statistics.median(samples)
 
