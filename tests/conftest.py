@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from edgeway.backends import Backend
 from edgeway.backends.lambda_ import LambdaSpec
@@ -128,6 +129,17 @@ def v2_event(method: str = "GET", path: str = "/", *, headers: dict[str, str] | 
 def body_of(result: dict[str, Any]) -> Any:
     return json.loads(result["body"])
 
-# Rate-limit tests (tests/ratelimit_support.py): a moto server per session, a fresh
-# counters table per test, a stub Lambda backend.
-from .ratelimit_support import moto, moto_server, stub_backend  # noqa: E402,F401
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process behind every boto3 call of the test, with fake credentials
+    (and no AWS_ENDPOINT_URL that would send the calls past it)."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield

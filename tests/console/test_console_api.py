@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from edgeway.http import Request
 from edgeway_console.build import build_console
@@ -45,15 +43,11 @@ def _config(tmp: Path) -> Path:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for name in TABLES.values():
-            create_pk_sk_table(client, name)
-        yield client
+def aws(fake_aws: None) -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for name in TABLES.values():
+        create_pk_sk_table(client, name)
+    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from tests.aws_tables import create_pk_sk_table
 from tests.authkit import claims, ec_key, jwks, token
@@ -63,21 +62,19 @@ def recorded(name: str, **values: str) -> dict:
 
 
 @pytest.fixture
-def aws(monkeypatch, tmp_path):
+def aws(fake_aws, monkeypatch, tmp_path):
     config = tmp_path / "gateway.yaml"
     config.write_text(CONFIG.replace("JWKS", json.dumps(jwks((ec_key(), "ec-1")))))
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    for name, value in {"AWS_REGION": "us-east-1",
                         "EDGEWAY_CONFIG": str(config), "EDGEWAY_KEYS_TABLE": TABLE,
                         "POWERTOOLS_LOG_LEVEL": "CRITICAL",
                         # Not "edgeway": a Powertools Logger of that name would swallow the
                         # records of every "edgeway.*" logger in later tests.
                         "POWERTOOLS_SERVICE_NAME": "edgeway-authorizer-test"}.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        dynamodb = Clients("us-east-1").get("dynamodb")
-        create_pk_sk_table(dynamodb, TABLE)
-        yield load_handler(config), dynamodb
+    dynamodb = Clients("us-east-1").get("dynamodb")
+    create_pk_sk_table(dynamodb, TABLE)
+    return load_handler(config), dynamodb
 
 
 def es256(**overrides) -> str:

@@ -8,7 +8,6 @@ import urllib.request
 
 import jwt
 import pytest
-from moto import mock_aws
 
 from tests.aws_tables import create_pk_sk_table
 from tests.authkit import StubBackend, build, event
@@ -23,16 +22,12 @@ TABLE = "edgeway-local-KeysTable"
 
 
 @pytest.fixture
-def aws(monkeypatch, tmp_path):
+def aws(fake_aws, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.delenv("EDGEWAY_KEYS_TABLE", raising=False)
-    with mock_aws():
-        dynamodb = Clients("us-east-1").get("dynamodb")
-        create_pk_sk_table(dynamodb, TABLE)
-        yield dynamodb
+    dynamodb = Clients("us-east-1").get("dynamodb")
+    create_pk_sk_table(dynamodb, TABLE)
+    return dynamodb
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

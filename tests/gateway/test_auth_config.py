@@ -10,7 +10,6 @@ import time
 
 import jwt
 import pytest
-from moto import mock_aws
 
 from tests.authkit import StubBackend, build, claims, ec_key, event, jwks, rsa_key, token
 from edgeway.clients import Clients
@@ -107,16 +106,12 @@ class TestHs256:
                   "      hs256_secret: {ssm: /edgeway/test/hs256}\n")
 
     @pytest.fixture
-    def gateway(self, monkeypatch):
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            monkeypatch.setenv(name, value)
-        with mock_aws():
-            clients = Clients("us-east-1")
-            clients.get("ssm").put_parameter(Name="/edgeway/test/hs256", Value=self.SECRET,
-                                             Type="SecureString")
-            self.backend = StubBackend()
-            yield build(config(self.AUTH), self.backend, clients=clients, monkeypatch=monkeypatch)
+    def gateway(self, fake_aws, monkeypatch):
+        clients = Clients("us-east-1")
+        clients.get("ssm").put_parameter(Name="/edgeway/test/hs256", Value=self.SECRET,
+                                         Type="SecureString")
+        self.backend = StubBackend()
+        return build(config(self.AUTH), self.backend, clients=clients, monkeypatch=monkeypatch)
 
     def call(self, gateway, tok: str) -> int:
         return gateway(event("/r", headers={"authorization": f"Bearer {tok}"}))["statusCode"]
@@ -135,23 +130,19 @@ class TestHs256:
         rs = token(claims(iss="https://corp.example"), key=rsa_key(), alg="RS256")
         assert self.call(gateway, rs) == 401
 
-    def test_a_short_secret_is_refused(self, monkeypatch):
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            monkeypatch.setenv(name, value)
-        with mock_aws():
-            clients = Clients("us-east-1")
-            clients.get("ssm").put_parameter(Name="/edgeway/test/hs256", Value="short",
-                                             Type="SecureString")
-            backend = StubBackend()
-            gateway = build(config(self.AUTH), backend, clients=clients, monkeypatch=monkeypatch)
-            import warnings
+    def test_a_short_secret_is_refused(self, fake_aws, monkeypatch):
+        clients = Clients("us-east-1")
+        clients.get("ssm").put_parameter(Name="/edgeway/test/hs256", Value="short",
+                                         Type="SecureString")
+        backend = StubBackend()
+        gateway = build(config(self.AUTH), backend, clients=clients, monkeypatch=monkeypatch)
+        import warnings
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tok = jwt.encode(claims(iss="https://corp.example", exp=int(time.time()) + 60),
-                                 "short", algorithm="HS256")
-            assert self.call(gateway, tok) == 503 and backend.calls == []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tok = jwt.encode(claims(iss="https://corp.example", exp=int(time.time()) + 60),
+                             "short", algorithm="HS256")
+        assert self.call(gateway, tok) == 503 and backend.calls == []
 
 
 def test_every_auth_key_is_in_the_configuration_reference():

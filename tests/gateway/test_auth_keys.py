@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from moto import mock_aws
 
 from tests.aws_tables import create_pk_sk_table
 from tests.authkit import FakeClock, StubBackend, build, ec_key, event, jwks, problem
@@ -80,12 +79,8 @@ class Env:
 
 
 @pytest.fixture
-def env(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield Env(monkeypatch)
+def env(fake_aws, monkeypatch):
+    return Env(monkeypatch)
 
 
 def refused(env: Env, result: dict, status: int = 401) -> dict:
@@ -222,20 +217,16 @@ def test_the_table_never_holds_the_key(env):
     assert items[0]["hash_alg"]["S"] == "sha256"
 
 
-def test_pepper_from_ssm_makes_the_hash_an_hmac(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+def test_pepper_from_ssm_makes_the_hash_an_hmac(fake_aws, monkeypatch):
     config = CONFIG.replace("    cache_ttl_s: 30\n",
                             "    cache_ttl_s: 30\n    pepper: {ssm: /edgeway/test/pepper}\n")
-    with mock_aws():
-        pepper = "p" * 40
-        Clients("us-east-1").get("ssm").put_parameter(Name="/edgeway/test/pepper", Value=pepper,
-                                                      Type="SecureString")
-        env = Env(monkeypatch, config)
-        key, _ = env.key(pepper=pepper.encode())
-        assert env.call(key)["statusCode"] == 200
-        assert env.dynamodb.scan(TableName=TABLE)["Items"][0]["hash_alg"]["S"] == "hmac-sha256"
-        env.backend.calls.clear()
-        unpeppered, _ = env.key()  # hashed without the pepper: not accepted by this gateway
-        refused(env, env.call(unpeppered))
+    pepper = "p" * 40
+    Clients("us-east-1").get("ssm").put_parameter(Name="/edgeway/test/pepper", Value=pepper,
+                                                  Type="SecureString")
+    env = Env(monkeypatch, config)
+    key, _ = env.key(pepper=pepper.encode())
+    assert env.call(key)["statusCode"] == 200
+    assert env.dynamodb.scan(TableName=TABLE)["Items"][0]["hash_alg"]["S"] == "hmac-sha256"
+    env.backend.calls.clear()
+    unpeppered, _ = env.key()  # hashed without the pepper: not accepted by this gateway
+    refused(env, env.call(unpeppered))

@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import jwt
 import pytest
-from moto import mock_aws
 
 from edgeway.auth.keyformat import hash_key
 from edgeway_local.ports import free_port
@@ -41,26 +40,22 @@ auth:
 
 
 @pytest.fixture
-def stack(tmp_path, monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+def stack(fake_aws, tmp_path):
     (tmp_path / "template.yaml").write_text("Resources: {}\n")
     port = free_port()
     config = tmp_path / "gateway.yaml"
     config.write_text(config_text(port))
-    with mock_aws():
-        for region in REGIONS:
-            create_pk_sk_table(boto3.client("dynamodb", region_name=region), TABLE)
-        yield StackInfo(
-            host="127.0.0.1", config_path=config, template_path=tmp_path / "template.yaml",
-            home_region="us-east-1",
-            region_urls={"us-east-1": "http://127.0.0.1:3000",
-                         "eu-west-1": "http://127.0.0.1:3002"},
-            invoke_url="http://127.0.0.1:3001", moto_url="http://127.0.0.1:5000", dns_port=5353,
-            table_names={"KeysTable": TABLE},
-            client_factory=lambda service, region: boto3.client(service, region_name=region),
-        ), port
+    for region in REGIONS:
+        create_pk_sk_table(boto3.client("dynamodb", region_name=region), TABLE)
+    return StackInfo(
+        host="127.0.0.1", config_path=config, template_path=tmp_path / "template.yaml",
+        home_region="us-east-1",
+        region_urls={"us-east-1": "http://127.0.0.1:3000",
+                     "eu-west-1": "http://127.0.0.1:3002"},
+        invoke_url="http://127.0.0.1:3001", moto_url="http://127.0.0.1:5000", dns_port=5353,
+        table_names={"KeysTable": TABLE},
+        client_factory=lambda service, region: boto3.client(service, region_name=region),
+    ), port
 
 
 def test_registered_in_the_service_registry():

@@ -10,7 +10,6 @@ from edgeway.cache.dynamo import GENERATION_SK, ITEM_LIMIT_BYTES, partition
 from edgeway.clients import Clients
 from edgeway.http import Response
 from edgeway_local.cli import main as cli
-from moto import mock_aws
 
 from tests.aws_tables import create_pk_sk_table
 from tests.backend_stubs import FakeClock, RecordingObs, body_of, event, gateway, install
@@ -25,16 +24,6 @@ routes:
     cache: {ttl_s: 30}
 """
 ENV = {"EDGEWAY_CACHE_TABLE": TABLE, "AWS_REGION": "us-east-1"}
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_SESSION_TOKEN": "testing"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
 
 
 def create_table():

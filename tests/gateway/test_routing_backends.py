@@ -168,17 +168,6 @@ def test_http_connection_refused_is_502() -> None:
 # -- SQS and EventBridge ---------------------------------------------------------------
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
-    from moto import mock_aws
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
-
-
 def async_gateway(backend: str):
     config = parse_config(f"""
 version: 1

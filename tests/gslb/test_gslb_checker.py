@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from gslb.checker import HealthChecker
 from gslb.config import load_gslb_config
@@ -129,14 +128,10 @@ def test_run_until_leaves_a_margin_of_the_remaining_time(tmp_path: Path, regions
 
 
 @pytest.fixture()
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_pk_sk_table(client, "GslbTable")
-        yield client
+def aws(fake_aws: None) -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_pk_sk_table(client, "GslbTable")
+    return client
 
 
 def test_lambda_handler_records_health_and_resumes_streaks(

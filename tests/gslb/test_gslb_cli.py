@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from edgeway_local import cli
 from edgeway_local.commands import gslb as gslb_command
@@ -111,17 +109,13 @@ def test_observe_dry_run_prints_what_it_parsed(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.fixture()
-def local_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def local_table(fake_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The local stack's GslbTable, with moto in-process standing in for moto server mode."""
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
     monkeypatch.chdir(ROOT)  # the commands read ./template.yaml for the table's name
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_pk_sk_table(client, LOCAL_GSLB_TABLE)
-        monkeypatch.setattr(gslb_command, "_dynamodb", lambda url, region: client)
-        yield client
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_pk_sk_table(client, LOCAL_GSLB_TABLE)
+    monkeypatch.setattr(gslb_command, "_dynamodb", lambda url, region: client)
+    return client
 
 
 def test_observe_writes_to_the_local_table_and_status_reads_it(

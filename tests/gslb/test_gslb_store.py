@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from gslb.health import Health, VantageHealth
 from gslb.observations import Observation
@@ -20,16 +18,12 @@ TABLE = "edgeway-test-GslbTable"
 
 
 @pytest.fixture()
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_pk_sk_table(client, TABLE)
-        client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": "expires_at"})
-        yield client
+def dynamodb(fake_aws: None) -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_pk_sk_table(client, TABLE)
+    client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "expires_at"})
+    return client
 
 
 def test_health_round_trip_latest_per_vantage_and_region(dynamodb: Any) -> None:

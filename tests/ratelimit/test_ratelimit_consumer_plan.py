@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from moto import mock_aws
 
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import KeyAdminError, consumer_plan, create_key, list_keys, set_plan
@@ -63,12 +62,8 @@ class Env:
 
 
 @pytest.fixture
-def env(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield Env(monkeypatch)
+def env(fake_aws, monkeypatch):
+    return Env(monkeypatch)
 
 
 def test_a_token_for_a_consumer_whose_trial_quota_is_spent_is_refused(env):
