@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,50 +18,14 @@ from gslb.prober import probe
 from gslb.store import StoreError
 
 from tests.aws_tables import create_pk_sk_table
+from tests.gslb.conftest import Region
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Region:
-    """A listener whose /health answers `status` (and can hang to force a timeout)."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.hang = threading.Event()
-        self.release = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                if outer.hang.is_set():
-                    outer.release.wait(5)
-                body = b'{"status": "ok", "load": 0.25}' if self.path == "/health" else b"{}"
-                self.send_response(outer.status if self.path == "/health" else 404)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
-def regions() -> Iterator[dict[str, Region]]:
-    listeners = {name: Region() for name in ("us-east-1", "eu-west-1")}
-    yield listeners
-    for listener in listeners.values():
-        listener.close()
+def regions(region_listeners: Callable[..., dict[str, Region]]) -> dict[str, Region]:
+    return region_listeners("us-east-1", "eu-west-1")
 
 
 def config_file(tmp_path: Path, regions: dict[str, Region], *, interval: float = 1.0) -> Path:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -21,29 +18,9 @@ from gslb.observations import Observation
 from gslb.store import GslbStore
 
 from tests.aws_tables import create_pk_sk_table
+from tests.gslb.conftest import Region
 
 pytestmark = pytest.mark.slow
-
-
-class Listener:
-    def __init__(self) -> None:
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(outer.status)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
@@ -56,15 +33,11 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
 
 
 @pytest.fixture()
-def listeners() -> Iterator[dict[str, Listener]]:
-    out = {"us-east-1": Listener(), "eu-west-1": Listener(), "ap-southeast-1": Listener()}
-    yield out
-    for listener in out.values():
-        listener.server.shutdown()
-        listener.server.server_close()
+def listeners(region_listeners: Callable[..., dict[str, Region]]) -> dict[str, Region]:
+    return region_listeners("us-east-1", "eu-west-1", "ap-southeast-1")
 
 
-def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Listener]) -> None:
+def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Region]) -> None:
     config = tmp_path / "gslb.yaml"
     config.write_text((Path(__file__).resolve().parents[2] / "gateway.yaml").read_text().replace(
         "interval_s: 1.0", "interval_s: 0.1").replace("timeout_s: 0.8", "timeout_s: 0.1"))
@@ -86,7 +59,7 @@ def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Li
 
 
 def test_probes_reach_the_table_and_observations_reach_the_engine(
-        tmp_path: Path, listeners: dict[str, Listener], monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, listeners: dict[str, Region], monkeypatch: pytest.MonkeyPatch) -> None:
     """With moto in server mode, as `edgeway serve` runs it (threads write concurrently)."""
     monkeypatch.setattr(gslb.local, "OBSERVATION_POLL_S", 0.2)
     port = free_port()
