@@ -13,6 +13,8 @@ from gslb.health import Health
 from gslb.networks import Network, NetworkTable
 from gslb.observations import Observation
 
+from tests.fakes import FakeClock as Clock
+
 REGIONS = (
     RegionConfig("us-east-1", "http://127.0.0.1:3000", ("192.0.2.10",), ("2001:db8:1::10",), Location(38.9, -77.0)),
     RegionConfig("eu-west-1", "http://127.0.0.1:3002", ("198.51.100.10",), ("2001:db8:2::10",), Location(53.3, -6.3)),
@@ -27,17 +29,9 @@ NETWORKS = NetworkTable([
 ])
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture()
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_000.0)
 
 
 @pytest.fixture()
