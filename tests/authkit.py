@@ -23,6 +23,7 @@ from edgeway.pipeline import build_app
 from edgeway.settings import Settings
 from tests.conftest import stub_lambda
 
+from .aws_tables import create_pk_sk_table
 from .fakes import FakeClock, NullMetrics
 
 ISSUER = "https://issuer.example"
@@ -111,6 +112,29 @@ def build(yaml_text: str, backend: StubBackend, *, clock: Callable[[], float] = 
     obs = Observability("edgeway", settings.region, logger=QuietLogger(), metrics=NullMetrics())
     ctx = BuildContext(config=config, settings=settings, clients=clients, obs=obs, clock=clock)
     return Edge(build_app(ctx), region=settings.region, obs=obs)
+
+
+class AuthEnv:
+    """A whole gateway with moto behind it (use with the ``fake_aws`` fixture): its tables
+    created, a fake clock, a recording backend, and a count of the GetItem calls made."""
+
+    def __init__(self, monkeypatch: Any, config: str, *, tables: Mapping[str, str]) -> None:
+        """``tables``: environment variable -> table name, e.g. EDGEWAY_KEYS_TABLE -> keys."""
+        from edgeway.clients import Clients
+
+        self.clock = FakeClock()
+        self.backend = StubBackend()
+        self.clients = Clients("us-east-1")
+        self.dynamodb = self.clients.get("dynamodb")
+        self.get_items = 0
+        self.dynamodb.meta.events.register("before-call.dynamodb.GetItem", self._count)
+        for name in tables.values():
+            create_pk_sk_table(self.dynamodb, name)
+        self.gateway = build(config, self.backend, clock=self.clock, clients=self.clients,
+                             env=dict(tables), monkeypatch=monkeypatch)
+
+    def _count(self, **kwargs: object) -> None:
+        self.get_items += 1
 
 
 class QuietLogger:

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.aws_tables import create_pk_sk_table
-from tests.authkit import FakeClock, StubBackend, build, ec_key, event, jwks, problem
+from tests.authkit import AuthEnv, ec_key, event, jwks, problem
 from edgeway.auth.keyformat import generate_key
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key
@@ -45,24 +44,9 @@ auth:
 """).replace("JWKS", json.dumps(jwks((ec_key(), "e"))))
 
 
-def create_table(dynamodb) -> None:
-    create_pk_sk_table(dynamodb, TABLE)
-
-
-class Env:
+class Env(AuthEnv):
     def __init__(self, monkeypatch: pytest.MonkeyPatch, config: str = CONFIG) -> None:
-        self.clock = FakeClock()
-        self.backend = StubBackend()
-        self.clients = Clients("us-east-1")
-        self.dynamodb = self.clients.get("dynamodb")
-        self.get_items = 0
-        self.dynamodb.meta.events.register("before-call.dynamodb.GetItem", self._count)
-        create_table(self.dynamodb)
-        self.gateway = build(config, self.backend, clock=self.clock, clients=self.clients,
-                             env={"EDGEWAY_KEYS_TABLE": TABLE}, monkeypatch=monkeypatch)
-
-    def _count(self, **kwargs: object) -> None:
-        self.get_items += 1
+        super().__init__(monkeypatch, config, tables={"EDGEWAY_KEYS_TABLE": TABLE})
 
     def key(self, plan: str = "free", scopes=("users:read",), consumer: str = "demo",
             **kw) -> tuple[str, object]:

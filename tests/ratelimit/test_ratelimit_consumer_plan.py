@@ -8,10 +8,8 @@ import json
 
 import pytest
 
-from edgeway.clients import Clients
 from edgeway_local.keyadmin import KeyAdminError, consumer_plan, create_key, list_keys, set_plan
-from tests.authkit import FakeClock, StubBackend, build, claims, ec_key, event, jwks, token
-from tests.aws_tables import create_pk_sk_table
+from tests.authkit import AuthEnv, claims, ec_key, event, jwks, token
 
 KEYS = "edgeway-test-KeysTable"
 COUNTERS = "edgeway-test-CountersTable"
@@ -40,17 +38,10 @@ default_plan: free
 """).replace("JWKS", json.dumps(jwks((ec_key(), "e"))))
 
 
-class Env:
+class Env(AuthEnv):
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.clock = FakeClock()
-        self.backend = StubBackend()
-        self.clients = Clients("us-east-1")
-        self.dynamodb = self.clients.get("dynamodb")
-        create_pk_sk_table(self.dynamodb, KEYS)
-        create_pk_sk_table(self.dynamodb, COUNTERS)
-        self.gateway = build(CONFIG, self.backend, clock=self.clock, clients=self.clients,
-                             env={"EDGEWAY_KEYS_TABLE": KEYS, "EDGEWAY_COUNTERS_TABLE": COUNTERS},
-                             monkeypatch=monkeypatch)
+        super().__init__(monkeypatch, CONFIG,
+                         tables={"EDGEWAY_KEYS_TABLE": KEYS, "EDGEWAY_COUNTERS_TABLE": COUNTERS})
 
     def with_key(self, key: str) -> int:
         return self.gateway(event("/v1/orders", headers={"x-api-key": key}))["statusCode"]
