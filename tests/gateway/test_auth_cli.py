@@ -11,6 +11,7 @@ import pytest
 
 from tests.aws_tables import create_pk_sk_table
 from tests.authkit import StubBackend, build, event
+from tests.gateway.conftest import local_issuer_config
 from edgeway.clients import Clients
 from edgeway_local.cli import main
 from edgeway_local.issuer import IssuerServer, LocalIssuer
@@ -148,21 +149,8 @@ def test_issuer_serves_its_jwks_and_the_gateway_verifies_against_it(tmp_path, mo
         with urllib.request.urlopen(server.url + "/.well-known/openid-configuration",
                                     timeout=5) as r:
             assert json.load(r)["jwks_uri"] == server.url + "/.well-known/jwks.json"
-        config = f"""
-version: 1
-routes:
-  - path: /v1/users/{{id}}
-    scopes: [users:read]
-    backend: {{type: lambda, function: UsersFunction}}
-auth:
-  issuers:
-    - name: edgeway-local
-      issuer: {issuer.url}
-      audiences: [edgeway]
-      jwks_uri: {issuer.jwks_uri}
-      algorithms: [ES256]
-"""
-        gateway = build(config, StubBackend(), monkeypatch=monkeypatch)
+        assert issuer.jwks_uri == issuer.url + "/.well-known/jwks.json"
+        gateway = build(local_issuer_config(issuer.url), StubBackend(), monkeypatch=monkeypatch)
         tok, _ = issuer.mint("alice", ["users:read"])
         assert gateway(event(headers={"authorization": f"Bearer {tok}"}))["statusCode"] == 200
         tok, _ = issuer.mint("alice", ["orders:read"])

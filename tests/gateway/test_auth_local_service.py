@@ -16,27 +16,10 @@ from edgeway_local.ports import free_port
 from edgeway_local.services import SERVICE_STARTERS, StackInfo, load_starter
 
 from tests.aws_tables import create_pk_sk_table
+from tests.gateway.conftest import local_issuer_config
 
 TABLE = "edgeway-local-KeysTable"
 REGIONS = ("us-east-1", "eu-west-1")
-
-
-def config_text(port: int) -> str:
-    return f"""version: 1
-routes:
-  - path: /v1/users/{{id}}
-    scopes: [users:read]
-    backend: {{type: lambda, function: UsersFunction}}
-auth:
-  issuers:
-    - name: edgeway-local
-      issuer: http://127.0.0.1:{port}
-      audiences: [edgeway]
-      jwks_uri: http://127.0.0.1:{port}/.well-known/jwks.json
-      algorithms: [ES256]
-  api_keys:
-    plan_scopes: {{free: [users:read]}}
-"""
 
 
 @pytest.fixture
@@ -44,7 +27,7 @@ def stack(fake_aws, tmp_path):
     (tmp_path / "template.yaml").write_text("Resources: {}\n")
     port = free_port()
     config = tmp_path / "gateway.yaml"
-    config.write_text(config_text(port))
+    config.write_text(local_issuer_config(f"http://127.0.0.1:{port}", api_keys=True))
     for region in REGIONS:
         create_pk_sk_table(boto3.client("dynamodb", region_name=region), TABLE)
     return StackInfo(
