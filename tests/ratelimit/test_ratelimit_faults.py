@@ -16,14 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.ratelimit_support import RecordingObs, body, event, make_gateway
+from tests.ratelimit.conftest import routes_yaml
 
-CONFIG = """
-version: 1
-gateway: {name: rl-faults, home_region: us-east-1}
-routes:
-  - id: orders.list
-    path: /v1/orders
-    backend: {type: lambda, function: OrdersFunction}
+CONFIG = routes_yaml("rl-faults") + """\
 plans:
   shut:
     rate: {per_second: 10, burst: 20}

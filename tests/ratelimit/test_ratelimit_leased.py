@@ -8,14 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from edgeway.ratelimit.stage import RateLimitStage
 
 from tests.ratelimit_support import NOON, FakeClock, event, find_stage, make_gateway
+from tests.ratelimit.conftest import routes_yaml
 
-CONFIG = """
-version: 1
-gateway: {name: rl-leased, home_region: us-east-1}
-routes:
-  - id: orders.list
-    path: /v1/orders
-    backend: {type: lambda, function: OrdersFunction}
+CONFIG = routes_yaml("rl-leased") + """\
 plans:
   leasy:
     rate: {per_second: 1000, burst: 200}

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from tests.ratelimit_support import TABLE, body, event, make_gateway
+from tests.ratelimit.conftest import routes_yaml
 
-CONFIG = """
-version: 1
-gateway: {name: rl-regions, home_region: us-east-1}
-routes:
-  - id: orders.list
-    path: /v1/orders
-    backend: {type: lambda, function: OrdersFunction}
+CONFIG = routes_yaml("rl-regions") + """\
 plans:
   trial:
     rate: {per_second: 10, burst: 20}

@@ -6,17 +6,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.ratelimit_support import NOON, FakeClock, RecordingObs, body, event, make_gateway
+from tests.ratelimit.conftest import routes_yaml
 
-CONFIG = """
-version: 1
-gateway: {name: rl-test, home_region: us-east-1}
-routes:
-  - id: users.get
-    path: /v1/users/{id}
-    backend: {type: lambda, function: UsersFunction}
-  - id: orders.list
-    path: /v1/orders
-    backend: {type: lambda, function: OrdersFunction}
+CONFIG = routes_yaml("rl-test", users=True) + """\
     cost: 1
   - id: status
     path: /v1/status

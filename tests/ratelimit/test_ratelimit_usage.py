@@ -9,17 +9,9 @@ import pytest
 from edgeway_local.cli import main
 
 from tests.ratelimit_support import TABLE, event, free_port, make_gateway
+from tests.ratelimit.conftest import routes_yaml
 
-CONFIG = """
-version: 1
-gateway: {name: rl-usage, home_region: us-east-1}
-routes:
-  - id: users.get
-    path: /v1/users/{id}
-    backend: {type: lambda, function: UsersFunction}
-  - id: orders.list
-    path: /v1/orders
-    backend: {type: lambda, function: OrdersFunction}
+CONFIG = routes_yaml("rl-usage", users=True) + """\
 plans:
   free:
     rate: {per_second: 5, burst: 10}
