@@ -28,6 +28,14 @@ from .fakes import FakeClock, NullMetrics
 
 ISSUER = "https://issuer.example"
 AUDIENCE = "edgeway"
+# gateway.yaml's auth block trusting the test issuer; JWKS stands for its inline key set.
+TEST_ISSUER_YAML = f"""auth:
+  issuers:
+    - name: test
+      issuer: {ISSUER}
+      audiences: [{AUDIENCE}]
+      jwks: JWKS
+"""
 
 
 @cache

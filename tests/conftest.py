@@ -27,6 +27,15 @@ EVENTS = Path(__file__).parent / "events"
 # other stages build the pipeline without AuthStage; tests/gateway/test_auth_*.py cover it.
 NO_AUTH_STAGES = tuple(s for s in STAGES if s.name != "auth")
 ROOT = Path(__file__).parent.parent
+# A gateway.yaml with one route and two regions (us-east-1, eu-west-1), each as the
+# GSLB's compile wants it: an endpoint, an address, a location.
+TWO_REGIONS_YAML = (
+    "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
+    "regions:\n"
+    "  - {name: us-east-1, endpoint: 'http://127.0.0.1:3000', ipv4: [192.0.2.1],"
+    " location: {lat: 38.9, lon: -77.0}}\n"
+    "  - {name: eu-west-1, endpoint: 'http://127.0.0.1:3002', ipv4: [192.0.2.2],"
+    " location: {lat: 53.3, lon: -6.3}}\n")
 
 
 def stub_lambda(monkeypatch: pytest.MonkeyPatch,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.aws_tables import create_pk_sk_table
-from tests.authkit import claims, ec_key, jwks, token
+from tests.authkit import TEST_ISSUER_YAML, claims, ec_key, jwks, token
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key
 
@@ -34,12 +34,7 @@ routes:
     path: /status
     auth: none
     backend: {type: lambda, function: OrdersFunction}
-auth:
-  issuers:
-    - name: test
-      issuer: https://issuer.example
-      audiences: [edgeway]
-      jwks: JWKS
+""" + TEST_ISSUER_YAML + """\
   api_keys:
     plan_scopes: {free: [orders:read]}
   claims_to_headers: {sub: x-user-id}

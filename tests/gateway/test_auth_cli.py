@@ -11,6 +11,7 @@ import pytest
 
 from tests.aws_tables import create_pk_sk_table
 from tests.authkit import StubBackend, build, event
+from tests.conftest import TWO_REGIONS_YAML
 from tests.gateway.conftest import local_issuer_config
 from edgeway.clients import Clients
 from edgeway_local.cli import main
@@ -186,13 +187,7 @@ auth:
 
 def test_keys_in_several_regions(aws, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "gateway.yaml").write_text(
-        "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
-        "regions:\n"  # as the GSLB's compile wants them: endpoint, an address, a location
-        "  - {name: us-east-1, endpoint: 'http://127.0.0.1:3000', ipv4: [192.0.2.1],"
-        " location: {lat: 38.9, lon: -77.0}}\n"
-        "  - {name: eu-west-1, endpoint: 'http://127.0.0.1:3002', ipv4: [192.0.2.2],"
-        " location: {lat: 53.3, lon: -6.3}}\n")
+    (tmp_path / "gateway.yaml").write_text(TWO_REGIONS_YAML)
     europe = Clients("eu-west-1").get("dynamodb")
     create_pk_sk_table(europe, TABLE)
     created = json.loads(keys(capsys, "create", "--consumer", "c", "--plan", "p", "--json",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.authkit import AuthEnv, ec_key, event, jwks, problem
+from tests.authkit import TEST_ISSUER_YAML, AuthEnv, ec_key, event, jwks, problem
 from edgeway.auth.keyformat import generate_key
 from edgeway.clients import Clients
 from edgeway_local.keyadmin import create_key, revoke_key
@@ -30,12 +30,7 @@ routes:
     auth: jwt
     scopes: [orders:read]
     backend: {type: lambda, function: OrdersFunction}
-auth:
-  issuers:
-    - name: test
-      issuer: https://issuer.example
-      audiences: [edgeway]
-      jwks: JWKS
+""" + TEST_ISSUER_YAML + """\
   api_keys:
     cache_ttl_s: 30
     lookup_rate_per_s: 5

@@ -17,6 +17,8 @@ from edgeway_local.ports import free_port
 from edgeway_local.tables import is_replicated, local_name
 from edgeway_local.template import load_template
 
+from tests.conftest import TWO_REGIONS_YAML
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")
@@ -54,13 +56,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[P
     for name in ("EDGEWAY_KEYS_TABLE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
-    (tmp_path / "gateway.yaml").write_text(
-        "version: 1\nroutes: [{path: /a, auth: none, backend: {type: lambda, function: F}}]\n"
-        "regions:\n"  # as the GSLB's compile wants them: endpoint, an address, a location
-        "  - {name: us-east-1, endpoint: 'http://127.0.0.1:3000', ipv4: [192.0.2.1],"
-        " location: {lat: 38.9, lon: -77.0}}\n"
-        "  - {name: eu-west-1, endpoint: 'http://127.0.0.1:3002', ipv4: [192.0.2.2],"
-        " location: {lat: 53.3, lon: -6.3}}\n")
+    (tmp_path / "gateway.yaml").write_text(TWO_REGIONS_YAML)
     monkeypatch.chdir(tmp_path)
     server = MotoServer(port=free_port()).start()
     try:

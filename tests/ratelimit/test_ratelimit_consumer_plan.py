@@ -9,7 +9,7 @@ import json
 import pytest
 
 from edgeway_local.keyadmin import KeyAdminError, consumer_plan, create_key, list_keys, set_plan
-from tests.authkit import AuthEnv, claims, ec_key, event, jwks, token
+from tests.authkit import TEST_ISSUER_YAML, AuthEnv, claims, ec_key, event, jwks, token
 
 KEYS = "edgeway-test-KeysTable"
 COUNTERS = "edgeway-test-CountersTable"
@@ -20,12 +20,7 @@ routes:
     path: /v1/orders
     auth: any
     backend: {type: lambda, function: OrdersFunction}
-auth:
-  issuers:
-    - name: test
-      issuer: https://issuer.example
-      audiences: [edgeway]
-      jwks: JWKS
+""" + TEST_ISSUER_YAML + """\
       plan_claim: plan
 plans:
   trial:
