@@ -24,11 +24,11 @@ from gslb.store import GslbStore
 from gslb.transitions import Transition, TransitionLog
 from tests import authkit
 from tests.aws_tables import create_pk_sk_table
+from tests.console.conftest import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"EDGEWAY_GSLB_TABLE": "t-gslb", "EDGEWAY_COUNTERS_TABLE": "t-counters",
           "EDGEWAY_KEYS_TABLE": "t-keys"}
-SECTIONS = ("regions", "transitions", "steering", "latency", "traffic", "consumers", "resolve")
 
 
 def _config(tmp: Path) -> Path:

@@ -16,13 +16,13 @@ import pytest
 
 from edgeway_local.browser import DemoStack, chromium, chromium_missing, demo_stack, wait_ready
 from edgeway_local.cli import main as edgeway
+from tests.console.conftest import SECTIONS
 
 MISSING = chromium_missing()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(MISSING is not None, reason=f"console browser tests: {MISSING}")]
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")
-SECTIONS = ("regions", "transitions", "steering", "latency", "traffic", "consumers", "resolve")
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,3 +58,18 @@ def region_listeners() -> Iterator[Callable[..., dict[str, Region]]]:
     yield make
     for listener in made:
         listener.close()
+
+
+@pytest.fixture()
+def listeners(region_listeners: Callable[..., dict[str, Region]]) -> dict[str, Region]:
+    """The demo's three regions, each a listener answering 200 until a test says otherwise."""
+    return region_listeners("us-east-1", "eu-west-1", "ap-southeast-1")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()

@@ -12,14 +12,14 @@ import dns.query
 import pytest
 
 from gslb.local import start_local_gslb
-from tests.gslb.test_gslb_local import Listener, free_port, wait_for
+from edgeway_local.ports import free_port
+from tests.gslb.conftest import Region, wait_for
 
 pytestmark = pytest.mark.slow
 EUROPE = [dns.edns.ECSOption("198.51.100.0", 24)]   # the demo's Frankfurt client
 
 
-def test_dns_fails_europe_over_and_back(tmp_path: Path) -> None:
-    listeners = {"us-east-1": Listener(), "eu-west-1": Listener(), "ap-southeast-1": Listener()}
+def test_dns_fails_europe_over_and_back(tmp_path: Path, listeners: dict[str, Region]) -> None:
     config = tmp_path / "gslb.yaml"
     config.write_text((Path(__file__).resolve().parents[2] / "gateway.yaml").read_text().replace(
         "interval_s: 1.0", "interval_s: 0.1").replace("timeout_s: 0.8", "timeout_s: 0.1"))

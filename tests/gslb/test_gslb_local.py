@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import boto3
@@ -18,23 +17,9 @@ from gslb.observations import Observation
 from gslb.store import GslbStore
 
 from tests.aws_tables import create_pk_sk_table
-from tests.gslb.conftest import Region
+from tests.gslb.conftest import Region, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-@pytest.fixture()
-def listeners(region_listeners: Callable[..., dict[str, Region]]) -> dict[str, Region]:
-    return region_listeners("us-east-1", "eu-west-1", "ap-southeast-1")
 
 
 def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Region]) -> None:
