@@ -1,4 +1,5 @@
-"""Fixtures of the GSLB tests: region listeners whose /health a test turns up and down."""
+"""Fixtures of the GSLB tests: region listeners whose /health a test turns up and down,
+`edgeway gslb ...` run through the CLI, the local stack's GslbTable on moto."""
 
 from __future__ import annotations
 
@@ -6,9 +7,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+
+from edgeway_local import cli
+from edgeway_local.commands import gslb as gslb_command
+from edgeway_local.template import load_template
+from tests.aws_tables import create_pk_sk_table
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = str(ROOT / "gateway.yaml")
+# The table `edgeway serve` creates for GslbTable: the commands must default to it.
+LOCAL_GSLB_TABLE = load_template(ROOT / "template.yaml").table_name("GslbTable")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``edgeway gslb *argv``: exit code, stdout, stderr."""
+    code = cli.main(["gslb", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 class Region:
@@ -73,3 +93,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+@pytest.fixture()
+def local_table(fake_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The local stack's GslbTable, with moto in-process standing in for moto server mode."""
+    monkeypatch.chdir(ROOT)  # the commands read ./template.yaml for the table's name
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_pk_sk_table(client, LOCAL_GSLB_TABLE)
+    monkeypatch.setattr(gslb_command, "_dynamodb", lambda url, region: client)
+    return client

@@ -7,28 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from edgeway_local import cli
-from edgeway_local.commands import gslb as gslb_command
-from edgeway_local.template import load_template
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
 
-from tests.aws_tables import create_pk_sk_table
+from tests.gslb.conftest import CONFIG, LOCAL_GSLB_TABLE, run
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = str(ROOT / "gateway.yaml")
-# The table `edgeway serve` creates for GslbTable: the commands must default to it.
-LOCAL_GSLB_TABLE = load_template(ROOT / "template.yaml").table_name("GslbTable")
 EUROPE = "198.51.100.7"  # the default networks table places 198.51.100.0/24 in Frankfurt
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["gslb", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_resolve_european_client(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,16 +92,6 @@ def test_observe_dry_run_prints_what_it_parsed(tmp_path: Path, capsys: pytest.Ca
     assert json.loads(out) == [
         {"client": "198.51.100.7", "region": "eu-west-1", "rtt_ms": 21.5, "at": None},
         {"client": "2001:db8:200::/48", "region": "us-east-1", "rtt_ms": 90.0, "at": None}]
-
-
-@pytest.fixture()
-def local_table(fake_aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The local stack's GslbTable, with moto in-process standing in for moto server mode."""
-    monkeypatch.chdir(ROOT)  # the commands read ./template.yaml for the table's name
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    create_pk_sk_table(client, LOCAL_GSLB_TABLE)
-    monkeypatch.setattr(gslb_command, "_dynamodb", lambda url, region: client)
-    return client
 
 
 def test_observe_writes_to_the_local_table_and_status_reads_it(

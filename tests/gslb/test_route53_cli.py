@@ -13,7 +13,7 @@ from edgeway_local.commands import gslb_route53
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
 
-from tests.gslb.test_gslb_cli import CONFIG, LOCAL_GSLB_TABLE, local_table, run  # noqa: F401
+from tests.gslb.conftest import CONFIG, LOCAL_GSLB_TABLE, run
 
 
 def test_route53_plan_json_has_locations_default_records_and_dropped(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures of the local-stack tests: the fixture SAM stack, free ports, a runtime."""
+"""Fixtures of the local-stack tests: the fixture SAM stack, free ports, a runtime,
+an API listener in front of it (with its access log)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from edgeway_local.apigw import ApiListener
+from edgeway_local.apigw_event import RouteTable
 from edgeway_local.lambda_service import LocalLambda
 from edgeway_local.ports import free_port
+from edgeway_local.regions import RegionStates
 from edgeway_local.runtime import Endpoints
 from edgeway_local.template import load_template
 
@@ -44,3 +48,20 @@ def functions(logs: LogCapture) -> Iterator[LocalLambda]:
         log=logs, max_workers=4)
     yield service
     service.close()
+
+
+@pytest.fixture
+def access() -> list[str]:
+    """The access-log lines the ``listener`` writes."""
+    return []
+
+
+@pytest.fixture
+def listener(functions: LocalLambda, access: list[str]) -> Iterator[ApiListener]:
+    port = free_port()
+    states = RegionStates({"eu-west-1": f"http://127.0.0.1:{port}"})
+    routes = RouteTable(load_template(TEMPLATE, region="eu-west-1").routes)
+    server = ApiListener("eu-west-1", "127.0.0.1", port, routes, functions, states,
+                         access.append).start()
+    yield server
+    server.stop()

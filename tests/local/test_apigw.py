@@ -6,7 +6,6 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,8 @@ import pytest
 from edgeway_local.apigw import ApiListener
 from edgeway_local.apigw_event import RouteMatch, RouteTable, build_event, interpret_result
 from edgeway_local.lambda_service import LocalLambda
-from edgeway_local.ports import free_port
-from edgeway_local.regions import RegionStates
-from edgeway_local.template import HttpRoute, load_template
+from edgeway_local.template import HttpRoute
 
-from .conftest import TEMPLATE
 
 EVENTS = Path(__file__).parent.parent / "events"
 DEFAULT = RouteMatch(HttpRoute("ANY", "$default", "GatewayFunction"), {})
@@ -115,22 +111,6 @@ def test_function_results_are_read_as_api_gateway_does(result: Any, status: int,
                                                        body: bytes) -> None:
     reply = interpret_result(result)
     assert (reply.status, list(reply.headers), reply.body) == (status, headers, body)
-
-
-@pytest.fixture
-def access() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def listener(functions: LocalLambda, access: list[str]) -> Iterator[ApiListener]:
-    port = free_port()
-    states = RegionStates({"eu-west-1": f"http://127.0.0.1:{port}"})
-    routes = RouteTable(load_template(TEMPLATE, region="eu-west-1").routes)
-    server = ApiListener("eu-west-1", "127.0.0.1", port, routes, functions, states,
-                         access.append).start()
-    yield server
-    server.stop()
 
 
 def test_health_probes_are_served_but_not_logged(listener: ApiListener,

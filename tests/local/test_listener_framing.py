@@ -10,7 +10,6 @@ import socket
 import pytest
 
 from edgeway_local.apigw import ApiListener
-from tests.local.test_apigw import access, listener  # noqa: F401 (fixtures)
 
 
 def exchange(listener: ApiListener, raw: bytes) -> tuple[int, dict[str, str], bytes]:
