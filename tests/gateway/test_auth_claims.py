@@ -9,14 +9,7 @@ import time
 import pytest
 
 from tests.authkit import claims, token
-from tests.gateway.test_auth_jwt import (  # noqa: F401 (fixtures)
-    assert_refused,
-    backend,
-    call,
-    clock,
-    fetcher,
-    gateway,
-)
+from tests.gateway.conftest import assert_refused, call
 
 
 @pytest.mark.parametrize("sub", [None, "", "   ", 42, ["alice"], {"id": "alice"}, True])
