@@ -67,8 +67,10 @@ async def get_user(request: Request) -> Response:
     return JSONResponse(user)
 
 
-async def http_error(request: Request, exc: HTTPException) -> Response:
+async def http_error(request: Request, exc: Exception) -> Response:
     # Starlette's own 404 (no route) and 405 (wrong method, with Allow).
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        return await server_error(request, exc)
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
     return problem(exc.status_code, title, str(exc.detail), request.url.path,
                    headers=dict(exc.headers or {}))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,14 +23,20 @@ from pathlib import Path
 # ELF e_machine values (System V ABI) for the two Lambda architectures.
 ELF_MACHINES = {62: "x86_64", 183: "arm64"}
 
-# Never in a deployed artifact: dev-only code, test tooling, and boto3/botocore
-# (the python3.13 runtime provides them; a bundled copy only adds cold start).
-# jsonschema does ship: the validation stage imports it, lazily, to list every
-# error of a body that failed a route's schema.
+# Never in a deployed artifact: dev-only code and test tooling. jsonschema does
+# ship: the validation stage imports it, lazily, to list every error of a body
+# that failed a route's schema.
 FORBIDDEN = frozenset({
     "moto", "pytest", "_pytest", "edgeway_local", "tests",
-    "cfnlint", "samtranslator", "boto3", "botocore",
+    "cfnlint", "samtranslator",
 })
+
+# boto3/botocore ship once, in the EdgewayLayer, at a version whose botocore
+# honours a per-request read timeout (layers/edgeway/requirements.txt says why);
+# a second copy in a function would only add to its package.
+SDK_HOME = "EdgewayLayer"
+SDK = frozenset({"boto3", "botocore"})
+MIN_BOTOCORE = (1, 43, 68)
 
 # Files the functions read at run time, beside their code (see template.yaml).
 CONFIG_READERS = ("GatewayFunction", "AuthorizerFunction", "HealthCheckerFunction",
@@ -38,6 +45,7 @@ REQUIRED = (
     *(f"{name}/gateway.yaml" for name in CONFIG_READERS),
     "EdgewayLayer/python/edgeway/__init__.py",
     "EdgewayLayer/python/edgeway/schema/gateway.schema.json",  # the config compile reads it
+    "EdgewayLayer/python/botocore/__init__.py",
     "GslbLayer/python/gslb/__init__.py",
 )
 
@@ -83,6 +91,11 @@ def check(build_dir: Path, *, arch: str = "arm64") -> Report:
         if len(top) > 1 and top[0] in FORBIDDEN and (rel.parts[0], top[0]) not in forbidden:
             forbidden.add((rel.parts[0], top[0]))
             problems.append(f"{rel.parts[0]}: {top[0]} must not ship in a Lambda artifact")
+        if len(top) > 1 and top[0] in SDK and rel.parts[0] != SDK_HOME \
+                and (rel.parts[0], top[0]) not in forbidden:
+            forbidden.add((rel.parts[0], top[0]))
+            problems.append(f"{rel.parts[0]}: {top[0]} ships once, in {SDK_HOME}; "
+                            "remove it from this artifact's requirements")
         found = elf_architecture(path) if path.suffix == ".so" or ".so." in path.name else None
         if found is not None:
             binaries[str(rel)] = found
@@ -91,7 +104,21 @@ def check(build_dir: Path, *, arch: str = "arm64") -> Report:
     for required in REQUIRED:
         if not (build_dir / required).is_file():
             problems.append(f"{required}: missing from the build (a symlink that did not land?)")
+    problems.extend(_botocore_too_old(build_dir / SDK_HOME / "python/botocore/__init__.py"))
     return Report(tuple(problems), binaries)
+
+
+def _botocore_too_old(init: Path) -> list[str]:
+    if not init.is_file():
+        return []  # already reported as missing
+    found = re.search(r"^__version__ = ['\"]([0-9.]+)['\"]", init.read_text(), re.MULTILINE)
+    version = tuple(int(part) for part in found.group(1).split(".")) if found else ()
+    if version >= MIN_BOTOCORE:
+        return []
+    shown = found.group(1) if found else "an unknown version"
+    wanted = ".".join(map(str, MIN_BOTOCORE))
+    return [f"{SDK_HOME}: botocore is {shown}; the Lambda backend's call budget needs "
+            f">= {wanted} (layers/edgeway/requirements.txt)"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

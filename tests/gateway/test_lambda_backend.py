@@ -143,3 +143,50 @@ def test_base64_result_body_is_decoded() -> None:
                             b' "headers": {"content-type": "application/octet-stream"},'
                             b' "cookies": ["a=1"]}', "f")
     assert response.body == b"\x00\x01" and response.cookies == ["a=1"]
+
+
+def test_a_call_times_out_at_its_own_budget_not_the_clients(monkeypatch) -> None:
+    # The real botocore path: an Invoke endpoint that holds its answer. The client's read
+    # timeout is the longest route's (29 s); a call with 0.3 s left must give up at its own
+    # budget. A botocore that ignores the per-request read_timeout (before 1.43.68) waits
+    # until the endpoint lets go and returns 200, and this test fails.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from edgeway.clients import Clients
+
+    release = threading.Event()
+
+    class Held(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            release.wait(10)
+            body = b'{"statusCode": 200}'
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Held)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "x")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{server.server_port}")
+    config = parse_config("""
+version: 1
+routes:
+  - {id: a, path: /a, auth: none, timeout_ms: 29000, backend: {type: lambda, function: A}}
+""")
+    ctx = BuildContext(config=config, settings=Settings.from_env({}), clients=Clients("us-east-1"))
+    backend = config.routes[0].backend.build(ctx)
+    try:
+        with pytest.raises(BackendTimeout, match="within 0.3 s"):
+            backend(request(), timeout_s=0.3)
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()

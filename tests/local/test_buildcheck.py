@@ -35,6 +35,8 @@ def build(tmp_path: Path) -> Path:
         write(tmp_path, f"{function}/gateway.yaml", b"routes: []\n")
     write(tmp_path, "EdgewayLayer/python/edgeway/__init__.py")
     write(tmp_path, "EdgewayLayer/python/edgeway/schema/gateway.schema.json", b"{}")
+    write(tmp_path, "EdgewayLayer/python/boto3/__init__.py", b"__version__ = '1.44.8'\n")
+    write(tmp_path, "EdgewayLayer/python/botocore/__init__.py", b"__version__ = '1.44.8'\n")
     write(tmp_path, "EdgewayLayer/python/cryptography/hazmat/bindings/_rust.abi3.so", elf(183))
     write(tmp_path, "GslbLayer/python/gslb/__init__.py")
     write(tmp_path, "UsersFunction/starlette/__init__.py")
@@ -64,12 +66,32 @@ def test_x86_wheels_in_an_arm64_layer_are_caught(build: Path) -> None:
     "EdgewayLayer/python/pytest/__init__.py",
     "EdgewayLayer/python/edgeway_local/cli.py",
     "UsersFunction/tests/test_x.py",
-    "EdgewayLayer/python/boto3/__init__.py",
 ])
 def test_dev_only_packages_in_an_artifact_are_caught(build: Path, rel: str) -> None:
     write(build, rel)
     problems = buildcheck.check(build).problems
     assert len(problems) == 1 and "must not ship" in problems[0]
+
+
+def test_the_sdk_ships_once_in_the_layer_and_new_enough(build: Path) -> None:
+    write(build, "GatewayFunction/boto3/__init__.py")
+    write(build, "UsersFunction/botocore/__init__.py")
+    assert buildcheck.check(build).problems == (
+        "GatewayFunction: boto3 ships once, in EdgewayLayer; "
+        "remove it from this artifact's requirements",
+        "UsersFunction: botocore ships once, in EdgewayLayer; "
+        "remove it from this artifact's requirements")
+    (build / "GatewayFunction/boto3/__init__.py").unlink()
+    (build / "UsersFunction/botocore/__init__.py").unlink()
+    # The runtime-bundled botocore of late 2024, which ignores a per-request read timeout.
+    write(build, "EdgewayLayer/python/botocore/__init__.py", b"__version__ = '1.34.145'\n")
+    assert buildcheck.check(build).problems == (
+        "EdgewayLayer: botocore is 1.34.145; the Lambda backend's call budget needs "
+        ">= 1.43.68 (layers/edgeway/requirements.txt)",)
+    (build / "EdgewayLayer/python/botocore/__init__.py").unlink()
+    assert buildcheck.check(build).problems == (
+        "EdgewayLayer/python/botocore/__init__.py: missing from the build "
+        "(a symlink that did not land?)",)
 
 
 def test_a_missing_symlinked_file_is_caught(build: Path) -> None:
