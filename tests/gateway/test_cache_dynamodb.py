@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import botocore.session
 import pytest
 from edgeway.cache.dynamo import GENERATION_SK, ITEM_LIMIT_BYTES, partition
 from edgeway.clients import Clients
@@ -44,10 +45,10 @@ class CountingClients(Clients):
     every client the session creates carries its event hooks)."""
 
     def __init__(self, region):
-        session = boto3.session.Session()
+        session = botocore.session.get_session()
         super().__init__(region, session=session)
         self.dynamodb_calls: list[str] = []
-        session.events.register("before-call.dynamodb.*",
+        session.register("before-call.dynamodb.*",
                                 lambda model, **_: self.dynamodb_calls.append(model.name))
 
 

@@ -19,11 +19,11 @@ def create_gateway(settings: Settings | None = None) -> Edge:
 def lambda_handler(settings: Settings | None = None) -> Any:
     # What the cold start builds (modules, config, the compiled pipeline, the AWS
     # clients) lives as long as the container: take it out of the cyclic
-    # collector's reach. Otherwise the collections that boto3's import and client
+    # collector's reach. Otherwise the collections that botocore's import and client
     # creation set off rescan all of it: about 9 ms of a cold start on Python 3.13
     # (and more at interpreter exit, which a benchmark process pays and a Lambda
     # container does not). Freezing before the build too keeps the collections
-    # during it (boto3 is imported there now that clients are made at build) off
+    # during it (botocore is imported there now that clients are made at build) off
     # the modules already imported.
     gc.freeze()
     gateway = create_gateway(settings)
