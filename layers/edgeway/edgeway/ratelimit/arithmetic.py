@@ -20,7 +20,7 @@ which lets a DynamoDB condition compare them with ``<``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -62,11 +62,8 @@ def window(kind: WindowKind, now: float) -> Window:
 
 def window_by_id(kind: WindowKind, window_id: str) -> Window:
     """The window a stored id names (a container whose clock is behind adopts it)."""
-    if kind == "day":
-        t = datetime.strptime(window_id, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-    else:
-        t = datetime.strptime(window_id, "%Y-%m").replace(tzinfo=timezone.utc)
-    return window(kind, t.timestamp())
+    start = datetime.strptime(window_id, "%Y-%m-%d" if kind == "day" else "%Y-%m")
+    return window(kind, start.replace(tzinfo=timezone.utc).timestamp())
 
 
 def month_id_valid(text: str) -> bool:
@@ -138,9 +135,6 @@ class CounterState:
     month_count: int = 0
 
 
-EMPTY = CounterState()
-
-
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The limits one counter item enforces (one shard's share of a plan)."""
@@ -184,18 +178,25 @@ def effective_window(kind: WindowKind, now: float, stored: str | None) -> Window
     return own
 
 
+def _quotas(state: CounterState, limits: Limits,
+            now: float) -> Iterator[tuple[WindowKind, int, Window, int]]:
+    """Each quota of ``limits``: kind, limit, effective window and the units used in it."""
+    quotas: tuple[tuple[WindowKind, int | None, str | None, int], ...] = (
+        ("day", limits.day, state.day, state.day_count),
+        ("month", limits.month, state.month, state.month_count))
+    for kind, limit, stored, count in quotas:
+        if limit is not None:
+            win = effective_window(kind, now, stored)
+            yield kind, limit, win, count if stored == win.id else 0
+
+
 def violations(state: CounterState, limits: Limits, now: float, cost: int) -> list[Violation]:
     """Every limit that ``cost`` more units would break, given ``state``."""
     out: list[Violation] = []
     now_us = int(now * US)
     if limits.bucket is not None and not limits.bucket.admit(state.tat, now_us, cost):
         out.append(Violation("rate", max(1, math.ceil(limits.bucket.wait_s(state.tat, now_us, cost)))))
-    for kind, limit, stored, count in (("day", limits.day, state.day, state.day_count),
-                                       ("month", limits.month, state.month, state.month_count)):
-        if limit is None:
-            continue
-        win = effective_window(kind, now, stored)  # type: ignore[arg-type]
-        used = count if stored == win.id else 0
+    for kind, limit, win, used in _quotas(state, limits, now):
         if used + cost > limit:
             out.append(Violation(kind, win.seconds_left(now)))
     return out
@@ -222,11 +223,8 @@ def grantable(state: CounterState, limits: Limits, now: float, want: int) -> int
     now_us = int(now * US)
     if limits.bucket is not None:
         n = min(n, limits.bucket.available(state.tat, now_us))
-    for kind, limit, stored, count in (("day", limits.day, state.day, state.day_count),
-                                       ("month", limits.month, state.month, state.month_count)):
-        if limit is not None:
-            win = effective_window(kind, now, stored)  # type: ignore[arg-type]
-            n = min(n, limit - (count if stored == win.id else 0))
+    for _, limit, _, used in _quotas(state, limits, now):
+        n = min(n, limit - used)
     return max(0, n)
 
 
@@ -275,10 +273,6 @@ def service_limits(state: CounterState, limits: Limits, now: float, *, shards: i
     if limits.bucket is not None:
         out.append(ServiceLimit("rate", limits.bucket.available(state.tat, now_us) * shards + extra,
                                 limits.bucket.full_in_s(state.tat, now_us)))
-    for kind, limit, stored, count in (("day", limits.day, state.day, state.day_count),
-                                       ("month", limits.month, state.month, state.month_count)):
-        if limit is not None:
-            win = effective_window(kind, now, stored)  # type: ignore[arg-type]
-            used = count if stored == win.id else 0
-            out.append(ServiceLimit(kind, (limit - used) * shards + extra, win.seconds_left(now)))
+    for kind, limit, win, used in _quotas(state, limits, now):
+        out.append(ServiceLimit(kind, (limit - used) * shards + extra, win.seconds_left(now)))
     return out

@@ -94,7 +94,8 @@ class LeasedLimiter:
               old: Lease | None) -> Outcome:
         shard = self.shards.setdefault(consumer, random.randrange(plan.shards))
         limits: Limits = plan.shard_limits[shard]
-        state, fresh = (old.state, False) if old is not None else (first_guess(limits, now), False)
+        state = old.state if old is not None else first_guess(limits, now)
+        fresh = False
         for _ in range(MAX_ATTEMPTS):
             # Units in hand merge into the new lease only while the item still holds the
             # windows they were debited from; otherwise they went with their window.
@@ -139,16 +140,15 @@ class LeasedLimiter:
         del self.leases[consumer]
         self.seen.pop(consumer, None)  # a refund lowers the counter: what we saw is stale
         self._flush_usage(consumer, lease, now)
-        if lease.tokens > 0:
-            still = lease.usable(now, float("inf"))  # windows still current: worth refunding
-            if still:
-                try:
-                    self.store.refund(consumer, lease.shard, lease.tokens, day=lease.day,
-                                      month=lease.month)
-                except CounterUnavailable as exc:
-                    # Not retried: a refund that timed out may have applied.
-                    self.warn("lease refund failed: units stay debited", consumer=consumer,
-                              units=lease.tokens, error=str(exc))
+        # Worth refunding only while its windows are current (whatever the lease's age).
+        if lease.tokens > 0 and lease.usable(now, float("inf")):
+            try:
+                self.store.refund(consumer, lease.shard, lease.tokens, day=lease.day,
+                                  month=lease.month)
+            except CounterUnavailable as exc:
+                # Not retried: a refund that timed out may have applied.
+                self.warn("lease refund failed: units stay debited", consumer=consumer,
+                          units=lease.tokens, error=str(exc))
 
     def _flush_usage(self, consumer: str, lease: Lease, now: float) -> None:
         if not lease.usage:

@@ -61,13 +61,6 @@ class PlanConfig:
     shards: int
     shard_limits: tuple[Limits, ...] = field(default=())
 
-    def cost(self, route_id: str, default: int = 1) -> int:
-        return self.costs.get(route_id, default)
-
-    @property
-    def limited(self) -> bool:
-        return self.bucket is not None or self.day is not None or self.month is not None
-
     def policies(self, now: float) -> list[PolicyItem]:
         out = []
         if self.bucket is not None:
@@ -107,11 +100,8 @@ def parse_plans(config: Any, route_ids: set[str]) -> PlanSet | None:
     return PlanSet(plans=plans, default=default)
 
 
-def _positive(config: Any, where: list[Any], value: Any, *, integer: bool = True) -> Any:
-    kind = "a whole number" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            integer and not isinstance(value, int)):
-        raise config.error(where, f"must be {kind} greater than zero, got {value!r}")
+def _positive(config: Any, where: list[Any], value: Any) -> Any:
+    # The schema has checked that ``value`` is a number (an integer where it must be).
     if value <= 0:
         raise config.error(where, f"must be greater than zero, got {value!r}: a limit of "
                            f"{value!r} would refuse every request (remove the key for no limit)")
@@ -121,38 +111,35 @@ def _positive(config: Any, where: list[Any], value: Any, *, integer: bool = True
 def _plan(config: Any, name: str, spec: Mapping[str, Any], route_ids: set[str]) -> PlanConfig:
     at = ["plans", name]
     bucket = None
-    rate = spec.get("rate")
-    if rate is not None:
-        per_second = _positive(config, [*at, "rate", "per_second"], rate.get("per_second"),
-                               integer=False)
+    if (rate := spec.get("rate")) is not None:
+        per_second = _positive(config, [*at, "rate", "per_second"], rate["per_second"])
         burst = _positive(config, [*at, "rate", "burst"],
                           rate.get("burst", max(1, math.ceil(per_second))))
-        bucket = Bucket(per_second=float(per_second), burst=int(burst))
-    quotas = spec.get("quotas") or {}
-    day = _positive(config, [*at, "quotas", "day"], quotas["day"]) if "day" in quotas else None
-    month = _positive(config, [*at, "quotas", "month"], quotas["month"]) if "month" in quotas else None
+        bucket = Bucket(per_second=float(per_second), burst=burst)
+    quotas = {kind: _positive(config, [*at, "quotas", kind], limit)
+              for kind, limit in (spec.get("quotas") or {}).items()}
     costs: dict[str, int] = {}
     for route_id, cost in (spec.get("costs") or {}).items():
         if route_id not in route_ids:
             raise config.error([*at, "costs", route_id],
                                f"no route has id {route_id!r} (routes: {', '.join(sorted(route_ids))})")
         costs[route_id] = _positive(config, [*at, "costs", route_id], cost)
-    mode = Mode(spec.get("mode", "strict"))
     lease_spec = spec.get("lease") or {}
     lease = Lease(
         block=_positive(config, [*at, "lease", "block"], lease_spec.get("block", DEFAULT_LEASE.block)),
         ttl_s=float(_positive(config, [*at, "lease", "ttl_s"],
-                              lease_spec.get("ttl_s", DEFAULT_LEASE.ttl_s), integer=False)))
+                              lease_spec.get("ttl_s", DEFAULT_LEASE.ttl_s))))
     fraction = spec.get("local_fraction", 0.1)
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+    if not 0 < fraction <= 1:
         raise config.error([*at, "local_fraction"], f"must be a fraction in (0, 1], got {fraction!r}")
     shards = _positive(config, [*at, "shards"], spec.get("shards", 1))
     if spec.get("on_error") == "local" and bucket is None:
         raise config.error([*at, "on_error"],
                            "'local' needs a rate to scale (add rate: {per_second, burst})")
-    plan = PlanConfig(name=name, bucket=bucket, day=day, month=month, costs=costs, mode=mode,
-                      lease=lease, on_error=OnError(spec.get("on_error", "closed")),
-                      local_fraction=float(fraction), shards=int(shards))
+    plan = PlanConfig(name=name, bucket=bucket, day=quotas.get("day"), month=quotas.get("month"),
+                      costs=costs, mode=Mode(spec.get("mode", "strict")), lease=lease,
+                      on_error=OnError(spec.get("on_error", "closed")),
+                      local_fraction=float(fraction), shards=shards)
     return _with_shards(config, at, plan)
 
 

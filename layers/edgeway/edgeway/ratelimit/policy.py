@@ -20,45 +20,22 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from edgeway.errors import ServiceUnavailable
+from edgeway.errors import CounterUnavailable, ServiceUnavailable
 from edgeway.ratelimit.arithmetic import US, Bucket, Violation
 from edgeway.ratelimit.outcome import Admitted, Denied, Outcome, Source
 from edgeway.ratelimit.plans import OnError, PlanConfig
-from edgeway.errors import CounterUnavailable
 
 RETRY_AFTER_S = 1
 
 
-class LocalBuckets:
-    """In-container GCRA buckets per (plan, consumer), used only while counters are down."""
-
-    def __init__(self) -> None:
-        self._tat: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def bucket_for(plan: PlanConfig) -> Bucket:
-        assert plan.bucket is not None  # plans.py requires a rate for on_error: local
-        return Bucket(per_second=plan.bucket.per_second * plan.local_fraction,
-                      burst=max(1, int(plan.bucket.burst * plan.local_fraction)))
-
-    def take(self, plan: PlanConfig, consumer: str, cost: int, now: float) -> Outcome:
-        bucket = self.bucket_for(plan)
-        now_us = int(now * US)
-        key = (plan.name, consumer)
-        with self._lock:
-            tat = self._tat.get(key)
-            if bucket.admit(tat, now_us, min(cost, bucket.burst)):
-                self._tat[key] = bucket.after(tat, now_us, min(cost, bucket.burst))
-                return Admitted(Source.LOCAL)
-            wait = bucket.wait_s(tat, now_us, min(cost, bucket.burst))
-        return Denied(Source.LOCAL, [Violation("rate", max(1, int(wait + 0.999)))])
-
-
 class FailurePolicy:
+    """The plan's ``on_error``, with the in-container GCRA buckets of ``local`` per
+    (plan, consumer), used only while the counters are down."""
+
     def __init__(self, obs: Any) -> None:
         self.obs = obs
-        self.local = LocalBuckets()
+        self._tat: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
 
     def on_failure(self, plan: PlanConfig, consumer: str, cost: int, now: float,
                    exc: CounterUnavailable) -> Outcome:
@@ -72,7 +49,22 @@ class FailurePolicy:
         if policy is OnError.OPEN:
             return Admitted(Source.OPEN)
         if policy is OnError.LOCAL:
-            return self.local.take(plan, consumer, cost, now)
+            return self._local(plan, consumer, cost, now)
         raise ServiceUnavailable(
             "the rate-limit counters are unavailable; retry shortly",
             headers={"retry-after": str(RETRY_AFTER_S)})
+
+    def _local(self, plan: PlanConfig, consumer: str, cost: int, now: float) -> Outcome:
+        assert plan.bucket is not None  # plans.py requires a rate for on_error: local
+        bucket = Bucket(per_second=plan.bucket.per_second * plan.local_fraction,
+                        burst=max(1, int(plan.bucket.burst * plan.local_fraction)))
+        cost = min(cost, bucket.burst)  # a request bigger than the local bucket takes it whole
+        now_us = int(now * US)
+        key = (plan.name, consumer)
+        with self._lock:
+            tat = self._tat.get(key)
+            if bucket.admit(tat, now_us, cost):
+                self._tat[key] = bucket.after(tat, now_us, cost)
+                return Admitted(Source.LOCAL)
+            wait = bucket.wait_s(tat, now_us, cost)
+        return Denied(Source.LOCAL, [Violation("rate", max(1, int(wait + 0.999)))])

@@ -13,7 +13,7 @@ the config's ``default_plan``, as the rate-limit stage decides it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,18 +68,21 @@ def quota_rows(items: Iterable[Mapping[str, Any]], plans: PlanSet | None,
     return rows
 
 
-def scan_counters(client: Any, table: str) -> list[dict[str, Any]]:
-    """Every ``rl#`` item of the table (botocore errors propagate to the caller's boundary)."""
-    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "begins_with(pk, :p)",
-                              "ExpressionAttributeValues": {":p": {"S": COUNTER_PREFIX}}}
-    items: list[dict[str, Any]] = []
+def _scan(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a paginated ``Scan`` returns (botocore errors propagate to the caller's
+    boundary)."""
     for _ in range(MAX_PAGES):
         page = client.scan(**kwargs)
-        items.extend(page.get("Items", []))
+        yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return items
+
+
+def scan_counters(client: Any, table: str) -> Iterator[dict[str, Any]]:
+    """Every ``rl#`` item of the table."""
+    return _scan(client, TableName=table, FilterExpression="begins_with(pk, :p)",
+                 ExpressionAttributeValues={":p": {"S": COUNTER_PREFIX}})
 
 
 def plans_by_consumer(client: Any, keys_table: str) -> dict[str, str]:
@@ -87,18 +90,12 @@ def plans_by_consumer(client: Any, keys_table: str) -> dict[str, str]:
     a consumer's plan lives there once, for its keys and its tokens alike."""
     from edgeway.auth.keyformat import CONSUMER_SK
 
-    kwargs: dict[str, Any] = {"TableName": keys_table, "FilterExpression": "sk = :sk",
-                              "ExpressionAttributeValues": {":sk": {"S": CONSUMER_SK}}}
     out: dict[str, str] = {}
-    for _ in range(MAX_PAGES):
-        page = client.scan(**kwargs)
-        for item in page.get("Items", []):
-            consumer, plan = item.get("consumer", {}).get("S"), item.get("plan", {}).get("S")
-            if consumer and plan:
-                out[consumer] = plan
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in _scan(client, TableName=keys_table, FilterExpression="sk = :sk",
+                      ExpressionAttributeValues={":sk": {"S": CONSUMER_SK}}):
+        consumer, plan = item.get("consumer", {}).get("S"), item.get("plan", {}).get("S")
+        if consumer and plan:
+            out[consumer] = plan
     return out
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
-from edgeway.errors import Forbidden, TooManyRequests, Unauthorized
+from edgeway.errors import CounterUnavailable, Forbidden, TooManyRequests, Unauthorized
 from edgeway.http import Request, Response, routed
 from edgeway.ratelimit.arithmetic import (ServiceLimit, policy_header, ratelimit_header,
                                           retry_after, window)
@@ -28,7 +28,6 @@ from edgeway.ratelimit.leased import LeasedLimiter
 from edgeway.ratelimit.outcome import Denied, Outcome, Source
 from edgeway.ratelimit.plans import Mode, PlanConfig, PlanSet, capacity, parse_plans, route_cost
 from edgeway.ratelimit.policy import FailurePolicy
-from edgeway.errors import CounterUnavailable
 from edgeway.ratelimit.store import CounterStore
 from edgeway.ratelimit.strict import StrictLimiter
 
@@ -94,7 +93,7 @@ def compile(config: GatewayConfig) -> RateLimits | None:
         default = route_cost(config, rc.index, rc.spec)
         costs[rc.id] = {}
         for plan in plans.plans.values():
-            cost = plan.cost(rc.id, default)
+            cost = plan.costs.get(rc.id, default)
             if cost > capacity(plan):
                 where: list[str | int] = (["plans", plan.name, "costs", rc.id] if rc.id in plan.costs
                                           else ["routes", rc.index, "cost"])
@@ -128,7 +127,8 @@ class RateLimitStage:
                    obs=ctx.obs, clock=ctx.clock)
 
     def __call__(self, request: Request) -> Response:
-        route_costs = self.costs.get(routed(request).id)
+        route_id = routed(request).id
+        route_costs = self.costs.get(route_id)
         if route_costs is None:
             return self.app(request)
         consumer = request.principal.consumer
@@ -140,7 +140,6 @@ class RateLimitStage:
         plan = self.plans.for_principal(request.principal.plan)
         if plan is None:
             raise Forbidden("this consumer has no rate-limit plan")
-        route_id = routed(request).id
         cost = route_costs[plan.name]
         now = self.clock()
         outcome = self._decide(consumer, plan, cost, now, route_id)
@@ -195,7 +194,5 @@ class RateLimitStage:
     def _count(self, name: str, consumer: str, route_id: str, cost: int) -> None:
         if self.obs is not None:
             self.obs.count(name, dimensions={"consumer": consumer, "route": route_id}, value=cost)
-
-
 
 build = RateLimitStage.build

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from edgeway.errors import CounterUnavailable, EdgewayError
@@ -52,7 +51,6 @@ class Conflict(EdgewayError):
         self.state = state
 
 
-
 def state_of(item: Mapping[str, Any] | None) -> CounterState:
     if not item:
         return CounterState()
@@ -69,17 +67,8 @@ def state_of(item: Mapping[str, Any] | None) -> CounterState:
                         month=text("m"), month_count=num("mc") or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Expression:
-    """A DynamoDB UpdateItem's expressions, names and values, built together."""
-    update: str
-    condition: str
-    names: dict[str, str]
-    values: dict[str, dict[str, str]]
-
-
-def build_expression(plan: Plan, limits: Limits) -> Expression:
-    """The conditional update that applies ``plan`` only if every limit still holds."""
+def build_expression(plan: Plan, limits: Limits) -> dict[str, Any]:
+    """The UpdateItem expressions that apply ``plan`` only if every limit still holds."""
     names: dict[str, str] = {"#e": "expires_at"}
     values: dict[str, dict[str, str]] = {}
     sets: list[str] = []
@@ -124,7 +113,8 @@ def build_expression(plan: Plan, limits: Limits) -> Expression:
     update = "SET " + ", ".join(sets)
     if adds:
         update += " ADD " + ", ".join(adds)
-    return Expression(update=update, condition=" AND ".join(conds), names=names, values=values)
+    return {"UpdateExpression": update, "ConditionExpression": " AND ".join(conds),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
 class CounterStore:
@@ -141,16 +131,14 @@ class CounterStore:
 
     def apply(self, consumer: str, shard: int, plan: Plan, limits: Limits) -> CounterState:
         """Write ``plan``; the new state, or ``Conflict`` with the current one."""
-        expr = build_expression(plan, limits)
         result = self._call(
             "update_item", TableName=self.table, Key=self.key(consumer, shard),
-            UpdateExpression=expr.update, ConditionExpression=expr.condition,
-            ExpressionAttributeNames=expr.names, ExpressionAttributeValues=expr.values,
+            **build_expression(plan, limits),
             ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         return state_of(result.get("Attributes"))
 
     def refund(self, consumer: str, shard: int, units: int, *, day: str | None,
-               month: str | None) -> bool:
+               month: str | None) -> None:
         """Give back ``units`` to the windows that are still current (leased mode).
 
         Only the quota windows are refunded, and only while the item still holds
@@ -158,14 +146,10 @@ class CounterStore:
         """
         for _ in range(2):
             parts = [(tag, win) for tag, win in (("d", day), ("m", month)) if win is not None]
-            if not parts or units <= 0:
-                return False
-            names = {}
-            values: dict[str, dict[str, str]] = {":neg": {"N": str(-units)}}
-            for tag, win in parts:
-                names[f"#{tag}"] = tag
-                names[f"#{tag}c"] = f"{tag}c"
-                values[f":{tag}"] = {"S": win}
+            if not parts:
+                return
+            names = {f"#{tag}{suffix}": f"{tag}{suffix}" for tag, _ in parts for suffix in ("", "c")}
+            values = {":neg": {"N": str(-units)}, **{f":{tag}": {"S": win} for tag, win in parts}}
             try:
                 self._call(
                     "update_item", TableName=self.table, Key=self.key(consumer, shard),
@@ -173,11 +157,10 @@ class CounterStore:
                     ConditionExpression=" AND ".join(f"#{t} = :{t}" for t, _ in parts),
                     ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
-                return True
+                return
             except Conflict as exc:
                 day = day if exc.state.day == day else None
                 month = month if exc.state.month == month else None
-        return False
 
     def add_usage(self, consumer: str, month: str, month_end: int,
                   units: Mapping[str, int]) -> None:
@@ -189,8 +172,6 @@ class CounterStore:
             names[f"#r{i}"] = ROUTE_PREFIX + route
             values[f":u{i}"] = {"N": str(n)}
             adds.append(f"#r{i} :u{i}")
-        if not adds:
-            return
         self._call("update_item", TableName=self.table, Key=usage_key(consumer, month),
                    UpdateExpression="SET #e = :exp ADD " + ", ".join(adds),
                    ExpressionAttributeNames=names, ExpressionAttributeValues=values)

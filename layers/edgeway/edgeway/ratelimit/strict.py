@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
 
 from edgeway.ratelimit.arithmetic import (CounterState, Limits, Violation, plan_attempt,
                                           service_limits, violations, window)
@@ -56,15 +55,13 @@ def first_guess(limits: Limits, now: float) -> CounterState:
 
 
 class StrictLimiter:
-    def __init__(self, store: CounterStore, *, cache: StateCache | None = None,
-                 pick: Callable[[int], int] | None = None) -> None:
+    def __init__(self, store: CounterStore) -> None:
         self.store = store
-        self.cache = cache or StateCache()
-        self.pick = pick or (lambda n: random.randrange(n))
+        self.cache = StateCache()
 
     def check(self, consumer: str, plan: PlanConfig, cost: int, now: float) -> Outcome:
         n = plan.shards
-        start = self.pick(n) if n > 1 else 0
+        start = random.randrange(n) if n > 1 else 0
         denials: list[Denied] = []
         # A full shard does not prove the plan is full: try the others before refusing,
         # so that sharded counters still admit exactly the limit.
@@ -74,23 +71,20 @@ class StrictLimiter:
             if isinstance(outcome, Admitted):
                 return outcome
             denials.append(outcome)
-        best = min(denials, key=lambda d: max(v.retry_after for v in d.violations))
-        return best
+        return min(denials, key=lambda d: max(v.retry_after for v in d.violations))
 
     def _check_shard(self, consumer: str, shard: int, plan: PlanConfig, cost: int,
                      now: float) -> Outcome:
         limits = plan.shard_limits[shard]
         seen = self.cache.get(consumer, shard)
-        if seen is not None:
-            state, seen_at = seen
-            if 0 <= now - seen_at < TRUST_S:
-                found = violations(state, limits, now, cost)
-                if found:
-                    return Denied(Source.CACHE, found,
-                                  service_limits(state, limits, now, shards=plan.shards))
-            fresh = False
+        fresh = False
+        if seen is None:
+            state = first_guess(limits, now)
         else:
-            state, fresh = first_guess(limits, now), False
+            state, seen_at = seen
+            if 0 <= now - seen_at < TRUST_S and (found := violations(state, limits, now, cost)):
+                return Denied(Source.CACHE, found,
+                              service_limits(state, limits, now, shards=plan.shards))
         for _ in range(MAX_ATTEMPTS):
             if fresh:
                 found = violations(state, limits, now, cost)
