@@ -200,7 +200,7 @@ def test_anything_unexpected_is_denied_with_the_traceback_logged():
             raise RuntimeError("verifier internals")
 
     logger = quiet_logger("edgeway-authorizer-crash-test")
-    authorizer = Authorizer(Broken(), Router([]), {}, object(), (),
+    authorizer = Authorizer(Broken(), Router([]), {}, object(), {},
                             Observability("t", "us-east-1", logger=logger, metrics=NullMetrics()))
     event = recorded("authorizer_v2_no_credentials.json")
     assert authorizer(event, None) == {"isAuthorized": False}

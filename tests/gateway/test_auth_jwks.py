@@ -109,9 +109,9 @@ def test_a_jwks_with_no_usable_key_is_a_failed_fetch():
 
 def test_key_type_must_fit_the_algorithm():
     keys = parse_jwks(jwks((rsa_key(), "r"), (ec_key(), "e"), (ed_key(), "o")), ALGS)
-    assert keys.find("r", "RS256") and not keys.find("r", "ES256") and not keys.find("r", "EdDSA")
-    assert keys.find("e", "ES256") and not keys.find("e", "RS256")
-    assert keys.find("o", "EdDSA") and not keys.find("o", "ES256")
+    assert keys.key_for("r", "RS256") and not keys.key_for("r", "ES256") and not keys.key_for("r", "EdDSA")
+    assert keys.key_for("e", "ES256") and not keys.key_for("e", "RS256")
+    assert keys.key_for("o", "EdDSA") and not keys.key_for("o", "ES256")
 
 
 def test_unusable_keys_are_skipped():
@@ -126,16 +126,16 @@ def test_unusable_keys_are_skipped():
         jwk(rsa_key(), "good"),
     ]}
     keys = parse_jwks(doc, ALGS | {"HS256"})
-    assert keys.find("good", "RS256") is not None
+    assert keys.key_for("good", "RS256") is not None
     for kid in ("sym", "enc", "pinned", "weak", "broken"):
-        assert all(keys.find(kid, alg) is None for alg in ALGS | {"HS256"}), kid
+        assert all(keys.key_for(kid, alg) is None for alg in ALGS | {"HS256"}), kid
 
 
 def test_kidless_token_uses_the_only_key_of_its_type():
     keys = parse_jwks(jwks((rsa_key(), "r"), (ec_key(), "e")), ALGS)
-    assert keys.find(None, "RS256") is not None
+    assert keys.key_for(None, "RS256") is not None
     two = parse_jwks(jwks((rsa_key(), "r1"), (rsa_key(1), "r2")), ALGS)
-    assert two.find(None, "RS256") is None  # ambiguous: refused
+    assert two.key_for(None, "RS256") is None  # ambiguous: refused
 
 
 @pytest.mark.parametrize("doc", [None, [], {"keys": "x"}, {"nokeys": []}])

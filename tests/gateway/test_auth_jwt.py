@@ -207,7 +207,7 @@ def test_authenticator_alone_refuses_a_1_mb_token_unparsed(gateway, no_parsing):
     from edgeway.auth.config import AuthConfig
     from edgeway.errors import Unauthorized
 
-    auth = Authenticator(AuthConfig(), jwt=jwt_verifier.JwtVerifier([], max_token_bytes=8192))
+    auth = Authenticator(AuthConfig(), jwt=jwt_verifier.JwtVerifier([]))
     with pytest.raises(Unauthorized) as info:
         auth.authenticate({"authorization": "Bearer " + "A" * (1024 * 1024)},
                           RoutePolicy(Mode.JWT, accepts_jwt=True))

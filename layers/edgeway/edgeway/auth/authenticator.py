@@ -60,12 +60,13 @@ NO_CREDENTIALS = ("this route requires credentials (a route without `auth` is `a
                   "make it public")
 
 
-def compile_policy(spec: Mapping[str, Any], auth: AuthConfig,
-                   error: Callable[[str], Exception]) -> RoutePolicy:
-    """One route's ``auth``/``scopes``, from the config alone (the compile).
+def compile_policy(spec: Mapping[str, Any], auth: AuthConfig, error: Callable[[str], Exception],
+                   *, keys_table: bool = True) -> RoutePolicy:
+    """One route's ``auth``/``scopes``.
 
-    API keys count as available when ``auth.api_keys.enabled``; whether this
-    deployment has a keys table is the build's question (``without_keys``).
+    API keys count as available when ``auth.api_keys.enabled`` and, at the
+    build, when the deployment has a keys table (``keys_table``; the config
+    compile checks the policy as if it had one).
     """
     mode = Mode(spec.get("auth", Mode.ANY.value))
     if mode is Mode.NONE:
@@ -76,26 +77,15 @@ def compile_policy(spec: Mapping[str, Any], auth: AuthConfig,
         raise error("auth: jwt needs at least one entry in auth.issuers")
     if mode is Mode.API_KEY and not accepts_key:
         raise error("auth: api_key needs API keys enabled (auth.api_keys.enabled)")
+    if mode is Mode.API_KEY and not keys_table:
+        raise error("auth: api_key needs a keys table (EDGEWAY_KEYS_TABLE)")
+    accepts_key = accepts_key and keys_table
     if not (accepts_jwt or accepts_key):
         raise error(NO_CREDENTIALS)
+    challenges = ((bearer_challenge(),) if accepts_jwt else ()) + (
+        (api_key_challenge(auth.api_keys.header),) if accepts_key else ())
     return RoutePolicy(mode, frozenset(spec.get("scopes") or ()), accepts_jwt, accepts_key,
-                       _challenges(accepts_jwt, accepts_key, auth.api_keys.header))
-
-
-def without_keys(policy: RoutePolicy, key_header: str,
-                 error: Callable[[str], Exception]) -> RoutePolicy:
-    """``policy`` in a deployment without a keys table (EDGEWAY_KEYS_TABLE unset): the build."""
-    if not policy.accepts_key:
-        return policy
-    if not policy.accepts_jwt:
-        raise error("auth: api_key needs a keys table (EDGEWAY_KEYS_TABLE)"
-                    if policy.mode is Mode.API_KEY else NO_CREDENTIALS)
-    return dataclasses.replace(policy, accepts_key=False,
-                               challenges=_challenges(True, False, key_header))
-
-
-def _challenges(jwt: bool, key: bool, key_header: str) -> tuple[str, ...]:
-    return ((bearer_challenge(),) if jwt else ()) + ((api_key_challenge(key_header),) if key else ())
+                       challenges)
 
 
 class Authenticator:
@@ -167,8 +157,7 @@ def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Call
         from edgeway.auth.jwt_verifier import build_verifier
 
         jwt_verifier = build_verifier(auth.issuers, clients=clients, clock=clock,
-                                      max_token_bytes=auth.max_token_bytes, fetch=fetch,
-                                      on_error=warn, error=config.error)
+                                      fetch=fetch, on_error=warn, error=config.error)
     keys = consumer_plans = None
     if auth.api_keys.enabled and settings.keys_table:
         from edgeway.auth.api_keys import ApiKeyVerifier, ConsumerPlans, KeyStore

@@ -22,9 +22,10 @@ from typing import Any
 
 from edgeway.adapters import HttpApiV2Adapter
 from edgeway.auth.authenticator import (Authenticator, RoutePolicy, build_authenticator,
-                                        compile_policy, without_keys)
-from edgeway.auth.stage import AuthSpec, claim_header_value, wire_policies
+                                        compile_policy)
+from edgeway.auth.config import AuthConfig
 from edgeway.auth.stage import compile as compile_auth
+from edgeway.auth.stage import forwarded_claims, route_policies
 from edgeway.clients import Clients
 from edgeway.config import GatewayConfig, load_config
 from edgeway.edge import begin
@@ -42,12 +43,12 @@ _ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP 
 class Authorizer:
     def __init__(self, authenticator: Authenticator, router: Router,
                  policies: Mapping[str, RoutePolicy], default: RoutePolicy,
-                 claims: tuple[str, ...], obs: Observability | None) -> None:
+                 claims: Mapping[str, str], obs: Observability | None) -> None:
         self.authenticator = authenticator
         self.router = router
         self.policies = policies
         self.default = default
-        self.claims = claims
+        self.claims = claims  # claim -> its name in the context
         self.obs = obs
 
     @classmethod
@@ -55,16 +56,14 @@ class Authorizer:
                     clock: Callable[[], float] = time.time,
                     obs: Observability | None = None) -> Authorizer:
         """The gateway's own compiled router and route policies, without backends."""
-        spec = config.spec("auth", AuthSpec) or compile_auth(config)
+        auth = config.spec("auth", AuthConfig) or compile_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
-                                            obs=obs, auth=spec.auth)
-        error = partial(config.error, ["auth"])
-        default = compile_policy({}, spec.auth, error)
-        if authenticator.keys is None:
-            default = without_keys(default, authenticator.key_header, error)
+                                            obs=obs, auth=auth)
+        keys_table = authenticator.keys is not None
+        default = compile_policy({}, auth, partial(config.error, ["auth"]), keys_table=keys_table)
         return cls(authenticator, config.spec("routing", Router) or routing.compile(config),
-                   wire_policies(config, spec, authenticator), default,
-                   tuple(spec.auth.claims_to_headers), obs)
+                   route_policies(config, auth, keys_table=keys_table), default,
+                   {claim: claim for claim in auth.claims_to_headers}, obs)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         begin(event)  # the request id and the invocation's log context, as at every edge
@@ -91,11 +90,7 @@ class Authorizer:
                                "consumer": principal.consumer or "", "plan": principal.plan or "",
                                "scopes": " ".join(sorted(principal.scopes)),
                                "keyId": principal.key_id or ""}
-        for claim in self.claims:
-            if claim in principal.claims:
-                value = claim_header_value(principal.claims[claim])
-                if value is not None:
-                    ctx[claim] = value
+        ctx.update(forwarded_claims(principal.claims, self.claims))
         return {"isAuthorized": True, "context": ctx}
 
     def _policy(self, request: Request) -> RoutePolicy:

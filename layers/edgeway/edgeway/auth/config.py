@@ -4,6 +4,10 @@ The JSON Schema checks shapes; this module checks what a schema cannot: that
 HS256 comes with a secret reference, that a JWKS is fetched over HTTPS, that
 issuer values are unique, that forwarded claim headers do not shadow headers
 the gateway itself relies on. Every failure names the file, line and key.
+
+Each dataclass's fields are the keys of its object in the schema (which allows
+no other key), so a checked mapping is passed as it is and a key it leaves out
+takes the field's default: every default is written once, here.
 """
 
 from __future__ import annotations
@@ -15,14 +19,6 @@ from urllib.parse import urlsplit
 
 DEFAULT_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 SYMMETRIC = frozenset({"HS256"})
-DEFAULT_LEEWAY_S = 30
-DEFAULT_JWKS_TTL_S = 600
-DEFAULT_COOLDOWN_S = 30
-DEFAULT_KEY_HEADER = "x-api-key"
-DEFAULT_KEY_CACHE_TTL_S = 30
-DEFAULT_LOOKUP_RATE = 50.0
-DEFAULT_MAX_TOKEN_BYTES = 8192
-DEFAULT_SECRET_MAX_AGE_S = 300
 
 # Headers a claim may never be copied into: the gateway or the backend protocol
 # depends on them, so a claim there would be a spoofing or smuggling vector.
@@ -38,7 +34,7 @@ class SecretRef:
 
     ssm: str | None = None
     secretsmanager: str | None = None
-    max_age_s: int = DEFAULT_SECRET_MAX_AGE_S
+    max_age_s: int = 300
 
     @property
     def label(self) -> str:
@@ -55,24 +51,24 @@ class IssuerConfig:
     algorithms: frozenset[str]
     jwks_uri: str | None = None
     jwks: Mapping[str, Any] | None = None
-    leeway_s: int = DEFAULT_LEEWAY_S
+    leeway_s: int = 30
     required_claims: tuple[str, ...] = ("exp",)
     hs256_secret: SecretRef | None = None
     plan_claim: str | None = None
     consumer_claim: str = "sub"
-    jwks_ttl_s: int = DEFAULT_JWKS_TTL_S
-    cooldown_s: int = DEFAULT_COOLDOWN_S
+    jwks_ttl_s: int = 600
+    jwks_refetch_cooldown_s: int = 30
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyConfig:
     """How API keys are read, hashed, cached and mapped to scopes by plan."""
     enabled: bool = True
-    header: str = DEFAULT_KEY_HEADER
-    cache_ttl_s: int = DEFAULT_KEY_CACHE_TTL_S
+    header: str = "x-api-key"
+    cache_ttl_s: int = 30
     pepper: SecretRef | None = None
     plan_scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    lookup_rate_per_s: float = DEFAULT_LOOKUP_RATE
+    lookup_rate_per_s: float = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +77,7 @@ class AuthConfig:
     issuers: tuple[IssuerConfig, ...] = ()
     api_keys: ApiKeyConfig = field(default_factory=ApiKeyConfig)
     claims_to_headers: Mapping[str, str] = field(default_factory=dict)  # claim -> header
-    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
-
-
-def parse_secret_ref(raw: Mapping[str, Any]) -> SecretRef:
-    return SecretRef(ssm=raw.get("ssm"), secretsmanager=raw.get("secretsmanager"),
-                     max_age_s=int(raw.get("max_age_s", DEFAULT_SECRET_MAX_AGE_S)))
+    max_token_bytes: int = 8192
 
 
 def is_loopback(host: str | None) -> bool:
@@ -119,16 +110,14 @@ def parse_auth(config: Any) -> AuthConfig:
     raw = config.section("auth") or {}
     issuers = tuple(_issuer(config, i, spec) for i, spec in enumerate(raw.get("issuers") or ()))
     _unique(config, issuers)
-    keys_raw = raw.get("api_keys") or {}
-    api_keys = ApiKeyConfig(
-        enabled=bool(keys_raw.get("enabled", True)),
-        header=str(keys_raw.get("header", DEFAULT_KEY_HEADER)).lower(),
-        cache_ttl_s=int(keys_raw.get("cache_ttl_s", DEFAULT_KEY_CACHE_TTL_S)),
-        pepper=parse_secret_ref(keys_raw["pepper"]) if keys_raw.get("pepper") else None,
-        plan_scopes={plan: frozenset(scopes)
-                     for plan, scopes in (keys_raw.get("plan_scopes") or {}).items()},
-        lookup_rate_per_s=float(keys_raw.get("lookup_rate_per_s", DEFAULT_LOOKUP_RATE)),
-    )
+    keys = dict(raw.get("api_keys") or {})
+    if "header" in keys:
+        keys["header"] = keys["header"].lower()
+    if "pepper" in keys:
+        keys["pepper"] = SecretRef(**keys["pepper"])
+    keys["plan_scopes"] = {plan: frozenset(scopes)
+                           for plan, scopes in keys.get("plan_scopes", {}).items()}
+    api_keys = ApiKeyConfig(**keys)
     if api_keys.header in _RESERVED_HEADERS:
         raise config.error(["auth", "api_keys", "header"],
                            f"{api_keys.header!r} is reserved; choose another header")
@@ -142,13 +131,13 @@ def parse_auth(config: Any) -> AuthConfig:
             raise config.error(["auth", "claims_to_headers", claim],
                                f"header {name!r} already carries another claim")
         claims_to_headers[str(claim)] = name
-    return AuthConfig(issuers=issuers, api_keys=api_keys, claims_to_headers=claims_to_headers,
-                      max_token_bytes=int(raw.get("max_token_bytes", DEFAULT_MAX_TOKEN_BYTES)))
+    return AuthConfig(**{**raw, "issuers": issuers, "api_keys": api_keys,
+                         "claims_to_headers": claims_to_headers})
 
 
 def _issuer(config: Any, index: int, spec: Mapping[str, Any]) -> IssuerConfig:
     where: list[str | int] = ["auth", "issuers", index]
-    secret = parse_secret_ref(spec["hs256_secret"]) if spec.get("hs256_secret") else None
+    secret = SecretRef(**spec["hs256_secret"]) if "hs256_secret" in spec else None
     has_keys = "jwks_uri" in spec or "jwks" in spec
     if "jwks_uri" in spec and "jwks" in spec:
         raise config.error([*where, "jwks"], "give jwks_uri or an inline jwks, not both")
@@ -169,16 +158,9 @@ def _issuer(config: Any, index: int, spec: Mapping[str, Any]) -> IssuerConfig:
     uri = spec.get("jwks_uri")
     if uri is not None and (problem := check_jwks_uri(uri)):
         raise config.error([*where, "jwks_uri"], problem)
-    required = tuple(dict.fromkeys(spec.get("required_claims", ["exp"])))
-    return IssuerConfig(
-        index=index, name=spec["name"], issuer=spec["issuer"],
-        audiences=tuple(spec["audiences"]), algorithms=algorithms, jwks_uri=uri,
-        jwks=spec.get("jwks"), leeway_s=int(spec.get("leeway_s", DEFAULT_LEEWAY_S)),
-        required_claims=required, hs256_secret=secret, plan_claim=spec.get("plan_claim"),
-        consumer_claim=spec.get("consumer_claim", "sub"),
-        jwks_ttl_s=int(spec.get("jwks_ttl_s", DEFAULT_JWKS_TTL_S)),
-        cooldown_s=int(spec.get("jwks_refetch_cooldown_s", DEFAULT_COOLDOWN_S)),
-    )
+    return IssuerConfig(**{**spec, "index": index, "audiences": tuple(spec["audiences"]),
+                           "algorithms": algorithms, "hs256_secret": secret,
+                           "required_claims": tuple(spec.get("required_claims", ("exp",)))})
 
 
 def _unique(config: Any, issuers: tuple[IssuerConfig, ...]) -> None:

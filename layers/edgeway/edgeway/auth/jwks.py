@@ -47,19 +47,17 @@ _KEY_TYPES: dict[str, tuple[str, str | None]] = {
 
 @dataclass(frozen=True, slots=True)
 class KeySet:
-    """One fetched JWKS, indexed by (kid, alg) and by alg for tokens without a kid."""
+    """One JWKS, indexed by (kid, alg) and by alg for tokens without a kid. An inline
+    JWKS from gateway.yaml is one of these, parsed at build time and never fetched."""
     by_kid: Mapping[tuple[str, str], PyJWK]  # (kid, alg) -> key
     by_alg: Mapping[str, tuple[PyJWK, ...]]  # alg -> keys (for tokens without kid)
 
-    def find(self, kid: str | None, alg: str) -> PyJWK | None:
+    def key_for(self, kid: str | None, alg: str) -> PyJWK | None:
         if kid is not None:
             return self.by_kid.get((kid, alg))
         # No kid: unambiguous only when exactly one key can verify this alg.
         keys = self.by_alg.get(alg, ())
         return keys[0] if len(keys) == 1 else None
-
-    def __len__(self) -> int:
-        return len(self.by_kid) + sum(len(v) for v in self.by_alg.values())
 
 
 def parse_jwks(doc: Any, algorithms: frozenset[str]) -> KeySet:
@@ -118,7 +116,6 @@ class JwksCache:
         self._expires = 0.0
         self._last_attempt: float | None = None
         self._lock = threading.Lock()
-        self.fetches = 0  # attempts, for tests and the benchmark
 
     def key_for(self, kid: str | None, alg: str) -> PyJWK | None:
         """The key for ``kid``/``alg``, None when unknown; KeysUnavailable if no set."""
@@ -126,10 +123,10 @@ class JwksCache:
         keys, refreshed = self._keys, False
         if keys is None or now >= self._expires:
             keys, refreshed = self._refresh(now), True
-        key = keys.find(kid, alg) if keys is not None else None
+        key = keys.key_for(kid, alg) if keys is not None else None
         if key is None and not refreshed:
             keys = self._refresh(now)  # maybe a rotation: one refetch, cool-down permitting
-            key = keys.find(kid, alg) if keys is not None else None
+            key = keys.key_for(kid, alg) if keys is not None else None
         if keys is None:
             raise KeysUnavailable(self.uri)
         return key
@@ -139,7 +136,6 @@ class JwksCache:
             if self._last_attempt is not None and now - self._last_attempt < self._cooldown_s:
                 return self._keys  # cooling down: whatever we have (maybe stale) serves
             self._last_attempt = now
-            self.fetches += 1
             try:
                 keys = parse_jwks(self._fetch(self.uri), self._algorithms)
             except JwksError as exc:
@@ -148,16 +144,6 @@ class JwksCache:
                 return self._keys  # the last good set keeps serving
             self._keys, self._expires = keys, now + self._ttl_s
             return keys
-
-
-class StaticKeys:
-    """An inline JWKS from gateway.yaml: parsed at build time, never fetched."""
-
-    def __init__(self, keys: KeySet) -> None:
-        self._keys = keys
-
-    def key_for(self, kid: str | None, alg: str) -> PyJWK | None:
-        return self._keys.find(kid, alg)
 
 
 def http_fetch(uri: str, *, timeout_s: float = FETCH_TIMEOUT_S) -> Any:

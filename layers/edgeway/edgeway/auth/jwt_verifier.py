@@ -2,7 +2,8 @@
 
 Order of checks, cheapest and most hostile first:
 
-1. size (``max_token_bytes``) before anything is parsed;
+1. size (``max_token_bytes``) before anything is parsed: the Authenticator
+   checks it on the whole Authorization header, before this module runs;
 2. shape: three base64url segments, nothing else;
 3. the header: ``alg`` must be on the issuer's allow-list (``none`` and HS*
    never are, unless the issuer is configured for HS256 with a secret);
@@ -37,7 +38,7 @@ from jwt import exceptions as jwt_errors
 
 from edgeway.auth.challenge import invalid_token
 from edgeway.auth.config import IssuerConfig
-from edgeway.auth.jwks import JwksCache, StaticKeys, http_fetch, parse_jwks
+from edgeway.auth.jwks import JwksCache, http_fetch, parse_jwks
 from edgeway.auth.secrets import SecretSource
 from edgeway.errors import JwksError, KeysUnavailable, ServiceUnavailable
 from edgeway.http import Principal
@@ -82,22 +83,17 @@ def check_dates(payload: Any) -> None:
                                 f"(a NumericDate, RFC 7519)")
 
 
-def _scope_tokens(value: str) -> frozenset[str]:
-    # RFC 6749 section 3.3: scope tokens are separated by spaces (%x20) only. A tab,
-    # newline or any other whitespace is part of a token, never a separator.
-    return frozenset(s for s in value.split(" ") if s)
-
-
 def scopes_of(claims: dict[str, Any]) -> frozenset[str]:
     """Scopes from ``scope`` (space separated, RFC 6749/8693) or ``scp`` (list or string)."""
     scope = claims.get("scope")
+    if not isinstance(scope, str):
+        scope = claims.get("scp")
     if isinstance(scope, str):
-        return _scope_tokens(scope)
-    scp = claims.get("scp")
-    if isinstance(scp, str):
-        return _scope_tokens(scp)
-    if isinstance(scp, list):
-        return frozenset(s for s in scp if isinstance(s, str))
+        # RFC 6749 section 3.3: scope tokens are separated by spaces (%x20) only. A tab,
+        # newline or any other whitespace is part of a token, never a separator.
+        return frozenset(s for s in scope.split(" ") if s)
+    if isinstance(scope, list):
+        return frozenset(s for s in scope if isinstance(s, str))
     return frozenset()
 
 
@@ -106,7 +102,7 @@ class IssuerVerifier:
 
     def __init__(self, config: IssuerConfig, *, keys: Any, secret: SecretSource | None) -> None:
         self.config = config
-        self.keys = keys  # JwksCache | StaticKeys | None
+        self.keys = keys  # JwksCache | KeySet | None
         self.secret = secret
         self.audiences = list(config.audiences)
         self.options: Any = {"require": list(config.required_claims)}
@@ -118,8 +114,9 @@ class IssuerVerifier:
         try:
             key = self.keys.key_for(kid, alg) if self.keys is not None else None
         except KeysUnavailable as exc:
+            retry = str(self.config.jwks_refetch_cooldown_s)
             raise ServiceUnavailable("the token issuer's signing keys cannot be fetched right now",
-                                     headers={"retry-after": str(self.config.cooldown_s)}) from exc
+                                     headers={"retry-after": retry}) from exc
         if key is None:
             raise invalid_token("the token signing key is unknown")
         return key
@@ -161,16 +158,13 @@ class IssuerVerifier:
 
 
 class JwtVerifier:
-    def __init__(self, issuers: Sequence[IssuerVerifier], *, max_token_bytes: int) -> None:
+    def __init__(self, issuers: Sequence[IssuerVerifier]) -> None:
         self.issuers = tuple(issuers)
-        self.max_token_bytes = max_token_bytes
         self._by_iss = {i.config.issuer: i for i in self.issuers}
         self._single = self.issuers[0] if len(self.issuers) == 1 else None
         self._headers: dict[str, tuple[str, str | None]] = {}  # header segment -> (alg, kid)
 
     def verify(self, token: str) -> Principal:
-        if len(token) > self.max_token_bytes:
-            raise invalid_token(f"the token is longer than {self.max_token_bytes} bytes")
         if not _SHAPE.fullmatch(token):
             raise invalid_token("the token is malformed")
         head, body, _ = token.split(".")
@@ -209,7 +203,7 @@ class JwtVerifier:
 
 
 def build_verifier(issuers: Sequence[IssuerConfig], *, clients: Any, clock: Callable[[], float],
-                   max_token_bytes: int, fetch: Callable[[str], Any] | None = None,
+                   fetch: Callable[[str], Any] | None = None,
                    on_error: Callable[[str], None] | None = None,
                    error: Callable[..., Exception] | None = None) -> JwtVerifier:
     """Build every issuer's verifier (inline JWKS parsed now, remote ones on first use)."""
@@ -220,16 +214,16 @@ def build_verifier(issuers: Sequence[IssuerConfig], *, clients: Any, clock: Call
         asymmetric = cfg.algorithms - {"HS256"}
         if cfg.jwks is not None:
             try:
-                keys = StaticKeys(parse_jwks(cfg.jwks, asymmetric))
+                keys = parse_jwks(cfg.jwks, asymmetric)
             except JwksError as exc:
                 if error is None:
                     raise
                 raise error(["auth", "issuers", cfg.index, "jwks"], str(exc)) from exc
         elif cfg.jwks_uri is not None:
             keys = JwksCache(cfg.jwks_uri, fetch or http_fetch, asymmetric, ttl_s=cfg.jwks_ttl_s,
-                             cooldown_s=cfg.cooldown_s, clock=clock, on_error=on_error)
+                             cooldown_s=cfg.jwks_refetch_cooldown_s, clock=clock, on_error=on_error)
         secret = SecretSource(cfg.hs256_secret, clients,
                               purpose=f"signing secret of issuer {cfg.name!r}") \
             if cfg.hs256_secret else None
         built.append(IssuerVerifier(cfg, keys=keys, secret=secret))
-    return JwtVerifier(built, max_token_bytes=max_token_bytes)
+    return JwtVerifier(built)
