@@ -121,7 +121,7 @@ def test_the_demo_config_is_valid_and_its_trial_plan_is_ten_a_day() -> None:
     from edgeway.ratelimit.plans import parse_plans
 
     config = load_config(Path(__file__).resolve().parents[2] / "gateway.yaml")
-    plans = parse_plans(config, {r.id for r in config.routes})
+    plans = parse_plans(config)
     assert plans is not None and plans.default == "free"
     trial = plans.plans["trial"]
     assert trial.day == 10 and trial.bucket is not None and trial.bucket.burst >= 20

@@ -44,7 +44,7 @@ def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = No
         plan = route53_plan_provider(parts["engine"])
     data = ConsoleData(
         **parts,
-        plans=parse_plans(config, {r.id for r in config.routes}),
+        plans=parse_plans(config),
         dynamodb=clients.get("dynamodb", read_timeout=READ_TIMEOUT_S, region=home),
         counters_table=counters, keys_table=settings.keys_table,
         traffic_reader=TrafficReader(clients.get("cloudwatch", read_timeout=READ_TIMEOUT_S)),

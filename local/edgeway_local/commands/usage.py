@@ -110,7 +110,7 @@ def _all(args: argparse.Namespace, table: str, region: str, endpoint: str | None
     plans = None
     if Path(args.config).exists():
         config = load_config(args.config)
-        plans = parse_plans(config, {r.id for r in config.routes})
+        plans = parse_plans(config)
     keys = args.keys_table or os.environ.get("EDGEWAY_KEYS_TABLE") or (
         local_name("KeysTable") if local else None)
     try:

@@ -74,9 +74,11 @@ class PlanConfig:
 
 @dataclass(frozen=True, slots=True)
 class PlanSet:
-    """Every plan of gateway.yaml and the default for consumers without one."""
+    """Every plan of gateway.yaml, the default for consumers without one, and each
+    limited route's cost under each plan."""
     plans: Mapping[str, PlanConfig]
     default: str | None
+    costs: Mapping[str, Mapping[str, int]]  # route id -> plan name -> cost; absent: not limited
 
     def for_principal(self, plan_name: str | None) -> PlanConfig | None:
         plan = self.plans.get(plan_name) if plan_name else None
@@ -88,16 +90,37 @@ class PlanSet:
 DEFAULT_LEASE = Lease(block=20, ttl_s=10.0)
 
 
-def parse_plans(config: Any, route_ids: set[str]) -> PlanSet | None:
-    """The ``plans`` section, or None when the config has none."""
+def parse_plans(config: Any) -> PlanSet | None:
+    """The ``plans`` section and every route's ``cost``, checked against each other;
+    None when the config has no plans.
+
+    A cost no plan could ever admit at once is refused here (at build, in
+    ``edgeway serve`` and at cold start alike), not at the first request.
+    """
     raw = config.section("plans")
     if not raw:
         return None
-    plans = {name: _plan(config, name, spec or {}, route_ids) for name, spec in raw.items()}
+    route_ids = {rc.id for rc in config.routes}
+    plans = {name: _plan(config, name, spec, route_ids) for name, spec in raw.items()}
     default = config.section("default_plan")
     if default is not None and default not in plans:
         raise config.error(["default_plan"], f"names no plan (plans: {', '.join(sorted(plans))})")
-    return PlanSet(plans=plans, default=default)
+    costs: dict[str, dict[str, int]] = {}
+    for rc in config.routes:
+        if rc.spec.get("rate_limit", True) is False:
+            continue
+        route_cost = _positive(config, ["routes", rc.index, "cost"], rc.spec.get("cost", 1))
+        costs[rc.id] = {}
+        for plan in plans.values():
+            cost = plan.costs.get(rc.id, route_cost)
+            if cost > capacity(plan):
+                where: list[str | int] = (["plans", plan.name, "costs", rc.id] if rc.id in plan.costs
+                                          else ["routes", rc.index, "cost"])
+                raise config.error(where, f"cost {cost} is more than plan {plan.name!r} can "
+                                   f"ever admit at once ({capacity(plan)}): such a request "
+                                   f"would always be refused")
+            costs[rc.id][plan.name] = cost
+    return PlanSet(plans=plans, default=default, costs=costs)
 
 
 def _positive(config: Any, where: list[Any], value: Any) -> Any:
@@ -182,8 +205,3 @@ def capacity(plan: PlanConfig) -> int:
     values = [v for v in (limits.bucket.burst if limits.bucket else None, limits.day, limits.month)
               if v is not None]
     return min(values) if values else 2**31
-
-
-def route_cost(config: Any, index: int, spec: Mapping[str, Any]) -> int:
-    cost: int = _positive(config, ["routes", index, "cost"], spec.get("cost", 1))
-    return cost

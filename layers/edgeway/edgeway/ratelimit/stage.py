@@ -15,9 +15,8 @@ name no consumer (the verifiers refuse them already) are refused here too, with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import CounterUnavailable, Forbidden, TooManyRequests, Unauthorized
@@ -26,14 +25,10 @@ from edgeway.ratelimit.arithmetic import (ServiceLimit, policy_header, ratelimit
                                           retry_after, window)
 from edgeway.ratelimit.leased import LeasedLimiter
 from edgeway.ratelimit.outcome import Denied, Outcome, Source
-from edgeway.ratelimit.plans import Mode, PlanConfig, PlanSet, capacity, parse_plans, route_cost
+from edgeway.ratelimit.plans import Mode, PlanConfig, PlanSet, parse_plans
 from edgeway.ratelimit.policy import FailurePolicy
 from edgeway.ratelimit.store import CounterStore
 from edgeway.ratelimit.strict import StrictLimiter
-
-if TYPE_CHECKING:
-    from edgeway.config import GatewayConfig
-
 
 _DETAIL = {
     "rate": "request rate above the plan's rate",
@@ -70,46 +65,12 @@ def counter_store(ctx: BuildContext) -> CounterStore:
     return CounterStore(client, table)
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimits:
-    """The compiled ``plans``: every plan, and each limited route's cost under each plan."""
-    plans: PlanSet
-    costs: Mapping[str, Mapping[str, int]]  # route id -> plan name -> cost
-
-
-def compile(config: GatewayConfig) -> RateLimits | None:
-    """``plans`` and every route's ``cost``, checked against each other.
-
-    A cost no plan could ever admit at once is refused here (at build, in
-    ``edgeway serve`` and at cold start alike), not at the first request.
-    """
-    plans = parse_plans(config, {r.id for r in config.routes})
-    if plans is None:
-        return None
-    costs: dict[str, dict[str, int]] = {}
-    for rc in config.routes:
-        if rc.spec.get("rate_limit", True) is False:
-            continue
-        default = route_cost(config, rc.index, rc.spec)
-        costs[rc.id] = {}
-        for plan in plans.plans.values():
-            cost = plan.costs.get(rc.id, default)
-            if cost > capacity(plan):
-                where: list[str | int] = (["plans", plan.name, "costs", rc.id] if rc.id in plan.costs
-                                          else ["routes", rc.index, "cost"])
-                raise config.error(where, f"cost {cost} is more than plan {plan.name!r} can "
-                                   f"ever admit at once ({capacity(plan)}): such a request "
-                                   f"would always be refused")
-            costs[rc.id][plan.name] = cost
-    return RateLimits(plans, costs)
-
-
 class RateLimitStage:
-    def __init__(self, app: Handler, *, plans: PlanSet, costs: Mapping[str, Mapping[str, int]],
-                 store: CounterStore, obs: Any, clock: Callable[[], float]) -> None:
+    def __init__(self, app: Handler, *, plans: PlanSet, store: CounterStore, obs: Any,
+                 clock: Callable[[], float]) -> None:
         self.app = app
         self.plans = plans
-        self.costs = costs  # route id -> plan name -> cost; absent: route not limited
+        self.costs = plans.costs
         self.store = store
         self.obs = obs
         self.clock = clock
@@ -120,11 +81,10 @@ class RateLimitStage:
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        limits = ctx.config.spec("ratelimit", RateLimits)
-        if limits is None or not limits.costs:
+        plans = ctx.config.spec("ratelimit", PlanSet)
+        if plans is None or not plans.costs:
             return app
-        return cls(app, plans=limits.plans, costs=limits.costs, store=counter_store(ctx),
-                   obs=ctx.obs, clock=ctx.clock)
+        return cls(app, plans=plans, store=counter_store(ctx), obs=ctx.obs, clock=ctx.clock)
 
     def __call__(self, request: Request) -> Response:
         route_id = routed(request).id
@@ -195,4 +155,5 @@ class RateLimitStage:
         if self.obs is not None:
             self.obs.count(name, dimensions={"consumer": consumer, "route": route_id}, value=cost)
 
+compile = parse_plans  # the ``plans`` section and every route's cost, checked together
 build = RateLimitStage.build
