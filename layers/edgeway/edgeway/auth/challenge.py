@@ -20,17 +20,14 @@ REALM = "edgeway"
 _UNSAFE = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
 
 
-def _quoted(text: str) -> str:
-    return _UNSAFE.sub("'", text)[:200]
-
-
 def bearer_challenge(error: str | None = None, description: str | None = None,
                      scope: Iterable[str] | None = None) -> str:
     parts = [f'Bearer realm="{REALM}"']
     if error:
         parts.append(f'error="{error}"')
     if description:
-        parts.append(f'error_description="{_quoted(description)}"')
+        quoted = _UNSAFE.sub("'", description)[:200]
+        parts.append(f'error_description="{quoted}"')
     if scope:
         parts.append(f'scope="{" ".join(sorted(scope))}"')
     return ", ".join(parts)

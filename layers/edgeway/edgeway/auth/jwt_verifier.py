@@ -65,9 +65,6 @@ def _b64json(segment: str) -> Any:
         raise invalid_token("the token is malformed") from exc
 
 
-DATE_CLAIMS = ("exp", "nbf", "iat")
-
-
 def check_dates(payload: Any) -> None:
     """Refuse ``exp``/``nbf``/``iat`` that are not JSON numbers (RFC 7519 NumericDate).
 
@@ -76,7 +73,7 @@ def check_dates(payload: Any) -> None:
     """
     if not isinstance(payload, dict):
         raise invalid_token("the token payload is not an object")
-    for name in DATE_CLAIMS:
+    for name in ("exp", "nbf", "iat"):
         value = payload.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise invalid_token(f"the token's {name} claim must be a number "

@@ -9,6 +9,7 @@ within ``max_age_s``.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from edgeway.auth.config import SecretRef
@@ -22,28 +23,24 @@ class SecretSource:
         self.ref = ref
         self.purpose = purpose
         self._clients = clients
-        self._provider: Any = None
 
-    def _get_provider(self) -> Any:
-        if self._provider is None:
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+    @cached_property
+    def _provider(self) -> Any:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
-            if self.ref.ssm:
-                self._provider = SSMProvider(boto3_client=self._clients.get("ssm"))
-            else:
-                self._provider = SecretsProvider(boto3_client=self._clients.get("secretsmanager"))
-        return self._provider
+        if self.ref.ssm:
+            return SSMProvider(boto3_client=self._clients.get("ssm"))
+        return SecretsProvider(boto3_client=self._clients.get("secretsmanager"))
 
     def get(self) -> bytes:
         """The secret's bytes; ServiceUnavailable (fail closed) when it cannot be read."""
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-        provider = self._get_provider()
         try:
             if self.ref.ssm:
-                value = provider.get(self.ref.ssm, max_age=self.ref.max_age_s, decrypt=True)
+                value = self._provider.get(self.ref.ssm, max_age=self.ref.max_age_s, decrypt=True)
             else:
-                value = provider.get(self.ref.secretsmanager, max_age=self.ref.max_age_s)
+                value = self._provider.get(self.ref.secretsmanager, max_age=self.ref.max_age_s)
         except GetParameterError as exc:
             raise ServiceUnavailable(f"the {self.purpose} cannot be read right now",
                                      headers={"retry-after": "5"}) from exc

@@ -60,12 +60,6 @@ def window(kind: WindowKind, now: float) -> Window:
     return Window("month", start.strftime("%Y-%m"), int(start.timestamp()), int(after.timestamp()))
 
 
-def window_by_id(kind: WindowKind, window_id: str) -> Window:
-    """The window a stored id names (a container whose clock is behind adopts it)."""
-    start = datetime.strptime(window_id, "%Y-%m-%d" if kind == "day" else "%Y-%m")
-    return window(kind, start.replace(tzinfo=timezone.utc).timestamp())
-
-
 def month_id_valid(text: str) -> bool:
     try:
         datetime.strptime(text, "%Y-%m")
@@ -174,7 +168,8 @@ def effective_window(kind: WindowKind, now: float, stored: str | None) -> Window
     """
     own = window(kind, now)
     if stored is not None and stored > own.id:
-        return window_by_id(kind, stored)
+        start = datetime.strptime(stored, "%Y-%m-%d" if kind == "day" else "%Y-%m")
+        return window(kind, start.replace(tzinfo=timezone.utc).timestamp())
     return own
 
 

@@ -102,7 +102,14 @@ class RateLimitStage:
             raise Forbidden("this consumer has no rate-limit plan")
         cost = route_costs[plan.name]
         now = self.clock()
-        outcome = self._decide(consumer, plan, cost, now, route_id)
+        outcome: Outcome
+        try:
+            if plan.mode is Mode.LEASED:
+                outcome = self.leased.check(consumer, plan, cost, now, route_id)
+            else:
+                outcome = self.strict.check(consumer, plan, cost, now)
+        except CounterUnavailable as exc:
+            outcome = self.policy.on_failure(plan, consumer, cost, now, exc)
         if isinstance(outcome, Denied):
             self._count("RateLimited", consumer, route_id, cost)
             raise self._refusal(plan, outcome, now)
@@ -114,15 +121,6 @@ class RateLimitStage:
             response.headers["ratelimit-policy"] = policy_header(plan.policies(now))
             response.headers["ratelimit"] = ratelimit_header(outcome.limits)
         return response
-
-    def _decide(self, consumer: str, plan: PlanConfig, cost: int, now: float,
-                route_id: str) -> Outcome:
-        try:
-            if plan.mode is Mode.LEASED:
-                return self.leased.check(consumer, plan, cost, now, route_id)
-            return self.strict.check(consumer, plan, cost, now)
-        except CounterUnavailable as exc:
-            return self.policy.on_failure(plan, consumer, cost, now, exc)
 
     def _refusal(self, plan: PlanConfig, outcome: Denied, now: float) -> TooManyRequests:
         wait = retry_after(outcome.violations)
