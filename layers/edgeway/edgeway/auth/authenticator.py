@@ -157,7 +157,7 @@ def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Call
         from edgeway.auth.jwt_verifier import build_verifier
 
         jwt_verifier = build_verifier(auth.issuers, clients=clients, clock=clock,
-                                      fetch=fetch, on_error=warn, error=config.error)
+                                      fetch=fetch, on_error=warn)
     keys = consumer_plans = None
     if auth.api_keys.enabled and settings.keys_table:
         from edgeway.auth.api_keys import ApiKeyVerifier, ConsumerPlans, KeyStore

@@ -43,7 +43,7 @@ _ADAPTER = HttpApiV2Adapter()  # an authorizer event (payload 2.0) has the HTTP 
 class Authorizer:
     def __init__(self, authenticator: Authenticator, router: Router,
                  policies: Mapping[str, RoutePolicy], default: RoutePolicy,
-                 claims: Mapping[str, str], obs: Observability | None) -> None:
+                 claims: Mapping[str, str], obs: Observability) -> None:
         self.authenticator = authenticator
         self.router = router
         self.policies = policies
@@ -53,8 +53,7 @@ class Authorizer:
 
     @classmethod
     def from_config(cls, config: GatewayConfig, settings: Any, *, clients: Any,
-                    clock: Callable[[], float] = time.time,
-                    obs: Observability | None = None) -> Authorizer:
+                    obs: Observability, clock: Callable[[], float] = time.time) -> Authorizer:
         """The gateway's own compiled router and route policies, without backends."""
         auth = config.spec("auth", AuthConfig) or compile_auth(config)
         authenticator = build_authenticator(config, settings, clients=clients, clock=clock,
@@ -72,19 +71,18 @@ class Authorizer:
                 return DENY
             return self._decide(_ADAPTER.to_request(event, context))
         except HttpError as exc:  # a malformed event
-            self._log("authorizer denied", status=exc.status, reason=exc.detail)
+            self.obs.warning("authorizer denied", status=exc.status, reason=exc.detail)
             return DENY
         except Exception as exc:  # the outer boundary: fail closed, the traceback in the log
-            if self.obs is not None:
-                self.obs.unexpected(exc)
+            self.obs.unexpected(exc)
             return DENY
 
     def _decide(self, request: Request) -> dict[str, Any]:
         try:
             principal = self.authenticator.authenticate(request.headers, self._policy(request))
         except HttpError as exc:
-            self._log("authorizer denied", status=exc.status, reason=exc.detail,
-                      method=request.method, path=request.path[:256])
+            self.obs.warning("authorizer denied", status=exc.status, reason=exc.detail,
+                             method=request.method, path=request.path[:256])
             return DENY
         ctx: dict[str, Any] = {"kind": principal.kind, "subject": principal.subject,
                                "consumer": principal.consumer or "", "plan": principal.plan or "",
@@ -100,10 +98,6 @@ class Authorizer:
         except HttpError:
             return self.default  # unknown to gateway.yaml: credentials still required
         return self.policies[match.route.id]
-
-    def _log(self, message: str, **fields: Any) -> None:
-        if self.obs is not None:
-            self.obs.warning(message, **fields)
 
 
 def lambda_handler(settings: Any = None) -> Callable[[Any, Any], dict[str, Any]]:

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from edgeway.auth.jwks import KeySet
 
 DEFAULT_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 SYMMETRIC = frozenset({"HS256"})
@@ -50,7 +53,7 @@ class IssuerConfig:
     audiences: tuple[str, ...]
     algorithms: frozenset[str]
     jwks_uri: str | None = None
-    jwks: Mapping[str, Any] | None = None
+    jwks: KeySet | None = None  # an inline JWKS, parsed
     leeway_s: int = 30
     required_claims: tuple[str, ...] = ("exp",)
     hs256_secret: SecretRef | None = None
@@ -158,8 +161,17 @@ def _issuer(config: Any, index: int, spec: Mapping[str, Any]) -> IssuerConfig:
     uri = spec.get("jwks_uri")
     if uri is not None and (problem := check_jwks_uri(uri)):
         raise config.error([*where, "jwks_uri"], problem)
+    keys = None
+    if "jwks" in spec:
+        from edgeway.auth.jwks import parse_jwks  # PyJWT: only for an inline JWKS
+        from edgeway.errors import JwksError
+
+        try:
+            keys = parse_jwks(spec["jwks"], algorithms - SYMMETRIC)
+        except JwksError as exc:
+            raise config.error([*where, "jwks"], str(exc)) from exc
     return IssuerConfig(**{**spec, "index": index, "audiences": tuple(spec["audiences"]),
-                           "algorithms": algorithms, "hs256_secret": secret,
+                           "algorithms": algorithms, "hs256_secret": secret, "jwks": keys,
                            "required_claims": tuple(spec.get("required_claims", ("exp",)))})
 
 

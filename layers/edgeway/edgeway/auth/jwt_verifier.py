@@ -37,10 +37,10 @@ import jwt
 from jwt import exceptions as jwt_errors
 
 from edgeway.auth.challenge import invalid_token
-from edgeway.auth.config import IssuerConfig
-from edgeway.auth.jwks import JwksCache, http_fetch, parse_jwks
+from edgeway.auth.config import SYMMETRIC, IssuerConfig
+from edgeway.auth.jwks import FetchJwks, JwksCache, KeySet, http_fetch
 from edgeway.auth.secrets import SecretSource
-from edgeway.errors import JwksError, KeysUnavailable, ServiceUnavailable
+from edgeway.errors import KeysUnavailable, ServiceUnavailable
 from edgeway.http import Principal
 
 HEADER_CACHE_SIZE = 64
@@ -95,12 +95,20 @@ def scopes_of(claims: dict[str, Any]) -> frozenset[str]:
 
 
 class IssuerVerifier:
-    """The keys, secret and claim rules of one configured issuer."""
+    """The keys, secret and claim rules of one configured issuer (an inline JWKS was
+    parsed by the config compile; a remote one is fetched on first use)."""
 
-    def __init__(self, config: IssuerConfig, *, keys: Any, secret: SecretSource | None) -> None:
+    def __init__(self, config: IssuerConfig, *, clients: Any, clock: Callable[[], float],
+                 fetch: FetchJwks, on_error: Callable[[str], None] | None) -> None:
         self.config = config
-        self.keys = keys  # JwksCache | KeySet | None
-        self.secret = secret
+        self.keys: JwksCache | KeySet | None = config.jwks
+        if config.jwks_uri is not None:
+            self.keys = JwksCache(config.jwks_uri, fetch, config.algorithms - SYMMETRIC,
+                                  ttl_s=config.jwks_ttl_s, clock=clock, on_error=on_error,
+                                  cooldown_s=config.jwks_refetch_cooldown_s)
+        self.secret = SecretSource(config.hs256_secret, clients,
+                                   purpose=f"signing secret of issuer {config.name!r}") \
+            if config.hs256_secret else None
         self.audiences = list(config.audiences)
         self.options: Any = {"require": list(config.required_claims)}
 
@@ -200,27 +208,7 @@ class JwtVerifier:
 
 
 def build_verifier(issuers: Sequence[IssuerConfig], *, clients: Any, clock: Callable[[], float],
-                   fetch: Callable[[str], Any] | None = None,
-                   on_error: Callable[[str], None] | None = None,
-                   error: Callable[..., Exception] | None = None) -> JwtVerifier:
-    """Build every issuer's verifier (inline JWKS parsed now, remote ones on first use)."""
-
-    built = []
-    for cfg in issuers:
-        keys: Any = None
-        asymmetric = cfg.algorithms - {"HS256"}
-        if cfg.jwks is not None:
-            try:
-                keys = parse_jwks(cfg.jwks, asymmetric)
-            except JwksError as exc:
-                if error is None:
-                    raise
-                raise error(["auth", "issuers", cfg.index, "jwks"], str(exc)) from exc
-        elif cfg.jwks_uri is not None:
-            keys = JwksCache(cfg.jwks_uri, fetch or http_fetch, asymmetric, ttl_s=cfg.jwks_ttl_s,
-                             cooldown_s=cfg.jwks_refetch_cooldown_s, clock=clock, on_error=on_error)
-        secret = SecretSource(cfg.hs256_secret, clients,
-                              purpose=f"signing secret of issuer {cfg.name!r}") \
-            if cfg.hs256_secret else None
-        built.append(IssuerVerifier(cfg, keys=keys, secret=secret))
-    return JwtVerifier(built)
+                   fetch: FetchJwks | None = None,
+                   on_error: Callable[[str], None] | None = None) -> JwtVerifier:
+    return JwtVerifier([IssuerVerifier(cfg, clients=clients, clock=clock, on_error=on_error,
+                                       fetch=fetch or http_fetch) for cfg in issuers])
