@@ -14,7 +14,6 @@ the config's ``default_plan``, as the rate-limit stage decides it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from edgeway.ratelimit.arithmetic import window
@@ -25,29 +24,8 @@ COUNTER_PREFIX = "rl#"
 MAX_PAGES = 1_000
 
 
-@dataclass(frozen=True, slots=True)
-class QuotaRow:
-    consumer: str
-    plan: str | None
-    day_used: int
-    day_limit: int | None
-    month_used: int
-    month_limit: int | None
-
-    @property
-    def at_limit(self) -> bool:
-        return any(limit is not None and used >= limit for used, limit in
-                   ((self.day_used, self.day_limit), (self.month_used, self.month_limit)))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"consumer": self.consumer, "plan": self.plan,
-                "day": {"used": self.day_used, "limit": self.day_limit},
-                "month": {"used": self.month_used, "limit": self.month_limit},
-                "at_limit": self.at_limit}
-
-
 def quota_rows(items: Iterable[Mapping[str, Any]], plans: PlanSet | None,
-               plan_of: Mapping[str, str], *, now: float) -> list[QuotaRow]:
+               plan_of: Mapping[str, str], *, now: float) -> list[dict[str, Any]]:
     """Pure: counter items in, one row per consumer out, busiest (day, then month) first."""
     day, month = window("day", now).id, window("month", now).id
     used: dict[str, list[int]] = {}
@@ -59,12 +37,16 @@ def quota_rows(items: Iterable[Mapping[str, Any]], plans: PlanSet | None,
         counts = used.setdefault(pk[len(COUNTER_PREFIX):], [0, 0])
         counts[0] += state.day_count if state.day == day else 0
         counts[1] += state.month_count if state.month == month else 0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for consumer, (day_used, month_used) in used.items():
         plan = plans.for_principal(plan_of.get(consumer)) if plans is not None else None
-        rows.append(QuotaRow(consumer, plan.name if plan else None, day_used,
-                             plan.day if plan else None, month_used, plan.month if plan else None))
-    rows.sort(key=lambda r: (-r.day_used, -r.month_used, r.consumer))
+        windows: dict[str, dict[str, Any]] = {
+            "day": {"used": day_used, "limit": plan.day if plan else None},
+            "month": {"used": month_used, "limit": plan.month if plan else None}}
+        rows.append({"consumer": consumer, "plan": plan.name if plan else None, **windows,
+                     "at_limit": any(w["limit"] is not None and w["used"] >= w["limit"]
+                                     for w in windows.values())})
+    rows.sort(key=lambda r: (-r["day"]["used"], -r["month"]["used"], r["consumer"]))
     return rows
 
 
@@ -104,5 +86,4 @@ def quota_report(client: Any, counters_table: str, keys_table: str | None,
     """What ``edgeway usage --all --json`` prints and ``/_edgeway/api/consumers`` answers."""
     rows = quota_rows(scan_counters(client, counters_table), plans,
                       plans_by_consumer(client, keys_table) if keys_table else {}, now=now)
-    return {"consumers": [r.as_dict() for r in rows],
-            "at_limit": [r.consumer for r in rows if r.at_limit]}
+    return {"consumers": rows, "at_limit": [r["consumer"] for r in rows if r["at_limit"]]}
