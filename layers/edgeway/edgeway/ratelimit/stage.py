@@ -16,13 +16,13 @@ name no consumer (the verifiers refuse them already) are refused here too, with
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import CounterUnavailable, Forbidden, TooManyRequests, Unauthorized
 from edgeway.http import Request, Response, routed
-from edgeway.ratelimit.arithmetic import (ServiceLimit, policy_header, ratelimit_header,
-                                          retry_after, window)
+from edgeway.ratelimit.arithmetic import policy_header, ratelimit_header, retry_after, window
 from edgeway.ratelimit.leased import LeasedLimiter
 from edgeway.ratelimit.outcome import Denied, Outcome, Source
 from edgeway.ratelimit.plans import Mode, PlanConfig, PlanSet, parse_plans
@@ -128,10 +128,8 @@ class RateLimitStage:
         headers = {"retry-after": str(wait)}
         if outcome.limits:
             # The effective window of a violated policy ends no earlier than Retry-After.
-            limits = [ServiceLimit(s.name, 0 if s.name in violated else s.remaining,
-                                   max(s.reset_s, violated[s.name].retry_after)
-                                   if s.name in violated else s.reset_s)
-                      for s in outcome.limits]
+            limits = [replace(s, remaining=0, reset_s=max(s.reset_s, violated[s.name].retry_after))
+                      if s.name in violated else s for s in outcome.limits]
             headers["ratelimit-policy"] = policy_header(plan.policies(now))
             headers["ratelimit"] = ratelimit_header(limits)
         names = sorted(violated)

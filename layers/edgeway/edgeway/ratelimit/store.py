@@ -52,19 +52,12 @@ class Conflict(EdgewayError):
 
 
 def state_of(item: Mapping[str, Any] | None) -> CounterState:
-    if not item:
-        return CounterState()
-
-    def num(name: str) -> int | None:
-        value = item.get(name)
-        return int(value["N"]) if value and "N" in value else None
-
-    def text(name: str) -> str | None:
-        value = item.get(name)
-        return value["S"] if value and "S" in value else None
-
-    return CounterState(tat=num("tat"), day=text("d"), day_count=num("dc") or 0,
-                        month=text("m"), month_count=num("mc") or 0)
+    item = item or {}
+    tat = item.get("tat", {}).get("N")
+    return CounterState(tat=int(tat) if tat is not None else None, day=item.get("d", {}).get("S"),
+                        day_count=int(item.get("dc", {}).get("N", 0)),
+                        month=item.get("m", {}).get("S"),
+                        month_count=int(item.get("mc", {}).get("N", 0)))
 
 
 def build_expression(plan: Plan, limits: Limits) -> dict[str, Any]:
