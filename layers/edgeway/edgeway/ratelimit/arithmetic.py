@@ -106,9 +106,7 @@ class Bucket:
 
     def full_in_s(self, tat: int | None, now_us: int) -> int:
         """Whole seconds until the bucket is full again."""
-        if tat is None or tat <= now_us:
-            return 0
-        return math.ceil((tat - now_us) / US)
+        return math.ceil(max(0, (tat or now_us) - now_us) / US)
 
     @property
     def window_s(self) -> int:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from edgeway.ratelimit.arithmetic import Bucket, Limits, PolicyItem, window
@@ -195,8 +195,7 @@ def _with_shards(config: Any, at: list[Any], plan: PlanConfig) -> PlanConfig:
         raise config.error([*at, "lease", "block"],
                            f"a block of {plan.lease.block} is more than one bucket holds "
                            f"({smallest.bucket.burst}): no lease could ever be taken whole")
-    object.__setattr__(plan, "shard_limits", tuple(shard_limits))
-    return plan
+    return replace(plan, shard_limits=tuple(shard_limits))
 
 
 def capacity(plan: PlanConfig) -> int:
