@@ -1,20 +1,9 @@
-"""Plans from gateway.yaml: typed, checked once at cold start.
+"""The ``plans`` section and the routes' costs, typed and checked by the config compile.
 
-    plans:
-      free:
-        rate: {per_second: 5, burst: 10}
-        quotas: {day: 1000, month: 20000}
-        costs: {orders.list: 2}          # per route id; default 1 (or the route's `cost`)
-        mode: strict                     # strict | leased
-        lease: {block: 20, ttl_s: 10}    # leased mode only
-        on_error: closed                 # closed | open | local
-        local_fraction: 0.1              # on_error: local
-        shards: 1                        # >1 for a consumer above ~1,000 writes/s
-    default_plan: free                   # consumers whose key or token names no plan
-
-The schema checks shapes; this module checks what a schema cannot say well
-(positive limits, a cost no bucket could ever pay, shards that leave a shard
-with nothing) and raises ``config.error`` naming file, line and key.
+The keys and their defaults are described once, in the schema and in
+docs/ratelimit.md. The schema checks shapes; this module checks what a schema
+cannot say well (positive limits, a cost no bucket could ever pay, shards that
+leave a shard with nothing) and raises ``config.error`` naming file, line and key.
 """
 
 from __future__ import annotations
