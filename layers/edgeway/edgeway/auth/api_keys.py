@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from edgeway.auth.challenge import invalid_key
@@ -106,23 +105,6 @@ class ConsumerPlans:
         return plan
 
 
-@dataclass(slots=True)
-class _Bucket:
-    """A token bucket bounding DynamoDB lookups of unknown keys (a flood of bad keys costs little)."""
-    rate: float
-    burst: float
-    tokens: float
-    at: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
 class ApiKeyVerifier:
     def __init__(self, store: Any, *, header: str, cache_ttl_s: float, clock: Callable[[], float],
                  pepper: Callable[[], bytes | None] = lambda: None,
@@ -136,8 +118,9 @@ class ApiKeyVerifier:
         self._plan_scopes = plan_scopes or {}
         self._found: OrderedDict[str, tuple[float, KeyRecord]] = OrderedDict()
         self._missing: OrderedDict[str, float] = OrderedDict()
-        self._bucket = _Bucket(lookup_rate_per_s, 2 * lookup_rate_per_s, 2 * lookup_rate_per_s,
-                               clock())
+        self._rate = lookup_rate_per_s
+        self._tokens = 2 * lookup_rate_per_s  # a full bucket
+        self._tokens_at = clock()
         self._lock = threading.Lock()
         self._principals: dict[KeyRecord, Principal] = {}
 
@@ -180,7 +163,7 @@ class ApiKeyVerifier:
             missed = self._missing.get(key_id)
             if missed is not None and now - missed < self.ttl:
                 return None
-            if hit is None and not self._bucket.take(now):
+            if hit is None and not self._may_look_up(now):
                 raise ServiceUnavailable("too many unknown API keys; try again shortly",
                                          headers={"retry-after": "1"})
         record: KeyRecord | None = self.store.get(key_id)  # outside the lock: I/O
@@ -196,3 +179,13 @@ class ApiKeyVerifier:
                 while len(self._found) > POSITIVE_ENTRIES:
                     self._found.popitem(last=False)
         return record
+
+    def _may_look_up(self, now: float) -> bool:
+        """A token bucket (burst: two seconds' worth) bounding DynamoDB lookups of unknown
+        keys, so that a flood of bad keys costs little. Called under the lock."""
+        self._tokens = min(2 * self._rate, self._tokens + (now - self._tokens_at) * self._rate)
+        self._tokens_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True

@@ -146,7 +146,7 @@ class JwksCache:
             return keys
 
 
-def http_fetch(uri: str, *, timeout_s: float = FETCH_TIMEOUT_S) -> Any:
+def http_fetch(uri: str) -> Any:
     """GET a JWKS: no redirects, bounded size and time; every failure is JwksError."""
     import urllib.error
     import urllib.request
@@ -159,7 +159,7 @@ def http_fetch(uri: str, *, timeout_s: float = FETCH_TIMEOUT_S) -> Any:
     request = urllib.request.Request(uri, headers={"accept": "application/json",
                                                    "user-agent": "edgeway-jwks"})
     try:
-        with opener.open(request, timeout=timeout_s) as response:
+        with opener.open(request, timeout=FETCH_TIMEOUT_S) as response:
             if response.status != 200:
                 raise JwksError(f"HTTP {response.status}")
             body = response.read(MAX_JWKS_BYTES + 1)
