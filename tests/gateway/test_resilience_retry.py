@@ -7,7 +7,7 @@ import threading
 import pytest
 from edgeway.errors import BackendError, BackendTimeout, BadRequest, ServiceUnavailable
 from edgeway.http import Request, Response
-from edgeway.resilience import Backoff, ResilientBackend, RetryBudget, RetryPolicy
+from edgeway.resilience import ResilientBackend, RetryPolicy
 
 from tests.backend_stubs import FakeClock, body_of, event, gateway, install
 
@@ -28,10 +28,9 @@ class Flaky:
 
 
 def resilient(inner, clock, *, attempts=3, ratio=0.2, min_retries=10, sleeps=None, rand=lambda: 1.0):
-    policy = RetryPolicy(attempts=attempts, base_s=0.1, cap_s=0.3)
-    budget = RetryBudget(ratio=ratio, window_s=10, min_retries=min_retries, clock=clock)
-    return ResilientBackend(inner, retry=policy, budget=budget, clock=clock,
-                            backoff=Backoff(base_s=0.1, cap_s=0.3, rand=rand),
+    policy = RetryPolicy(attempts=attempts, base_s=0.1, cap_s=0.3, budget_ratio=ratio,
+                         budget_window_s=10, budget_min_retries=min_retries)
+    return ResilientBackend(inner, retry=policy, clock=clock, rand=rand,
                             sleep=(sleeps.append if sleeps is not None else lambda s: None))
 
 
@@ -83,8 +82,8 @@ def test_full_jitter_backoff_grows_and_is_capped():
     inner = Flaky([Response(status=503)] * 4)
     resilient(inner, FakeClock(), attempts=5, sleeps=sleeps)(req(), timeout_s=60)
     assert sleeps == [0.1, 0.2, 0.3, 0.3]  # rand() = 1: the ceiling of each draw
-    backoff = Backoff(base_s=0.1, cap_s=10, rand=lambda: 0.25)
-    assert backoff.delay(3) == pytest.approx(0.1)  # uniform in [0, 0.4]
+    policy = RetryPolicy(base_s=0.1, cap_s=10)
+    assert policy.delay(3, rand=lambda: 0.25) == pytest.approx(0.1)  # uniform in [0, 0.4]
 
 
 def test_no_retry_when_the_backoff_would_pass_the_deadline():

@@ -13,6 +13,7 @@ has room and the backoff still leaves time before the deadline.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -22,11 +23,9 @@ from typing import Any
 from edgeway import workers
 from edgeway.backends.base import Backend, BackendSpec, Site
 from edgeway.context import BuildContext
-from edgeway.errors import BackendTimeout, HttpError, ServiceUnavailable
+from edgeway.errors import BackendTimeout, CircuitOpen, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
-from edgeway.resilience.backoff import Backoff
 from edgeway.resilience.budget import RetryBudget
-from edgeway.errors import CircuitOpen
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.resilience.policy import HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryPolicy, is_failure
 
@@ -35,53 +34,48 @@ RESILIENCE_KEYS = ("retry", "circuit", "hedge")
 
 class ResilientBackend:
     def __init__(self, inner: Backend, *, retry: RetryPolicy | None = None,
-                 breaker: CircuitBreaker | None = None, hedge_delay_s: float | None = None,
-                 budget: RetryBudget | None = None, backoff: Backoff | None = None,
+                 circuit: CircuitConfig | None = None, hedge_delay_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 rand: Callable[[], float] = random.random) -> None:
         self.inner = inner
-        self.name: str = getattr(inner, "name", "backend")
+        self.name = inner.name
         self.retry = retry
-        self.breaker = breaker
+        # The breaker and the retry budget are state shared by the container's requests.
+        self.breaker = CircuitBreaker(circuit, clock) if circuit else None
         self.hedge_delay_s = hedge_delay_s
-        self.budget = budget
-        self.backoff = backoff or Backoff(base_s=retry.base_s if retry else 0.05,
-                                          cap_s=retry.cap_s if retry else 1.0)
+        self.budget: RetryBudget | None = None
+        if retry or hedge_delay_s is not None:
+            # Retries and hedges draw on one budget: both are extra calls to the backend.
+            policy = retry or RetryPolicy()
+            self.budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
+                                      min_retries=policy.budget_min_retries, clock=clock)
         self.clock = clock
         self.sleep = sleep
+        self.rand = rand
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         deadline = self.clock() + timeout_s
-        idempotent = request.method in IDEMPOTENT_METHODS
-        attempts = self.retry.attempts if (self.retry and idempotent) else 1
+        retry = self.retry if request.method in IDEMPOTENT_METHODS else None
         if self.budget is not None:
             self.budget.record_call()
         attempt = 0
         while True:
             attempt += 1
             outcome, reached = self._attempt(request, deadline)
-            if isinstance(outcome, Response) and not (self.retry and self.retry.retryable(outcome)):
+            # An open circuit (not reached) is not retried: it stays open for far longer
+            # than a backoff. The budget is spent last, only for a retry otherwise granted.
+            if (reached and retry and attempt < retry.attempts and retry.retryable(outcome)
+                    and self.clock() < deadline
+                    and (self.budget is None or self.budget.try_spend())):
+                # The delay is drawn only once a retry is granted; sleep is injected in tests.
+                delay = retry.delay(attempt, self.rand)
+                if self.clock() + delay < deadline:
+                    self.sleep(delay)
+                    continue
+            if isinstance(outcome, Response):
                 return outcome
-            # An open circuit is not retried: it stays open for far longer than a backoff.
-            if not reached or not self._may_retry(outcome, attempt, attempts, deadline):
-                if isinstance(outcome, Response):
-                    return outcome
-                raise outcome
-            # The delay is drawn only once a retry is granted; sleep is injected in tests.
-            delay = self.backoff.delay(attempt)
-            if self.clock() + delay >= deadline:
-                if isinstance(outcome, Response):
-                    return outcome
-                raise outcome
-            self.sleep(delay)
-
-    def _may_retry(self, outcome: Response | HttpError, attempt: int, attempts: int,
-                   deadline: float) -> bool:
-        if self.retry is None or attempt >= attempts or not self.retry.retryable(outcome):
-            return False
-        if self.clock() >= deadline:
-            return False
-        return self.budget is None or self.budget.try_spend()
+            raise outcome
 
     def _attempt(self, request: Request, deadline: float) -> tuple[Response | HttpError, bool]:
         """The outcome of one attempt, and whether the backend was called at all."""
@@ -142,24 +136,15 @@ class ResilientBackend:
 
 @dataclass(frozen=True, slots=True)
 class ResilienceSpec:
-    """A backend's ``retry`` / ``circuit`` / ``hedge`` keys, compiled; the breaker and the
-    retry budget (state shared by the container's requests) are made at build."""
+    """A backend's ``retry`` / ``circuit`` / ``hedge`` keys, compiled."""
     inner: BackendSpec
     retry: RetryPolicy | None
     circuit: CircuitConfig | None
     hedge_delay_s: float | None
 
     def build(self, ctx: BuildContext) -> ResilientBackend:
-        clock, budget = time.monotonic, None
-        if self.retry or self.hedge_delay_s is not None:
-            # Retries and hedges draw on one budget: both are extra calls to the backend.
-            policy = self.retry or RetryPolicy()
-            budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
-                                 min_retries=policy.budget_min_retries, clock=clock)
-        return ResilientBackend(
-            self.inner.build(ctx), retry=self.retry,
-            breaker=CircuitBreaker(self.circuit, clock) if self.circuit else None,
-            hedge_delay_s=self.hedge_delay_s, budget=budget, clock=clock)
+        return ResilientBackend(self.inner.build(ctx), retry=self.retry, circuit=self.circuit,
+                                hedge_delay_s=self.hedge_delay_s)
 
 
 def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) -> BackendSpec:
@@ -167,11 +152,11 @@ def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) 
     or an aggregate part; ``site`` is where those keys sit); unchanged without them."""
     if not any(spec.get(key) for key in RESILIENCE_KEYS):
         return inner
-    circuit = CircuitConfig.from_spec(dict(spec["circuit"])) if spec.get("circuit") else None
+    circuit = CircuitConfig.from_spec(spec["circuit"]) if spec.get("circuit") else None
     if circuit and circuit.failure_ratio is not None and circuit.min_calls > circuit.window:
         raise site.at("circuit", "min_calls").error(
             f"min_calls {circuit.min_calls} is more than window {circuit.window}: the failure "
             "ratio could never open the circuit")
     hedge = spec.get("hedge")
     return ResilienceSpec(inner, RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None,
-                          circuit, float(hedge.get("delay_ms", 50)) / 1000 if hedge else None)
+                          circuit, hedge.get("delay_ms", 50) / 1000 if hedge else None)

@@ -22,7 +22,7 @@ import enum
 import math
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,16 +46,9 @@ class CircuitConfig:
     probes: int = 1
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> CircuitConfig:
-        d = cls()  # the defaults (slots dataclasses have no class-level values)
-        return cls(
-            consecutive_failures=int(spec.get("consecutive_failures", d.consecutive_failures)),
-            failure_ratio=spec.get("failure_ratio"),
-            window=int(spec.get("window", d.window)),
-            min_calls=int(spec.get("min_calls", d.min_calls)),
-            open_s=float(spec.get("open_s", d.open_s)),
-            probes=int(spec.get("half_open_probes", d.probes)),
-        )
+    def from_spec(cls, spec: Mapping[str, Any]) -> CircuitConfig:
+        # The schema allows only the fields' names, and half_open_probes for probes.
+        return cls(**{"probes" if k == "half_open_probes" else k: v for k, v in spec.items()})
 
 
 class CircuitBreaker:

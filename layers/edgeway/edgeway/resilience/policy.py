@@ -1,8 +1,9 @@
-"""What may be retried, read from ``retry:`` / ``hedge:``; pure decisions."""
+"""What may be retried, read from ``retry:`` / ``hedge:``, and how long to wait; pure decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,23 +35,25 @@ class RetryPolicy:
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> RetryPolicy:
-        d = cls()  # the defaults (slots dataclasses have no class-level values)
-        timeout_ms = spec.get("attempt_timeout_ms")
-        return cls(
-            attempts=int(spec.get("attempts", d.attempts)),
-            base_s=float(spec.get("base_ms", d.base_s * 1000)) / 1000,
-            cap_s=float(spec.get("cap_ms", d.cap_s * 1000)) / 1000,
-            attempt_timeout_s=timeout_ms / 1000 if timeout_ms else None,
-            statuses=frozenset(spec.get("on_status", RETRYABLE_STATUSES)),
-            budget_ratio=float(spec.get("budget_ratio", d.budget_ratio)),
-            budget_window_s=int(spec.get("budget_window_s", d.budget_window_s)),
-            budget_min_retries=int(spec.get("budget_min_retries", d.budget_min_retries)),
-        )
+        fields = dict(spec)  # the schema allows only the keys below and the fields' names
+        for key in ("base_ms", "cap_ms", "attempt_timeout_ms"):
+            if key in fields:
+                fields[key.removesuffix("ms") + "s"] = fields.pop(key) / 1000
+        if "on_status" in fields:
+            fields["statuses"] = frozenset(fields.pop("on_status"))
+        return cls(**fields)
 
     def retryable(self, outcome: Response | HttpError) -> bool:
         if isinstance(outcome, Response):
             return outcome.status in self.statuses
         return isinstance(outcome, RETRYABLE_ERRORS)
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds before retry ``attempt`` (1 for the first retry): exponential backoff with
+        full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"), uniform in
+        [0, min(cap, base*2^(attempt-1))]. Full jitter spreads the retries of many clients
+        that failed at the same moment, so they do not come back in synchronised waves."""
+        return float(rand() * min(self.cap_s, self.base_s * (2 ** (attempt - 1))))
 
 
 def is_failure(outcome: Response | BaseException) -> bool:
