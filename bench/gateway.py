@@ -169,7 +169,7 @@ def cold_start(python: str = sys.executable) -> tuple[list[Run], list[Run], list
 
 def warm_path() -> tuple[float, float]:
     from edgeway.adapters import HttpApiV2Adapter
-    from edgeway.backends.lambda_ import LambdaSpec
+    from edgeway.backends.lambda_ import LambdaBackend
     from edgeway.config import parse_config
     from edgeway.http import Response
     from edgeway.observability import Observability
@@ -184,7 +184,7 @@ def warm_path() -> tuple[float, float]:
         def __call__(self, request, *, timeout_s):
             return Response(canned.status, dict(canned.headers), canned.body)
 
-    LambdaSpec.build = lambda spec, ctx: Stub()
+    LambdaBackend.build = lambda spec, ctx: Stub()
     config = parse_config(BENCH_CONFIG)
     devnull = open(os.devnull, "w")  # noqa: SIM115 - logs and EMF still get formatted
     real_stdout, sys.stdout = sys.stdout, devnull

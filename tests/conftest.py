@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from edgeway.backends import Backend
-from edgeway.backends.lambda_ import LambdaSpec
+from edgeway.backends.lambda_ import LambdaBackend
 from edgeway.context import BuildContext
 from edgeway.config import parse_config
 from edgeway.http import Request, Response
@@ -39,13 +39,13 @@ TWO_REGIONS_YAML = (
 
 
 def stub_lambda(monkeypatch: pytest.MonkeyPatch,
-                factory: Callable[[LambdaSpec, BuildContext], Any]) -> None:
+                factory: Callable[[LambdaBackend, BuildContext], Any]) -> None:
     """Every ``type: lambda`` backend built by ``factory(spec, ctx)``, not with a Lambda client."""
-    def build(spec: LambdaSpec, ctx: BuildContext) -> Backend:
+    def build(spec: LambdaBackend, ctx: BuildContext) -> Backend:
         backend: Backend = factory(spec, ctx)
         return backend
 
-    monkeypatch.setattr(LambdaSpec, "build", build)
+    monkeypatch.setattr(LambdaBackend, "build", build)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from edgeway.backends.http import HttpBackend, HttpSpec
+from edgeway.backends.http import HttpBackend
 from edgeway.backends.lambda_event import build_event
 from edgeway.http import Request
 from edgeway.routing import Route
@@ -37,8 +37,8 @@ def test_a_percent_encoded_path_reaches_the_backend_in_its_one_spelling():
 
 
 def test_an_http_backend_sends_its_own_host_and_no_trailing_slash():
-    backend = HttpBackend(HttpSpec("http://users.internal:8080", path=None, host=None,
-                                   forward_headers=("accept",), connect_timeout_s=1.0))
+    backend = HttpBackend("http://users.internal:8080", path=None, host=None,
+                          forward_headers=("accept",), connect_timeout_s=1.0)
     assert backend.target(request()) == "http://users.internal:8080/v1/users/284"
     assert "host" not in backend.headers_for(request())  # urllib3 sends the URL's host
 

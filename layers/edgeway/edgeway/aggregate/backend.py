@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
@@ -45,33 +44,26 @@ _DROP_HEADERS = frozenset({"content-length", "content-type", "content-encoding",
                            "connection", "host", "expect"})
 
 
-@dataclass(frozen=True, slots=True)
-class AggregateSpec:
-    """``type: aggregate``: the parts compiled (templates, order, their backends' specs)."""
-    parts: tuple[Part, ...]
-    mode: str
-
-    @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> AggregateSpec:
-        return cls(compile_parts(raw, site, max_bytes=int(raw.get("max_part_bytes",
-                                                                   MAX_RESPONSE_BYTES))),
-                   raw.get("merge", "keyed"))
-
-    def build(self, ctx: BuildContext) -> AggregateBackend:
-        parts = tuple(dataclasses.replace(p, backend=p.backend.build(ctx)) for p in self.parts)
-        return AggregateBackend(parts, mode=self.mode, obs=ctx.obs,
-                                name="aggregate:" + ",".join(p.name for p in parts))
-
-
 class AggregateBackend:
-    def __init__(self, parts: tuple[Part, ...], *, mode: str, name: str = "aggregate",
-                 obs: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+    """``type: aggregate``: the parts compiled (templates, order); each part's backend is
+    its compiled spec until ``build`` makes an aggregate of the built backends."""
+
+    def __init__(self, parts: tuple[Part, ...], *, mode: str, obs: Any = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.parts = parts
         self.mode = mode
-        self.name = name
+        self.name = "aggregate:" + ",".join(p.name for p in parts)
         self.obs = obs
         self.clock = clock
 
+    @classmethod
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> AggregateBackend:
+        max_bytes = raw.get("max_part_bytes", MAX_RESPONSE_BYTES)
+        return cls(compile_parts(raw, site, max_bytes=max_bytes), mode=raw.get("merge", "keyed"))
+
+    def build(self, ctx: BuildContext) -> AggregateBackend:
+        parts = tuple(dataclasses.replace(p, backend=p.backend.build(ctx)) for p in self.parts)
+        return AggregateBackend(parts, mode=self.mode, obs=ctx.obs)
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         deadline = self.clock() + max(0.0, timeout_s - MERGE_MARGIN_S)

@@ -12,20 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-MERGE_MODES = ("keyed", "deep")
-
-
-def keyed(parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: body for name, body in parts}
-
-
-def deep(parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+def merge(mode: str, parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    if mode == "keyed":
+        return dict(parts)
     out: dict[str, Any] = {}
     for name, body in parts:
-        if isinstance(body, Mapping):
-            _merge_into(out, body)
-        else:
-            _merge_into(out, {name: body})
+        _merge_into(out, body if isinstance(body, Mapping) else {name: body})
     return out
 
 
@@ -42,7 +34,3 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
 
 def _copy(value: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in value.items()}
-
-
-def merge(mode: str, parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-    return keyed(parts) if mode == "keyed" else deep(parts)

@@ -51,40 +51,36 @@ class Part:
 
 def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tuple[Part, ...]:
     """The parts, each with its compiled backend spec (``Part.backend`` is built at build)."""
-
-    def error(keys: list[str | int], reason: str) -> Exception:
-        return site.at(*keys).error(reason)
-
     route_params = _route_params(site.route_path) if site.route_path else None
     names = list(spec["parts"])
     parts: list[Part] = []
     for name in names:
         raw = spec["parts"][name]
-        key = ["parts", name]
+        at = site.at("parts", name)
         if name in RESERVED_NAMES:
-            raise error(key, f"{name!r} is reserved; choose another part name")
-        if raw["backend"].get("type") == "aggregate":
-            raise error([*key, "backend", "type"], "an aggregate part cannot itself be an aggregate")
+            raise at.error(f"{name!r} is reserved; choose another part name")
+        if raw["backend"]["type"] == "aggregate":
+            raise at.at("backend", "type").error("an aggregate part cannot itself be an aggregate")
         try:
             path = Template.parse(raw["path"])
             headers = tuple((h.lower(), Template.parse(v)) for h, v in (raw.get("headers") or {}).items())
         except ValueError as exc:
-            raise error([*key, "path"], str(exc)) from exc
-        after = list(raw.get("after") or [])
-        if isinstance(raw.get("after"), str):
-            after = [raw["after"]]
+            raise at.at("path").error(str(exc)) from exc
+        after = raw.get("after") or []
+        after = [after] if isinstance(after, str) else list(after)
         for template in (path, *(t for _, t in headers)):
             for p in template.placeholders():
                 if p.source == "part" and p.name not in after:
                     after.append(p.name)  # a field of a part implies waiting for it
                 if p.source == "path" and route_params is not None and p.name not in route_params:
-                    raise error([*key, "path"], f"the route {site.route_path} has no parameter {{{p.name}}}")
+                    raise at.at("path").error(f"the route {site.route_path} has no parameter {{{p.name}}}")
         for dep in after:
             if dep not in names:
-                raise error([*key, "after"], f"no part named {dep!r} in this aggregate")
+                raise at.at("after").error(f"no part named {dep!r} in this aggregate")
             if dep == name:
-                raise error([*key, "after"], "a part cannot depend on itself")
-        part_site = Site(site.config, (*site.path, *key), site.functions)
+                raise at.at("after").error("a part cannot depend on itself")
+        # Not the route's path: the part's backend sees the part's own route.
+        part_site = Site(site.config, at.path, site.functions)
         backend = compile_resilience(raw, compile_backend(raw["backend"], part_site.at("backend")),
                                      part_site)
         method = raw.get("method", "GET")
@@ -93,13 +89,13 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
         parts.append(Part(
             name=name, backend=backend,
             route=Route(id=route_id, path=raw["path"].split("?", 1)[0], methods=frozenset({method}),
-                        spec=raw, timeout_ms=int(timeout or 0)),
+                        spec=raw, timeout_ms=timeout or 0),
             method=method, path=path, headers=headers,
             timeout_s=timeout / 1000 if timeout else None,
-            required=bool(raw.get("required", True)), after=tuple(after),
-            max_bytes=int(raw.get("max_bytes", max_bytes)),
+            required=raw.get("required", True), after=tuple(after),
+            max_bytes=raw.get("max_bytes", max_bytes),
         ))
-    _check_acyclic(parts, error)
+    _check_acyclic(parts, site)
     return tuple(parts)
 
 
@@ -108,20 +104,19 @@ def _route_params(path: str) -> set[str]:
     return {seg[1:-1].rstrip("+").split(":", 1)[0] for seg in path.split("/") if seg.startswith("{")}
 
 
-def _check_acyclic(parts: list[Part], error: Any) -> None:
+def _check_acyclic(parts: list[Part], site: Site) -> None:
     deps = {p.name: p.after for p in parts}
-    state: dict[str, int] = {}  # 1 visiting, 2 done
+    done: set[str] = set()
 
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
+    def visit(name: str, trail: list[str]) -> None:  # trail: the parts being visited
+        if name in trail:
             cycle = " -> ".join([*trail[trail.index(name):], name])
-            raise error(["parts", name, "after"], f"parts depend on each other in a cycle: {cycle}")
-        state[name] = 1
-        for dep in deps[name]:
-            visit(dep, [*trail, name])
-        state[name] = 2
+            raise site.at("parts", name, "after").error(
+                f"parts depend on each other in a cycle: {cycle}")
+        if name not in done:
+            for dep in deps[name]:
+                visit(dep, [*trail, name])
+            done.add(name)
 
     for p in parts:
         visit(p.name, [])

@@ -1,9 +1,9 @@
 """Backends by type: add a module and a line here, not a branch elsewhere.
 
-Each type's module holds its compiled spec (``Spec.compile(raw, site)``, pure: run
-by the config compile) and the backend the spec builds (``spec.build(ctx)``). A module is imported when a
-config uses its type: a gateway of Lambda routes never loads the HTTP, messaging,
-canary or aggregate code.
+Each type's module holds its backend class: ``compile(raw, site)`` (pure: run by the
+config compile) gives the spec, ``spec.build(ctx)`` the callable with its clients. A
+module is imported when a config uses its type: a gateway of Lambda routes never
+loads the HTTP, messaging, canary or aggregate code.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from edgeway.backends.base import Backend, BackendSpec, Site
-from edgeway.context import BuildContext
 
-# type -> (module, its compiled spec class, whose ``compile(raw, site)`` checks the keys)
+# type -> (module, its backend class, whose ``compile(raw, site)`` checks the keys)
 BACKEND_TYPES: dict[str, tuple[str, str]] = {
-    "lambda": ("edgeway.backends.lambda_", "LambdaSpec"),
-    "http": ("edgeway.backends.http", "HttpSpec"),
-    "sqs": ("edgeway.backends.messaging", "SqsSpec"),
-    "eventbridge": ("edgeway.backends.messaging", "EventBridgeSpec"),
-    "canary": ("edgeway.backends.canary", "CanarySpec"),
-    "aggregate": ("edgeway.aggregate", "AggregateSpec"),
+    "lambda": ("edgeway.backends.lambda_", "LambdaBackend"),
+    "http": ("edgeway.backends.http", "HttpBackend"),
+    "sqs": ("edgeway.backends.messaging", "SqsTarget"),
+    "eventbridge": ("edgeway.backends.messaging", "EventBridgeTarget"),
+    "canary": ("edgeway.backends.canary", "CanaryBackend"),
+    "aggregate": ("edgeway.aggregate.backend", "AggregateBackend"),
 }
 
 
@@ -33,4 +32,4 @@ def compile_backend(raw: Mapping[str, Any], site: Site) -> BackendSpec:
     return spec
 
 
-__all__ = ["BACKEND_TYPES", "Backend", "BackendSpec", "BuildContext", "Site", "compile_backend"]
+__all__ = ["BACKEND_TYPES", "Backend", "BackendSpec", "Site", "compile_backend"]

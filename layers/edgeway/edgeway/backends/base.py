@@ -24,7 +24,8 @@ class Backend(Protocol):
     BackendTimeout (504) or ServiceUnavailable (503); never anything foreign.
     """
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response: ...
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from edgeway.backends import compile_backend
-from edgeway.backends.base import Backend, BackendSpec, Site
+from edgeway.backends.base import Site
 from edgeway.context import BuildContext
 from edgeway.errors import BadRequest
 from edgeway.http import Request, Response
@@ -41,17 +41,26 @@ def bucket(salt: str, key: str) -> int:
     return int.from_bytes(digest, "big") % _BUCKETS
 
 
-@dataclass(frozen=True, slots=True)
-class CanarySpec:
-    """``type: canary``: named, weighted variants, each a compiled backend."""
-    variants: tuple[tuple[str, float, BackendSpec], ...]
-    allow_force: bool
+class CanaryBackend:
+    """``type: canary``: named, weighted variants. Each variant's backend is its compiled
+    spec until ``build`` makes a canary of the built backends."""
+
+    def __init__(self, variants: Sequence[tuple[str, float, Any]], *, allow_force: bool) -> None:
+        self.variants = tuple(variants)
+        self.names = [n for n, _, _ in variants]
+        self.backends = {n: b for n, _, b in variants}
+        self.allow_force = allow_force
+        self.name = "canary(" + ",".join(self.names) + ")"
+        # Cumulative upper bounds in buckets: variant i serves [edges[i-1], edges[i]).
+        total = sum(w for _, w, _ in variants)
+        self.edges = [round(acc / total * _BUCKETS)
+                      for acc in itertools.accumulate(w for _, w, _ in variants)]
 
     @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> CanarySpec:
-        variants = tuple((str(v["name"]), float(v["weight"]),
-                          compile_backend(v["backend"], site.at("variants", i, "backend")))
-                         for i, v in enumerate(raw["variants"]))
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> CanaryBackend:
+        variants = [(str(v["name"]), float(v["weight"]),
+                     compile_backend(v["backend"], site.at("variants", i, "backend")))
+                    for i, v in enumerate(raw["variants"])]
         names = [n for n, _, _ in variants]
         for i, name in enumerate(names):
             if name in names[:i]:
@@ -59,25 +68,11 @@ class CanarySpec:
                     f"canary variant names must be unique: {name!r} is used twice")
         if sum(w for _, w, _ in variants) <= 0:
             raise site.at("variants").error("canary weights must add up to more than 0")
-        return cls(variants, bool(raw.get("allow_force", False)))
+        return cls(variants, allow_force=bool(raw.get("allow_force", False)))
 
     def build(self, ctx: BuildContext) -> CanaryBackend:
         return CanaryBackend([(n, w, spec.build(ctx)) for n, w, spec in self.variants],
                              allow_force=self.allow_force)
-
-
-class CanaryBackend:
-    def __init__(self, variants: list[tuple[str, float, Backend]], *, allow_force: bool) -> None:
-        total = sum(w for _, w, _ in variants)
-        self.names = [n for n, _, _ in variants]
-        self.backends = {n: b for n, _, b in variants}
-        self.allow_force = allow_force
-        self.name = "canary(" + ",".join(self.names) + ")"
-        # Cumulative upper bounds in buckets: variant i serves [edges[i-1], edges[i]).
-        acc, self.edges = 0.0, []
-        for _, weight, _ in variants:
-            acc += weight
-            self.edges.append(round(acc / total * _BUCKETS))
 
     def choose(self, request: Request) -> str:
         if self.allow_force:

@@ -9,6 +9,7 @@ retries, so urllib3 makes exactly one attempt.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,8 +49,13 @@ def shared_pool() -> Any:
     return _pool
 
 
+@functools.cache
+def _path_template(path: str, route_path: str) -> PathTemplate:
+    return PathTemplate(path, route_path)  # once per route, then reused
+
+
 @dataclass(frozen=True, slots=True)
-class HttpSpec:
+class HttpBackend:
     """``type: http``: a base URL, an optional path template, the headers forwarded."""
     url: str
     path: str | None
@@ -58,13 +64,8 @@ class HttpSpec:
     connect_timeout_s: float
 
     @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> HttpSpec:
-        url = raw["url"]
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise site.at("url").error(f"backend url {url!r} must be an absolute http(s) URL")
-        forward = raw.get("forward_headers")
-        headers = tuple(h.lower() for h in forward) if forward is not None else DEFAULT_FORWARD_HEADERS
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> HttpBackend:
+        headers = tuple(h.lower() for h in raw.get("forward_headers", DEFAULT_FORWARD_HEADERS))
         if "host" in headers:
             # The client's Host upstream is how an open redirect is built: the
             # upstream gets the URL's host, or the backend's own `host`.
@@ -77,38 +78,30 @@ class HttpSpec:
                 PathTemplate(path, site.route_path)
             except ValueError as exc:
                 raise site.at("path").error(str(exc)) from exc
-        return cls(url, path, raw.get("host"), headers,
+        return cls(raw["url"], path, raw.get("host"), headers,
                    raw.get("connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS) / 1000)
 
     def build(self, ctx: BuildContext) -> HttpBackend:
-        return HttpBackend(self)
+        return self  # no client of its own: the container's one pool is made on first use
 
-
-class HttpBackend:
-    def __init__(self, spec: HttpSpec, *, pool: Any = None) -> None:
-        self.spec = spec
-        self.base = spec.url.rstrip("/")
-        self.name = f"http:{urlsplit(spec.url).netloc}"
-        self._pool = pool
-        self._templates: dict[str, PathTemplate] = {}
+    @property
+    def name(self) -> str:
+        return f"http:{urlsplit(self.url).netloc}"
 
     def target(self, request: Request) -> str:
-        if self.spec.path is not None:
+        if self.path is not None:
             route_path = request.route.path if request.route else "/"
-            template = self._templates.get(route_path)
-            if template is None:  # once per route, then reused
-                template = self._templates[route_path] = PathTemplate(self.spec.path, route_path)
-            path = template.render(request.path_params)
+            path = _path_template(self.path, route_path).render(request.path_params)
         else:
             # The canonical path: exactly what the router matched, re-encoded, so the
             # upstream never decodes `%252e` a second time; the one trailing slash the
             # router tolerates is not sent (docs/routing.md, "One spelling").
             path = canonical_path(request.path)
-        url = self.base + path
+        url = self.url.rstrip("/") + path
         return f"{url}?{request.raw_query}" if request.raw_query else url
 
     def headers_for(self, request: Request) -> dict[str, str]:
-        headers = {name: request.headers[name] for name in self.spec.forward_headers if name in request.headers}
+        headers = {name: request.headers[name] for name in self.forward_headers if name in request.headers}
         headers["x-request-id"] = request.request_id
         if request.source_ip:
             prior = request.headers.get("x-forwarded-for")
@@ -118,8 +111,8 @@ class HttpBackend:
             headers["x-edgeway-subject"] = principal.subject
             if principal.consumer:
                 headers["x-edgeway-consumer"] = principal.consumer
-        if self.spec.host:
-            headers["host"] = self.spec.host
+        if self.host:
+            headers["host"] = self.host
         return headers
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
@@ -127,8 +120,8 @@ class HttpBackend:
         from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionError,
                                         ProtocolError, ReadTimeoutError)
 
-        pool = self._pool or shared_pool()
-        timeout = urllib3.Timeout(connect=min(self.spec.connect_timeout_s, timeout_s), read=timeout_s)
+        pool = shared_pool()
+        timeout = urllib3.Timeout(connect=min(self.connect_timeout_s, timeout_s), read=timeout_s)
         try:
             raw = pool.request(request.method, self.target(request), body=request.body or None,
                                headers=self.headers_for(request), timeout=timeout,
@@ -151,7 +144,7 @@ class HttpBackend:
         if len(body) > MAX_RESPONSE_BYTES:
             raise BackendError(f"{self.name} answered more than 6 MB")
         headers = {k.lower(): v for k, v in raw.headers.items() if k.lower() not in HOP_BY_HOP}
-        cookies = raw.headers.getlist("set-cookie") if hasattr(raw.headers, "getlist") else []
         headers.pop("set-cookie", None)
-        return Response(status=raw.status, headers=headers, body=body, cookies=list(cookies))
+        return Response(status=raw.status, headers=headers, body=body,
+                        cookies=raw.headers.getlist("set-cookie"))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -48,32 +49,26 @@ def lambda_client(ctx: BuildContext) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class LambdaSpec:
-    """``type: lambda``: a template function (logical id, mapped at build) or an ARN."""
+class LambdaBackend:
+    """``type: lambda``: a template function (logical id, mapped at build) or an ARN. The
+    compile leaves it without a client; ``build`` gives it the deployed name and the client."""
     function: str
-    qualifier: str | None = None
+    qualifier: str | None
+    name: str
+    client: Any = None
 
     @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> LambdaSpec:
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> LambdaBackend:
         name = raw["function"]
         if site.functions is not None and not name.startswith("arn:") and name not in site.functions:
             known = ", ".join(sorted(site.functions)) or "none"
             raise site.at("function").error(
                 f"the template defines no function {name!r} (it defines: {known})")
-        return cls(name, raw.get("qualifier"))
+        return cls(name, raw.get("qualifier"), f"lambda:{name}")
 
     def build(self, ctx: BuildContext) -> LambdaBackend:
         deployed = ctx.settings.function_map.get(self.function, self.function)
-        return LambdaBackend(deployed, qualifier=self.qualifier, client=lambda_client(ctx),
-                             name=f"lambda:{self.function}")
-
-
-class LambdaBackend:
-    def __init__(self, function: str, *, qualifier: str | None, client: Any, name: str) -> None:
-        self.function = function
-        self.qualifier = qualifier
-        self.name = name
-        self.client = client
+        return dataclasses.replace(self, function=deployed, client=lambda_client(ctx))
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError

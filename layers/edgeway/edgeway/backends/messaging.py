@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from edgeway.backends.base import Site
 from edgeway.clients import Clients
@@ -60,62 +60,95 @@ def build_message(request: Request, tracking_id: str, headers: tuple[str, ...]) 
 
 
 @dataclass(frozen=True, slots=True)
-class SqsSpec:
+class SqsTarget:
     """``type: sqs``: a queue, the headers copied into the message, the status path."""
     queue_url: str
     headers: tuple[str, ...]
     status_path: str | None
+    name: str
+    service: ClassVar[str] = "sqs"
 
     @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> SqsSpec:
-        return cls(raw["queue_url"], _headers(raw), raw.get("status_path"))
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> SqsTarget:
+        url = raw["queue_url"]
+        return cls(url, _headers(raw), raw.get("status_path"), f"sqs:{url.rsplit('/', 1)[-1]}")
 
-    def build(self, ctx: BuildContext) -> SqsBackend:
-        return SqsBackend(self, ctx.clients)
+    def build(self, ctx: BuildContext) -> MessageBackend:
+        return MessageBackend(self, ctx.clients)
+
+    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
+        kwargs: dict[str, Any] = {
+            "QueueUrl": self.queue_url, "MessageBody": payload,
+            "MessageAttributes": {
+                "tracking_id": {"DataType": "String", "StringValue": tracking_id},
+                "route": {"DataType": "String", "StringValue": request.route.id if request.route else "-"},
+            },
+        }
+        if self.queue_url.endswith(".fifo"):
+            # One group per consumer keeps a consumer's messages in order without
+            # serialising the whole queue.
+            kwargs["MessageGroupId"] = request.principal.consumer or request.principal.subject
+            kwargs["MessageDeduplicationId"] = tracking_id
+        client.send_message(**kwargs)
 
 
 @dataclass(frozen=True, slots=True)
-class EventBridgeSpec:
+class EventBridgeTarget:
     """``type: eventbridge``: a bus, the event's source and detail-type, as for SQS."""
     event_bus: str
     source: str
     detail_type: str | None
     headers: tuple[str, ...]
     status_path: str | None
+    name: str
+    service: ClassVar[str] = "events"
 
     @classmethod
-    def compile(cls, raw: Mapping[str, Any], site: Site) -> EventBridgeSpec:
-        return cls(raw.get("event_bus", "default"), raw.get("source", "edgeway"),
-                   raw.get("detail_type"), _headers(raw), raw.get("status_path"))
+    def compile(cls, raw: Mapping[str, Any], site: Site) -> EventBridgeTarget:
+        bus = raw.get("event_bus", "default")
+        return cls(bus, raw.get("source", "edgeway"), raw.get("detail_type"), _headers(raw),
+                   raw.get("status_path"), f"eventbridge:{bus}")
 
-    def build(self, ctx: BuildContext) -> EventBridgeBackend:
-        return EventBridgeBackend(self, ctx.clients)
+    def build(self, ctx: BuildContext) -> MessageBackend:
+        return MessageBackend(self, ctx.clients)
+
+    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
+        result = client.put_events(Entries=[{
+            "EventBusName": self.event_bus, "Source": self.source,
+            "DetailType": self.detail_type or (request.route.id if request.route else "request"),
+            "Detail": payload,
+        }])
+        if result.get("FailedEntryCount"):
+            code = (result.get("Entries") or [{}])[0].get("ErrorCode", "error")
+            if code in _THROTTLED:
+                raise ServiceUnavailable(f"{self.name} is throttled", headers={"retry-after": "1"})
+            raise BackendError(f"{self.name} refused the event ({code})")
 
 
 def _headers(raw: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(h.lower() for h in raw.get("forward_headers", DEFAULT_MESSAGE_HEADERS))
 
 
-class _AsyncBackend:
-    service = ""
+class MessageBackend:
+    """Either target: the message, its size limit, the 202, and AWS's errors mapped."""
 
-    def __init__(self, name: str, spec: SqsSpec | EventBridgeSpec, clients: Clients) -> None:
-        self.name = name
-        self.headers = spec.headers
-        self.status_path = spec.status_path
+    def __init__(self, target: SqsTarget | EventBridgeTarget, clients: Clients) -> None:
+        self.target = target
+        self.name = target.name
         self._clients = clients
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
                                          ReadTimeoutError)
 
+        target = self.target
         tracking_id = str(uuid.uuid4())
-        payload = json.dumps(build_message(request, tracking_id, self.headers),
+        payload = json.dumps(build_message(request, tracking_id, target.headers),
                              separators=(",", ":"), ensure_ascii=False)
         if len(payload.encode()) > MAX_MESSAGE_BYTES:
-            raise PayloadTooLarge(f"the request does not fit in one {self.service} message (256 KiB)")
+            raise PayloadTooLarge(f"the request does not fit in one {target.service} message (256 KiB)")
         try:
-            self.send(self._clients.get(self.service), payload, tracking_id, request)
+            target.send(self._clients.get(target.service), payload, tracking_id, request)
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise BackendTimeout(f"{self.name} did not accept the message in time") from exc
         except ClientError as exc:
@@ -127,54 +160,7 @@ class _AsyncBackend:
         except BotoCoreError as exc:
             raise BackendError(f"{self.name} could not be reached") from exc
         headers = {"x-edgeway-tracking-id": tracking_id}
-        if self.status_path:
-            headers["location"] = self.status_path.replace("{tracking_id}", tracking_id)
+        if target.status_path:
+            headers["location"] = target.status_path.replace("{tracking_id}", tracking_id)
         return Response.json({"status": "accepted", "tracking_id": tracking_id}, status=202,
                              headers=headers)
-
-    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
-        raise NotImplementedError
-
-
-class SqsBackend(_AsyncBackend):
-    service = "sqs"
-
-    def __init__(self, spec: SqsSpec, clients: Clients) -> None:
-        super().__init__(f"sqs:{spec.queue_url.rsplit('/', 1)[-1]}", spec, clients)
-        self.queue_url = spec.queue_url
-        self.fifo = self.queue_url.endswith(".fifo")
-
-    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
-        kwargs: dict[str, Any] = {
-            "QueueUrl": self.queue_url, "MessageBody": payload,
-            "MessageAttributes": {
-                "tracking_id": {"DataType": "String", "StringValue": tracking_id},
-                "route": {"DataType": "String", "StringValue": request.route.id if request.route else "-"},
-            },
-        }
-        if self.fifo:
-            # One group per consumer keeps a consumer's messages in order without
-            # serialising the whole queue.
-            kwargs["MessageGroupId"] = request.principal.consumer or request.principal.subject
-            kwargs["MessageDeduplicationId"] = tracking_id
-        client.send_message(**kwargs)
-
-
-class EventBridgeBackend(_AsyncBackend):
-    service = "events"
-
-    def __init__(self, spec: EventBridgeSpec, clients: Clients) -> None:
-        super().__init__(f"eventbridge:{spec.event_bus}", spec, clients)
-        self.spec = spec
-
-    def send(self, client: Any, payload: str, tracking_id: str, request: Request) -> None:
-        result = client.put_events(Entries=[{
-            "EventBusName": self.spec.event_bus, "Source": self.spec.source,
-            "DetailType": self.spec.detail_type or (request.route.id if request.route else "request"),
-            "Detail": payload,
-        }])
-        if result.get("FailedEntryCount"):
-            code = (result.get("Entries") or [{}])[0].get("ErrorCode", "error")
-            if code in _THROTTLED:
-                raise ServiceUnavailable(f"{self.name} is throttled", headers={"retry-after": "1"})
-            raise BackendError(f"{self.name} refused the event ({code})")
