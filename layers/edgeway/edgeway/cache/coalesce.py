@@ -8,36 +8,30 @@ calling the backend too (a thundering herd on a cold or just-expired key).
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from typing import Any
-
-
-class Call:
-    __slots__ = ("done", "error", "value")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
 
 
 class SingleFlight:
     def __init__(self) -> None:
-        self._calls: dict[str, Call] = {}
+        self._calls: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
 
-    def join(self, key: str) -> tuple[bool, Call]:
+    def join(self, key: str) -> tuple[bool, Future[Any]]:
         """(True, call) for the leader, (False, call) for a follower."""
         with self._lock:
             call = self._calls.get(key)
             if call is not None:
                 return False, call
-            call = self._calls[key] = Call()
+            call = self._calls[key] = Future()
             return True, call
 
-    def finish(self, key: str, call: Call, *, value: Any = None,
+    def finish(self, key: str, call: Future[Any], *, value: Any = None,
                error: BaseException | None = None) -> None:
-        call.value, call.error = value, error
         with self._lock:
             if self._calls.get(key) is call:
                 del self._calls[key]
-        call.done.set()
+        if error is not None:
+            call.set_exception(error)
+        else:
+            call.set_result(value)

@@ -128,8 +128,4 @@ def _failing_as(what: str) -> Iterator[None]:
     try:
         yield
     except (BotoCoreError, ClientError) as exc:
-        raise CacheUnavailable(f"{what}: {_code(exc)}") from exc
-
-
-def _code(exc: Exception) -> str:
-    return aws_error_code(exc) or type(exc).__name__
+        raise CacheUnavailable(f"{what}: {aws_error_code(exc) or type(exc).__name__}") from exc

@@ -18,11 +18,10 @@ so that a dead table does not add its timeout to every request.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgeway import workers
 from edgeway.cache.coalesce import SingleFlight
@@ -39,6 +38,8 @@ from edgeway.routing import canonical_path
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
+
+T = TypeVar("T")
 
 # The table is skipped for this long after this many failures in a row.
 STORE_CIRCUIT = CircuitConfig(consecutive_failures=3, open_s=30.0)
@@ -70,14 +71,24 @@ def compile(config: GatewayConfig) -> CachePlan:
                      purge_check_s=float(check) if check else None)
 
 
+def build(app: Handler, ctx: BuildContext) -> Handler:
+    plan = ctx.config.spec("cache", CachePlan)
+    if plan is None or not plan.policies:
+        return app
+    store = None
+    if ctx.settings.cache_table and plan.dynamodb:
+        client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
+        store = DynamoCacheStore(client, ctx.settings.cache_table)
+    return CacheStage(app, plan, store=store, clock=ctx.clock, obs=ctx.obs)
+
+
 class CacheStage:
-    def __init__(self, app: Handler, policies: Mapping[str, CachePolicy], *, memory: MemoryLRU,
-                 store: DynamoCacheStore | None, clock: Callable[[], float], obs: Any = None,
-                 background: Callable[[Callable[[], None]], Any] | None = None,
-                 purge_check_s: float | None = None) -> None:
+    def __init__(self, app: Handler, plan: CachePlan, *, store: DynamoCacheStore | None,
+                 clock: Callable[[], float], obs: Any = None) -> None:
         self.app = app
-        self.policies = dict(policies)
-        self.memory = memory
+        self.policies = plan.policies
+        self.purge_check_s = plan.purge_check_s
+        self.memory = MemoryLRU(plan.memory_max_bytes)
         self.store = store
         self.clock = clock
         self.obs = obs
@@ -85,21 +96,7 @@ class CacheStage:
         self.flight = SingleFlight()
         self.refreshing: set[str] = set()
         self._refresh_lock = threading.Lock()
-        self._background = background or (lambda fn: workers.pool().submit(fn))
-        self.purge_check_s = purge_check_s
         self._generations: dict[str, tuple[float, int]] = {}  # route -> (read at, generation)
-
-    @classmethod
-    def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        plan = ctx.config.spec("cache", CachePlan)
-        if plan is None or not plan.policies:
-            return app
-        store = None
-        if ctx.settings.cache_table and plan.dynamodb:
-            client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
-            store = DynamoCacheStore(client, ctx.settings.cache_table)
-        return cls(app, plan.policies, memory=MemoryLRU(plan.memory_max_bytes), store=store,
-                   clock=ctx.clock, obs=ctx.obs, purge_check_s=plan.purge_check_s)
 
     def __call__(self, request: Request) -> Response:
         route = request.route
@@ -140,8 +137,7 @@ class CacheStage:
         known = self._generations.get(route_id)
         if known is not None and now - known[0] < self.purge_check_s:
             return known[1]
-        generation: int | None = self._store_call(
-            lambda: self.store.generation(route_id))  # type: ignore[union-attr]
+        generation = self._store_call(self.store.generation, route_id)
         if generation is None:  # table unavailable: keep what we knew
             generation = known[1] if known is not None else 0
         self._generations[route_id] = (now, generation)
@@ -153,8 +149,7 @@ class CacheStage:
             return entry
         if self.store is None:
             return None
-        entry = self._store_call(
-            lambda: self.store.get(policy.route_id, key, now))  # type: ignore[union-attr]
+        entry = self._store_call(self.store.get, policy.route_id, key, now)
         if entry is not None:
             self.memory.put(key, entry)
         return entry
@@ -170,18 +165,18 @@ class CacheStage:
         self.memory.put(key, entry)
         if self.store is not None:
             if self.store.fits(entry):
-                self._store_call(lambda: self.store.put(policy.route_id, key, entry))  # type: ignore[union-attr]
+                self._store_call(self.store.put, policy.route_id, key, entry)
             elif self.obs is not None:
                 self.obs.count("CacheItemTooLarge", dimensions={"route": policy.route_id})
         return entry
 
-    def _store_call(self, call: Callable[[], Any]) -> Any:
+    def _store_call(self, call: Callable[..., T], *args: Any) -> T | None:
         try:
             self.store_breaker.acquire()
         except CircuitOpen:
             return None
         try:
-            result = call()
+            result = call(*args)
         except CacheUnavailable as exc:
             self.store_breaker.record(failure=True)
             if self.obs is not None:
@@ -196,22 +191,20 @@ class CacheStage:
     def _fill(self, policy: CachePolicy, key: str, request: Request) -> Response:
         leader, call = self.flight.join(key)
         if not leader:
-            wait_s = getattr(request.route, "timeout_ms", 10_000) / 1000
-            if call.done.wait(wait_s):
-                if call.error is not None:
-                    raise call.error
-                if call.value is not None:
-                    value: CacheEntry = call.value
-                    return value.response(self.clock(), CacheStatus.MISS)
+            try:  # the leader's backend failure is everyone's; the route's timeout at most
+                wait_s = getattr(request.route, "timeout_ms", 10_000) / 1000
+                shared: CacheEntry | None = call.result(wait_s)
+            except TimeoutError:
+                shared = None
+            if shared is not None:
+                return shared.response(self.clock(), CacheStatus.MISS)
             # Not shareable (a cookie, no-store...) or the leader is late: ask ourselves.
             return _mark(self.app(request), CacheStatus.MISS)
         try:
             response = self.app(request)
-        except HttpError as exc:
-            self.flight.finish(key, call, error=exc)  # the same backend failure for everyone
-            raise
-        except BaseException:
-            self.flight.finish(key, call)
+        except BaseException as exc:
+            # A backend failure (HttpError) is everyone's; after anything else each asks itself.
+            self.flight.finish(key, call, error=exc if isinstance(exc, HttpError) else None)
             raise
         entry = None
         try:
@@ -241,12 +234,10 @@ class CacheStage:
             finally:
                 self.refreshing.discard(key)
 
-        self._background(functools.partial(context.run, refresh))
+        workers.pool().submit(context.run, refresh)
 
 
 def _mark(response: Response, status: CacheStatus) -> Response:
     response.headers["x-cache"] = status.value
     return response
 
-
-build = CacheStage.build
