@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs
 
 from edgeway import workers
 from edgeway.backends.base import Site
@@ -80,9 +80,8 @@ class AggregateBackend:
                 for part in list(waiting):
                     failed = next((dep for dep in part.after if dep in errors), None)
                     if failed is not None:
-                        errors[part.name] = PartError(part.name, PartFailure.SKIPPED,
-                                                      f"not called: part {failed!r} failed",
-                                                      part.required)
+                        errors[part.name] = part.fail(PartFailure.SKIPPED,
+                                                      f"not called: part {failed!r} failed")
                     elif all(dep in bodies for dep in part.after):
                         self._start(part, request, bodies, deadline, running, errors)
                     else:
@@ -100,14 +99,18 @@ class AggregateBackend:
                            return_when=FIRST_COMPLETED)
             for future in done:
                 part, _ = running.pop(future)
-                self._settle(part, future, bodies, errors)
+                outcome = self._classify(part, future)
+                if isinstance(outcome, PartError):
+                    errors[part.name] = outcome
+                else:
+                    bodies[part.name] = outcome
             now = self.clock()
             for future, (part, part_deadline) in list(running.items()):
                 if now >= part_deadline and not future.done():
                     running.pop(future)
                     future.cancel()  # only helps if it has not started yet
-                    errors[part.name] = PartError(part.name, PartFailure.TIMEOUT,
-                                                  "no answer within its time budget", part.required)
+                    errors[part.name] = part.fail(PartFailure.TIMEOUT,
+                                                  "no answer within its time budget")
             launch_ready()
         return self._answer(bodies, errors)
 
@@ -119,13 +122,12 @@ class AggregateBackend:
         if part.timeout_s is not None:
             budget = min(budget, part.timeout_s)
         if budget <= 0:
-            errors[part.name] = PartError(part.name, PartFailure.TIMEOUT,
-                                          "no time left in the route's budget", part.required)
+            errors[part.name] = part.fail(PartFailure.TIMEOUT, "no time left in the route's budget")
             return
         try:
             sub = self._sub_request(part, request, bodies)
         except MissingValue as exc:
-            errors[part.name] = PartError(part.name, PartFailure.ERROR, str(exc), part.required)
+            errors[part.name] = part.fail(PartFailure.ERROR, str(exc))
             return
         future = workers.submit(part.backend, sub, timeout_s=budget)
         running[future] = (part, now + budget)
@@ -133,26 +135,12 @@ class AggregateBackend:
     def _sub_request(self, part: Part, request: Request, bodies: Mapping[str, Any]) -> Request:
         target = part.path.render(path=request.path_params, query=request.query, parts=bodies)
         path, _, raw_query = target.partition("?")
-        query: dict[str, tuple[str, ...]] = {}
-        for key, value in parse_qsl(raw_query, keep_blank_values=True):
-            query[key] = (*query.get(key, ()), value)
+        query = {k: tuple(v) for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
         headers = {k: v for k, v in request.headers.items() if k not in _DROP_HEADERS}
         for name, template in part.headers:
             headers[name] = template.render(path=request.path_params, query=request.query, parts=bodies)
         return request.evolve(method=part.method, path=path, raw_query=raw_query, query=query,
                               headers=headers, body=b"", route=part.route, path_params={})
-
-    def _settle(self, part: Part, future: Future[Response], bodies: dict[str, Any],
-                errors: dict[str, PartError]) -> None:
-        failure = _classify(part, future)
-        if isinstance(failure, PartError):
-            errors[part.name] = failure
-            if self.obs is not None and not isinstance(future.exception(), HttpError) \
-                    and future.exception() is not None:
-                self.obs.warning("aggregate part raised", part=part.name,
-                                 error=type(future.exception()).__name__)
-        else:
-            bodies[part.name] = failure
 
     def _answer(self, bodies: dict[str, Any], errors: dict[str, PartError]) -> Response:
         ordered_errors = [errors[p.name] for p in self.parts if p.name in errors]
@@ -180,31 +168,30 @@ class AggregateBackend:
                                extensions={"errors": problems, "parts": sorted(bodies)})
         return response
 
-
-def _classify(part: Part, future: Future[Response]) -> Any:
-    """The part's JSON body, or a PartError saying why there is none."""
-    def fail(reason: PartFailure, detail: str, status: int | None = None) -> PartError:
-        return PartError(part.name, reason, detail, part.required, status)
-
-    error = future.exception()
-    if isinstance(error, BackendTimeout):
-        return fail(PartFailure.TIMEOUT, error.detail)
-    if isinstance(error, ServiceUnavailable):
-        return fail(PartFailure.UNAVAILABLE, error.detail)
-    if isinstance(error, HttpError):
-        return fail(PartFailure.ERROR, error.detail)
-    if error is not None:
-        # No internal name leaves the gateway: the type is logged, not answered.
-        return fail(PartFailure.ERROR, "the backend call failed")
-    response = future.result()
-    if len(response.body) > part.max_bytes:
-        return fail(PartFailure.TOO_LARGE, f"answered {len(response.body)} bytes "
-                    f"(limit {part.max_bytes})")
-    if not 200 <= response.status < 300:
-        return fail(PartFailure.STATUS, f"answered status {response.status}", response.status)
-    if not response.body:
-        return None
-    try:
-        return json.loads(response.body)
-    except ValueError:
-        return fail(PartFailure.INVALID_JSON, "answered a body that is not valid JSON")
+    def _classify(self, part: Part, future: Future[Response]) -> Any:
+        """The part's JSON body, or a PartError saying why there is none."""
+        error = future.exception()
+        if isinstance(error, BackendTimeout):
+            return part.fail(PartFailure.TIMEOUT, error.detail)
+        if isinstance(error, ServiceUnavailable):
+            return part.fail(PartFailure.UNAVAILABLE, error.detail)
+        if isinstance(error, HttpError):
+            return part.fail(PartFailure.ERROR, error.detail)
+        if error is not None:
+            # No internal name leaves the gateway: the type is logged, not answered.
+            if self.obs is not None:
+                self.obs.warning("aggregate part raised", part=part.name, error=type(error).__name__)
+            return part.fail(PartFailure.ERROR, "the backend call failed")
+        response = future.result()
+        if len(response.body) > part.max_bytes:
+            return part.fail(PartFailure.TOO_LARGE, f"answered {len(response.body)} bytes "
+                             f"(limit {part.max_bytes})")
+        if not 200 <= response.status < 300:
+            return part.fail(PartFailure.STATUS, f"answered status {response.status}",
+                             response.status)
+        if not response.body:
+            return None
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            return part.fail(PartFailure.INVALID_JSON, "answered a body that is not valid JSON")

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.templates import Template
 from edgeway.backends import compile_backend
 from edgeway.backends.base import Site
@@ -47,6 +48,9 @@ class Part:
     required: bool
     after: tuple[str, ...]
     max_bytes: int
+
+    def fail(self, reason: PartFailure, detail: str, status: int | None = None) -> PartError:
+        return PartError(self.name, reason, detail, self.required, status)
 
 
 def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tuple[Part, ...]:

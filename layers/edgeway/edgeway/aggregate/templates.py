@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from edgeway.errors import EdgewayError
@@ -29,8 +29,8 @@ class MissingValue(EdgewayError):
 
 @dataclass(frozen=True, slots=True)
 class Placeholder:
-    """A ``{path.id}``, ``{query.q}`` or ``{part.field}`` reference inside a template."""
-    source: str          # "path" | "query" | "part"
+    """A ``{id}``, ``{query.q}`` or ``{part.field}`` reference inside a template."""
+    source: Literal["path", "query", "part"]
     name: str            # path parameter, query parameter, or part name
     fields: tuple[str, ...] = ()
 
@@ -38,43 +38,37 @@ class Placeholder:
 @dataclass(frozen=True, slots=True)
 class Template:
     """A string with placeholders, parsed once at cold start and filled per request."""
-    text: str
     pieces: tuple[str | Placeholder, ...]
 
     @classmethod
     def parse(cls, text: str) -> Template:
+        split = _PLACEHOLDER.split(text)  # text, expression, text, ..., text
         pieces: list[str | Placeholder] = []
-        pos = 0
-        for m in _PLACEHOLDER.finditer(text):
-            if m.start() > pos:
-                pieces.append(text[pos:m.start()])
-            expr = m.group(1)
-            if not _NAME.match(expr):
-                raise ValueError(f"bad placeholder {{{expr}}}")
-            head, *rest = expr.split(".")
+        for i, piece in enumerate(split):
+            if i % 2 == 0:
+                if piece:
+                    pieces.append(piece)
+                continue
+            if not _NAME.match(piece):
+                raise ValueError(f"bad placeholder {{{piece}}}")
+            head, *rest = piece.split(".")
             if head == "query" and rest:
                 pieces.append(Placeholder("query", ".".join(rest)))
             elif rest:
                 pieces.append(Placeholder("part", head, tuple(rest)))
             else:
                 pieces.append(Placeholder("path", head))
-            pos = m.end()
-        if pos < len(text):
-            pieces.append(text[pos:])
-        if "{" in "".join(p for p in pieces if isinstance(p, str)) or "}" in "".join(
-                p for p in pieces if isinstance(p, str)):
+        if any("{" in t or "}" in t for t in split[::2]):
             raise ValueError("unbalanced brace")
-        return cls(text, tuple(pieces))
+        return cls(tuple(pieces))
 
     def placeholders(self) -> tuple[Placeholder, ...]:
         return tuple(p for p in self.pieces if isinstance(p, Placeholder))
 
     def render(self, *, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],
                parts: Mapping[str, Any]) -> str:
-        out = []
-        for piece in self.pieces:
-            out.append(piece if isinstance(piece, str) else quote(_value(piece, path, query, parts), safe=""))
-        return "".join(out)
+        return "".join(p if isinstance(p, str) else quote(_value(p, path, query, parts), safe="")
+                       for p in self.pieces)
 
 
 def _value(p: Placeholder, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],

@@ -24,9 +24,6 @@ class MemoryLRU:
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def get(self, key: str) -> CacheEntry | None:
         with self._lock:
             entry = self._entries.get(key)
@@ -34,9 +31,9 @@ class MemoryLRU:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, entry: CacheEntry) -> bool:
+    def put(self, key: str, entry: CacheEntry) -> None:
         if entry.size > self.max_entry_bytes:
-            return False
+            return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -46,10 +43,3 @@ class MemoryLRU:
             while self.bytes > self.max_bytes and self._entries:
                 _, evicted = self._entries.popitem(last=False)
                 self.bytes -= evicted.size
-        return True
-
-    def discard(self, key: str) -> None:
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self.bytes -= old.size
