@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from edgeway import workers
-from edgeway.backends.base import Site
+from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.context import BuildContext
 from edgeway.aggregate.merge import merge
 from edgeway.aggregate.outcome import PartError, PartFailure
@@ -38,7 +38,6 @@ from edgeway.errors import BackendError, BackendTimeout, HttpError, NotFound, Se
 from edgeway.http import Request, Response
 
 MERGE_MARGIN_S = 0.05
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # Lambda's synchronous response limit
 # Not forwarded to parts: they describe the client's connection or body, not the part call.
 _DROP_HEADERS = frozenset({"content-length", "content-type", "content-encoding", "transfer-encoding",
                            "connection", "host", "expect"})

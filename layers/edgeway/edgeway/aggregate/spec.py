@@ -27,8 +27,7 @@ from typing import Any
 
 from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.templates import Template
-from edgeway.backends import compile_backend
-from edgeway.backends.base import Site
+from edgeway.backends import Site, compile_backend
 from edgeway.resilience.backend import compile_resilience
 from edgeway.routing import Route
 

@@ -17,8 +17,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from edgeway.backends import compile_backend
-from edgeway.backends.base import Site
+from edgeway.backends import Site, compile_backend
 from edgeway.context import BuildContext
 from edgeway.errors import BadRequest
 from edgeway.http import Request, Response

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from edgeway.backends.base import Site
+from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout
 from edgeway.http import Request, Response
 from edgeway.routing import canonical_path
 from edgeway.transforms import PathTemplate
 
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # what a Lambda response can carry anyway
 DEFAULT_CONNECT_TIMEOUT_MS = 1000
 DEFAULT_FORWARD_HEADERS = (
     "accept", "accept-encoding", "accept-language", "content-type", "if-match",

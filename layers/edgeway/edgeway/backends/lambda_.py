@@ -10,7 +10,6 @@ from 1.43.68 on (the layer ships that botocore; see its requirements.txt).
 from __future__ import annotations
 
 import base64
-import binascii
 import contextvars
 import dataclasses
 import json
@@ -19,14 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgeway.backends.base import Site
+from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.backends.lambda_event import build_event
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout, ServiceUnavailable
 from edgeway.http import Request, Response
-
-# Lambda refuses synchronous payloads over 6 MB; so do we, before parsing.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
 # The budget of the Invoke call in progress on this thread (read by _read_timeout).
@@ -81,7 +77,7 @@ class LambdaBackend:
         budget = _BUDGET_S.set(timeout_s)
         try:
             result = self.client.invoke(**kwargs)
-            raw = result["Payload"].read(MAX_PAYLOAD_BYTES + 1)
+            raw = result["Payload"].read(MAX_RESPONSE_BYTES + 1)
         except (ReadTimeoutError, ConnectTimeoutError) as exc:
             raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
         except ClientError as exc:
@@ -94,7 +90,7 @@ class LambdaBackend:
             raise BackendError(f"{self.name} could not be reached") from exc
         finally:
             _BUDGET_S.reset(budget)
-        if len(raw) > MAX_PAYLOAD_BYTES:
+        if len(raw) > MAX_RESPONSE_BYTES:
             raise BackendError(f"{self.name} answered more than 6 MB")
         if result.get("FunctionError"):
             raise BackendError(f"{self.name} failed ({result['FunctionError']})")
@@ -136,7 +132,7 @@ def parse_result(raw: bytes, name: str) -> Response:
     if payload.get("isBase64Encoded"):
         try:
             data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
+        except ValueError as exc:  # binascii.Error is one
             raise BackendError(f"{name} answered a body that is not valid base64") from exc
     else:
         data = body.encode()

@@ -9,6 +9,7 @@ puts them; an API-key consumer travels in ``requestContext.authorizer.lambda``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from typing import Any
 
@@ -17,8 +18,7 @@ from edgeway.http import Request
 from edgeway.routing import canonical_path
 
 
-def build_event(request: Request, *, route_key: str, path: str | None = None,
-                headers: dict[str, str] | None = None, body: bytes | None = None) -> dict[str, Any]:
+def build_event(request: Request, *, route_key: str) -> dict[str, Any]:
     """The v2 event for ``request``.
 
     Two things are the gateway's, never the client's: the path is the canonical
@@ -27,14 +27,13 @@ def build_event(request: Request, *, route_key: str, path: str | None = None,
     which API Gateway sets, a client cannot), so a backend that builds a URL from
     its Host (a redirect, a link) can never point it at a name the client chose.
     """
-    path = canonical_path(request.path) if path is None else path
-    headers = dict(request.headers) if headers is None else headers
-    headers["host"] = request.domain_name
-    body = request.body if body is None else body
-    now = time.time()
+    path = canonical_path(request.path)
+    headers = {**request.headers, "host": request.domain_name}
     headers.setdefault("x-request-id", request.request_id)
     cookies = list(request.cookies)
-    headers.pop("cookie", None) if cookies else None
+    if cookies:
+        headers.pop("cookie", None)
+    now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
@@ -70,14 +69,12 @@ def build_event(request: Request, *, route_key: str, path: str | None = None,
     authorizer = _authorizer(request)
     if authorizer:
         event["requestContext"]["authorizer"] = authorizer
-    if body:
-        if is_text(headers.get("content-type")):
-            try:
-                event["body"] = body.decode("utf-8")
-            except UnicodeDecodeError:
-                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-        else:
-            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    body = request.body
+    if body and is_text(headers.get("content-type")):
+        with contextlib.suppress(UnicodeDecodeError):
+            event["body"] = body.decode("utf-8")
+    if body and "body" not in event:
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
     return event
 
 

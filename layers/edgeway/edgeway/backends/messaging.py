@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from edgeway.backends.base import Site
+from edgeway.backends import Site
 from edgeway.clients import Clients
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout, PayloadTooLarge, ServiceUnavailable

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway import workers
-from edgeway.backends.base import Backend, BackendSpec, Site
+from edgeway.backends import Backend, BackendSpec, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendTimeout, CircuitOpen, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
