@@ -53,7 +53,6 @@ class CacheEntry:
         return Freshness.EXPIRED
 
     def response(self, now: float, status: CacheStatus) -> Response:
-        headers = dict(self.headers)
-        headers["x-cache"] = status.value
-        headers["age"] = str(max(0, int(now - self.stored_at)))
-        return Response(status=self.status, headers=headers, body=self.body)
+        age = str(max(0, int(now - self.stored_at)))
+        return Response(status=self.status, body=self.body,
+                        headers={**self.headers, "x-cache": status.value, "age": age})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from edgeway.http import Request, Response
 from edgeway.routing import canonical_path
@@ -26,9 +26,7 @@ _UNSTORED_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", 
 def directives(value: str | None) -> dict[str, str | None]:
     """``Cache-Control: max-age=60, private`` -> {"max-age": "60", "private": None}."""
     out: dict[str, str | None] = {}
-    if not value:
-        return out
-    for item in value.split(","):
+    for item in (value or "").split(","):
         name, _, arg = item.strip().partition("=")
         if name:
             out[name.lower()] = arg.strip().strip('"') or None
@@ -49,7 +47,7 @@ class CachePolicy:
     ttl_s: int
     vary: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
-    scope: str = "shared"
+    scope: Literal["shared", "consumer"] = "shared"
     swr_s: int = 0
     honour_client_no_cache: bool = False
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +44,9 @@ class ResilientBackend:
         # The breaker and the retry budget are state shared by the container's requests.
         self.breaker = CircuitBreaker(circuit, clock) if circuit else None
         self.hedge_delay_s = hedge_delay_s
-        self.budget: RetryBudget | None = None
-        if retry or hedge_delay_s is not None:
-            # Retries and hedges draw on one budget: both are extra calls to the backend.
-            policy = retry or RetryPolicy()
-            self.budget = RetryBudget(ratio=policy.budget_ratio, window_s=policy.budget_window_s,
-                                      min_retries=policy.budget_min_retries, clock=clock)
+        # Retries and hedges draw on one budget: both are extra calls to the backend.
+        self.budget = (RetryBudget(retry or RetryPolicy(), clock)
+                       if retry or hedge_delay_s is not None else None)
         self.clock = clock
         self.sleep = sleep
         self.rand = rand
@@ -107,23 +104,21 @@ class ResilientBackend:
 
     def _hedged(self, request: Request, timeout_s: float) -> Response:
         """First good answer wins; a second call starts after ``hedge_delay_s``."""
-        start = self.clock()
-        futures: list[Future[Response]] = [workers.submit(self.inner, request, timeout_s=timeout_s)]
-        done, _ = wait(futures, timeout=self.hedge_delay_s)
+        deadline = self.clock() + timeout_s
+        pending = {workers.submit(self.inner, request, timeout_s=timeout_s)}
+        done, _ = wait(pending, timeout=self.hedge_delay_s)
         if not done and (self.budget is None or self.budget.try_spend()):
-            left = timeout_s - (self.clock() - start)
+            left = deadline - self.clock()
             if left > 0:
-                futures.append(workers.submit(self.inner, request, timeout_s=left))
+                pending.add(workers.submit(self.inner, request, timeout_s=left))
         last: Response | BaseException | None = None
-        pending = set(futures)
         while pending:
-            left = timeout_s - (self.clock() - start)
-            done, pending = wait(pending, timeout=max(0.0, left), return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=max(0.0, deadline - self.clock()),
+                                 return_when=FIRST_COMPLETED)
             if not done:
                 break
             for future in done:
-                error = future.exception()
-                result = error if error is not None else future.result()
+                result = future.exception() or future.result()
                 if isinstance(result, Response) and not is_failure(result):
                     return result
                 last = result

@@ -13,13 +13,14 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from edgeway.resilience.policy import RetryPolicy
+
 
 class RetryBudget:
-    def __init__(self, *, ratio: float = 0.2, window_s: int = 10, min_retries: int = 0,
-                 clock: Callable[[], float]) -> None:
-        self.ratio = ratio
-        self.window_s = max(1, int(window_s))
-        self.min_retries = min_retries
+    def __init__(self, policy: RetryPolicy, clock: Callable[[], float]) -> None:
+        self.ratio = policy.budget_ratio
+        self.window_s = policy.budget_window_s
+        self.min_retries = policy.budget_min_retries
         self.clock = clock
         self._buckets: deque[list[int]] = deque()  # [second, calls, retries]
         self._lock = threading.Lock()

@@ -75,11 +75,6 @@ class CircuitBreaker:
             self._probe_successes = 0
         return self._state
 
-    def retry_after_s(self) -> int:
-        """Whole seconds until the breaker lets a probe through (at least 1)."""
-        left = self._opened_at + self.config.open_s - self.clock()
-        return max(1, math.ceil(left))
-
     def acquire(self) -> None:
         """Admit one call or raise CircuitOpen. Pair with ``record``."""
         with self._lock:
@@ -89,7 +84,8 @@ class CircuitBreaker:
             if state is CircuitState.HALF_OPEN and self._probes_in_flight < self.config.probes:
                 self._probes_in_flight += 1
                 return
-            raise CircuitOpen(self.retry_after_s())
+            # Retry-After: whole seconds until the breaker lets a probe through (at least 1).
+            raise CircuitOpen(max(1, math.ceil(self._opened_at + self.config.open_s - self.clock())))
 
     def record(self, *, failure: bool) -> None:
         with self._lock:
@@ -101,7 +97,9 @@ class CircuitBreaker:
                 else:
                     self._probe_successes += 1
                     if self._probe_successes >= self.config.probes:
-                        self._close()
+                        self._state = CircuitState.CLOSED
+                        self._consecutive = 0
+                        self._outcomes.clear()
                 return
             if state is CircuitState.OPEN:
                 return  # a call admitted before the breaker opened; its outcome is old news
@@ -121,8 +119,3 @@ class CircuitBreaker:
     def _open(self) -> None:
         self._state = CircuitState.OPEN
         self._opened_at = self.clock()
-
-    def _close(self) -> None:
-        self._state = CircuitState.CLOSED
-        self._consecutive = 0
-        self._outcomes.clear()
