@@ -1,22 +1,8 @@
-"""An aggregate's parts, compiled once at build time from gateway.yaml.
+"""An aggregate's ``parts`` (docs/aggregation.md), compiled once with the config.
 
-    backend:
-      type: aggregate
-      merge: keyed            # or deep
-      parts:
-        user:
-          backend: {type: lambda, function: UsersFunction}
-          path: /v1/users/{id}
-          timeout_ms: 1500
-          required: true
-        orders:
-          backend: {type: lambda, function: OrdersFunction}
-          path: /v1/orders?user_id={user.id}   # uses a field of `user`: runs after it
-          required: false
-
-A part that names an earlier part in a template, or in ``after``, waits for it;
-all others start at once. Cycles, unknown parts and unknown path parameters are
-config errors, reported with the file, line and key.
+A part that names an earlier part in a template (``/v1/orders?user_id={user.id}``),
+or in ``after``, waits for it; all others start at once. Cycles, unknown parts and
+unknown path parameters are config errors, reported with the file, line and key.
 """
 
 from __future__ import annotations
@@ -29,7 +15,7 @@ from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.templates import Template
 from edgeway.backends import Site, compile_backend
 from edgeway.resilience.backend import compile_resilience
-from edgeway.routing import Route
+from edgeway.routing import Route, parse_template
 
 RESERVED_NAMES = frozenset({"errors", "query"})
 
@@ -54,7 +40,9 @@ class Part:
 
 def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tuple[Part, ...]:
     """The parts, each with its compiled backend spec (``Part.backend`` is built at build)."""
-    route_params = _route_params(site.route_path) if site.route_path else None
+    route_params = None
+    if site.route_path:
+        route_params = {seg.value for seg in parse_template(site.route_path) if seg.kind != "literal"}
     names = list(spec["parts"])
     parts: list[Part] = []
     for name in names:
@@ -100,11 +88,6 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
         ))
     _check_acyclic(parts, site)
     return tuple(parts)
-
-
-def _route_params(path: str) -> set[str]:
-    # {id}, {id:int} (typed parameters), {proxy+}
-    return {seg[1:-1].rstrip("+").split(":", 1)[0] for seg in path.split("/") if seg.startswith("{")}
 
 
 def _check_acyclic(parts: list[Part], site: Site) -> None:

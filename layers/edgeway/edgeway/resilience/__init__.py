@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from edgeway.errors import CircuitOpen
-from edgeway.resilience.backend import (RESILIENCE_KEYS, ResilienceSpec, ResilientBackend,
-                                        compile_resilience)
-from edgeway.resilience.budget import RetryBudget
+from edgeway.resilience.backend import ResilientBackend, compile_resilience
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig, CircuitState
-from edgeway.resilience.policy import IDEMPOTENT_METHODS, RetryPolicy
+from edgeway.resilience.policy import RetryPolicy
 
-__all__ = [
-    "IDEMPOTENT_METHODS", "RESILIENCE_KEYS", "CircuitBreaker", "CircuitConfig", "CircuitOpen",
-    "CircuitState", "ResilienceSpec", "ResilientBackend", "RetryBudget", "RetryPolicy",
-    "compile_resilience",
-]
+__all__ = ["CircuitBreaker", "CircuitConfig", "CircuitOpen", "CircuitState", "ResilientBackend",
+           "RetryPolicy", "compile_resilience"]
