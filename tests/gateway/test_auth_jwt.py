@@ -66,7 +66,7 @@ def test_public_route_strips_spoofed_identity_headers(gateway, backend):
 
 
 def test_verified_claims_reach_a_lambda_backend_event(gateway, backend):
-    from edgeway.backends.lambda_event import build_event
+    from edgeway.backends.lambda_ import build_event
 
     call(gateway, "Bearer " + token())
     built = build_event(backend.calls[0], route_key="GET /v1/users/{id}")

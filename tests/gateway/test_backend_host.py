@@ -9,7 +9,7 @@ import json
 import pytest
 
 from edgeway.backends.http import HttpBackend
-from edgeway.backends.lambda_event import build_event
+from edgeway.backends.lambda_ import build_event
 from edgeway.http import Request
 from edgeway.routing import Route
 from tests.gateway.test_backends import event, load_app, with_path

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,7 +30,6 @@ from urllib.parse import parse_qs
 from edgeway import workers
 from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.context import BuildContext
-from edgeway.aggregate.merge import merge
 from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.spec import Part, compile_parts
 from edgeway.aggregate.templates import MissingValue
@@ -194,3 +193,35 @@ class AggregateBackend:
             return json.loads(response.body)
         except ValueError:
             return part.fail(PartFailure.INVALID_JSON, "answered a body that is not valid JSON")
+
+
+def merge(mode: str, parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """The part bodies as one, in declared order.
+
+    ``keyed``  ``{"user": <user body>, "orders": <orders body>}``: no part can clobber another.
+    ``deep``   objects merged recursively in part order; on a conflict between two
+               non-objects the later part wins (lists are replaced, not concatenated,
+               so a merge never duplicates items). A part whose body is not an object
+               is placed under its own name.
+    """
+    if mode == "keyed":
+        return dict(parts)
+    out: dict[str, Any] = {}
+    for name, body in parts:
+        _merge_into(out, body if isinstance(body, Mapping) else {name: body})
+    return out
+
+
+def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            _merge_into(current, value)
+        elif isinstance(value, Mapping):
+            target[key] = _copy(value)
+        else:
+            target[key] = value
+
+
+def _copy(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in value.items()}

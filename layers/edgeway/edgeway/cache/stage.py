@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from edgeway import workers
-from edgeway.cache.coalesce import SingleFlight
 from edgeway.cache.dynamo import DynamoCacheStore
 from edgeway.cache.entry import CacheEntry, CacheStatus, Freshness
 from edgeway.cache.memory import DEFAULT_MAX_BYTES, MemoryLRU
@@ -80,6 +80,38 @@ def build(app: Handler, ctx: BuildContext) -> Handler:
         client = ctx.clients.get("dynamodb", read_timeout=STORE_READ_TIMEOUT_S)
         store = DynamoCacheStore(client, ctx.settings.cache_table)
     return CacheStage(app, plan, store=store, clock=ctx.clock, obs=ctx.obs)
+
+
+class SingleFlight:
+    """Request coalescing: one backend call per cold key per container.
+
+    The first request for a key becomes the leader and calls the backend; requests
+    for the same key that arrive meanwhile wait for the leader's result instead of
+    calling the backend too (a thundering herd on a cold or just-expired key).
+    """
+
+    def __init__(self) -> None:
+        self._calls: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def join(self, key: str) -> tuple[bool, Future[Any]]:
+        """(True, call) for the leader, (False, call) for a follower."""
+        with self._lock:
+            call = self._calls.get(key)
+            if call is not None:
+                return False, call
+            call = self._calls[key] = Future()
+            return True, call
+
+    def finish(self, key: str, call: Future[Any], *, value: Any = None,
+               error: BaseException | None = None) -> None:
+        with self._lock:
+            if self._calls.get(key) is call:
+                del self._calls[key]
+        if error is not None:
+            call.set_exception(error)
+        else:
+            call.set_result(value)
 
 
 class CacheStage:

@@ -25,9 +25,9 @@ from edgeway.backends import Backend, BackendSpec, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendTimeout, CircuitOpen, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
-from edgeway.resilience.budget import RetryBudget
 from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
-from edgeway.resilience.policy import HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryPolicy, is_failure
+from edgeway.resilience.policy import (HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryBudget,
+                                       RetryPolicy, is_failure)
 
 RESILIENCE_KEYS = ("retry", "circuit", "hedge")
 
