@@ -135,10 +135,7 @@ class HttpBackend:
             raise BackendError(f"{self.name} could not be reached") from exc
         except (ConnectTimeoutError, ReadTimeoutError) as exc:
             raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
-        except HTTPError as exc:
-            cause = getattr(exc, "reason", None)
-            if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError)):
-                raise BackendTimeout(f"{self.name} did not answer within {timeout_s:.1f} s") from exc
+        except HTTPError as exc:  # retries=False: urllib3 raises the error itself, never wrapped
             raise BackendError(f"{self.name} failed ({type(exc).__name__})") from exc
         if len(body) > MAX_RESPONSE_BYTES:
             raise BackendError(f"{self.name} answered more than 6 MB")

@@ -101,14 +101,10 @@ class DynamoCacheStore:
             kwargs["FilterExpression"] = f"{_PATH} = :path"
             kwargs["ExpressionAttributeNames"] = {_PATH: "path"}
             kwargs["ExpressionAttributeValues"][":path"] = {"S": path}
-        while True:
-            page = self.client.query(**kwargs)
+        for page in self.client.get_paginator("query").paginate(**kwargs):
             for item in page.get("Items", []):
                 if item["sk"]["S"] != GENERATION_SK:
                     yield {"pk": item["pk"], "sk": item["sk"]}
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
         request = {self.table: [{"DeleteRequest": {"Key": k}} for k in keys]}
