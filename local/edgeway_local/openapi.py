@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from edgeway.aggregate.outcome import PartFailure
+from edgeway.aggregate.spec import PartFailure
 from edgeway.config import GatewayConfig
 from edgeway.routing import parse_template
 

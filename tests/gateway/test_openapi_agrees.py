@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from edgeway.aggregate.outcome import PartError, PartFailure
+from edgeway.aggregate.spec import PartError, PartFailure
 from edgeway.config import load_config
 from edgeway.validation import SchemaCheck
 from edgeway_local.openapi import build_openapi

@@ -30,8 +30,7 @@ from urllib.parse import parse_qs
 from edgeway import workers
 from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.context import BuildContext
-from edgeway.aggregate.outcome import PartError, PartFailure
-from edgeway.aggregate.spec import Part, compile_parts
+from edgeway.aggregate.spec import Part, PartError, PartFailure, compile_parts
 from edgeway.aggregate.templates import MissingValue
 from edgeway.errors import BackendError, BackendTimeout, HttpError, NotFound, ServiceUnavailable
 from edgeway.http import Request, Response

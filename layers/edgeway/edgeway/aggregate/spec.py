@@ -1,4 +1,5 @@
-"""An aggregate's ``parts`` (docs/aggregation.md), compiled once with the config.
+"""An aggregate's ``parts`` (docs/aggregation.md), compiled once with the config, and
+how a part ended: failures are values here, never lost exceptions.
 
 A part that names an earlier part in a template (``/v1/orders?user_id={user.id}``),
 or in ``after``, waits for it; all others start at once. Cycles, unknown parts and
@@ -7,17 +8,44 @@ unknown path parameters are config errors, reported with the file, line and key.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edgeway.aggregate.outcome import PartError, PartFailure
 from edgeway.aggregate.templates import Template
 from edgeway.backends import Site, compile_backend
 from edgeway.resilience.backend import compile_resilience
 from edgeway.routing import Route, parse_template
 
 RESERVED_NAMES = frozenset({"errors", "query"})
+
+
+class PartFailure(enum.Enum):
+    TIMEOUT = "timeout"            # no answer within the part's time budget
+    STATUS = "status"              # answered, with a non-2xx status
+    INVALID_JSON = "invalid_json"  # answered a body that is not JSON
+    TOO_LARGE = "too_large"        # answered more than the part's size limit
+    UNAVAILABLE = "unavailable"    # throttled, or its circuit is open
+    ERROR = "error"                # the call itself failed (invoke error, bad template value)
+    SKIPPED = "skipped"            # not called: a part it depends on failed
+
+
+@dataclass(frozen=True, slots=True)
+class PartError:
+    """Why one part of an aggregate failed, as the response's errors list reports it."""
+    part: str
+    reason: PartFailure
+    detail: str
+    required: bool
+    status: int | None = None  # the backend's status, for STATUS
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"part": self.part, "reason": self.reason.value,
+                               "detail": self.detail, "required": self.required}
+        if self.status is not None:
+            out["status"] = self.status
+        return out
 
 
 @dataclass(frozen=True, slots=True)
