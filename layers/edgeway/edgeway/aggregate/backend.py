@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -115,9 +116,7 @@ class AggregateBackend:
                running: dict[Future[Response], tuple[Part, float]],
                errors: dict[str, PartError]) -> None:
         now = self.clock()
-        budget = deadline - now
-        if part.timeout_s is not None:
-            budget = min(budget, part.timeout_s)
+        budget = min(deadline - now, part.timeout_s or math.inf)
         if budget <= 0:
             errors[part.name] = part.fail(PartFailure.TIMEOUT, "no time left in the route's budget")
             return

@@ -155,8 +155,6 @@ class CacheStage:
                 return entry.response(now, CacheStatus.STALE)
         return self._fill(policy, key, request)
 
-    # -- lookup and store -------------------------------------------------------------
-
     def _generation(self, route_id: str, now: float) -> int:
         """The route's purge generation (part of every key), re-read every purge_check_s.
 
@@ -217,8 +215,6 @@ class CacheStage:
             return None
         self.store_breaker.record(failure=False)
         return result
-
-    # -- miss, coalesced ----------------------------------------------------------------
 
     def _fill(self, policy: CachePolicy, key: str, request: Request) -> Response:
         leader, call = self.flight.join(key)

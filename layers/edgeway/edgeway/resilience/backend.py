@@ -29,9 +29,6 @@ from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.resilience.policy import (HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryBudget,
                                        RetryPolicy, is_failure)
 
-RESILIENCE_KEYS = ("retry", "circuit", "hedge")
-
-
 class ResilientBackend:
     def __init__(self, inner: Backend, *, retry: RetryPolicy | None = None,
                  circuit: CircuitConfig | None = None, hedge_delay_s: float | None = None,
@@ -145,7 +142,7 @@ class ResilienceSpec:
 def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) -> BackendSpec:
     """``inner`` wrapped per the ``retry`` / ``circuit`` / ``hedge`` keys of ``spec`` (a route
     or an aggregate part; ``site`` is where those keys sit); unchanged without them."""
-    if not any(spec.get(key) for key in RESILIENCE_KEYS):
+    if not any(spec.get(key) for key in ("retry", "circuit", "hedge")):
         return inner
     circuit = CircuitConfig.from_spec(spec["circuit"]) if spec.get("circuit") else None
     if circuit and circuit.failure_ratio is not None and circuit.min_calls > circuit.window:
