@@ -211,15 +211,10 @@ def merge(mode: str, parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    # In place: the bodies are this call's own, fresh from json.loads, and read no more.
     for key, value in source.items():
         current = target.get(key)
         if isinstance(current, dict) and isinstance(value, Mapping):
             _merge_into(current, value)
-        elif isinstance(value, Mapping):
-            target[key] = _copy(value)
         else:
             target[key] = value
-
-
-def _copy(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in value.items()}

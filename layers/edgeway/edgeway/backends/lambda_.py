@@ -44,15 +44,6 @@ def _read_timeout(context: dict[str, Any], **_: Any) -> None:
         context["read_timeout"] = budget
 
 
-def lambda_client(ctx: BuildContext) -> Any:
-    """The gateway's one Lambda client: built once, its read timeout the longest route's."""
-    longest_ms = max((rc.timeout_ms for rc in ctx.config.routes), default=30_000)
-    client = ctx.clients.get("lambda", read_timeout=float(max(1, math.ceil(longest_ms / 1000))))
-    client.meta.events.register("provide-client-params.lambda.Invoke", _read_timeout,
-                                unique_id="edgeway-call-budget")
-    return client
-
-
 @dataclass(frozen=True, slots=True)
 class LambdaBackend:
     """``type: lambda``: a template function (logical id, mapped at build) or an ARN. The
@@ -72,8 +63,13 @@ class LambdaBackend:
         return cls(name, raw.get("qualifier"), f"lambda:{name}")
 
     def build(self, ctx: BuildContext) -> LambdaBackend:
+        # The gateway's one Lambda client (Clients keeps it): its read timeout the longest route's.
+        longest_ms = max((rc.timeout_ms for rc in ctx.config.routes), default=30_000)
+        client = ctx.clients.get("lambda", read_timeout=float(max(1, math.ceil(longest_ms / 1000))))
+        client.meta.events.register("provide-client-params.lambda.Invoke", _read_timeout,
+                                    unique_id="edgeway-call-budget")
         deployed = ctx.settings.function_map.get(self.function, self.function)
-        return dataclasses.replace(self, function=deployed, client=lambda_client(ctx))
+        return dataclasses.replace(self, function=deployed, client=client)
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError

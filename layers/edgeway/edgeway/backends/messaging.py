@@ -1,14 +1,8 @@
 """Asynchronous backends: the request becomes a message (SQS) or an event
 (EventBridge) and the client gets ``202 Accepted`` with a tracking id.
 
-The message is the same JSON document for both targets (docs/backends.md):
-
-    {"version": "1", "tracking_id", "request_id", "received_at", "route",
-     "method", "path", "params", "query": {name: [values]},
-     "headers": {allow-listed}, "body", "body_encoding": "utf-8" | "base64",
-     "principal": {"subject", "kind", "consumer"}}
-
-The tracking id travels in the body, in ``x-edgeway-tracking-id`` and, when the
+The message is the same JSON document for both targets (``build_message``, the
+contract docs/backends.md shows). The tracking id travels in the body, in ``x-edgeway-tracking-id`` and, when the
 backend names a ``status_path`` such as ``/v1/jobs/{tracking_id}``, in
 ``Location``.
 """
