@@ -71,10 +71,8 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
     route_params = None
     if site.route_path:
         route_params = {seg.value for seg in parse_template(site.route_path) if seg.kind != "literal"}
-    names = list(spec["parts"])
     parts: list[Part] = []
-    for name in names:
-        raw = spec["parts"][name]
+    for name, raw in spec["parts"].items():
         at = site.at("parts", name)
         if name in RESERVED_NAMES:
             raise at.error(f"{name!r} is reserved; choose another part name")
@@ -94,7 +92,7 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
                 if p.source == "path" and route_params is not None and p.name not in route_params:
                     raise at.at("path").error(f"the route {site.route_path} has no parameter {{{p.name}}}")
         for dep in after:
-            if dep not in names:
+            if dep not in spec["parts"]:
                 raise at.at("after").error(f"no part named {dep!r} in this aggregate")
             if dep == name:
                 raise at.at("after").error("a part cannot depend on itself")

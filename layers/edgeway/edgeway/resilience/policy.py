@@ -104,6 +104,4 @@ class RetryBudget:
 
 def is_failure(outcome: Response | BaseException) -> bool:
     """What counts against the circuit breaker: errors, timeouts and 5xx answers."""
-    if isinstance(outcome, Response):
-        return outcome.status >= 500
-    return True
+    return not isinstance(outcome, Response) or outcome.status >= 500
