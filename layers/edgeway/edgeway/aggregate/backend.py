@@ -70,6 +70,20 @@ class AggregateBackend:
         running: dict[Future[Response], tuple[Part, float]] = {}
         waiting = list(self.parts)
 
+        def start(part: Part) -> None:
+            now = self.clock()
+            budget = min(deadline - now, part.timeout_s or math.inf)
+            if budget <= 0:
+                errors[part.name] = part.fail(PartFailure.TIMEOUT,
+                                              "no time left in the route's budget")
+                return
+            try:
+                sub = self._sub_request(part, request, bodies)
+            except MissingValue as exc:
+                errors[part.name] = part.fail(PartFailure.ERROR, str(exc))
+                return
+            running[workers.submit(part.backend, sub, timeout_s=budget)] = (part, now + budget)
+
         def launch_ready() -> None:
             # To a fixed point: a part that fails at start may release its dependants.
             progress = True
@@ -81,7 +95,7 @@ class AggregateBackend:
                         errors[part.name] = part.fail(PartFailure.SKIPPED,
                                                       f"not called: part {failed!r} failed")
                     elif all(dep in bodies for dep in part.after):
-                        self._start(part, request, bodies, deadline, running, errors)
+                        start(part)
                     else:
                         continue
                     waiting.remove(part)
@@ -111,22 +125,6 @@ class AggregateBackend:
                                                   "no answer within its time budget")
             launch_ready()
         return self._answer(bodies, errors)
-
-    def _start(self, part: Part, request: Request, bodies: Mapping[str, Any], deadline: float,
-               running: dict[Future[Response], tuple[Part, float]],
-               errors: dict[str, PartError]) -> None:
-        now = self.clock()
-        budget = min(deadline - now, part.timeout_s or math.inf)
-        if budget <= 0:
-            errors[part.name] = part.fail(PartFailure.TIMEOUT, "no time left in the route's budget")
-            return
-        try:
-            sub = self._sub_request(part, request, bodies)
-        except MissingValue as exc:
-            errors[part.name] = part.fail(PartFailure.ERROR, str(exc))
-            return
-        future = workers.submit(part.backend, sub, timeout_s=budget)
-        running[future] = (part, now + budget)
 
     def _sub_request(self, part: Part, request: Request, bodies: Mapping[str, Any]) -> Request:
         target = part.path.render(path=request.path_params, query=request.query, parts=bodies)
@@ -176,7 +174,8 @@ class AggregateBackend:
         if error is not None:
             # No internal name leaves the gateway: the type is logged, not answered.
             if self.obs is not None:
-                self.obs.warning("aggregate part raised", part=part.name, error=type(error).__name__)
+                self.obs.warning("aggregate part raised", part=part.name,
+                                 error=type(error).__name__)
             return part.fail(PartFailure.ERROR, "the backend call failed")
         response = future.result()
         if len(response.body) > part.max_bytes:

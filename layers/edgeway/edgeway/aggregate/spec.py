@@ -70,7 +70,8 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
     """The parts, each with its compiled backend spec (``Part.backend`` is built at build)."""
     route_params = None
     if site.route_path:
-        route_params = {seg.value for seg in parse_template(site.route_path) if seg.kind != "literal"}
+        route_params = {segment.value for segment in parse_template(site.route_path)
+                        if segment.kind != "literal"}
     parts: list[Part] = []
     for name, raw in spec["parts"].items():
         at = site.at("parts", name)
@@ -90,7 +91,8 @@ def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tup
                 if p.source == "part" and p.name not in after:
                     after.append(p.name)  # a field of a part implies waiting for it
                 if p.source == "path" and route_params is not None and p.name not in route_params:
-                    raise at.at("path").error(f"the route {site.route_path} has no parameter {{{p.name}}}")
+                    raise at.at("path").error(
+                        f"the route {site.route_path} has no parameter {{{p.name}}}")
         for dep in after:
             if dep not in spec["parts"]:
                 raise at.at("after").error(f"no part named {dep!r} in this aggregate")

@@ -100,7 +100,8 @@ class HttpBackend:
         return f"{url}?{request.raw_query}" if request.raw_query else url
 
     def headers_for(self, request: Request) -> dict[str, str]:
-        headers = {name: request.headers[name] for name in self.forward_headers if name in request.headers}
+        headers = {name: request.headers[name] for name in self.forward_headers
+                   if name in request.headers}
         headers["x-request-id"] = request.request_id
         if request.source_ip:
             prior = request.headers.get("x-forwarded-for")

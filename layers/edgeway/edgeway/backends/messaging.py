@@ -2,9 +2,9 @@
 (EventBridge) and the client gets ``202 Accepted`` with a tracking id.
 
 The message is the same JSON document for both targets (``build_message``, the
-contract docs/backends.md shows). The tracking id travels in the body, in ``x-edgeway-tracking-id`` and, when the
-backend names a ``status_path`` such as ``/v1/jobs/{tracking_id}``, in
-``Location``.
+contract docs/backends.md shows). The tracking id travels in the body, in
+``x-edgeway-tracking-id`` and, when the backend names a ``status_path`` such as
+``/v1/jobs/{tracking_id}``, in ``Location``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class SqsTarget:
             "QueueUrl": self.queue_url, "MessageBody": payload,
             "MessageAttributes": {
                 "tracking_id": {"DataType": "String", "StringValue": tracking_id},
-                "route": {"DataType": "String", "StringValue": request.route.id if request.route else "-"},
+                "route": {"DataType": "String",
+                          "StringValue": request.route.id if request.route else "-"},
             },
         }
         if self.queue_url.endswith(".fifo"):
@@ -140,7 +141,8 @@ class MessageBackend:
         payload = json.dumps(build_message(request, tracking_id, target.headers),
                              separators=(",", ":"), ensure_ascii=False)
         if len(payload.encode()) > MAX_MESSAGE_BYTES:
-            raise PayloadTooLarge(f"the request does not fit in one {target.service} message (256 KiB)")
+            raise PayloadTooLarge(
+                f"the request does not fit in one {target.service} message (256 KiB)")
         try:
             target.send(self._clients.get(target.service), payload, tracking_id, request)
         except (ReadTimeoutError, ConnectTimeoutError) as exc:

@@ -65,10 +65,9 @@ def compile(config: GatewayConfig) -> CachePlan:
                                "only GET and HEAD responses are cached; this route allows "
                                + ", ".join(sorted(rc.methods)))
     settings = config.section("cache") or {}
-    check = settings.get("purge_check_s")
-    return CachePlan(policies, dynamodb=bool(settings.get("dynamodb", True)),
-                     memory_max_bytes=int(settings.get("memory_max_bytes", DEFAULT_MAX_BYTES)),
-                     purge_check_s=float(check) if check else None)
+    return CachePlan(policies, dynamodb=settings.get("dynamodb", True),
+                     memory_max_bytes=settings.get("memory_max_bytes", DEFAULT_MAX_BYTES),
+                     purge_check_s=settings.get("purge_check_s"))  # the schema's types
 
 
 def build(app: Handler, ctx: BuildContext) -> Handler:

@@ -85,7 +85,8 @@ class CircuitBreaker:
                 self._probes_in_flight += 1
                 return
             # Retry-After: whole seconds until the breaker lets a probe through (at least 1).
-            raise CircuitOpen(max(1, math.ceil(self._opened_at + self.config.open_s - self.clock())))
+            left = self._opened_at + self.config.open_s - self.clock()
+            raise CircuitOpen(max(1, math.ceil(left)))
 
     def record(self, *, failure: bool) -> None:
         with self._lock:
