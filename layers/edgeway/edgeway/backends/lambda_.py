@@ -150,9 +150,13 @@ def build_event(request: Request, *, route_key: str) -> dict[str, Any]:
         event["queryStringParameters"] = {k: ",".join(v) for k, v in request.query.items()}
     if request.path_params:
         event["pathParameters"] = dict(request.path_params)
-    authorizer = _authorizer(request)
-    if authorizer:
-        event["requestContext"]["authorizer"] = authorizer
+    principal = request.principal
+    if principal.kind == "jwt":
+        event["requestContext"]["authorizer"] = {
+            "jwt": {"claims": dict(principal.claims), "scopes": sorted(principal.scopes)}}
+    elif principal.kind == "api_key":
+        event["requestContext"]["authorizer"] = {"lambda": {
+            "consumer": principal.consumer, "plan": principal.plan, "keyId": principal.key_id}}
     body = request.body
     if body and is_text(headers.get("content-type")):
         with contextlib.suppress(UnicodeDecodeError):
@@ -160,15 +164,6 @@ def build_event(request: Request, *, route_key: str) -> dict[str, Any]:
     if body and "body" not in event:
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
     return event
-
-
-def _authorizer(request: Request) -> dict[str, Any] | None:
-    p = request.principal
-    if p.kind == "jwt":
-        return {"jwt": {"claims": dict(p.claims), "scopes": sorted(p.scopes)}}
-    if p.kind == "api_key":
-        return {"lambda": {"consumer": p.consumer, "plan": p.plan, "keyId": p.key_id}}
-    return None
 
 
 def parse_result(raw: bytes, name: str) -> Response:

@@ -18,8 +18,6 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 class MemoryLRU:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        # One entry may take at most a quarter of the cache, so one response can't flush it.
-        self.max_entry_bytes = max_bytes // 4
         self.bytes = 0
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
@@ -32,8 +30,8 @@ class MemoryLRU:
             return entry
 
     def put(self, key: str, entry: CacheEntry) -> None:
-        if entry.size > self.max_entry_bytes:
-            return
+        if entry.size > self.max_bytes // 4:
+            return  # one entry may take at most a quarter, so one response can't flush it
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:

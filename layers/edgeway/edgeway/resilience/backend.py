@@ -17,11 +17,10 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
 from typing import Any
 
 from edgeway import workers
-from edgeway.backends import Backend, BackendSpec, Site
+from edgeway.backends import BackendSpec, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendTimeout, CircuitOpen, HttpError, ServiceUnavailable
 from edgeway.http import Request, Response
@@ -29,8 +28,13 @@ from edgeway.resilience.circuit import CircuitBreaker, CircuitConfig
 from edgeway.resilience.policy import (HEDGEABLE_METHODS, IDEMPOTENT_METHODS, RetryBudget,
                                        RetryPolicy, is_failure)
 
+
 class ResilientBackend:
-    def __init__(self, inner: Backend, *, retry: RetryPolicy | None = None,
+    """``retry`` / ``circuit`` / ``hedge`` around a backend, which is its compiled spec until
+    ``build`` wraps the built backend. The breaker and the retry budget are state shared by
+    the container's requests (one pair per built backend)."""
+
+    def __init__(self, inner: Any, *, retry: RetryPolicy | None = None,
                  circuit: CircuitConfig | None = None, hedge_delay_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
@@ -38,7 +42,7 @@ class ResilientBackend:
         self.inner = inner
         self.name = inner.name
         self.retry = retry
-        # The breaker and the retry budget are state shared by the container's requests.
+        self.circuit = circuit
         self.breaker = CircuitBreaker(circuit, clock) if circuit else None
         self.hedge_delay_s = hedge_delay_s
         # Retries and hedges draw on one budget: both are extra calls to the backend.
@@ -47,6 +51,10 @@ class ResilientBackend:
         self.clock = clock
         self.sleep = sleep
         self.rand = rand
+
+    def build(self, ctx: BuildContext) -> ResilientBackend:
+        return ResilientBackend(self.inner.build(ctx), retry=self.retry, circuit=self.circuit,
+                                hedge_delay_s=self.hedge_delay_s)
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
         deadline = self.clock() + timeout_s
@@ -126,19 +134,6 @@ class ResilientBackend:
         raise last
 
 
-@dataclass(frozen=True, slots=True)
-class ResilienceSpec:
-    """A backend's ``retry`` / ``circuit`` / ``hedge`` keys, compiled."""
-    inner: BackendSpec
-    retry: RetryPolicy | None
-    circuit: CircuitConfig | None
-    hedge_delay_s: float | None
-
-    def build(self, ctx: BuildContext) -> ResilientBackend:
-        return ResilientBackend(self.inner.build(ctx), retry=self.retry, circuit=self.circuit,
-                                hedge_delay_s=self.hedge_delay_s)
-
-
 def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) -> BackendSpec:
     """``inner`` wrapped per the ``retry`` / ``circuit`` / ``hedge`` keys of ``spec`` (a route
     or an aggregate part; ``site`` is where those keys sit); unchanged without them."""
@@ -150,5 +145,6 @@ def compile_resilience(spec: Mapping[str, Any], inner: BackendSpec, site: Site) 
             f"min_calls {circuit.min_calls} is more than window {circuit.window}: the failure "
             "ratio could never open the circuit")
     hedge = spec.get("hedge")
-    return ResilienceSpec(inner, RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None,
-                          circuit, hedge.get("delay_ms", 50) / 1000 if hedge else None)
+    return ResilientBackend(
+        inner, retry=RetryPolicy.from_spec(spec["retry"]) if spec.get("retry") else None,
+        circuit=circuit, hedge_delay_s=hedge.get("delay_ms", 50) / 1000 if hedge else None)
