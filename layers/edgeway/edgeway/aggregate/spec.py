@@ -41,11 +41,9 @@ class PartError:
     status: int | None = None  # the backend's status, for STATUS
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"part": self.part, "reason": self.reason.value,
-                               "detail": self.detail, "required": self.required}
-        if self.status is not None:
-            out["status"] = self.status
-        return out
+        out = {"part": self.part, "reason": self.reason.value, "detail": self.detail,
+               "required": self.required, "status": self.status}
+        return {key: value for key, value in out.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,14 +67,11 @@ class CachePolicy:
         generation), hashed. The path is the one routing matched (``canonical_path``):
         ``/v1/users/%33%31%39`` and ``/v1/users/319/`` are the entry of ``/v1/users/319``."""
         parts = [request.method, canonical_path(request.path)]
-        for name in self.query:
-            for value in request.query.get(name, ()):
-                parts.append(f"q:{name}={value}")
-        for name in self.vary:
-            parts.append(f"h:{name}={request.headers.get(name, '')}")
+        parts += [f"q:{name}={value}"
+                  for name in self.query for value in request.query.get(name, ())]
+        parts += [f"h:{name}={request.headers.get(name, '')}" for name in self.vary]
         if self.scope == "consumer":
-            p = request.principal
-            parts.append(f"c:{p.consumer or p.subject}")
+            parts.append(f"c:{request.principal.consumer or request.principal.subject}")
         if generation:
             parts.append(f"g:{generation}")
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -1,8 +1,7 @@
 """``ResilientBackend``: retries, circuit breaker and hedging around any backend.
 
-Compiled with the config (``compile_resilience``) when a route or an aggregate
-part sets ``retry:``, ``circuit:`` or ``hedge:``, built around the backend at
-build; a backend without them is left unchanged and costs nothing. Order per call::
+Only a route or an aggregate part that sets ``retry:``, ``circuit:`` or ``hedge:``
+gets one; a backend without them is left unchanged and costs nothing. Order per call::
 
     breaker.acquire -> [hedged] attempt -> breaker.record -> retry decision -> backoff
 
