@@ -56,8 +56,7 @@ class AggregateBackend:
 
     @classmethod
     def compile(cls, raw: Mapping[str, Any], site: Site) -> AggregateBackend:
-        max_bytes = raw.get("max_part_bytes", MAX_RESPONSE_BYTES)
-        return cls(compile_parts(raw, site, max_bytes=max_bytes), mode=raw.get("merge", "keyed"))
+        return cls(compile_parts(raw, site), mode=raw.get("merge", "keyed"))
 
     def build(self, ctx: BuildContext) -> AggregateBackend:
         parts = tuple(dataclasses.replace(p, backend=p.backend.build(ctx)) for p in self.parts)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeway.aggregate.templates import Template
-from edgeway.backends import Site, compile_backend
+from edgeway.backends import MAX_RESPONSE_BYTES, Site, compile_backend
 from edgeway.resilience.backend import compile_resilience
 from edgeway.routing import Route, parse_template
 
@@ -64,8 +64,9 @@ class Part:
         return PartError(self.name, reason, detail, self.required, status)
 
 
-def compile_parts(spec: Mapping[str, Any], site: Site, *, max_bytes: int) -> tuple[Part, ...]:
+def compile_parts(spec: Mapping[str, Any], site: Site) -> tuple[Part, ...]:
     """The parts, each with its compiled backend spec (``Part.backend`` is built at build)."""
+    max_bytes = spec.get("max_part_bytes", MAX_RESPONSE_BYTES)
     route_params = None
     if site.route_path:
         route_params = {segment.value for segment in parse_template(site.route_path)

@@ -1,11 +1,9 @@
 """Backends by type: add a module and a line here, not a branch elsewhere.
 
-A backend is a spec compiled with the config, then a callable from Request to
-Response built from that spec once (at build, with its clients). Each type's
-module holds its backend class: ``compile(raw, site)`` (pure: run by the config
-compile) gives the spec, ``spec.build(ctx)`` the callable. A module is imported
-when a config uses its type: a gateway of Lambda routes never loads the HTTP,
-messaging, canary or aggregate code.
+Each type's class compiles with the config (``compile(raw, site)``, pure) into a
+spec whose ``build(ctx)`` makes, once, the callable with its clients. A module is
+imported when a config uses its type: a gateway of Lambda routes never loads the
+HTTP, messaging, canary or aggregate code.
 """
 
 from __future__ import annotations
