@@ -126,12 +126,12 @@ class AggregateBackend:
         return self._answer(bodies, errors)
 
     def _sub_request(self, part: Part, request: Request, bodies: Mapping[str, Any]) -> Request:
-        target = part.path.render(path=request.path_params, query=request.query, parts=bodies)
+        target = part.path.render(request, bodies)
         path, _, raw_query = target.partition("?")
         query = {k: tuple(v) for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
         headers = {k: v for k, v in request.headers.items() if k not in _DROP_HEADERS}
         for name, template in part.headers:
-            headers[name] = template.render(path=request.path_params, query=request.query, parts=bodies)
+            headers[name] = template.render(request, bodies)
         return request.evolve(method=part.method, path=path, raw_query=raw_query, query=query,
                               headers=headers, body=b"", route=part.route, path_params={})
 

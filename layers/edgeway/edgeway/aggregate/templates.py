@@ -18,6 +18,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from edgeway.errors import EdgewayError
+from edgeway.http import Request
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
@@ -65,20 +66,19 @@ class Template:
     def placeholders(self) -> tuple[Placeholder, ...]:
         return tuple(p for p in self.pieces if isinstance(p, Placeholder))
 
-    def render(self, *, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],
-               parts: Mapping[str, Any]) -> str:
-        return "".join(p if isinstance(p, str) else quote(_value(p, path, query, parts), safe="")
+    def render(self, request: Request, parts: Mapping[str, Any]) -> str:
+        """The text for ``request``, with ``parts`` the bodies of the parts already done."""
+        return "".join(p if isinstance(p, str) else quote(_value(p, request, parts), safe="")
                        for p in self.pieces)
 
 
-def _value(p: Placeholder, path: Mapping[str, str], query: Mapping[str, tuple[str, ...]],
-           parts: Mapping[str, Any]) -> str:
+def _value(p: Placeholder, request: Request, parts: Mapping[str, Any]) -> str:
     if p.source == "path":
-        if p.name not in path:
+        if p.name not in request.path_params:
             raise MissingValue(f"no path parameter {p.name!r}")
-        return path[p.name]
+        return request.path_params[p.name]
     if p.source == "query":
-        values = query.get(p.name)
+        values = request.query.get(p.name)
         if not values:
             raise MissingValue(f"no query parameter {p.name!r} in the request")
         return values[0]
