@@ -35,11 +35,6 @@ def caller_key(request: Request) -> str:
     return "ip:" + request.source_ip
 
 
-def bucket(salt: str, key: str) -> int:
-    digest = hashlib.blake2b(f"{salt}\x00{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % _BUCKETS
-
-
 class CanaryBackend:
     """``type: canary``: named, weighted variants. Each variant's backend is its compiled
     spec until ``build`` makes a canary of the built backends."""
@@ -81,7 +76,9 @@ class CanaryBackend:
                     raise BadRequest(f"unknown variant {forced!r} (known: {', '.join(self.names)})")
                 return forced
         salt = request.route.id if request.route else ""
-        index = bisect.bisect_right(self.edges, bucket(salt, caller_key(request)))
+        key = f"{salt}\x00{caller_key(request)}".encode()
+        digest = hashlib.blake2b(key, digest_size=8).digest()
+        index = bisect.bisect_right(self.edges, int.from_bytes(digest, "big") % _BUCKETS)
         return self.names[min(index, len(self.names) - 1)]
 
     def __call__(self, request: Request, *, timeout_s: float) -> Response:
