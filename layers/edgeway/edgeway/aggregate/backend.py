@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from edgeway import workers
@@ -46,7 +46,7 @@ class AggregateBackend:
     """``type: aggregate``: the parts compiled (templates, order); each part's backend is
     its compiled spec until ``build`` makes an aggregate of the built backends."""
 
-    def __init__(self, parts: tuple[Part, ...], *, mode: str, obs: Any = None,
+    def __init__(self, parts: tuple[Part, ...], *, mode: Literal["keyed", "deep"], obs: Any = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.parts = parts
         self.mode = mode
@@ -191,7 +191,7 @@ class AggregateBackend:
             return part.fail(PartFailure.INVALID_JSON, "answered a body that is not valid JSON")
 
 
-def merge(mode: str, parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+def merge(mode: Literal["keyed", "deep"], parts: Sequence[tuple[str, Any]]) -> dict[str, Any]:
     """The part bodies as one, in declared order.
 
     ``keyed``  ``{"user": <user body>, "orders": <orders body>}``: no part can clobber another.
