@@ -6,7 +6,7 @@ partition so that ``edgeway cache purge --route R`` is one Query, not a Scan.
 DynamoDB deletes expired items up to a few days late, so every read checks it.
 
 DynamoDB items are limited to 400 KB: a response that does not fit is kept in
-layer 1 only (``StoreResult.TOO_LARGE``), never split.
+layer 1 only (the stage counts ``CacheItemTooLarge``), never split.
 
 Every botocore failure becomes ``CacheUnavailable``: the stage then serves the
 request uncached rather than fail it.
