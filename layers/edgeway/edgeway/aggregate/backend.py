@@ -85,20 +85,16 @@ class AggregateBackend:
 
         def launch_ready() -> None:
             # To a fixed point: a part that fails at start may release its dependants.
-            progress = True
-            while progress:
-                progress = False
-                for part in list(waiting):
+            while ready := [p for p in waiting if any(dep in errors for dep in p.after)
+                            or all(dep in bodies for dep in p.after)]:
+                for part in ready:
+                    waiting.remove(part)
                     failed = next((dep for dep in part.after if dep in errors), None)
                     if failed is not None:
                         errors[part.name] = part.fail(PartFailure.SKIPPED,
                                                       f"not called: part {failed!r} failed")
-                    elif all(dep in bodies for dep in part.after):
-                        start(part)
                     else:
-                        continue
-                    waiting.remove(part)
-                    progress = True
+                        start(part)
 
         launch_ready()
         # Fail fast: once a required part has failed the answer is an error whatever the
