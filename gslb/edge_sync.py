@@ -32,9 +32,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from edgeway.errors import EdgewayError, aws_error_code
 
-from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
 from .config import GslbConfig
+from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
 from .health import Health, VantageHealth
+from .publish import changed, with_retries
 
 BATCH = 50          # changes per UpdateKeys call
 PAGE = 50           # ListKeys page size
@@ -86,12 +87,11 @@ class EdgeSyncResult:
 
 def diff(desired: Mapping[str, str], current: Mapping[str, str]) -> list[EdgeChange]:
     """Puts (meta keys first) then deletes; nothing for a key already equal."""
-    def order(key: str) -> tuple[int, str]:
-        return (META_KEYS.index(key) if key in META_KEYS else len(META_KEYS), key)
-
-    puts = [EdgeChange("put", k, current.get(k), v) for k, v in desired.items() if current.get(k) != v]
-    deletes = [EdgeChange("delete", k, v, None) for k, v in current.items() if k not in desired]
-    return sorted(puts, key=lambda c: order(c.key)) + sorted(deletes, key=lambda c: c.key)
+    writes, deletes = changed(desired, current)
+    first = {key: i for i, key in enumerate(META_KEYS)}
+    return ([EdgeChange("put", k, current.get(k), desired[k])
+             for k in sorted(writes, key=lambda k: first.get(k, len(first)))]
+            + [EdgeChange("delete", k, current[k], None) for k in deletes])
 
 
 def _etag(client: Any, arn: str, doing: str = "reading") -> str:
@@ -131,38 +131,31 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
     desired = dict(decisions.items)
     if last is not None and dict(last.items) == desired:
         return EdgeSyncResult((), len(desired), applied=False, etag=last.etag, published=last)
-    for attempt in (1, 2):
+
+    def attempt() -> EdgeSyncResult:
         etag, current = _current(client, arn, last)
         changes = diff(desired, current)
         unchanged = len(desired) - sum(c.action == "put" for c in changes)
         if dry_run or not changes:
             return EdgeSyncResult(tuple(changes), unchanged, applied=False, etag=etag,
                                   published=None if dry_run else Published(etag, desired))
-        try:
-            calls = 0
-            for start in range(0, len(changes), BATCH):
-                batch = changes[start:start + BATCH]
-                puts = [{"Key": c.key, "Value": c.new} for c in batch if c.action == "put"]
-                deletes = [{"Key": c.key} for c in batch if c.action == "delete"]
-                kwargs: dict[str, Any] = {"KvsARN": arn, "IfMatch": etag}
-                if puts:
-                    kwargs["Puts"] = puts
-                if deletes:
-                    kwargs["Deletes"] = deletes
-                etag = str(client.update_keys(**kwargs)["ETag"])
-                calls += 1
-            return EdgeSyncResult(tuple(changes), unchanged, applied=True, etag=etag, calls=calls,
-                                  published=Published(etag, desired))
-        except (ClientError, BotoCoreError) as exc:
-            code = aws_error_code(exc)
-            if code == "ConflictException" and attempt == 1:
-                last = None       # someone wrote in between: read it all and diff again
-                continue
-            if code == "ServiceQuotaExceededException":
-                raise EdgeStoreTooLarge(f"the edge decision store {arn} refused the update: "
-                                        f"{exc}", key="gslb.networks") from exc
-            raise EdgeSyncError(f"updating the edge decision store {arn}: {exc}") from exc
-    raise EdgeSyncError(f"the edge decision store {arn} kept changing under the sync")  # pragma: no cover
+        batches = [changes[start:start + BATCH] for start in range(0, len(changes), BATCH)]
+        for batch in batches:
+            etag = _update(client, arn, etag, batch)
+        return EdgeSyncResult(tuple(changes), unchanged, applied=True, etag=etag,
+                              calls=len(batches), published=Published(etag, desired))
+
+    def forget(_attempt: int) -> None:
+        nonlocal last
+        last = None       # someone wrote in between: read it all and diff again
+
+    try:
+        return with_retries(attempt, {"ConflictException"}, attempts=2, pause=forget)
+    except (ClientError, BotoCoreError) as exc:
+        if aws_error_code(exc) == "ServiceQuotaExceededException":
+            raise EdgeStoreTooLarge(f"the edge decision store {arn} refused the update: "
+                                    f"{exc}", key="gslb.networks") from exc
+        raise EdgeSyncError(f"updating the edge decision store {arn}: {exc}") from exc
 
 
 def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[str, str]]:
@@ -172,23 +165,33 @@ def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[s
     return read_store(client, arn)
 
 
+def _update(client: Any, arn: str, etag: str, changes: Sequence[EdgeChange]) -> str:
+    """One UpdateKeys call, made against ``etag`` (``IfMatch``); the store's new ETag."""
+    puts = [{"Key": c.key, "Value": c.new} for c in changes if c.action == "put"]
+    deletes = [{"Key": c.key} for c in changes if c.action == "delete"]
+    kwargs: dict[str, Any] = {"KvsARN": arn, "IfMatch": etag}
+    if puts:
+        kwargs["Puts"] = puts
+    if deletes:
+        kwargs["Deletes"] = deletes
+    return str(client.update_keys(**kwargs)["ETag"])
+
+
 def publish_down(client: Any, arn: str, down: Iterable[str]) -> str:
     """Write only the ``down`` key (DescribeKeyValueStore + one UpdateKeys); the new ETag.
 
     The fast path of a failover: the function skips a region listed there at once,
     before the next full sync rewrites the prefixes.
     """
-    value = ",".join(sorted(down))
-    for attempt in (1, 2):
-        etag = _etag(client, arn, "writing `down` to")
-        try:
-            return str(client.update_keys(KvsARN=arn, IfMatch=etag,
-                                          Puts=[{"Key": "down", "Value": value}])["ETag"])
-        except (ClientError, BotoCoreError) as exc:
-            if aws_error_code(exc) == "ConflictException" and attempt == 1:
-                continue
-            raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
-    raise EdgeSyncError(f"the edge decision store {arn} kept changing")  # pragma: no cover
+    put = [EdgeChange("put", "down", None, ",".join(sorted(down)))]
+
+    def write() -> str:
+        return _update(client, arn, _etag(client, arn, "writing `down` to"), put)
+
+    try:
+        return with_retries(write, {"ConflictException"}, attempts=2, pause=lambda _: None)
+    except (ClientError, BotoCoreError) as exc:
+        raise EdgeSyncError(f"writing `down` to the edge decision store {arn}: {exc}") from exc
 
 
 class DownPublisher:

@@ -1,13 +1,5 @@
-"""Make Route 53 serve the GSLB's current decisions, changing only what changed.
-
-At internet scale the answers should come from Route 53 itself, not from our
-DNS server. Route 53 offers two ways to answer per client network:
-
-* CIDR routing (CIDR collections + ``CidrRoutingConfig`` records) would carry
-  our networks table exactly, but moto (our offline AWS) implements neither
-  the collection API nor the record field, so it could not be tested here;
-* **geolocation routing** (``GeoLocation`` records) is implemented by moto and
-  is what this module writes.
+"""The older Route 53 geolocation records (``sync-route53 --geolocation``, an explicit opt-in;
+CIDR routing, ``gslb.route53_plan`` and ``gslb.route53_sync``, is the default).
 
 The plan (pure): every networks-table prefix is resolved by the Engine; the
 prefixes are grouped by continent (from lat/lon) and by country (the ISO code
@@ -27,54 +19,15 @@ the ones no longer wanted, and nothing else: a second run changes nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gslb import route53_health
 from gslb.engine import Resolver
-from gslb.route53_sync import list_records
+from gslb.route53_sync import list_records, record_changes
 
 OWNER_PREFIX = "edgeway-geo-"
-
-
-@dataclass(frozen=True, slots=True)
-class GeoRecord:
-    """One geolocation record set, in a form that compares by value."""
-
-    name: str                          # absolute, with the trailing dot
-    rtype: str                         # "A" | "AAAA"
-    location: tuple[str, str]          # ("ContinentCode", "EU") | ("CountryCode", "DE" | "*")
-    ttl: int
-    values: tuple[str, ...]            # sorted
-    health_check_id: str | None = None
-
-    @property
-    def set_identifier(self) -> str:
-        kind, code = self.location
-        if code == "*":
-            return f"{OWNER_PREFIX}default-{self.rtype}"
-        # Continent and country codes overlap (SA: South America, Saudi Arabia).
-        return f"{OWNER_PREFIX}{'continent' if kind == 'ContinentCode' else 'country'}-{code}-{self.rtype}"
-
-    def to_api(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "Name": self.name, "Type": self.rtype, "SetIdentifier": self.set_identifier,
-            "GeoLocation": {self.location[0]: self.location[1]}, "TTL": self.ttl,
-            "ResourceRecords": [{"Value": v} for v in self.values]}
-        if self.health_check_id:
-            record["HealthCheckId"] = self.health_check_id
-        return record
-
-    @classmethod
-    def from_api(cls, record: dict[str, Any]) -> GeoRecord | None:
-        geo = record.get("GeoLocation") or {}
-        if len(geo) != 1 or "TTL" not in record:
-            return None
-        ((key, value),) = geo.items()
-        return cls(record["Name"], record["Type"], (key, value), int(record["TTL"]),
-                   tuple(sorted(r["Value"] for r in record.get("ResourceRecords", []))),
-                   record.get("HealthCheckId"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +35,7 @@ class SyncResult:
     changes: tuple[dict[str, Any], ...]      # exactly what was (or would be) sent
     unchanged: int
     applied: bool
-    plan: tuple[GeoRecord, ...] = field(default=())
+    plan: tuple[dict[str, Any], ...] = ()     # the wanted record sets, Route 53 API shape
     health_checks_created: tuple[str, ...] = ()     # CallerReferences
     health_checks_deleted: tuple[str, ...] = ()     # ids
     health_checks_skipped: tuple[str, ...] = ()     # regions Route 53 cannot probe
@@ -127,7 +80,8 @@ def majority(tally: Counter[str], order: Mapping[str, int]) -> str:
     return min(tally, key=lambda r: (-tally[r], order.get(r.split(",", 1)[0], 0), r))
 
 
-def plan(engine: Resolver, *, health_checks: dict[str, str] | None = None) -> tuple[GeoRecord, ...]:
+def plan(engine: Resolver, *, health_checks: dict[str, str] | None = None
+         ) -> tuple[dict[str, Any], ...]:
     """The geolocation records that serve the Engine's current decisions.
 
     ``health_checks`` (region -> Route 53 health check id) are attached to the
@@ -160,34 +114,24 @@ def plan(engine: Resolver, *, health_checks: dict[str, str] | None = None) -> tu
         if any(chosen[("ContinentCode", c)] != pick for c in continents):
             chosen[("CountryCode", country)] = pick
     records = []
-    for location, region_name in sorted(chosen.items()):
+    for (kind, code), region_name in sorted(chosen.items()):
         region = regions[region_name]
-        ttl = int(engine.config.dns.ttl)
-        check = None if location[1] == "*" else (health_checks or {}).get(region_name)
+        check = None if code == "*" else (health_checks or {}).get(region_name)
         for rtype, values in (("A", region.ipv4), ("AAAA", region.ipv6)):
             if values:
-                records.append(GeoRecord(name, rtype, location, ttl, tuple(sorted(values)), check))
+                records.append({"Name": name, "Type": rtype,
+                                "SetIdentifier": _set_id(kind, code, rtype),
+                                "GeoLocation": {kind: code}, "TTL": int(engine.config.dns.ttl),
+                                "ResourceRecords": [{"Value": v} for v in sorted(values)],
+                                **({"HealthCheckId": check} if check else {})})
     return tuple(records)
 
 
-def diff(desired: Iterable[GeoRecord], existing: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """(changes, unchanged count): UPSERT what differs, DELETE owned records not wanted."""
-    wanted = {r.set_identifier: r for r in desired}
-    owned = {r["SetIdentifier"]: r for r in existing
-             if str(r.get("SetIdentifier", "")).startswith(OWNER_PREFIX)}
-    changes: list[dict[str, Any]] = []
-    unchanged = 0
-    for set_id, record in sorted(wanted.items()):
-        current = owned.get(set_id)
-        if current is not None and GeoRecord.from_api(current) == record:
-            unchanged += 1
-            continue
-        changes.append({"Action": "UPSERT", "ResourceRecordSet": record.to_api()})
-    for set_id, current in sorted(owned.items()):
-        if set_id not in wanted:
-            # A DELETE must repeat the record exactly as Route 53 holds it.
-            changes.append({"Action": "DELETE", "ResourceRecordSet": current})
-    return changes, unchanged
+def _set_id(kind: str, code: str, rtype: str) -> str:
+    if code == "*":
+        return f"{OWNER_PREFIX}default-{rtype}"
+    # Continent and country codes overlap (SA: South America, Saudi Arabia).
+    return f"{OWNER_PREFIX}{'continent' if kind == 'ContinentCode' else 'country'}-{code}-{rtype}"
 
 
 def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
@@ -200,8 +144,11 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
         wanted, skipped = route53_health.specs(engine.config.regions)
         checks, created, stale = route53_health.ensure(client, wanted, dry_run=dry_run)
     desired = plan(engine, health_checks=checks)
-    name = engine.config.dns.zone.rstrip(".") + "."
-    changes, unchanged = diff(desired, list_records(client, zone_id, name))
+    owned = [r for r in list_records(client, zone_id, engine.config.dns.zone.rstrip(".") + ".")
+             if str(r.get("SetIdentifier", "")).startswith(OWNER_PREFIX)]
+    changes = record_changes({r["SetIdentifier"]: r for r in desired},
+                             {r["SetIdentifier"]: r for r in owned})
+    unchanged = len(desired) - sum(c["Action"] == "UPSERT" for c in changes)
     if changes and not dry_run:
         # Route 53 applies a batch atomically; 1000 changes per batch is its limit.
         for start in range(0, len(changes), 500):
@@ -219,4 +166,4 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
                       health_checks_skipped=tuple(skipped))
 
 
-__all__ = ["GeoRecord", "SyncResult", "continent_of", "country_of", "diff", "majority", "plan", "sync"]
+__all__ = ["SyncResult", "continent_of", "country_of", "majority", "plan", "sync"]

@@ -22,24 +22,24 @@ SetIdentifier starts ``edgeway-`` at the domain and at ``_latency.<domain>``, an
 health checks whose CallerReference starts ``edgeway-gslb-``. A second run sends
 nothing.
 
-``Publisher`` is the seam for what else the scheduled sync function keeps in step
-with the Engine (e.g. a CloudFront KeyValueStore): one more object in its list.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from edgeway.errors import ConfigError, EdgewayError, aws_error_code
 from gslb import route53_health
+from gslb.publish import K, changed, with_retries
 from gslb.route53_plan import MAX_BLOCKS, OWNER, Route53Plan, Target, plan
 
-__all__ = ["Publisher", "Route53Sync", "Route53SyncError", "SyncResult", "find_targets", "list_records"]
+__all__ = ["Route53Sync", "Route53SyncError", "SyncResult", "find_targets", "list_records",
+           "record_changes"]
 
 RETRYABLE = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete",
                        "TooManyRequestsException"})
@@ -51,14 +51,6 @@ BLOCKS_PER_REQUEST = 1_000   # ChangeCidrCollection's limit
 
 class Route53SyncError(EdgewayError):
     """The sync could not complete (after retries); nothing half-applied within a step."""
-
-
-class Publisher(Protocol):
-    """Something the scheduled sync keeps in step with the Engine's decisions."""
-
-    name: str
-
-    def publish(self, engine: Any, *, dry_run: bool) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -159,33 +151,29 @@ class Route53Sync:
             checks, created, stale = route53_health.ensure(_Counted(self), specs, dry_run=dry_run)
             targets = {r: Target(t.region, t.dns_name, t.hosted_zone_id, checks.get(r))
                        for r, t in targets.items()}
-        for attempt in range(ATTEMPTS):
+
+        def attempt() -> SyncResult:
             collection_id, version, current = self._read_collection(dry_run)
             wanted = plan(engine, domain=domain, collection_id=collection_id, targets=targets,
                           hosted_zone_id=self.zone_id, max_blocks=self.max_blocks)
-            existing = self._owned_records(domain)
-            record_changes = _record_diff(wanted.records, existing)
+            records = record_changes({_key(r): r for r in wanted.records},
+                                     {_key(r): r for r in self._owned_records(domain)})
             moves = _collection_diff(current, wanted.locations)
-            result = SyncResult(wanted, tuple(c for batch in moves for c in batch),
-                                tuple(record_changes), tuple(skipped), applied=False,
-                                calls=self.calls, retries=self.retries,
-                                health_checks_created=tuple(created))
+            result = SyncResult(wanted, tuple(c for batch in moves for c in batch), tuple(records),
+                                tuple(skipped), applied=False, calls=self.calls,
+                                retries=self.retries, health_checks_created=tuple(created))
             if dry_run or not result.changed:
                 return result
-            try:
-                self._apply(collection_id, version, current, wanted, moves, record_changes, existing)
-            except ClientError as exc:
-                if aws_error_code(exc) != VERSION_MISMATCH or attempt == ATTEMPTS - 1:
-                    raise Route53SyncError(f"Route 53 sync failed: {exc}") from exc
-                self.retries += 1
-                self.sleep(BACKOFF_S * 2 ** attempt)
-                continue
+            self._apply(collection_id, version, current, wanted, moves, records)
             for check_id in stale:
                 self._call("delete_health_check", HealthCheckId=check_id)
-            return SyncResult(wanted, result.collection_changes, result.record_changes, tuple(skipped),
-                              applied=True, calls=self.calls, retries=self.retries,
-                              health_checks_created=tuple(created))
-        raise Route53SyncError("unreachable")  # pragma: no cover
+            return replace(result, applied=True, calls=self.calls, retries=self.retries)
+
+        try:
+            return with_retries(attempt, {VERSION_MISMATCH}, attempts=ATTEMPTS,
+                                pause=self._back_off)
+        except ClientError as exc:
+            raise Route53SyncError(f"Route 53 sync failed: {exc}") from exc
 
     # -- steps -------------------------------------------------------------------------------
     def _check_zone(self, domain: str) -> None:
@@ -227,7 +215,7 @@ class Route53Sync:
 
     def _apply(self, collection_id: str, version: int, current: Mapping[str, set[str]],
                wanted: Route53Plan, moves: Sequence[Sequence[dict[str, Any]]],
-               record_changes: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]) -> None:
+               record_changes: Sequence[dict[str, Any]]) -> None:
         vanishing = {loc for loc, blocks in current.items() if blocks and loc not in wanted.locations}
         first = [c for c in record_changes if c["Action"] == "DELETE"
                  and c["ResourceRecordSet"].get("CidrRoutingConfig", {}).get("LocationName") in vanishing]
@@ -248,16 +236,15 @@ class Route53Sync:
     # -- calls -------------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> Any:
         """One Route 53 call, counted; a throttled one backs off and is sent again."""
-        for attempt in range(ATTEMPTS):
+        def send() -> Any:
             self.calls += 1
-            try:
-                return getattr(self.route53, method)(**kwargs)
-            except ClientError as exc:
-                if aws_error_code(exc) not in RETRYABLE or attempt == ATTEMPTS - 1:
-                    raise
-                self.retries += 1
-                self.sleep(BACKOFF_S * 2 ** attempt)
-        raise Route53SyncError("unreachable")  # pragma: no cover
+            return getattr(self.route53, method)(**kwargs)
+
+        return with_retries(send, RETRYABLE, attempts=ATTEMPTS, pause=self._back_off)
+
+    def _back_off(self, attempt: int) -> None:
+        self.retries += 1
+        self.sleep(BACKOFF_S * 2 ** attempt)
 
 
 class _Counted:
@@ -334,22 +321,19 @@ def _canonical(record: Mapping[str, Any]) -> dict[str, Any]:
         alias = dict(record["AliasTarget"])
         alias["DNSName"] = alias["DNSName"].rstrip(".").lower() + "."
         out["AliasTarget"] = alias
+    if "ResourceRecords" in record:
+        out["ResourceRecords"] = sorted(record["ResourceRecords"], key=lambda r: str(r["Value"]))
     return out
 
 
-def _record_diff(desired: Sequence[dict[str, Any]], existing: Sequence[dict[str, Any]]
-                 ) -> list[dict[str, Any]]:
-    """UPSERT what differs, DELETE owned records not wanted (exactly as Route 53 holds them)."""
-    def key(r: Mapping[str, Any]) -> tuple[str, str, str]:
-        return r["Name"].rstrip(".").lower(), r["Type"], r.get("SetIdentifier", "")
+def _key(record: Mapping[str, Any]) -> tuple[str, str, str]:
+    return record["Name"].rstrip(".").lower(), record["Type"], record.get("SetIdentifier", "")
 
-    have = {key(r): r for r in existing}
-    want = {key(r): _canonical(r) for r in desired}
-    changes: list[dict[str, Any]] = []
-    for k, record in sorted(want.items()):
-        if k not in have or _canonical(have[k]) != record:
-            changes.append({"Action": "UPSERT", "ResourceRecordSet": record})
-    for k, record in sorted(have.items()):
-        if k not in want:
-            changes.append({"Action": "DELETE", "ResourceRecordSet": record})
-    return changes
+
+def record_changes(desired: Mapping[K, dict[str, Any]], live: Mapping[K, dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """UPSERT what differs, DELETE what is live but not desired (exactly as Route 53 holds it)."""
+    writes, deletes = changed({k: _canonical(r) for k, r in desired.items()},
+                              {k: _canonical(r) for k, r in live.items()})
+    return ([{"Action": "UPSERT", "ResourceRecordSet": _canonical(desired[k])} for k in writes]
+            + [{"Action": "DELETE", "ResourceRecordSet": live[k]} for k in deletes])

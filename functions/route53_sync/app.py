@@ -21,7 +21,8 @@ from edgeway.settings import Settings
 from gslb.config import load_gslb_config, with_endpoints
 from gslb.engine import Engine
 from gslb.networks import load_networks
-from gslb.route53_sync import Publisher, Route53Sync
+from gslb.publish import Publisher
+from gslb.route53_sync import Route53Sync
 from gslb.store import GslbStore
 
 log = logging.getLogger("edgeway.route53_sync")

@@ -45,12 +45,16 @@ def test_continents_and_countries():
 
 
 def test_plan_sends_each_continent_to_its_nearest_region(engine):
-    records = {(r.location, r.rtype): r for r in plan(engine)}
-    assert records[(("ContinentCode", "EU"), "A")].values == ("198.51.100.10",)
-    assert records[(("ContinentCode", "NA"), "A")].values == ("192.0.2.10",)
-    assert records[(("ContinentCode", "AS"), "AAAA")].values == ("2001:db8:3::10",)
+    records = {(*r["GeoLocation"].items(), r["Type"]): r for r in plan(engine)}
+
+    def values(*key: object) -> list[str]:
+        return [v["Value"] for v in records[key]["ResourceRecords"]]
+
+    assert values(("ContinentCode", "EU"), "A") == ["198.51.100.10"]
+    assert values(("ContinentCode", "NA"), "A") == ["192.0.2.10"]
+    assert values(("ContinentCode", "AS"), "AAAA") == ["2001:db8:3::10"]
     assert (("CountryCode", "*"), "A") in records      # a default for everyone else
-    assert all(r.name == "api.edgeway.test." for r in records.values())
+    assert all(r["Name"] == "api.edgeway.test." for r in records.values())
 
 
 def test_sync_creates_then_is_idempotent(engine, route53):
