@@ -28,12 +28,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from edgeway.errors import ConfigError
 
-from .engine import Decision, Resolver
-from .health import Health, RegionHealth
+from .engine import Decision, Engine
+from .health import Health
 from .networks import IPNetwork, Network
 from .route53 import country_of, majority
 
@@ -45,12 +44,6 @@ META_KEYS = ("down", "default", "lens4", "lens6")  # the order a sync writes the
 
 class EdgeStoreTooLarge(ConfigError):
     """The decision set does not fit the edge's KeyValueStore (never published)."""
-
-
-class EngineLike(Resolver, Protocol):
-    """What the export needs of ``gslb.engine.Engine``: the answer paths' view, and health."""
-
-    def health(self) -> dict[str, RegionHealth]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +70,7 @@ def prefix_key(prefix: IPNetwork) -> str:
     return f"6:{digits}/{prefix.prefixlen}"
 
 
-def export(engine: EngineLike) -> EdgeDecisions:
+def export(engine: Engine) -> EdgeDecisions:
     """Resolve every networks-table prefix with the Engine and lay the answers out as keys."""
     items: dict[str, str] = {}
     lens: dict[int, set[int]] = {4: set(), 6: set()}

@@ -35,7 +35,7 @@ from edgeway.errors import EdgewayError, aws_error_code
 from .config import GslbConfig
 from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
 from .health import Health, VantageHealth
-from .publish import changed, with_retries
+from .publish import changed, pages, with_retries
 
 BATCH = 50          # changes per UpdateKeys call
 PAGE = 50           # ListKeys page size
@@ -105,15 +105,9 @@ def read_store(client: Any, arn: str) -> tuple[str, dict[str, str]]:
     """(ETag, every pair) of the store."""
     etag = _etag(client, arn)
     try:
-        items: dict[str, str] = {}
-        kwargs: dict[str, Any] = {"KvsARN": arn, "MaxResults": PAGE}
-        while True:
-            page = client.list_keys(**kwargs)
-            for item in page.get("Items", []):
-                items[item["Key"]] = item["Value"]
-            if not page.get("NextToken"):
-                return etag, items
-            kwargs["NextToken"] = page["NextToken"]
+        return etag, {item["Key"]: item["Value"]
+                      for page in pages(client.list_keys, KvsARN=arn, MaxResults=PAGE)
+                      for item in page.get("Items", [])}
     except (ClientError, BotoCoreError) as exc:
         raise EdgeSyncError(f"reading the edge decision store {arn}: {exc}") from exc
 

@@ -1,12 +1,12 @@
 """What every publisher of the Engine's decisions shares (Route 53 CIDR and geolocation
 records, the edge's KeyValueStore): the seam the scheduled sync calls, the diff of a
-desired state against the live one, and the retry of a call the service refused for
-now. Each publisher keeps its own plan, its own read of the live state and its own
+desired state against the live one, the pages of a list call, and the retry of a call
+the service refused for now. Each publisher keeps its own plan, its own read of the live state and its own
 rule for an empty set."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,3 +43,13 @@ def with_retries(call: Callable[[], T], codes: Collection[str], *, attempts: int
                 raise
         pause(attempt)
     return call()
+
+
+def pages(call: Callable[..., Mapping[str, Any]], **kwargs: Any) -> Iterator[Mapping[str, Any]]:
+    """Every page of an AWS list call paged by ``NextToken``, fetched as they are read."""
+    while True:
+        page = call(**kwargs)
+        yield page
+        if not page.get("NextToken"):
+            return
+        kwargs["NextToken"] = page["NextToken"]

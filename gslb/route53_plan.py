@@ -190,10 +190,6 @@ def merge(blocks_by_region: Mapping[str, Iterable[IPNetwork]]) -> dict[str, list
     return out
 
 
-def _container(merged: Mapping[str, Sequence[IPNetwork]]) -> dict[tuple[int, int, int], str]:
-    return {(b.version, b.prefixlen, int(b.network_address)): r for r, bs in merged.items() for b in bs}
-
-
 def plan(engine: Any, *, domain: str | None = None, collection_id: str = "(collection id)",
          targets: Mapping[str, Target] | None = None, hosted_zone_id: str = "(hosted zone id)",
          max_blocks: int = MAX_BLOCKS) -> Route53Plan:
@@ -214,9 +210,7 @@ def plan(engine: Any, *, domain: str | None = None, collection_id: str = "(colle
     picks: dict[str, list[IPNetwork]] = {r: [] for r in config.region_names if r in publishable}
     matters: set[IPNetwork] = set()        # prefixes the fallback would send elsewhere
     dropped: list[Dropped] = []
-    count = 0
     for net in engine.networks:
-        count += 1
         region = _decide(engine, net)
         if region not in publishable:
             dropped.append(Dropped(str(net.prefix), region, "region-not-published"))
@@ -232,7 +226,7 @@ def plan(engine: Any, *, domain: str | None = None, collection_id: str = "(colle
     locations = {region: tuple(str(b) for b in blocks) for region, blocks in merged.items() if blocks}
     records = _records(name, config.region_names, locations, targets, collection_id, hosted_zone_id)
     return Route53Plan(name, locations, f"_latency.{name}", records,
-                       tuple(sorted(dropped, key=lambda d: d.prefix)), count, fallback,
+                       tuple(sorted(dropped, key=lambda d: d.prefix)), len(engine.networks), fallback,
                        index_blocks(locations))
 
 
@@ -250,7 +244,8 @@ def _fit(merged: dict[str, list[IPNetwork]], picks: Mapping[str, Sequence[IPNetw
     total = sum(len(b) for b in merged.values())
     if total <= max_blocks:
         return merged, []
-    blocks = _container(merged)
+    blocks: dict[tuple[int, int, int], str] = {(b.version, b.prefixlen, int(b.network_address)): r
+                                               for r, bs in merged.items() for b in bs}
     covered: dict[tuple[int, int, int], list[IPNetwork]] = {}
     for prefixes in picks.values():
         for prefix in prefixes:

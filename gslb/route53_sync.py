@@ -35,7 +35,7 @@ from botocore.exceptions import ClientError
 
 from edgeway.errors import ConfigError, EdgewayError, aws_error_code
 from gslb import route53_health
-from gslb.publish import K, changed, with_retries
+from gslb.publish import K, changed, pages, with_retries
 from gslb.route53_plan import MAX_BLOCKS, OWNER, Route53Plan, Target, plan
 
 __all__ = ["Route53Sync", "Route53SyncError", "SyncResult", "find_targets", "list_records",
@@ -184,28 +184,19 @@ class Route53Sync:
                               key="--domain")
 
     def _read_collection(self, dry_run: bool) -> tuple[str, int, dict[str, set[str]]]:
-        found = None
-        token: dict[str, Any] = {}
-        while found is None:
-            page = self._call("list_cidr_collections", **token)
-            found = next((c for c in page.get("CidrCollections", []) if c["Name"] == self.collection_name), None)
-            if not page.get("NextToken"):
-                break
-            token = {"NextToken": page["NextToken"]}
+        route53 = _Counted(self)
+        found = next((c for page in pages(route53.list_cidr_collections)
+                      for c in page.get("CidrCollections", []) if c["Name"] == self.collection_name),
+                     None)
         if found is None:
             if dry_run:
                 return "(new collection)", 0, {}
             found = self._call("create_cidr_collection", Name=self.collection_name,
                                CallerReference=f"{self.collection_name}-{int(time.time())}")["Collection"]
         blocks: dict[str, set[str]] = {}
-        token = {}
-        while True:
-            page = self._call("list_cidr_blocks", CollectionId=found["Id"], **token)
+        for page in pages(route53.list_cidr_blocks, CollectionId=found["Id"]):
             for item in page.get("CidrBlocks", []):
                 blocks.setdefault(item["LocationName"], set()).add(item["CidrBlock"])
-            if not page.get("NextToken"):
-                break
-            token = {"NextToken": page["NextToken"]}
         return str(found["Id"]), int(found["Version"]), blocks
 
     def _owned_records(self, domain: str) -> list[dict[str, Any]]:
@@ -281,26 +272,21 @@ def _collection_diff(current: Mapping[str, set[str]], wanted: Mapping[str, Seque
     """ChangeCidrCollection requests (at most 1,000 blocks each): a moved block's delete and
     put travel in the same request, deletes first."""
     holder = {b: loc for loc, blocks in current.items() for b in blocks}
-    steps: list[tuple[str, str, str]] = []     # (block, action, location), a move as two adjacent steps
+    wanted_at = {b: loc for loc, blocks in wanted.items() for b in blocks}
+    units: list[list[tuple[str, str, str]]] = []    # (block, action, location); a move is one unit
     for location, blocks in sorted(wanted.items()):
         for block in blocks:
             old = holder.get(block)
-            if old == location:
-                continue
-            if old is not None:
-                steps.append((block, "DELETE_IF_EXISTS", old))
-            steps.append((block, "PUT", location))
-    wanted_at = {b: loc for loc, blocks in wanted.items() for b in blocks}
-    for block, old in sorted(holder.items()):
-        if block not in wanted_at:
-            steps.append((block, "DELETE_IF_EXISTS", old))
+            if old != location:
+                delete = [] if old is None else [(block, "DELETE_IF_EXISTS", old)]
+                units.append(delete + [(block, "PUT", location)])
+    units += [[(block, "DELETE_IF_EXISTS", old)] for block, old in sorted(holder.items())
+              if block not in wanted_at]
     requests: list[list[tuple[str, str, str]]] = [[]]
-    for i, step in enumerate(steps):
-        moving = step[1] == "DELETE_IF_EXISTS" and i + 1 < len(steps) and steps[i + 1][0] == step[0]
-        room = BLOCKS_PER_REQUEST - len(requests[-1])
-        if room < (2 if moving else 1) and not (requests[-1] and requests[-1][-1][0] == step[0]):
+    for unit in units:
+        if len(requests[-1]) + len(unit) > BLOCKS_PER_REQUEST:
             requests.append([])
-        requests[-1].append(step)
+        requests[-1].extend(unit)
     out = []
     for request in requests:
         if not request:
