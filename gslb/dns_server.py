@@ -19,7 +19,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from gslb.dns_answer import DnsAnswerer
@@ -35,21 +35,16 @@ class DnsServer:
     def __init__(self, engine: Resolver, host: str = "127.0.0.1", port: int = 5353, *,
                  tcp_idle_timeout: float = 10.0, max_tcp_connections: int = 64,
                  max_tcp_per_client: int = 8, tcp_min_idle_timeout: float = 0.5,
-                 nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
-                 answerer: DnsAnswerer | None = None, reuse_port: bool = False,
-                 replay: bool = True) -> None:
+                 reuse_port: bool = False, replay: bool = True) -> None:
         self.host = host
         self.port = port
-        self.tcp_idle_timeout = tcp_idle_timeout
         # SO_REUSEPORT: several worker processes bind the same port and the
         # kernel spreads UDP flows over them (see gslb.dns_workers).
         self.reuse_port = reuse_port
-        if answerer is None:
-            if nameserver_addresses is None and host not in ("0.0.0.0", "::", ""):
-                # Our in-zone nameserver names resolve to where we actually listen.
-                nameserver_addresses = {ns: [host] for ns in engine.config.dns.nameservers}
-            answerer = DnsAnswerer(engine, nameserver_addresses=nameserver_addresses, replay=replay)
-        self.answerer = answerer
+        # Our in-zone nameserver names resolve to where we actually listen.
+        listening = host not in ("0.0.0.0", "::", "")
+        self.answerer = DnsAnswerer(engine, replay=replay, nameserver_addresses={
+            ns: [host] for ns in engine.config.dns.nameservers} if listening else None)
         self._slots = TcpSlots(total=max_tcp_connections, per_client=max_tcp_per_client,
                                idle_timeout=tcp_idle_timeout,
                                min_idle_timeout=min(tcp_min_idle_timeout, tcp_idle_timeout))

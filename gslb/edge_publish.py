@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edgeway.errors import StoreError
 from edgeway.settings import Settings
 
 from .config import GslbConfig
@@ -22,7 +21,7 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
     if not settings.edge_kvs_arn or store is None:
         return None
     # Imported only with an edge store: a health checker without one loads none of it.
-    from .edge_sync import DownPublisher, down_regions
+    from .edge_sync import DownPublisher
 
     if client is None:
         import boto3
@@ -32,15 +31,4 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
         client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1",
                               config=Config(connect_timeout=2, read_timeout=3,
                                             retries={"max_attempts": 2}))
-    publisher = DownPublisher(client, settings.edge_kvs_arn)
-    regions = config.region_names
-
-    def after_round(_report: object) -> bool:
-        now = clock()
-        try:
-            cells = store.read_health(regions, now=now)
-        except StoreError:
-            return False          # the checker already says when the table fails
-        return publisher(down_regions(config, cells, now=now))
-
-    return after_round
+    return DownPublisher(client, settings.edge_kvs_arn, config, store, clock=clock)

@@ -24,18 +24,20 @@ in-repo fake with the same methods (``edgeway_local.fake_kvs``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from edgeway.errors import EdgewayError, aws_error_code
+from edgeway.errors import EdgewayError, StoreError, aws_error_code
 
 from .config import GslbConfig
 from .edge_export import META_KEYS, EdgeDecisions, EdgeStoreTooLarge, check_limits, export
-from .health import Health, VantageHealth
+from .health import Health
 from .publish import changed, pages, with_retries
+from .store import GslbStore
 
 BATCH = 50          # changes per UpdateKeys call
 PAGE = 50           # ListKeys page size
@@ -189,20 +191,35 @@ def publish_down(client: Any, arn: str, down: Iterable[str]) -> str:
 
 
 class DownPublisher:
-    """Publishes the set of DOWN regions to the edge when it changes, from the health verdict.
+    """After every health-checker round: the regions the GslbTable's cells hold DOWN by
+    quorum (as the Engine decides), written to the edge store when that set changed.
 
-    Called after every health-checker round. Never raises: a failing edge store is
-    logged once (until it works again) and must not stop the probes.
+    Never raises: an unreadable table is the checker's to report, and a failing edge
+    store is logged once (until it works again); neither must stop the probes.
     """
 
-    def __init__(self, client: Any, arn: str, *, log: logging.Logger | None = None) -> None:
+    def __init__(self, client: Any, arn: str, config: GslbConfig, store: GslbStore, *,
+                 clock: Callable[[], float] = time.time, log: logging.Logger | None = None) -> None:
         self.client = client
         self.arn = arn
+        self.config = config
+        self.store = store
+        self.clock = clock
         self.log = log or logging.getLogger("gslb.edge_sync")
         self._published: frozenset[str] | None = None   # unknown at cold start: write once
         self._failing = False
 
-    def __call__(self, down: frozenset[str]) -> bool:
+    def __call__(self, _report: object) -> bool:
+        now = self.clock()
+        try:
+            cells = self.store.read_health(self.config.region_names, now=now)
+        except StoreError:
+            return False
+        board = self.config.health_board()
+        for vantage, region, cell in cells:
+            if region in board.regions:
+                board.put(vantage, region, cell)
+        down = frozenset(r for r in board.regions if board.region(r, now).state is Health.DOWN)
         if down == self._published:
             return False
         try:
@@ -219,16 +236,6 @@ class DownPublisher:
         self.log.info("edge store: down=%s", ",".join(sorted(down)) or "-")
         self._published = down
         return True
-
-
-def down_regions(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHealth]], *,
-                 now: float) -> frozenset[str]:
-    """The regions the vantage points' stored cells hold DOWN, by quorum (as the Engine decides)."""
-    board = config.health_board()
-    for vantage, region, cell in cells:
-        if region in board.regions:
-            board.put(vantage, region, cell)
-    return frozenset(r for r in board.regions if board.region(r, now).state is Health.DOWN)
 
 
 class EdgeStorePublisher:
@@ -268,5 +275,5 @@ def describe(changes: Sequence[EdgeChange]) -> list[str]:
             for c in changes]
 
 
-__all__ = ["DownPublisher", "EdgeChange", "EdgeStorePublisher", "EdgeSyncError", "EdgeSyncResult", "Published", "describe", "diff",
-           "down_regions", "keep_last_good", "publish_down", "read_store", "sync"]
+__all__ = ["DownPublisher", "EdgeChange", "EdgeStorePublisher", "EdgeSyncError", "EdgeSyncResult",
+           "Published", "describe", "diff", "keep_last_good", "publish_down", "read_store", "sync"]

@@ -43,15 +43,20 @@ def test_publish_down_writes_one_key_with_the_current_etag() -> None:
 
 def test_the_publisher_writes_on_change_only_and_survives_a_failing_store(
         caplog: pytest.LogCaptureFixture) -> None:
-    store = FakeKeyValueStore(ARN)
-    publish = DownPublisher(store, ARN)
-    assert publish(frozenset()) is True                       # cold start: say it once
-    assert publish(frozenset()) is False
-    assert publish(frozenset({"eu-west-1"})) is True and store.items["down"] == "eu-west-1"
-    broken = DownPublisher(FakeKeyValueStore("arn:other"), ARN)
-    with caplog.at_level(logging.ERROR):
-        assert broken(frozenset({"eu-west-1"})) is False
-        assert broken(frozenset({"eu-west-1"})) is False
+    config = load_gslb_config(ROOT / "gateway.yaml")
+    now = time.time()
+    with mock_aws():
+        table = _table(config, now, down=set())
+        store = FakeKeyValueStore(ARN)
+        publish = DownPublisher(store, ARN, config, table, clock=lambda: now)
+        assert publish(object()) is True                      # cold start: say it once
+        assert publish(object()) is False
+        _put_cells(table, config, now, down={"eu-west-1"})
+        assert publish(object()) is True and store.items["down"] == "eu-west-1"
+        broken = DownPublisher(FakeKeyValueStore("arn:other"), ARN, config, table, clock=lambda: now)
+        with caplog.at_level(logging.ERROR):
+            assert broken(object()) is False
+            assert broken(object()) is False
     assert sum("could not publish" in r.message for r in caplog.records) == 1
 
 
@@ -60,18 +65,28 @@ def _cell(state: Health, at: float) -> VantageHealth:
                          failures=5 if state is Health.DOWN else 0, last_at=at, changed_at=at - 1)
 
 
+def _put_cells(table: GslbStore, config: Any, now: float, *, down: set[str]) -> None:
+    """Every vantage point sees every region UP, except ``down`` seen DOWN by 2 of 3: a quorum."""
+    for vantage in config.region_names:
+        for region in config.region_names:
+            is_down = region in down and vantage != "ap-southeast-1"
+            table.put_health(vantage, region, _cell(Health.DOWN if is_down else Health.UP, now),
+                             ttl_s=300)
+
+
+def _table(config: Any, now: float, *, down: set[str]) -> GslbStore:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    create_pk_sk_table(dynamodb, "gslb")
+    table = GslbStore("gslb", dynamodb)
+    _put_cells(table, config, now, down=down)
+    return table
+
+
 def test_a_quorum_down_verdict_in_the_table_reaches_the_edge_after_the_round() -> None:
     config = load_gslb_config(ROOT / "gateway.yaml")
     with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        create_pk_sk_table(dynamodb, "gslb")
-        table = GslbStore("gslb", dynamodb)
         now = time.time()
-        for vantage in config.region_names:
-            for region in config.region_names:
-                down = region == "eu-west-1" and vantage != "ap-southeast-1"   # 2 of 3: a quorum
-                table.put_health(vantage, region, _cell(Health.DOWN if down else Health.UP, now),
-                                 ttl_s=300)
+        table = _table(config, now, down={"eu-west-1"})
         kvs = FakeKeyValueStore(ARN)
         settings = Settings(config_path="gateway.yaml", region="us-east-1", gslb_table="gslb",
                             edge_kvs_arn=ARN)
