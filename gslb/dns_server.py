@@ -20,7 +20,6 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from gslb.dns_answer import DnsAnswerer
 from gslb.dns_tcp_slots import TcpSlots
@@ -85,8 +84,10 @@ class DnsServer:
         tcp.settimeout(0.25)        # accept() wakes up to notice stop()
         self.port = port
         self._udp, self._tcp = udp, tcp
-        self._spawn(self._serve_udp, "dns-udp")
-        self._spawn(self._serve_tcp, "dns-tcp")
+        self._threads = [threading.Thread(target=serve, name=name, daemon=True) for serve, name in
+                         ((self._serve_udp, "dns-udp"), (self._serve_tcp, "dns-tcp"))]
+        for thread in self._threads:
+            thread.start()
         log.info("GSLB DNS listening on %s port %d (UDP, TCP)", self.host, port)
         return self
 
@@ -119,13 +120,6 @@ class DnsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> threading.Thread:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        thread.start()
-        if name != "dns-tcp-conn":
-            self._threads.append(thread)
-        return thread
 
     # -- UDP -----------------------------------------------------------------------------
 
@@ -169,7 +163,8 @@ class DnsServer:
                 continue
             with self._lock:
                 self._connections.add(conn)
-            self._spawn(self._serve_connection, "dns-tcp-conn", conn, peer[0])
+            threading.Thread(target=self._serve_connection, args=(conn, peer[0]),
+                             name="dns-tcp-conn", daemon=True).start()
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
         slots = self._slots
