@@ -48,24 +48,24 @@ log = logging.getLogger(__name__)
 
 IN = 1
 DEFAULT_MAX_UDP = 1232      # the DNS Flag Day 2020 size: no IP fragmentation
-MAX_ENTRIES = 100_000       # per table of the answer cache, and slots learned
 
 
 class DnsAnswerer:
     """Answers queries for the Engine's zone; safe to share between threads (see gslb.dns_cache)."""
 
     def __init__(self, engine: Resolver, *, nameserver_addresses: Mapping[str, Sequence[str]] | None = None,
+                 max_udp: int = DEFAULT_MAX_UDP, max_entries: int = 100_000,
                  max_age_s: float = 5.0, clock: Callable[[], float] = time.monotonic,
                  replay: bool = True) -> None:
         self.engine = engine
         self.zone = Zone(engine.config.dns, engine.config.regions, nameserver_addresses=nameserver_addresses)
-        self.max_udp = DEFAULT_MAX_UDP
-        self.max_entries = MAX_ENTRIES
+        self.max_udp = max(512, max_udp)
+        self.max_entries = max_entries
         self.max_age_s = max_age_s
         self.clock = clock
         self.replay = replay        # step 5 of the module docstring; off only to measure without it
-        self.placements = Placements(engine.networks, max_learned=MAX_ENTRIES)
-        self._cache = AnswerCache(-1, 0.0, MAX_ENTRIES)
+        self.placements = Placements(engine.networks, max_learned=max_entries)
+        self._cache = AnswerCache(-1, 0.0, max_entries)
 
     # -- the hot path ---------------------------------------------------------------
 

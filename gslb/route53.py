@@ -35,7 +35,6 @@ class SyncResult:
     changes: tuple[dict[str, Any], ...]      # exactly what was (or would be) sent
     unchanged: int
     applied: bool
-    plan: tuple[dict[str, Any], ...] = ()     # the wanted record sets, Route 53 API shape
     health_checks_created: tuple[str, ...] = ()     # CallerReferences
     health_checks_deleted: tuple[str, ...] = ()     # ids
     health_checks_skipped: tuple[str, ...] = ()     # regions Route 53 cannot probe
@@ -149,20 +148,18 @@ def sync(client: Any, zone_id: str, engine: Any, *, dry_run: bool = False,
     changes = record_changes({r["SetIdentifier"]: r for r in desired},
                              {r["SetIdentifier"]: r for r in owned})
     unchanged = len(desired) - sum(c["Action"] == "UPSERT" for c in changes)
-    if changes and not dry_run:
+    if not dry_run:
         # Route 53 applies a batch atomically; 1000 changes per batch is its limit.
         for start in range(0, len(changes), 500):
             client.change_resource_record_sets(
                 HostedZoneId=zone_id,
                 ChangeBatch={"Comment": "edgeway gslb sync-route53",
                              "Changes": changes[start:start + 500]})
-    if health_checks and not dry_run:
-        # Only once no record points at them any more.
+        # Health checks go only once no record points at them any more.
         for check_id in stale:
             client.delete_health_check(HealthCheckId=check_id)
     return SyncResult(tuple(changes), unchanged, applied=bool(changes) and not dry_run,
-                      plan=desired, health_checks_created=tuple(created),
-                      health_checks_deleted=tuple(stale if health_checks else ()),
+                      health_checks_created=tuple(created), health_checks_deleted=tuple(stale),
                       health_checks_skipped=tuple(skipped))
 
 
