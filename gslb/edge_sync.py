@@ -240,7 +240,7 @@ class DownPublisher:
 
 class EdgeStorePublisher:
     """The edge's decision store as one more publisher of the scheduled sync
-    (``gslb.route53_sync.Publisher``: ``name`` and ``publish(engine, dry_run=)``).
+    (``gslb.publish.Publisher``: ``name`` and ``publish(engine, dry_run=)``).
 
     It keeps what it last published between runs of a warm container on purpose:
     that is what lets an unchanged minute cost no KeyValueStore call (``Published``);

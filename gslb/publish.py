@@ -1,8 +1,8 @@
 """What every publisher of the Engine's decisions shares (Route 53 CIDR and geolocation
 records, the edge's KeyValueStore): the seam the scheduled sync calls, the diff of a
 desired state against the live one, the pages of a list call, and the retry of a call
-the service refused for now. Each publisher keeps its own plan, its own read of the live state and its own
-rule for an empty set."""
+the service refused for now. Each publisher keeps its own plan, its own read of the
+live state and its own rule for an empty set."""
 
 from __future__ import annotations
 

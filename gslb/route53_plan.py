@@ -226,8 +226,8 @@ def plan(engine: Any, *, domain: str | None = None, collection_id: str = "(colle
     locations = {region: tuple(str(b) for b in blocks) for region, blocks in merged.items() if blocks}
     records = _records(name, config.region_names, locations, targets, collection_id, hosted_zone_id)
     return Route53Plan(name, locations, f"_latency.{name}", records,
-                       tuple(sorted(dropped, key=lambda d: d.prefix)), len(engine.networks), fallback,
-                       index_blocks(locations))
+                       tuple(sorted(dropped, key=lambda d: d.prefix)), len(engine.networks),
+                       fallback, index_blocks(locations))
 
 
 def _decide(engine: Any, net: Network) -> str:

@@ -185,14 +185,14 @@ class Route53Sync:
 
     def _read_collection(self, dry_run: bool) -> tuple[str, int, dict[str, set[str]]]:
         route53 = _Counted(self)
+        name = self.collection_name
         found = next((c for page in pages(route53.list_cidr_collections)
-                      for c in page.get("CidrCollections", []) if c["Name"] == self.collection_name),
-                     None)
+                      for c in page.get("CidrCollections", []) if c["Name"] == name), None)
         if found is None:
             if dry_run:
                 return "(new collection)", 0, {}
-            found = self._call("create_cidr_collection", Name=self.collection_name,
-                               CallerReference=f"{self.collection_name}-{int(time.time())}")["Collection"]
+            found = route53.create_cidr_collection(
+                Name=name, CallerReference=f"{name}-{int(time.time())}")["Collection"]
         blocks: dict[str, set[str]] = {}
         for page in pages(route53.list_cidr_blocks, CollectionId=found["Id"]):
             for item in page.get("CidrBlocks", []):

@@ -53,7 +53,8 @@ def test_the_publisher_writes_on_change_only_and_survives_a_failing_store(
         assert publish(object()) is False
         _put_cells(table, config, now, down={"eu-west-1"})
         assert publish(object()) is True and store.items["down"] == "eu-west-1"
-        broken = DownPublisher(FakeKeyValueStore("arn:other"), ARN, config, table, clock=lambda: now)
+        broken = DownPublisher(FakeKeyValueStore("arn:other"), ARN, config, table,
+                               clock=lambda: now)
         with caplog.at_level(logging.ERROR):
             assert broken(object()) is False
             assert broken(object()) is False
