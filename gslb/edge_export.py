@@ -24,14 +24,13 @@ refuses a set that would not fit, naming the limit and by how much.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from edgeway.errors import ConfigError
 
-from .engine import Decision, Engine
+from .engine import Engine
 from .health import Health
 from .networks import IPNetwork, Network
 from .route53 import country_of, majority
@@ -48,7 +47,7 @@ class EdgeStoreTooLarge(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class EdgeDecisions:
-    """The key/value pairs to publish, and where each prefix's answer came from."""
+    """The key/value pairs to publish, and how many table prefixes they hold."""
 
     items: Mapping[str, str]
     prefixes: int                 # table prefixes exported
@@ -66,7 +65,7 @@ def prefix_key(prefix: IPNetwork) -> str:
     """The key the function computes for a prefix (``4:198.51.100.0/24``, ``6:20010db8/32``)."""
     if prefix.version == 4:
         return f"4:{prefix.network_address}/{prefix.prefixlen}"
-    digits = format(int(prefix.network_address), "032x")[:math.ceil(prefix.prefixlen / 4)]
+    digits = format(int(prefix.network_address), "032x")[:(prefix.prefixlen + 3) // 4]
     return f"6:{digits}/{prefix.prefixlen}"
 
 
@@ -76,9 +75,9 @@ def export(engine: Engine) -> EdgeDecisions:
     lens: dict[int, set[int]] = {4: set(), 6: set()}
     by_country: dict[str, Counter[str]] = {}
     overall: Counter[str] = Counter()
-    networks = list(engine.networks)
-    for net in networks:
-        ranking = _ranking(engine.resolve(net.prefix.network_address))
+    for net in engine.networks:
+        decision = engine.resolve(net.prefix.network_address)
+        ranking = ",".join((decision.region.name, *(a.name for a in decision.alternatives)))
         items[prefix_key(net.prefix)] = ranking
         lens[net.prefix.version].add(net.prefix.prefixlen)
         overall[ranking] += 1
@@ -96,7 +95,7 @@ def export(engine: Engine) -> EdgeDecisions:
             items[f"lens{version}"] = ",".join(str(n) for n in sorted(lens[version], reverse=True))
     items["down"] = ",".join(name for name, h in sorted(engine.health().items())
                              if h.state is Health.DOWN)
-    return EdgeDecisions(dict(sorted(items.items())), len(networks))
+    return EdgeDecisions(dict(sorted(items.items())), len(engine.networks))
 
 
 def planned_size(networks: Iterable[Network], region_names: Sequence[str]) -> int:
@@ -139,10 +138,6 @@ def _too_large(size: int, prefixes: int, limit: int) -> str:
     return (f"the edge decision store would hold {size:,} bytes ({prefixes:,} prefixes), over "
             f"the KeyValueStore limit of {limit:,} bytes; aggregate the networks table "
             f"(gslb.networks) into fewer, wider prefixes")
-
-
-def _ranking(decision: Decision) -> str:
-    return ",".join((decision.region.name, *(a.name for a in decision.alternatives)))
 
 
 __all__ = ["EdgeDecisions", "EdgeStoreTooLarge", "MAX_STORE_BYTES", "check_limits", "check_planned",
