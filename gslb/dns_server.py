@@ -14,6 +14,7 @@ timeouts that shrink as the slots run out: ``gslb.dns_tcp_slots``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -41,9 +42,9 @@ class DnsServer:
         # kernel spreads UDP flows over them (see gslb.dns_workers).
         self.reuse_port = reuse_port
         # Our in-zone nameserver names resolve to where we actually listen.
-        listening = host not in ("0.0.0.0", "::", "")
-        self.answerer = DnsAnswerer(engine, replay=replay, nameserver_addresses={
-            ns: [host] for ns in engine.config.dns.nameservers} if listening else None)
+        addresses = None if host in ("0.0.0.0", "::", "") else {
+            ns: [host] for ns in engine.config.dns.nameservers}
+        self.answerer = DnsAnswerer(engine, nameserver_addresses=addresses, replay=replay)
         self._slots = TcpSlots(total=max_tcp_connections, per_client=max_tcp_per_client,
                                idle_timeout=tcp_idle_timeout,
                                min_idle_timeout=min(tcp_min_idle_timeout, tcp_idle_timeout))
@@ -95,12 +96,10 @@ class DnsServer:
         self._stopping.set()
         if self._udp is not None:
             # recvfrom() has no timeout (it would cost a poll() per packet): wake it.
-            try:
+            with contextlib.suppress(OSError):
                 with socket.socket(self._udp.family, socket.SOCK_DGRAM) as poke:
                     poke.sendto(b"", (self.host if self.host not in ("0.0.0.0", "::") else
                                       "127.0.0.1", self.port))
-            except OSError:
-                pass
             # With SO_REUSEPORT the poke may land on a sibling process's socket;
             # shutting ours down wakes recvfrom() on Linux regardless.
             _shutdown(self._udp)
@@ -221,7 +220,5 @@ def _recv_exactly(conn: socket.socket, size: int, started: float,
 
 
 def _shutdown(conn: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
