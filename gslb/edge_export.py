@@ -56,10 +56,6 @@ class EdgeDecisions:
     def size_bytes(self) -> int:
         return store_size(self.items)
 
-    def region_for(self, key: str) -> str | None:
-        value = self.items.get(key)
-        return value.split(",", 1)[0] if value else None
-
 
 def prefix_key(prefix: IPNetwork) -> str:
     """The key the function computes for a prefix (``4:198.51.100.0/24``, ``6:20010db8/32``)."""

@@ -114,8 +114,8 @@ def read_store(client: Any, arn: str) -> tuple[str, dict[str, str]]:
         raise EdgeSyncError(f"reading the edge decision store {arn}: {exc}") from exc
 
 
-def keep_last_good(reason: str, *, unchanged: int = 0) -> EdgeSyncResult:
-    return EdgeSyncResult((), unchanged, applied=False, kept_last_good=reason)
+def keep_last_good(reason: str) -> EdgeSyncResult:
+    return EdgeSyncResult((), 0, applied=False, kept_last_good=reason)
 
 
 def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = False,
