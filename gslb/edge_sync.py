@@ -103,9 +103,12 @@ def _etag(client: Any, arn: str, doing: str = "reading") -> str:
         raise EdgeSyncError(f"{doing} the edge decision store {arn}: {exc}") from exc
 
 
-def read_store(client: Any, arn: str) -> tuple[str, dict[str, str]]:
-    """(ETag, every pair) of the store."""
+def read_store(client: Any, arn: str, last: Published | None = None) -> tuple[str, dict[str, str]]:
+    """(ETag, every pair) of the store; our own copy stands in for ListKeys while the ETag is
+    the one we last wrote."""
     etag = _etag(client, arn)
+    if last is not None and etag == last.etag:
+        return etag, dict(last.items)
     try:
         return etag, {item["Key"]: item["Value"]
                       for page in pages(client.list_keys, KvsARN=arn, MaxResults=PAGE)
@@ -129,7 +132,7 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
         return EdgeSyncResult((), len(desired), applied=False, etag=last.etag, published=last)
 
     def attempt() -> EdgeSyncResult:
-        etag, current = _current(client, arn, last)
+        etag, current = read_store(client, arn, last)
         changes = diff(desired, current)
         unchanged = len(desired) - sum(c.action == "put" for c in changes)
         if dry_run or not changes:
@@ -152,13 +155,6 @@ def sync(client: Any, arn: str, decisions: EdgeDecisions, *, dry_run: bool = Fal
             raise EdgeStoreTooLarge(f"the edge decision store {arn} refused the update: "
                                     f"{exc}", key="gslb.networks") from exc
         raise EdgeSyncError(f"updating the edge decision store {arn}: {exc}") from exc
-
-
-def _current(client: Any, arn: str, last: Published | None) -> tuple[str, dict[str, str]]:
-    """The store's ETag and pairs; our own copy stands in for ListKeys while the ETag is ours."""
-    if last is not None and _etag(client, arn) == last.etag:
-        return last.etag, dict(last.items)
-    return read_store(client, arn)
 
 
 def _update(client: Any, arn: str, etag: str, changes: Sequence[EdgeChange]) -> str:

@@ -214,3 +214,21 @@ def test_the_scheduled_sync_publishes_to_the_edge_as_one_more_publisher() -> Non
     assert again["changes"] == 0 and calls == []          # unchanged: not a single API call
     broken = EdgeStorePublisher(FakeKeyValueStore("arn:other"), ARN)
     assert "error" in broken.publish(engine, dry_run=False)
+
+
+def test_when_another_writer_moved_the_etag_the_sync_reads_the_keys_after_one_describe() -> None:
+    client = _client()
+    last = Published("E1", {"default": "eu-west-1", "down": ""})
+    with Stubber(client) as stub:
+        stub.add_response("describe_key_value_store", {
+            "ItemCount": 2, "TotalSizeInBytes": 30, "KvsARN": ARN, "ETag": "E9",
+            "Created": "2026-12-04T00:00:00Z"}, {"KvsARN": ARN})
+        stub.add_response("list_keys", {"Items": [{"Key": "default", "Value": "us-east-1"},
+                                                  {"Key": "down", "Value": ""}]},
+                          {"KvsARN": ARN, "MaxResults": 50})
+        stub.add_response("update_keys", {"ItemCount": 2, "TotalSizeInBytes": 30, "ETag": "E10"}, {
+            "KvsARN": ARN, "IfMatch": "E9", "Puts": [{"Key": "default", "Value": "ap-southeast-1"}]})
+        result = sync(client, ARN, EdgeDecisions({"default": "ap-southeast-1", "down": ""}, 1),
+                      last=last)
+        stub.assert_no_pending_responses()
+    assert result.applied and result.etag == "E10" and result.unchanged == 1
