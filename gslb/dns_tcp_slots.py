@@ -20,19 +20,16 @@ import ipaddress
 import threading
 from collections import Counter
 
+from gslb.networks import parse_address
+
 
 def client_of(address: str) -> str:
     """The address a per-client limit counts: the IPv4 address, or the IPv6 /64."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = parse_address(address.split("%", 1)[0])     # an IPv4-mapped address is IPv4
     except ValueError:
         return address
-    if ip.version == 6:
-        mapped = ip.ipv4_mapped
-        if mapped is not None:
-            return str(mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+    return str(ip) if ip.version == 4 else str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 class TcpSlots:

@@ -39,6 +39,14 @@ def test_ipv6_clients_are_counted_per_64():
     assert slots.admit("2001:db8:0:1::1") is True
 
 
+def test_an_ipv4_mapped_peer_is_the_same_client_as_its_ipv4_address():
+    slots = TcpSlots(total=10, per_client=2, idle_timeout=10.0, min_idle_timeout=0.5)
+    assert slots.admit("192.0.2.7") and slots.admit("::ffff:192.0.2.7")
+    assert slots.admit("::ffff:192.0.2.7%eth0") is False
+    slots.release("::ffff:192.0.2.7")
+    assert slots.admit("192.0.2.7") is True
+
+
 def test_idle_timeout_shrinks_as_slots_run_low():
     slots = TcpSlots(total=8, per_client=8, idle_timeout=10.0, min_idle_timeout=0.5)
     seen = []
