@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from edgeway.clients import Clients
 from edgeway.settings import Settings
 
 from .config import GslbConfig
@@ -24,11 +25,7 @@ def edge_down_publisher(settings: Settings, config: GslbConfig, store: GslbStore
     from .edge_sync import DownPublisher
 
     if client is None:
-        import boto3
-        from botocore.config import Config
-
         # The KeyValueStore API is global and signs with SigV4A (needs awscrt in the layer).
-        client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1",
-                              config=Config(connect_timeout=2, read_timeout=3,
-                                            retries={"max_attempts": 2}))
+        client = Clients(settings.aws_region).get("cloudfront-keyvaluestore", region="us-east-1",
+                                                  read_timeout=3, attempts=3)
     return DownPublisher(client, settings.edge_kvs_arn, config, store, clock=clock)

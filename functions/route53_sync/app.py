@@ -13,9 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from edgeway.clients import Clients
 from edgeway.settings import Settings
 from gslb.config import load_gslb_config, with_endpoints
@@ -30,14 +27,19 @@ log = logging.getLogger("edgeway.route53_sync")
 SETTINGS = Settings.from_env(task_root=Path(__file__).parent)
 CONFIG = with_endpoints(load_gslb_config(SETTINGS.config_path), SETTINGS.region_endpoints)
 NETWORKS = load_networks(CONFIG.networks)
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3})
-STORE = GslbStore(SETTINGS.gslb_table, Clients(SETTINGS.aws_region).get("dynamodb")
-                  ) if SETTINGS.gslb_table else None
-# Route 53 and API Gateway calls are retried by botocore here: a scheduled sync, no request waits.
+CLIENTS = Clients(SETTINGS.aws_region)
+STORE = GslbStore(SETTINGS.gslb_table, CLIENTS.get("dynamodb")) if SETTINGS.gslb_table else None
+
+
+def sync_client(service: str, region: str = "us-east-1") -> Any:
+    # Retried by botocore here (4 attempts): a scheduled sync, no request waits.
+    # Route 53's API and the edge store's are global, in us-east-1.
+    return CLIENTS.get(service, region=region, read_timeout=20, attempts=4)
+
+
 PUBLISHERS: list[Publisher] = [
-    Route53Sync(boto3.client("route53", region_name="us-east-1", config=CLIENT_CONFIG),
-                {r: boto3.client("apigatewayv2", region_name=r, config=CLIENT_CONFIG)
-                 for r in CONFIG.region_names},
+    Route53Sync(sync_client("route53"),
+                {r: sync_client("apigatewayv2", r) for r in CONFIG.region_names},
                 SETTINGS.hosted_zone_id, SETTINGS.domain_name or CONFIG.dns.zone,
                 stage=SETTINGS.stage),
 ]
@@ -46,7 +48,7 @@ if SETTINGS.edge_kvs_arn:
 
     # The edge stack's decision store (docs/edge.md); global API, SigV4A (awscrt).
     PUBLISHERS.append(EdgeStorePublisher(
-        boto3.client("cloudfront-keyvaluestore", region_name="us-east-1", config=CLIENT_CONFIG),
+        sync_client("cloudfront-keyvaluestore"),
         SETTINGS.edge_kvs_arn))
 
 

@@ -20,32 +20,38 @@ class Clients:
     def __init__(self, region: str, session: Any = None) -> None:
         self.region = region
         self._session = session  # a botocore session; tests pass one to hook its events
-        self._clients: dict[tuple[str, float | None, str], Any] = {}
+        self._clients: dict[tuple[str, float | None, str, int], Any] = {}
         self._lock = threading.Lock()
 
     def get(self, service: str, *, read_timeout: float | None = None,
-            region: str | None = None) -> Any:
-        """The client for ``service`` (in ``region``, default this container's region)."""
-        key = (service, read_timeout, region or self.region)
+            region: str | None = None, attempts: int = 1) -> Any:
+        """The client for ``service`` (in ``region``, default this container's region).
+
+        ``attempts`` counts the first try. A request path keeps the default, 1:
+        retries there are the gateway's policy (budgeted, idempotent only), not
+        botocore's. A scheduled job that no client waits for may let botocore retry.
+        """
+        key = (service, read_timeout, region or self.region, attempts)
         client = self._clients.get(key)
         if client is None:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    client = self._clients[key] = self._create(service, read_timeout, key[2])
+                    client = self._clients[key] = self._create(service, read_timeout, key[2],
+                                                               attempts)
         return client
 
-    def _create(self, service: str, read_timeout: float | None, region: str) -> Any:
+    def _create(self, service: str, read_timeout: float | None, region: str,
+                attempts: int = 1) -> Any:
         import botocore.session
         from botocore.config import Config
 
         config = Config(
             connect_timeout=2,
             read_timeout=read_timeout or 30,
-            # Retries are the gateway's policy (budgeted, idempotent only), not botocore's.
             # total_max_attempts counts the first try; botocore's max_attempts counts retries
             # only, so max_attempts=1 would still send a failed write twice.
-            retries={"total_max_attempts": 1, "mode": "standard"},
+            retries={"total_max_attempts": attempts, "mode": "standard"},
             max_pool_connections=32,
         )
         if self._session is None:  # under the lock: a session is not thread-safe to build
