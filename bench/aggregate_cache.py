@@ -133,8 +133,9 @@ def dynamodb_calls_on_hits(n: int) -> dict[str, int]:
     calls: list[str] = []
 
     class CountingClients(Clients):
-        def _create(self, service: str, read_timeout: float | None, region: str) -> Any:
-            client = super()._create(service, read_timeout, region)
+        def _create(self, service: str, read_timeout: float | None, region: str,
+                    attempts: int = 1) -> Any:
+            client = super()._create(service, read_timeout, region, attempts)
             client.meta.events.register("before-call.dynamodb.*",
                                         lambda model, **_: calls.append(model.name))
             return client

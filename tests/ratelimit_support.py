@@ -85,11 +85,13 @@ class EndpointClients(Clients):
         self.endpoint = endpoint
         self.forced_read_timeout = read_timeout
 
-    def _create(self, service: str, read_timeout: float | None, region: str | None = None) -> Any:
+    def _create(self, service: str, read_timeout: float | None, region: str | None = None,
+                attempts: int = 1) -> Any:
         from botocore.config import Config
 
         config = Config(connect_timeout=2, read_timeout=self.forced_read_timeout or read_timeout or 30,
-                        retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=32)
+                        retries={"total_max_attempts": attempts, "mode": "standard"},
+                        max_pool_connections=32)
         return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint,
                             config=config, **CREDS)
 
