@@ -16,14 +16,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from edgeway.errors import StoreError
+
 from .config import GslbConfig
 from .engine import Engine
 from .health import VantageHealth
 from .prober import ProbeResult, probe
-from edgeway.errors import StoreError
-
 from .store import GslbStore
-from .transitions import Transition, TransitionLog
+from .transitions import Transition
 
 log = logging.getLogger("gslb.checker")
 
@@ -57,9 +57,6 @@ class HealthChecker:
         self.cells: dict[str, VantageHealth] = {}
         self._lock = threading.Lock()
         self._store_failing: set[str] = set()  # regions whose last write to the store failed
-        # Health changes go where the health lives: the same table, when it is the GslbTable.
-        self.transitions = TransitionLog(store.table, store.client) \
-            if isinstance(store, GslbStore) else None
 
     def resume(self) -> None:
         """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""
@@ -79,10 +76,10 @@ class HealthChecker:
         if cell.changed_at == result.at:
             reason = result.error or f"HTTP {result.status}"
             log.info("health %s from %s: %s (%s)", region, self.vantage, cell.state.value, reason)
-            if self.transitions is not None and cell.state is not before.state:
+            if self.store is not None and cell.state is not before.state:
                 try:
-                    self.transitions.put(Transition(result.at, self.vantage, region,
-                                                    before.state, cell.state, reason))
+                    self.store.put_transition(Transition(result.at, self.vantage, region,
+                                                     before.state, cell.state, reason))
                 except StoreError as exc:
                     log.error("could not record a transition of %s: %s", region, exc)
         if self.store is not None:

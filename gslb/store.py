@@ -1,4 +1,4 @@
-"""Health and latency observations in DynamoDB (the GslbTable: pk/sk strings, TTL `expires_at`).
+"""The GslbTable in DynamoDB (pk/sk strings, TTL `expires_at`): health, latency samples, transitions.
 
 Items:
 
@@ -6,11 +6,21 @@ Items:
         state, passes, failures, last_at, changed_at, ok, status, elapsed_ms, expires_at
     pk = "rtt#<client>"      sk = "<region>#<at>#<nonce>"  one per latency sample
         client, region, rtt_ms, at, expires_at
+    pk = "transition"        sk = "<at, 17 chars>#<vantage>#<region>"  one per change of a
+        vantage, region, from, to, at, reason, expires_at           vantage point's verdict
+
+Transitions share one partition, sorted by time: the console reads the last day
+with one Query. Changes are rare (a few per incident), so one partition is far
+below its write limit. Every health checker writes its own vantage point's
+changes; in the cloud the global table replicates them, so every region's
+console shows the same timeline, and locally the same code writes moto.
 
 DynamoDB deletes expired items late (up to days), so every read drops items whose
-`expires_at` has passed. A health write is conditional on being newer than what is
-stored, so a slow checker cannot overwrite a fresher verdict. botocore errors are
-mapped to StoreError here, with the cause kept.
+`expires_at` has passed. An item without a readable `expires_at` counts as unexpired
+health or sample (no TTL), but as a foreign transition (we always write one): skipped.
+A health write is conditional on being newer than what is stored, so a slow checker
+cannot overwrite a fresher verdict. botocore errors are mapped to StoreError here,
+with the cause kept.
 """
 
 from __future__ import annotations
@@ -27,9 +37,12 @@ from edgeway.errors import StoreError, aws_error_code
 from .health import Health, VantageHealth
 from .observations import Observation
 from .prober import ProbeResult
+from .transitions import Transition
 
 HEALTH = "health#"
 RTT = "rtt#"
+TRANSITION = "transition"
+KEEP_TRANSITIONS_S = 7 * 86_400
 BATCH = 25  # BatchWriteItem's limit
 
 
@@ -62,21 +75,23 @@ class GslbStore:
             if probe.load is not None:
                 item["load"] = {"N": _num(probe.load)}
         try:
-            self.client.put_item(
-                TableName=self.table, Item=item,
-                ConditionExpression="attribute_not_exists(last_at) OR last_at <= :at",
-                ExpressionAttributeValues={":at": {"N": _num(at)}})
-        except (ClientError, BotoCoreError) as exc:
-            if aws_error_code(exc) == "ConditionalCheckFailedException":
+            self._call("put_item", f"writing health of {region} from {vantage}",
+                       TableName=self.table, Item=item,
+                       ConditionExpression="attribute_not_exists(last_at) OR last_at <= :at",
+                       ExpressionAttributeValues={":at": {"N": _num(at)}})
+        except StoreError as exc:
+            if aws_error_code(exc.__cause__ or exc) == "ConditionalCheckFailedException":
                 return False
-            raise StoreError(f"writing health of {region} from {vantage}: {exc}") from exc
+            raise
         return True
 
     def read_health(self, regions: Sequence[str], *, now: float) -> list[tuple[str, str, VantageHealth]]:
         """(vantage, region, state) of every unexpired item for these regions."""
         out = []
         for region in regions:
-            for item in self._query(HEALTH + region):
+            query = {"KeyConditionExpression": "pk = :pk",
+                     "ExpressionAttributeValues": {":pk": {"S": HEALTH + region}}}
+            for item in self._pages("query", query):
                 if _expired(item, now):
                     continue
                 try:
@@ -90,17 +105,34 @@ class GslbStore:
                 out.append((item["vantage"]["S"], region, cell))
         return out
 
-    def read_loads(self, regions: Sequence[str], *, now: float) -> dict[str, float]:
-        """The freshest `load` reported by each region's /health, when it reports one."""
-        latest: dict[str, tuple[float, float]] = {}
-        for region in regions:
-            for item in self._query(HEALTH + region):
-                if _expired(item, now) or "load" not in item:
-                    continue
-                at = float(item["last_at"]["N"])
-                if region not in latest or at > latest[region][0]:
-                    latest[region] = (at, float(item["load"]["N"]))
-        return {r: v for r, (_, v) in latest.items()}
+    # -- transitions -----------------------------------------------------------------------
+    def put_transition(self, t: Transition, *, keep_s: float = KEEP_TRANSITIONS_S) -> None:
+        item = {"pk": {"S": TRANSITION}, "sk": {"S": f"{t.at:017.3f}#{t.vantage}#{t.region}"},
+                "vantage": {"S": t.vantage}, "region": {"S": t.region},
+                "from": {"S": t.before.value}, "to": {"S": t.after.value},
+                "at": {"N": f"{t.at:.3f}"}, "reason": {"S": t.reason[:200]},
+                "expires_at": {"N": str(int(t.at + keep_s))}}
+        self._call("put_item", f"writing a transition of {t.region} from {t.vantage}",
+                   TableName=self.table, Item=item)
+
+    def read_transitions(self, *, since: float, now: float, limit: int = 500) -> list[Transition]:
+        """The newest ``limit`` unexpired transitions at or after ``since``, oldest first."""
+        page = self._call(
+            "query", f"reading transitions from {self.table}",
+            TableName=self.table, KeyConditionExpression="pk = :pk AND sk >= :since",
+            ExpressionAttributeValues={":pk": {"S": TRANSITION}, ":since": {"S": f"{since:017.3f}"}},
+            ScanIndexForward=False, Limit=limit)
+        out = []
+        for item in reversed(page.get("Items", [])):
+            if _expired(item, now, unreadable=True):
+                continue
+            try:
+                out.append(Transition(float(item["at"]["N"]), item["vantage"]["S"],
+                                      item["region"]["S"], Health(item["from"]["S"]),
+                                      Health(item["to"]["S"]), item.get("reason", {}).get("S", "")))
+            except (KeyError, ValueError):
+                continue  # a foreign or half-written item
+        return out
 
     # -- latency ---------------------------------------------------------------------------
     def put_observations(self, observations: Iterable[Observation], *, now: float,
@@ -120,7 +152,9 @@ class GslbStore:
 
     def read_observations(self, *, now: float) -> list[Observation]:
         out = []
-        for item in self._scan(RTT):
+        scan = {"FilterExpression": "begins_with(pk, :p)",
+                "ExpressionAttributeValues": {":p": {"S": RTT}}}
+        for item in self._pages("scan", scan):
             if _expired(item, now):
                 continue
             try:
@@ -131,22 +165,15 @@ class GslbStore:
         return out
 
     # -- plumbing --------------------------------------------------------------------------
-    def _query(self, pk: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": pk}}}
-        yield from self._pages("query", kwargs)
-
-    def _scan(self, prefix: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "begins_with(pk, :p)",
-                                  "ExpressionAttributeValues": {":p": {"S": prefix}}}
-        yield from self._pages("scan", kwargs)
+    def _call(self, op: str, doing: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, op)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"{doing}: {exc}") from exc
 
     def _pages(self, op: str, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         while True:
-            try:
-                page = getattr(self.client, op)(**kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise StoreError(f"reading {self.table}: {exc}") from exc
+            page = self._call(op, f"reading {self.table}", TableName=self.table, **kwargs)
             yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
@@ -155,21 +182,19 @@ class GslbStore:
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending = {self.table: requests}
         for _ in range(8):  # unprocessed items are retried a bounded number of times
-            try:
-                response = self.client.batch_write_item(RequestItems=pending)
-            except (ClientError, BotoCoreError) as exc:
-                raise StoreError(f"writing observations to {self.table}: {exc}") from exc
-            pending = response.get("UnprocessedItems") or {}
+            pending = self._call("batch_write_item", f"writing observations to {self.table}",
+                                 RequestItems=pending).get("UnprocessedItems") or {}
             if not pending:
                 return
         raise StoreError(f"writing observations to {self.table}: throttled, items left unwritten")
 
 
-def _expired(item: dict[str, Any], now: float) -> bool:
+def _expired(item: dict[str, Any], now: float, *, unreadable: bool = False) -> bool:
+    """Past its `expires_at`; an item without a readable one counts as ``unreadable``."""
     try:
         return float(item["expires_at"]["N"]) <= now
     except (KeyError, ValueError):
-        return False
+        return unreadable
 
 
 def _num(value: float) -> str:

@@ -21,7 +21,7 @@ from edgeway_local.commands import gslb as gslb_command
 from gslb.config import load_gslb_config
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
-from gslb.transitions import Transition, TransitionLog
+from gslb.transitions import Transition
 from tests import authkit
 from tests.aws_tables import create_pk_sk_table
 from tests.console.conftest import SECTIONS
@@ -148,10 +148,10 @@ def test_resolve_with_garbage_is_a_clear_400(app: ConsoleApp, garbage: str) -> N
 
 
 def test_transitions_and_the_verdict_changes_they_imply(app: ConsoleApp, aws: Any) -> None:
-    log = TransitionLog(TABLES["EDGEWAY_GSLB_TABLE"], aws)
+    store = GslbStore(TABLES["EDGEWAY_GSLB_TABLE"], aws)
     now = time.time()
     for i, vantage in enumerate(("us-east-1", "ap-southeast-1", "eu-west-1")):
-        log.put(Transition(now - 60 + i, vantage, "eu-west-1", Health.UP, Health.DOWN, "HTTP 503"))
+        store.put_transition(Transition(now - 60 + i, vantage, "eu-west-1", Health.UP, Health.DOWN, "HTTP 503"))
     _, _, body = get(app, "/_edgeway/api/transitions")
     assert [t["vantage"] for t in body["transitions"]] == ["us-east-1", "ap-southeast-1", "eu-west-1"]
     # quorum 2 of 3: the verdict moves when the second vantage point agrees

@@ -53,8 +53,7 @@ def build_console(*, environ: Mapping[str, str] | None = None, clients: Any = No
 
 
 def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
-    none: dict[str, Any] = {"gslb": None, "engine": None, "health_store": None,
-                            "transitions_log": None, "feed": None}
+    none: dict[str, Any] = {"gslb": None, "engine": None, "health_store": None, "feed": None}
     if not config.section("regions"):
         return none
     from gslb.config import load_gslb_config, with_endpoints
@@ -62,7 +61,6 @@ def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
     from gslb.http_api import StateFeed, read_health_from, read_observations_from
     from gslb.networks import load_networks
     from gslb.store import GslbStore
-    from gslb.transitions import TransitionLog
 
     gslb = with_endpoints(load_gslb_config(settings.config_path), settings.region_endpoints)
     engine = Engine(gslb, networks=load_networks(gslb.networks))
@@ -72,8 +70,7 @@ def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
     store = GslbStore(settings.gslb_table, client)
     feed = StateFeed(engine, read_health=read_health_from(store, gslb.region_names),
                      read_observations=read_observations_from(store))
-    return {"gslb": gslb, "engine": engine, "health_store": store,
-            "transitions_log": TransitionLog(settings.gslb_table, client), "feed": feed}
+    return {"gslb": gslb, "engine": engine, "health_store": store, "feed": feed}
 
 
 def route53_plan_provider(engine: Any) -> PlanProvider | None:

@@ -1,7 +1,7 @@
 """What each console section shows. Every reader is the one the CLI uses:
 
     regions      gslb.status.region_report            (edgeway gslb status)
-    transitions  gslb.transitions.TransitionLog        (the GslbTable)
+    transitions  gslb.store.GslbStore.read_transitions (the GslbTable)
     resolve      Engine.resolve + decision_as_dict     (edgeway gslb resolve --json, /gslb/resolve)
     consumers    edgeway.ratelimit.quota_report        (edgeway usage --all)
     traffic      edgeway_console.traffic               (CloudWatch GetMetricData)
@@ -39,7 +39,6 @@ class ConsoleData:
     gslb: Any                      # gslb.config.GslbConfig | None (no `regions` section)
     engine: Any                    # gslb.engine.Engine | None
     health_store: Any              # gslb.store.GslbStore | None
-    transitions_log: Any           # gslb.transitions.TransitionLog | None
     feed: Any                      # gslb.http_api.StateFeed | None
     plans: Any                     # edgeway.ratelimit.plans.PlanSet | None
     dynamodb: Any                  # home-region client for counters and keys
@@ -78,11 +77,11 @@ class ConsoleData:
         from gslb.transitions import region_timeline
 
         config = self._need_gslb()
-        if self.transitions_log is None:
+        if self.health_store is None:
             return {"transitions": [], "verdicts": []}
         now = self.clock()
         try:
-            changes = self.transitions_log.read(since=now - TRANSITIONS_WINDOW_S, now=now)
+            changes = self.health_store.read_transitions(since=now - TRANSITIONS_WINDOW_S, now=now)
         except StoreError as exc:
             raise SourceUnavailable("the GSLB table cannot be read right now") from exc
         verdicts = region_timeline(changes, config.region_names, quorum=config.effective_quorum,
