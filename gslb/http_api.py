@@ -19,29 +19,27 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from edgeway.errors import (BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge,
                             UnsupportedMediaType, ValidationFailed)
 from edgeway.http import Request, Response
 from edgeway.observability import bind
-from gslb.networks import parse_address
+from gslb.engine import Decision, Engine, decision_as_dict
+from gslb.networks import IPAddress, parse_address
 from gslb.observations import parse_observation
+
+if TYPE_CHECKING:
+    from gslb.store import GslbStore
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20              # bytes; a batch of observations, not a data set upload
 MAX_OBSERVATIONS = 5_000        # per request
+FIELDS = ("client", "region", "rtt_ms", "at")  # of one observation
 ROUTES = {"/gslb/resolve": ("GET", "HEAD"), "/gslb/observations": ("POST",)}
-
-
-class ObservationStore(Protocol):
-    """Where accepted observations go (gslb.store.GslbStore in the cloud)."""
-
-    def put_observations(self, observations: Iterable[Any], *, now: float,
-                         max_age_s: float) -> int: ...
 
 
 class StateFeed:
@@ -52,38 +50,37 @@ class StateFeed:
     (5 s in the demo), and a longer cache would add its whole length to it; three
     small DynamoDB queries a second per warm container is a fair price.
 
-    ``read_health`` / ``read_observations`` are callables so the DynamoDB read
-    stays behind one seam; a failing read is logged and the last known state
-    kept: a resolver that cannot reach the table still answers.
+    A failing read is logged and the last known state kept: a resolver that
+    cannot reach the table still answers.
     """
 
-    def __init__(self, engine: Any, *, read_health: Callable[[], Iterable[Any]] | None = None,
-                 read_observations: Callable[[], Iterable[Any]] | None = None,
-                 health_every_s: float = 1.0, observations_every_s: float = 60.0,
+    def __init__(self, engine: Engine, store: GslbStore, *, health_every_s: float = 1.0,
+                 observations_every_s: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.engine = engine
-        self._reads = [(read_health, engine.load_health, health_every_s),
-                       (read_observations, engine.ingest, observations_every_s)]
+        regions = engine.config.region_names
+        self._reads: list[tuple[Callable[[], object], float]] = [
+            (lambda: engine.load_health(store.read_health(regions, now=time.time())), health_every_s),
+            (lambda: engine.ingest(store.read_observations(now=time.time())), observations_every_s)]
         self._next = [0.0, 0.0]
         self.clock = clock
 
     def refresh(self) -> None:
         now = self.clock()
-        for i, (read, apply, every) in enumerate(self._reads):
-            if read is None or now < self._next[i]:
+        for i, (read, every) in enumerate(self._reads):
+            if now < self._next[i]:
                 continue
             self._next[i] = now + every
             try:
-                apply(read())
+                read()
             except Exception:  # noqa: BLE001 - keep answering from the last known state
                 log.exception("GSLB state refresh failed; answering from the last known state")
 
 
 @dataclass
 class GslbHttpApi:
-    engine: Any
+    engine: Engine
     feed: StateFeed | None = None
-    store: ObservationStore | None = None
+    store: GslbStore | None = None
     clock: Callable[[], float] = field(default=time.time)
     _plan: tuple[int, Any] | None = field(default=None, init=False, repr=False)
 
@@ -117,38 +114,25 @@ class GslbHttpApi:
         if self.feed is not None:
             self.feed.refresh()
         decision = self.engine.resolve(client)
-        if via is not None:
-            return self._via_route53(client, decision, cacheable=values is not None)
-        body = {
-            "region": decision.region.name,
-            "endpoint": decision.region.endpoint,
-            "addresses": [*decision.region.ipv4, *decision.region.ipv6],
-            "alternatives": [_choice(c) for c in decision.alternatives],
-            "reason": decision.reason,
-            "client": str(client),
-            "prefix": str(decision.prefix),
-            "latency_ms": decision.region.latency_ms,
-            "ttl": decision.ttl,
-        }
         # The answer depends on who asks when ip= is absent: never a shared cache.
-        cache = f"{'public' if values else 'private'}, max-age={int(decision.ttl)}"
-        response = Response.json(body, headers={"cache-control": cache})
+        cache = {"cache-control": f"{'public' if values else 'private'}, max-age={int(decision.ttl)}"}
+        if via is not None:
+            return Response.json(self._via_route53(client, decision), headers=cache)
+        response = Response.json({**decision_as_dict(decision), "client": str(client)}, headers=cache)
         if request.method == "HEAD":
             response.body = b""
         return response
 
-    def _via_route53(self, client: Any, decision: Any, *, cacheable: bool) -> Response:
+    def _via_route53(self, client: IPAddress, decision: Decision) -> dict[str, Any]:
         from gslb.route53_plan import plan
 
         generation = self.engine.generation
         if self._plan is None or self._plan[0] != generation:
             self._plan = (generation, plan(self.engine))     # one plan per Engine state
         answer = self._plan[1].answer(client)
-        body = {"via": "route53", "client": str(client), "location": answer.location,
+        return {"via": "route53", "client": str(client), "location": answer.location,
                 "region": answer.region, "engine_region": decision.region.name,
                 "blocks": {r: len(b) for r, b in self._plan[1].locations.items()}}
-        cache = f"{'public' if cacheable else 'private'}, max-age={int(decision.ttl)}"
-        return Response.json(body, headers={"cache-control": cache})
 
     # -- POST /gslb/observations ------------------------------------------------------------
 
@@ -175,7 +159,7 @@ class GslbHttpApi:
             if not isinstance(item, dict):
                 errors.append({"pointer": pointer, "detail": "must be an object"})
                 continue
-            unknown = sorted(set(item) - {"client", "region", "rtt_ms", "at"})
+            unknown = sorted(set(item) - set(FIELDS))
             if unknown:
                 errors.append({"pointer": f"{pointer}/{unknown[0]}", "detail": "unknown field"})
                 continue
@@ -183,7 +167,8 @@ class GslbHttpApi:
                 observation = parse_observation(item.get("client"), item.get("region"),
                                                 item.get("rtt_ms"), item.get("at"))
             except ValueError as exc:
-                errors.append({"pointer": f"{pointer}/{_field_of(str(exc))}", "detail": str(exc)})
+                field = next((f for f in FIELDS if str(exc).startswith(f)), "")
+                errors.append({"pointer": f"{pointer}/{field}", "detail": str(exc)})
                 continue
             if observation.region not in regions:
                 errors.append({"pointer": f"{pointer}/region",
@@ -194,34 +179,10 @@ class GslbHttpApi:
         if errors:
             # All or nothing: a client fixing its batch must not double-send the good half.
             raise ValidationFailed(errors, f"{len(errors)} of {len(items)} observations are invalid")
-        stored = False
         if self.store is not None:
             self.store.put_observations(accepted, now=self.clock(),
                                         max_age_s=self.engine.config.observations.max_age_s)
-            stored = True
         self.engine.ingest(accepted)          # this container sees them at once
-        return Response.json({"accepted": len(accepted), "stored": stored}, status=202)
+        return Response.json({"accepted": len(accepted), "stored": self.store is not None},
+                             status=202)
 
-
-def _field_of(reason: str) -> str:
-    for name in ("client", "region", "rtt_ms", "at"):
-        if reason.startswith(name):
-            return name
-    return ""
-
-
-def _choice(choice: Any) -> dict[str, Any]:
-    return {"region": choice.name, "endpoint": choice.endpoint,
-            "addresses": [*choice.ipv4, *choice.ipv6], "latency_ms": choice.latency_ms,
-            "reason": choice.reason}
-
-
-def read_health_from(store: Any, regions: Sequence[str], clock: Callable[[], float] = time.time
-                     ) -> Callable[[], Iterable[Any]]:
-    """The health read behind StateFeed, for gslb.store.GslbStore."""
-    return lambda: store.read_health(regions, now=clock())
-
-
-def read_observations_from(store: Any, clock: Callable[[], float] = time.time
-                           ) -> Callable[[], Iterable[Any]]:
-    return lambda: store.read_observations(now=clock())

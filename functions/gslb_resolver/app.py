@@ -21,7 +21,7 @@ from edgeway.observability import Observability
 from edgeway.settings import Settings
 from gslb.config import load_gslb_config, with_endpoints
 from gslb.engine import Engine
-from gslb.http_api import GslbHttpApi, StateFeed, read_health_from, read_observations_from
+from gslb.http_api import GslbHttpApi, StateFeed
 from gslb.networks import load_networks
 from gslb.store import GslbStore
 
@@ -34,8 +34,7 @@ ENGINE = Engine(CONFIG, networks=load_networks(CONFIG.networks))
 CLIENTS = Clients(SETTINGS.aws_region)
 STORE = GslbStore(SETTINGS.gslb_table, CLIENTS.get("dynamodb", read_timeout=READ_TIMEOUT_S)
                   ) if SETTINGS.gslb_table else None
-FEED = StateFeed(ENGINE, read_health=read_health_from(STORE, CONFIG.region_names),
-                 read_observations=read_observations_from(STORE)) if STORE else None
+FEED = StateFeed(ENGINE, STORE) if STORE else None
 API = GslbHttpApi(ENGINE, feed=FEED, store=STORE)
 EDGE = Edge(API.handle, region=SETTINGS.region, obs=Observability(SETTINGS.service, SETTINGS.region),
             adapters=(HttpApiV2Adapter(),))

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -179,17 +180,23 @@ def test_state_feed_rereads_at_most_once_per_interval_and_survives_failures():
     applied, now = [], [100.0]
 
     class Engine:
+        config = SimpleNamespace(region_names=("eu-west-1",))
+
         def load_health(self, cells):
             applied.append(("health", list(cells)))
 
         def ingest(self, observations):
             applied.append(("obs", list(observations)))
 
-    def broken():
-        raise RuntimeError("table unreachable")
+    class Store:
+        def read_health(self, regions, *, now):
+            return ["cell"]
 
-    feed = StateFeed(Engine(), read_health=lambda: ["cell"], read_observations=broken,
-                     health_every_s=1.0, observations_every_s=60.0, clock=lambda: now[0])
+        def read_observations(self, *, now):
+            raise RuntimeError("table unreachable")
+
+    feed = StateFeed(Engine(), Store(), health_every_s=1.0, observations_every_s=60.0,
+                     clock=lambda: now[0])
     feed.refresh()
     feed.refresh()
     assert applied == [("health", ["cell"])]           # the failing read did not stop it

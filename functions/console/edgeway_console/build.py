@@ -58,7 +58,7 @@ def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
         return none
     from gslb.config import load_gslb_config, with_endpoints
     from gslb.engine import Engine
-    from gslb.http_api import StateFeed, read_health_from, read_observations_from
+    from gslb.http_api import StateFeed
     from gslb.networks import load_networks
     from gslb.store import GslbStore
 
@@ -68,9 +68,7 @@ def _gslb_parts(config: Any, settings: Any, clients: Any) -> dict[str, Any]:
         return {**none, "gslb": gslb, "engine": engine}
     client = clients.get("dynamodb", read_timeout=READ_TIMEOUT_S)
     store = GslbStore(settings.gslb_table, client)
-    feed = StateFeed(engine, read_health=read_health_from(store, gslb.region_names),
-                     read_observations=read_observations_from(store))
-    return {"gslb": gslb, "engine": engine, "health_store": store, "feed": feed}
+    return {"gslb": gslb, "engine": engine, "health_store": store, "feed": StateFeed(engine, store)}
 
 
 def route53_plan_provider(engine: Any) -> PlanProvider | None:
