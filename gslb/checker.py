@@ -49,11 +49,9 @@ class HealthChecker:
         timeout = config.health.timeout_s
         self.prober: Prober = prober or (lambda region, endpoint: probe(region, endpoint, timeout_s=timeout))
         self.clock = clock
-        h = config.health
-        self.thresholds = h.thresholds
         # long enough to outlive staleness many times over, short enough to vanish when a
         # vantage point is decommissioned
-        self.ttl_s = max(300.0, 10 * h.stale_after_s)
+        self.ttl_s = max(300.0, 10 * config.health.stale_after_s)
         self.cells: dict[str, VantageHealth] = {}
         self._lock = threading.Lock()
         self._store_failing: set[str] = set()  # regions whose last write to the store failed
@@ -71,7 +69,7 @@ class HealthChecker:
         result = self.prober(region, endpoint)
         with self._lock:
             before = self.cells.get(region, VantageHealth())
-            cell = before.observe(result.ok, result.at, self.thresholds)
+            cell = before.observe(result.ok, result.at, self.config.health)
             self.cells[region] = cell
         if cell.changed_at == result.at:
             reason = result.error or f"HTTP {result.status}"

@@ -20,7 +20,7 @@ from edgeway.errors import ConfigError
 from edgeway.shapes import Problem, check, gateway_schema
 from edgeway.yamlsource import format_key, line_of, load_document, parse_key
 
-from .health import HealthBoard, Thresholds
+from .health import HealthBoard, HealthConfig
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
@@ -53,21 +53,6 @@ class DnsConfig:
     nameservers: tuple[str, ...] = ("ns1.api.edgeway.test",)
     hostmaster: str = "hostmaster.api.edgeway.test"
     port: int = 5353
-
-
-@dataclass(frozen=True, slots=True)
-class HealthConfig:
-    interval_s: float = 1.0         # probe period per (vantage, region)
-    timeout_s: float = 0.8          # per probe; must be below the interval
-    rise: int = 2                   # consecutive passes to become UP
-    fall: int = 5                   # consecutive failures to become DOWN
-    quorum: int | None = None       # vantage points that must agree; None = majority
-    stale_after_s: float = 10.0     # a vantage point silent this long counts as UNKNOWN
-    settle_s: float = 30.0          # short TTLs for this long after a health change
-
-    @property
-    def thresholds(self) -> Thresholds:
-        return Thresholds(self.rise, self.fall, self.stale_after_s)
 
 
 class FailOpen(str, Enum):
@@ -117,8 +102,7 @@ class GslbConfig:
 
     def health_board(self) -> HealthBoard:
         """An empty board for this config's regions, each region one vantage point."""
-        return HealthBoard(self.region_names, self.health.thresholds, self.effective_quorum,
-                           vantages=self.region_names)
+        return HealthBoard(self.region_names, self.health, self.effective_quorum)
 
 
 def with_endpoints(config: GslbConfig, endpoints: Mapping[str, str]) -> GslbConfig:

@@ -33,7 +33,7 @@ from .health import Health, RegionHealth, VantageHealth
 from .latency import Estimate, LatencyModel
 from .networks import IPAddress, IPNetwork, Network, NetworkTable, load_networks, parse_address
 from .observations import Observation, read_observations
-from .selection import Policy, Ranked, rank
+from .selection import Ranked, rank
 
 __all__ = ["Decision", "Engine", "RegionChoice", "Resolver", "build_engine", "decision_as_dict",
            "load_gslb_config"]
@@ -94,7 +94,6 @@ class Engine:
         self._latency = LatencyModel({r.name: (r.location.lat, r.location.lon) for r in config.regions},
                                      window=config.observations.window,
                                      max_age_s=config.observations.max_age_s)
-        self._policy = Policy(config.selection.margin_ms, config.selection.fail_open)
         self._lock = threading.RLock()
         self._loads: dict[str, float] = {}
         self._last_known_good: frozenset[str] = frozenset()
@@ -132,7 +131,7 @@ class Engine:
             estimates = self._latency.estimate(prefix, location)
             seen = self._previous.get(prefix)
         previous = None if seen is None else seen[2] if seen[0] == snap.generation else seen[1]
-        ranked = rank(self.config.regions, snap.health, estimates, policy=self._policy,
+        ranked = rank(self.config.regions, snap.health, estimates, policy=self.config.selection,
                       previous=previous, last_known_good=snap.last_known_good,
                       loads=snap.loads, spill_key=_spill_key(prefix))
         decision = self._decision(ranked, prefix, snap, placed=net)

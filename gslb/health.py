@@ -35,10 +35,16 @@ class Health(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
-    rise: int = 2
-    fall: int = 5
-    stale_after_s: float = 10.0
+class HealthConfig:
+    """``gslb.health`` of gateway.yaml; rise, fall and stale_after_s drive the machines below."""
+
+    interval_s: float = 1.0         # probe period per (vantage, region)
+    timeout_s: float = 0.8          # per probe; must be below the interval
+    rise: int = 2                   # consecutive passes to become UP
+    fall: int = 5                   # consecutive failures to become DOWN
+    quorum: int | None = None       # vantage points that must agree; None = majority
+    stale_after_s: float = 10.0     # a vantage point silent this long counts as UNKNOWN
+    settle_s: float = 30.0          # short TTLs for this long after a health change
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class VantageHealth:
     last_at: float | None = None     # time of the last probe
     changed_at: float | None = None  # time `state` last changed
 
-    def observe(self, ok: bool, at: float, t: Thresholds) -> VantageHealth:
+    def observe(self, ok: bool, at: float, t: HealthConfig) -> VantageHealth:
         current = self if not self.is_stale(at, t) else VantageHealth(changed_at=self.changed_at)
         passes = current.passes + 1 if ok else 0
         failures = 0 if ok else current.failures + 1
@@ -63,10 +69,10 @@ class VantageHealth:
         changed_at = at if state is not current.state else current.changed_at
         return VantageHealth(state, passes, failures, at, changed_at)
 
-    def is_stale(self, now: float, t: Thresholds) -> bool:
+    def is_stale(self, now: float, t: HealthConfig) -> bool:
         return self.last_at is None or now - self.last_at > t.stale_after_s
 
-    def state_at(self, now: float, t: Thresholds) -> Health:
+    def state_at(self, now: float, t: HealthConfig) -> Health:
         return Health.UNKNOWN if self.is_stale(now, t) else self.state
 
 
@@ -85,7 +91,7 @@ class RegionHealth:
                 f"{self.unknown_votes} unknown)")
 
 
-def combine(votes: Mapping[str, VantageHealth], now: float, t: Thresholds, *, quorum: int,
+def combine(votes: Mapping[str, VantageHealth], now: float, t: HealthConfig, *, quorum: int,
             vantages: int | None = None) -> RegionHealth:
     """Quorum across vantage points; `vantages` counts the silent ones as UNKNOWN."""
     states = [v.state_at(now, t) for v in votes.values()]
@@ -103,18 +109,18 @@ def combine(votes: Mapping[str, VantageHealth], now: float, t: Thresholds, *, qu
 
 @dataclass(slots=True)
 class HealthBoard:
-    """Every (vantage, region) state machine, and the per-region verdict at a time."""
+    """Every (vantage, region) state machine, and the per-region verdict at a time.
+    The vantage points are the regions themselves: every region probes every region."""
 
     regions: tuple[str, ...]
-    thresholds: Thresholds
+    config: HealthConfig
     quorum: int
-    vantages: tuple[str, ...] = ()
     cells: dict[tuple[str, str], VantageHealth] = field(default_factory=dict)
     forced_down: frozenset[str] = frozenset()
 
     def observe(self, vantage: str, region: str, ok: bool, at: float) -> VantageHealth:
         key = (vantage, region)
-        cell = self.cells.get(key, VantageHealth()).observe(ok, at, self.thresholds)
+        cell = self.cells.get(key, VantageHealth()).observe(ok, at, self.config)
         self.cells[key] = cell
         return cell
 
@@ -128,8 +134,7 @@ class HealthBoard:
         if region in self.forced_down:
             return RegionHealth(Health.DOWN, forced=True)
         votes = {v: c for (v, r), c in self.cells.items() if r == region}
-        return combine(votes, now, self.thresholds, quorum=self.quorum,
-                       vantages=len(self.vantages) or None)
+        return combine(votes, now, self.config, quorum=self.quorum, vantages=len(self.regions))
 
     def view(self, now: float) -> dict[str, RegionHealth]:
         return {name: self.region(name, now) for name in self.regions}

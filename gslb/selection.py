@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import FailOpen, RegionConfig
+from .config import FailOpen, RegionConfig, SelectionConfig
 from .health import Health, RegionHealth
 from .latency import Estimate, Source
 
@@ -41,14 +41,8 @@ class Ranked:
     eligible: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    margin_ms: float = 10.0
-    fail_open: FailOpen = FailOpen.LAST_KNOWN_GOOD
-
-
 def rank(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
-         latency: Mapping[str, Estimate], *, policy: Policy = Policy(),
+         latency: Mapping[str, Estimate], *, policy: SelectionConfig = SelectionConfig(),
          previous: str | None = None, last_known_good: frozenset[str] = frozenset(),
          loads: Mapping[str, float] | None = None, spill_key: float = 0.0) -> tuple[Ranked, ...]:
     """Every region, best first; the first entry is the answer."""

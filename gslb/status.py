@@ -23,7 +23,7 @@ def region_report(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHea
     report = []
     for name in config.region_names:
         verdict = board.region(name, now)
-        vantages = {v: {"state": c.state_at(now, board.thresholds).value,
+        vantages = {v: {"state": c.state_at(now, config.health).value,
                         "age_s": round(max(0.0, now - c.last_at), 1) if c.last_at else None}
                     for (v, r), c in sorted(board.cells.items()) if r == name}
         switch = (switches or {}).get(name, {})

@@ -8,11 +8,12 @@ changed: the failovers. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .health import Health, Thresholds, VantageHealth, combine
+from .config import GslbConfig
+from .health import Health, VantageHealth, combine
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +43,13 @@ class VerdictChange:
                 "to": self.after.value, "reason": self.reason}
 
 
-def region_timeline(transitions: Iterable[Transition], regions: Sequence[str], *, quorum: int,
-                    thresholds: Thresholds) -> list[VerdictChange]:
+def region_timeline(transitions: Iterable[Transition], config: GslbConfig) -> list[VerdictChange]:
     """Replay per-vantage changes (oldest first) through the quorum: the combined changes.
 
     Staleness is not replayed (a vote is taken as standing until its next change),
     so this is the timeline of what the vantage points said, not of silences.
     """
+    regions = config.region_names
     votes: dict[str, dict[str, VantageHealth]] = {r: {} for r in regions}
     verdict = {r: Health.UNKNOWN for r in regions}
     out = []
@@ -56,7 +57,7 @@ def region_timeline(transitions: Iterable[Transition], regions: Sequence[str], *
         if t.region not in votes:
             continue
         votes[t.region][t.vantage] = VantageHealth(state=t.after, last_at=t.at)
-        combined = combine(votes[t.region], t.at, thresholds, quorum=quorum,
+        combined = combine(votes[t.region], t.at, config.health, quorum=config.effective_quorum,
                            vantages=len(regions))
         if combined.state is not verdict[t.region]:
             out.append(VerdictChange(t.at, t.region, verdict[t.region], combined.state,

@@ -9,10 +9,10 @@ import pytest
 
 from gslb.config import GslbConfig, HealthConfig, Location, RegionConfig
 from gslb.engine import Engine
-from gslb.health import Health, HealthBoard, Thresholds, VantageHealth, combine
+from gslb.health import Health, HealthBoard, VantageHealth, combine
 from gslb.networks import Network, NetworkTable
 
-T = Thresholds(rise=2, fall=3, stale_after_s=10.0)
+T = HealthConfig(rise=2, fall=3, stale_after_s=10.0)
 VANTAGES = ("us-east-1", "eu-west-1", "ap-southeast-1")
 
 
@@ -69,7 +69,7 @@ def test_quorum_with_stale_vantages() -> None:
 
 
 def board(fall: int = 5, rise: int = 2) -> HealthBoard:
-    return HealthBoard(VANTAGES, Thresholds(rise, fall, 10.0), quorum=2, vantages=VANTAGES)
+    return HealthBoard(VANTAGES, HealthConfig(rise=rise, fall=fall, stale_after_s=10.0), quorum=2)
 
 
 def test_flapping_20_percent_random_failures_never_fail_over() -> None:

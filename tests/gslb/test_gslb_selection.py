@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 from gslb.config import FailOpen, Location, RegionConfig
+from gslb.config import SelectionConfig as Policy
 from gslb.health import Health, RegionHealth
 from gslb.latency import Estimate, Source
-from gslb.selection import Policy, rank
+from gslb.selection import rank
 
 
 def region(name: str, *, weight: float = 1.0, capacity: float | None = None) -> RegionConfig:

@@ -84,8 +84,7 @@ class ConsoleData:
             changes = self.health_store.read_transitions(since=now - TRANSITIONS_WINDOW_S, now=now)
         except StoreError as exc:
             raise SourceUnavailable("the GSLB table cannot be read right now") from exc
-        verdicts = region_timeline(changes, config.region_names, quorum=config.effective_quorum,
-                                   thresholds=config.health.thresholds)
+        verdicts = region_timeline(changes, config)
         return {"since": now - TRANSITIONS_WINDOW_S,
                 "transitions": [t.as_dict() for t in changes],
                 "verdicts": [v.as_dict() for v in verdicts]}
