@@ -1,21 +1,22 @@
 """Line-numbered rows of the GSLB's CSV inputs (networks, observations).
 
 Blank lines and ``#`` comments are skipped, and a first row that names its
-columns is passed over, so every reader reports errors by file and line the
-same way.
+columns (prefix,lat,lon / client,region,rtt_ms / cidr,latitude,...) is passed
+over: its first field is no IP address or prefix and its ``number_at`` field no
+number. Every reader reports errors by file and line the same way.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import ipaddress
+from collections.abc import Iterator
 from pathlib import Path
 
 from edgeway.errors import ConfigError
 
 
-def csv_rows(path: str | Path, *, what: str,
-             is_header: Callable[[list[str]], bool]) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: str | Path, *, what: str, number_at: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, row) for every data row; ConfigError when the file cannot be read."""
     try:
         handle = Path(path).open(newline="", encoding="utf-8")
@@ -28,6 +29,21 @@ def csv_rows(path: str | Path, *, what: str,
                 continue
             if first:
                 first = False
-                if is_header(row):
+                if _is_header(row, number_at):
                     continue
             yield lineno, row
+
+
+def _is_header(row: list[str], number_at: int) -> bool:
+    if len(row) <= number_at:
+        return False
+    try:
+        float(row[number_at])
+        return False
+    except ValueError:
+        pass
+    try:
+        ipaddress.ip_network(row[0].strip(), strict=False)
+        return False
+    except ValueError:
+        return True

@@ -194,7 +194,7 @@ def load_networks(path: str | Path | None = None) -> NetworkTable:
     path = Path(path) if path is not None else DEFAULT_NETWORKS
     table = NetworkTable()
     seen: dict[IPNetwork, int] = {}
-    for lineno, row in csv_rows(path, what="networks table", is_header=_is_header):
+    for lineno, row in csv_rows(path, what="networks table", number_at=1):
         net = parse_network_row(row, file=str(path), line=lineno)
         if net.prefix in seen:
             raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
@@ -202,20 +202,6 @@ def load_networks(path: str | Path | None = None) -> NetworkTable:
         seen[net.prefix] = lineno
         table.add(net)
     return table
-
-
-def _is_header(row: list[str]) -> bool:
-    """A first row naming its columns (prefix,lat,lon / cidr,latitude,...), not data."""
-    if len(row) < 2:
-        return False
-    try:
-        float(row[1])
-    except ValueError:
-        try:
-            ipaddress.ip_network(row[0].strip(), strict=False)
-        except ValueError:
-            return True
-    return False
 
 
 def parse_network_row(row: list[str], *, file: str, line: int) -> Network:

@@ -46,20 +46,6 @@ def parse_observation(client: object, region: object, rtt_ms: object, at: object
     return Observation(text, name, rtt, _when(at))
 
 
-def _is_header(row: list[str]) -> bool:
-    """A first row naming its columns (client,region,rtt_ms / ip,region,latency,...), not data."""
-    try:
-        float(row[2])
-        return False
-    except ValueError:
-        pass
-    try:
-        parse_observation(row[0], "x", 1)
-    except ValueError:
-        return True
-    return False
-
-
 def _when(at: object) -> float | None:
     """Epoch seconds, or an ISO 8601 time (naive means UTC); empty means 'when ingested'."""
     if at is None or (isinstance(at, str) and not at.strip()):
@@ -81,8 +67,7 @@ def read_observations(path: str | Path, *, regions: Iterable[str] | None = None)
     """Read ``client,region,rtt_ms[,at]`` rows; a bad row raises ConfigError naming file and line."""
     known = set(regions) if regions is not None else None
     out = []
-    for lineno, row in csv_rows(path, what="observations",
-                                is_header=lambda row: len(row) >= 3 and _is_header(row)):
+    for lineno, row in csv_rows(path, what="observations", number_at=2):
         if len(row) not in (3, 4):
             raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
                               file=str(path), line=lineno)
