@@ -23,7 +23,7 @@ from .engine import Engine
 from .health import VantageHealth
 from .prober import ProbeResult, probe
 from .store import GslbStore
-from .transitions import Transition
+from .status import Transition
 
 log = logging.getLogger("gslb.checker")
 

@@ -120,7 +120,6 @@ class Engine:
             return self._latency.estimate(prefix, location)
 
     def resolve(self, client: str | IPAddress) -> Decision:
-        """The decision for a client address (raises ValueError for a malformed one)."""
         addr = parse_address(client)
         with self._lock:
             measured = self._latency.measured_prefixes()
@@ -177,15 +176,14 @@ class Engine:
                 location = (net.lat, net.lon) if net is not None else None
                 added += self._latency.add(prefix, location, obs.region, obs.rtt_ms,
                                            obs.at if obs.at is not None else now)
-            expired = self._latency.expire(now)
-            if added or expired:
-                self._bump()
+            if self._latency.expire(now) or added:
+                self._snapshot = self._evaluate(self._snapshot.generation + 1, self.clock())
         return added
 
     def set_down(self, regions: Iterable[str]) -> None:
         """Force regions DOWN whatever the probes say (what-if analysis)."""
         with self._lock:
-            self._health.force_down(frozenset(regions))
+            self._health.forced_down = frozenset(regions)
             self._refresh(force=True)
 
     def set_load(self, region: str, load: float) -> bool:
@@ -202,15 +200,9 @@ class Engine:
     def tick(self) -> bool:
         """Re-evaluate time-driven state (staleness, end of the settle window, sample age)."""
         with self._lock:
-            if self._latency.expire(self.clock()):
-                self._refresh(force=True)
-                return True
-            return self._refresh()
+            return self._refresh(force=self._latency.expire(self.clock()) > 0)
 
     # -- internals -------------------------------------------------------------------------
-    def _bump(self) -> None:
-        self._snapshot = self._evaluate(self._snapshot.generation + 1, self.clock())
-
     def _refresh(self, *, force: bool = False) -> bool:
         now = self.clock()
         fresh = self._evaluate(self._snapshot.generation, now)
@@ -276,8 +268,7 @@ def build_engine(config_path: str | Path, *, networks: str | Path | NetworkTable
     if not isinstance(networks, NetworkTable):
         networks = load_networks(networks if networks is not None else config.networks)
     engine = Engine(config, networks=networks, clock=clock)
-    if observations is None and config.observations.path:
-        observations = config.observations.path
+    observations = observations if observations is not None else config.observations.path
     if isinstance(observations, (str, Path)):
         # rows for regions this config does not have are skipped, not refused: a what-if
         # config may drop regions the measurements cover (`edgeway gslb observe` is strict)

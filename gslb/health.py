@@ -138,6 +138,3 @@ class HealthBoard:
 
     def view(self, now: float) -> dict[str, RegionHealth]:
         return {name: self.region(name, now) for name in self.regions}
-
-    def force_down(self, regions: frozenset[str]) -> None:
-        self.forced_down = frozenset(regions)

@@ -1,16 +1,34 @@
-"""Region health as an operator reads it: the verdict, its reason, and every vantage point's vote.
+"""Region health as an operator reads it: now (``region_report``) and over time (``region_timeline``).
 
-One function for ``edgeway gslb status`` and the console's Regions section, so
-the two can never disagree. Pure: stored cells and a clock in, rows out.
+One place for ``edgeway gslb status`` and the console's Regions and Transitions
+sections, so they can never disagree. Pure: stored cells or transitions and a
+clock in, rows out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .config import GslbConfig
-from .health import VantageHealth
+from .health import Health, VantageHealth
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A change of one vantage point's verdict on a region (GslbStore.put_transition keeps it)."""
+
+    at: float
+    vantage: str
+    region: str
+    before: Health
+    after: Health
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "vantage": self.vantage, "region": self.region,
+                "from": self.before.value, "to": self.after.value, "reason": self.reason}
 
 
 def region_report(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHealth]], *,
@@ -33,3 +51,26 @@ def region_report(config: GslbConfig, cells: Iterable[tuple[str, str, VantageHea
                        "listener": switch.get("url"), "switched_down": switch.get("down"),
                        "vantages": vantages})
     return report
+
+
+def region_timeline(transitions: Iterable[Transition], config: GslbConfig) -> list[dict[str, Any]]:
+    """Replay per-vantage changes (oldest first) through the quorum: when each region's
+    combined verdict changed (the failovers).
+
+    Staleness is not replayed (a vote is taken as standing until its next change),
+    so this is the timeline of what the vantage points said, not of silences.
+    """
+    board = config.health_board()
+    verdict = dict.fromkeys(config.region_names, Health.UNKNOWN)
+    out = []
+    for t in transitions:
+        if t.region not in verdict:
+            continue
+        board.put(t.vantage, t.region, VantageHealth(state=t.after, last_at=t.at))
+        combined = board.region(t.region, t.at)
+        if combined.state is not verdict[t.region]:
+            out.append({"at": t.at, "region": t.region, "from": verdict[t.region].value,
+                        "to": combined.state.value,
+                        "reason": f"{combined.describe()} after {t.vantage} saw {t.after.value}"})
+            verdict[t.region] = combined.state
+    return out

@@ -37,7 +37,7 @@ from edgeway.errors import StoreError, aws_error_code
 from .health import Health, VantageHealth
 from .observations import Observation
 from .prober import ProbeResult
-from .transitions import Transition
+from .status import Transition
 
 HEALTH = "health#"
 RTT = "rtt#"

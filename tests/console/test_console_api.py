@@ -21,7 +21,7 @@ from edgeway_local.commands import gslb as gslb_command
 from gslb.config import load_gslb_config
 from gslb.health import Health, VantageHealth
 from gslb.store import GslbStore
-from gslb.transitions import Transition
+from gslb.status import Transition
 from tests import authkit
 from tests.aws_tables import create_pk_sk_table
 from tests.console.conftest import SECTIONS

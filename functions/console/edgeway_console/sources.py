@@ -74,7 +74,7 @@ class ConsoleData:
 
     def transitions(self) -> dict[str, Any]:
         from edgeway.errors import StoreError
-        from gslb.transitions import region_timeline
+        from gslb.status import region_timeline
 
         config = self._need_gslb()
         if self.health_store is None:
@@ -84,10 +84,9 @@ class ConsoleData:
             changes = self.health_store.read_transitions(since=now - TRANSITIONS_WINDOW_S, now=now)
         except StoreError as exc:
             raise SourceUnavailable("the GSLB table cannot be read right now") from exc
-        verdicts = region_timeline(changes, config)
         return {"since": now - TRANSITIONS_WINDOW_S,
                 "transitions": [t.as_dict() for t in changes],
-                "verdicts": [v.as_dict() for v in verdicts]}
+                "verdicts": region_timeline(changes, config)}
 
     def resolve(self, text: str | None) -> dict[str, Any]:
         from gslb.engine import decision_as_dict
