@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import nullcontext
 
 from edgeway.errors import StoreError
 
@@ -29,13 +29,6 @@ log = logging.getLogger("gslb.checker")
 
 Prober = Callable[[str, str], ProbeResult]  # (region, endpoint) -> result
 SAFETY_MARGIN_S = 2.0  # left of the Lambda's time after the last round
-
-
-@dataclass(frozen=True, slots=True)
-class RoundReport:
-    at: float
-    results: dict[str, ProbeResult]
-    states: dict[str, VantageHealth]
 
 
 class HealthChecker:
@@ -64,7 +57,7 @@ class HealthChecker:
             if vantage == self.vantage:
                 self.cells[region] = cell
 
-    def probe_once(self, region: str) -> tuple[ProbeResult, VantageHealth]:
+    def probe_once(self, region: str) -> ProbeResult:
         endpoint = self.config.region(region).endpoint
         result = self.prober(region, endpoint)
         with self._lock:
@@ -86,7 +79,7 @@ class HealthChecker:
             self.engine.observe_probe(self.vantage, region, result.ok, at=result.at)
             if result.load is not None:
                 self.engine.set_load(region, result.load)
-        return result, cell
+        return result
 
     def _record(self, region: str, cell: VantageHealth, result: ProbeResult) -> None:
         # A store that fails, fails every probe: say so when it starts and when it ends,
@@ -104,27 +97,23 @@ class HealthChecker:
             self._store_failing.discard(region)
             log.warning("recording health of %s from %s works again", region, self.vantage)
 
-    def run_round(self, pool: ThreadPoolExecutor | None = None) -> RoundReport:
+    def run_round(self, pool: ThreadPoolExecutor | None = None) -> dict[str, ProbeResult]:
         """Probe every region once, concurrently: a slow region cannot delay the others."""
-        at = self.clock()
         names = self.config.region_names
-        if pool is None:
-            with ThreadPoolExecutor(max_workers=min(16, len(names))) as own:
-                done = list(own.map(self.probe_once, names))
-        else:
-            done = list(pool.map(self.probe_once, names))
-        return RoundReport(at, {r.region: r for r, _ in done}, {r.region: c for r, c in done})
+        with nullcontext(pool) if pool else ThreadPoolExecutor(min(16, len(names))) as running:
+            return {result.region: result for result in running.map(self.probe_once, names)}
 
     def run_until(self, remaining_s: Callable[[], float], *, sleep: Callable[[float], None] = time.sleep,
                   max_rounds: int = 10_000,
-                  after_round: Callable[[RoundReport], object] | None = None) -> list[RoundReport]:
+                  after_round: Callable[[dict[str, ProbeResult]], object] | None = None
+                  ) -> list[dict[str, ProbeResult]]:
         """Rounds every interval_s while a whole round (timeout + margin) still fits in the time left.
 
         ``after_round`` (e.g. the edge's DownPublisher) runs after each round, inside its interval.
         """
         interval = self.config.health.interval_s
         needed = self.config.health.timeout_s + SAFETY_MARGIN_S
-        reports: list[RoundReport] = []
+        reports: list[dict[str, ProbeResult]] = []
         with ThreadPoolExecutor(max_workers=min(16, len(self.config.regions))) as pool:
             while len(reports) < max_rounds and remaining_s() > needed:
                 started = time.monotonic()

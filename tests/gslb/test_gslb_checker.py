@@ -65,7 +65,7 @@ def test_checker_feeds_the_engine(tmp_path: Path, regions: dict[str, Region]) ->
     regions["eu-west-1"].status = 500
     for _ in range(2):
         report = checker.run_round()
-    assert report.results["eu-west-1"].status == 500
+    assert report["eu-west-1"].status == 500
     assert checker.cells["eu-west-1"].state is Health.DOWN
     assert engine.health()["eu-west-1"].state is Health.DOWN  # quorum 1 in this config
 
