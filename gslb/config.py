@@ -24,7 +24,7 @@ from .health import HealthBoard, HealthConfig
 
 __all__ = [
     "DnsConfig", "FailOpen", "GslbConfig", "HealthConfig", "Location", "ObservationsConfig",
-    "RegionConfig", "SelectionConfig", "load_gslb_config", "parse_gslb_config", "with_endpoints",
+    "RegionConfig", "SelectionConfig", "load_gslb_config", "with_endpoints",
 ]
 
 
@@ -86,10 +86,7 @@ class GslbConfig:
     source: str = "<config>"
 
     def region(self, name: str) -> RegionConfig:
-        for region in self.regions:
-            if region.name == name:
-                return region
-        raise KeyError(name)
+        return {r.name: r for r in self.regions}[name]
 
     @property
     def region_names(self) -> tuple[str, ...]:
@@ -117,15 +114,11 @@ def with_endpoints(config: GslbConfig, endpoints: Mapping[str, str]) -> GslbConf
 
 def load_gslb_config(path: str | Path) -> GslbConfig:
     """Read and validate the `regions` and `gslb` sections of a YAML file."""
-    path = Path(path)
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
-    return parse_gslb_config(text, source=str(path))
-
-
-def parse_gslb_config(text: str, *, source: str = "<config>") -> GslbConfig:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=source) from exc
     # Lines are looked up only when something is wrong (edgeway.yamlsource.line_of).
     return _Compiler(source, text).config(load_document(text, source))
 
@@ -159,20 +152,20 @@ class _Compiler:
             raise self.fail("", "the file must be a YAML mapping with `regions` and `gslb`")
         if "regions" not in data:
             raise self.fail("regions", "missing: declare at least one region")
+        gslb = data.get("gslb") or {}
         try:
-            check({"regions": data["regions"], "gslb": data.get("gslb") or {}}, _schema())
+            check({"regions": data["regions"], "gslb": gslb}, _schema())
         except Problem as exc:
             raise self.fail(format_key(exc.path), exc.reason) from exc
         regions = self.regions(data["regions"])
-        gslb = data.get("gslb") or {}
-        health = self.health(gslb.get("health") or {})
+        health = self.health(gslb.get("health", {}))
         if health.quorum is not None and health.quorum > len(regions):
             raise self.fail("gslb.health.quorum",
                             f"must not exceed the number of vantage points ({len(regions)} regions)")
-        observations, selection = gslb.get("observations") or {}, gslb.get("selection") or {}
+        observations, selection = gslb.get("observations", {}), gslb.get("selection", {})
         base = ObservationsConfig()
         return GslbConfig(
-            regions=regions, dns=self.dns(gslb.get("dns") or {}), health=health,
+            regions=regions, dns=self.dns(gslb.get("dns", {})), health=health,
             selection=SelectionConfig(float(selection.get("margin_ms", SelectionConfig().margin_ms)),
                                       FailOpen(selection.get("fail_open", "last_known_good"))),
             networks=self._path(gslb.get("networks")),
@@ -239,9 +232,4 @@ class _Compiler:
 
     def _path(self, value: str | None) -> str | None:
         """Relative paths are relative to the config file, not the working directory."""
-        if value is None:
-            return None
-        value = value.strip()
-        if self.source.startswith("<") or Path(value).is_absolute():
-            return value
-        return str(Path(self.source).parent / value)
+        return None if value is None else str(Path(self.source).parent / value.strip())
