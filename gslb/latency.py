@@ -39,7 +39,7 @@ import heapq
 import math
 import statistics
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -104,8 +104,7 @@ class _Point:
     prefix: IPNetwork
     xyz: tuple[float, float, float]
     distances: Mapping[str, float]      # km to each region
-    rtts: Mapping[str, float]           # measured medians
-    residuals: Mapping[str, float]      # measured - line
+    residuals: Mapping[str, float]      # measured median - line
 
 
 class LatencyModel:
@@ -156,25 +155,18 @@ class LatencyModel:
             self._prefixes = None
         return emptied
 
-    def __len__(self) -> int:
-        return len(self._samples)
-
     def measured_prefixes(self) -> PrefixSet:
         """Every prefix with samples, for placing unknown clients around them."""
         if self._prefixes is None:
             self._prefixes = PrefixSet({prefix for prefix, _ in self._samples})
         return self._prefixes
 
-    def measured(self) -> dict[IPNetwork, dict[str, float]]:
-        out: dict[IPNetwork, dict[str, float]] = {}
-        for (prefix, region), samples in self._samples.items():
-            if samples:
-                out.setdefault(prefix, {})[region] = statistics.median(s[1] for s in samples)
-        return out
-
     def fitted(self) -> _Fitted:
         if self._fitted is None:
-            self._fitted = _Fitted(self.regions, self.measured(), self._locations)
+            measured: dict[IPNetwork, dict[str, float]] = {}
+            for (prefix, region), samples in self._samples.items():  # never empty: see expire()
+                measured.setdefault(prefix, {})[region] = statistics.median(s[1] for s in samples)
+            self._fitted = _Fitted(self.regions, measured, self._locations)
         return self._fitted
 
     def estimate(self, prefix: IPNetwork, location: Location | None) -> dict[str, Estimate]:
@@ -201,8 +193,7 @@ class _Fitted:
         for prefix, (lat, lon), rtts in points:
             dist = {n: distance_km(lat, lon, rl, rn) for n, (rl, rn) in regions.items()}
             res = {n: rtt - self._line(n, dist[n]) for n, rtt in rtts.items()}
-            self.points.append(_Point(prefix, unit_vector(lat, lon), dist, rtts, res))
-        self.trust = 1.0
+            self.points.append(_Point(prefix, unit_vector(lat, lon), dist, res))
         # latitude bands: a band whose nearest edge is farther than the k-th neighbour found so
         # far cannot hold a nearer one, so most of the world is never looked at
         self._bands: dict[int, list[int]] = {}
@@ -232,12 +223,9 @@ class _Fitted:
             chosen = chosen[:NEIGHBOURS]
             if not chosen:
                 continue
-            weights = self._kriging_weights(chosen)
+            weights, ids = self._kriging_weights(chosen), [i for _, i in chosen]
             for region, actual in p.residuals.items():
-                here = self._line(region, p.distances[region])
-                pred = sum(w * self.points[i].residuals[region]
-                           * _scale(here, self._line(region, self.points[i].distances[region]))
-                           for w, (_, i) in zip(weights, chosen) if region in self.points[i].residuals)
+                pred = self._carried(region, p.distances[region], weights, ids)
                 num += pred * actual / variance[region]
                 den += pred * pred / variance[region]
         return max(0.0, min(MAX_TRUST, num / den)) if den > 0 else 1.0
@@ -277,22 +265,23 @@ class _Fitted:
                     weights[ids] = self._kriging_weights(chosen)
                 # weights for a unit variance: scaling covariances by a region's own variance
                 # changes nothing, so one solve serves every region with these neighbours
-                here = self._line(name, km)
-                residual = self.trust * sum(
-                    w * self.points[i].residuals[name]
-                    * _scale(here, self._line(name, self.points[i].distances[name]))
-                    for w, i in zip(weights[ids], ids))
+                residual = self.trust * self._carried(name, km, weights[ids], ids)
             value = self._line(name, km) + residual + offset
             out[name] = Estimate(max(floor, value), Source.LEARNED)
         return out
+
+    def _carried(self, region: str, km: float, weights: list[float], ids: Sequence[int]) -> float:
+        """The neighbours' residuals to ``region``, kriging-weighted, scaled to a path of ``km``."""
+        here = self._line(region, km)
+        return sum(w * self.points[i].residuals[region]
+                   * _scale(here, self._line(region, self.points[i].distances[region]))
+                   for w, i in zip(weights, ids) if region in self.points[i].residuals)
 
     def _neighbours(self, lat: float, xyz: tuple[float, float, float],
                     prefix: IPNetwork) -> list[tuple[float, int]]:
         """The nearest measured prefixes as (km, index), nearest first (exact, band-pruned)."""
         x, y, z = xyz
         want = NEIGHBOURS * 2
-        if not want:
-            return []
         heap: list[tuple[float, int]] = []  # (dot, index): the smallest dot is the farthest kept
 
         def gap_km(band: int) -> float:
