@@ -166,9 +166,7 @@ class Engine:
         now = self.clock()
         added = 0
         with self._lock:
-            for obs in observations:
-                if obs.region not in self._latency.regions:
-                    continue
+            for obs in observations:  # the model skips regions it does not know
                 client = obs.client
                 if "/" in client:
                     client = str(ipaddress.ip_network(client, strict=False).network_address)

@@ -57,12 +57,9 @@ def rank(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
     def by_latency(rs: list[RegionConfig]) -> list[RegionConfig]:
         return sorted(rs, key=lambda r: (lat(r), -r.weight, order[r.name]))
 
-    def state(r: RegionConfig) -> Health:
-        h = health.get(r.name)
-        return h.state if h is not None else Health.UNKNOWN
-
-    eligible = by_latency([r for r in regions if state(r) is not Health.DOWN])
-    down = by_latency([r for r in regions if state(r) is Health.DOWN])
+    is_down = {name for name, h in health.items() if h.state is Health.DOWN}
+    eligible = by_latency([r for r in regions if r.name not in is_down])
+    down = by_latency([r for r in regions if r.name in is_down])
 
     if not eligible:
         pool = [r for r in down if r.name in last_known_good]
@@ -94,7 +91,7 @@ def rank(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
                                     f"of {best.name}; modelled {lat(choice):.1f} ms ({src(choice)})")
     ranked = [choice] + [r for r in eligible if r is not choice]
 
-    overflow = _overflow(regions, health, loads or {})
+    overflow = _overflow(regions, is_down, loads or {})
     if overflow:
         ranked = _spill(ranked, overflow, spill_key, reasons)
 
@@ -103,14 +100,13 @@ def rank(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
                                               f"modelled {lat(r):.1f} ms", False) for r in down])
 
 
-def _overflow(regions: Sequence[RegionConfig], health: Mapping[str, RegionHealth],
+def _overflow(regions: Sequence[RegionConfig], is_down: set[str],
               loads: Mapping[str, float]) -> dict[str, float]:
     """Share of its clients each over-capacity region must shed (0 < share < 1)."""
     if not loads:
         return {}
-    is_down = {r.name: (h := health.get(r.name)) is not None and h.state is Health.DOWN for r in regions}
-    orphaned = sum(loads.get(r.name, 0.0) for r in regions if is_down[r.name])
-    up = [r for r in regions if not is_down[r.name]]
+    orphaned = sum(loads.get(r.name, 0.0) for r in regions if r.name in is_down)
+    up = [r for r in regions if r.name not in is_down]
     total_weight = sum(r.weight for r in up) or 1.0
     out: dict[str, float] = {}
     for r in up:
