@@ -27,21 +27,16 @@ from .status import Transition
 
 log = logging.getLogger("gslb.checker")
 
-Prober = Callable[[str, str], ProbeResult]  # (region, endpoint) -> result
 SAFETY_MARGIN_S = 2.0  # left of the Lambda's time after the last round
 
 
 class HealthChecker:
     def __init__(self, config: GslbConfig, *, vantage: str, store: GslbStore | None = None,
-                 engine: Engine | None = None, prober: Prober | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 engine: Engine | None = None) -> None:
         self.config = config
         self.vantage = vantage
         self.store = store
         self.engine = engine
-        timeout = config.health.timeout_s
-        self.prober: Prober = prober or (lambda region, endpoint: probe(region, endpoint, timeout_s=timeout))
-        self.clock = clock
         # long enough to outlive staleness many times over, short enough to vanish when a
         # vantage point is decommissioned
         self.ttl_s = max(300.0, 10 * config.health.stale_after_s)
@@ -53,13 +48,13 @@ class HealthChecker:
         """Continue the streaks left by the previous invocation (Lambda: state lives in DynamoDB)."""
         if self.store is None:
             return
-        for vantage, region, cell in self.store.read_health(self.config.region_names, now=self.clock()):
+        for vantage, region, cell in self.store.read_health(self.config.region_names, now=time.time()):
             if vantage == self.vantage:
                 self.cells[region] = cell
 
     def probe_once(self, region: str) -> ProbeResult:
-        endpoint = self.config.region(region).endpoint
-        result = self.prober(region, endpoint)
+        result = probe(region, self.config.region(region).endpoint,
+                       timeout_s=self.config.health.timeout_s)
         with self._lock:
             before = self.cells.get(region, VantageHealth())
             cell = before.observe(result.ok, result.at, self.config.health)
