@@ -52,13 +52,13 @@ class LocalGslb:
         self._spawn("gslb-tick", self._tick_loop, interval)
         return self
 
-    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
-        """Stop the loops and the DNS server, waiting at most ``timeout_s`` in all.
+    def stop(self) -> None:
+        """Stop the loops and the DNS server, waiting at most STOP_TIMEOUT_S in all.
 
         A probe in flight ends within its own timeout; the threads are daemons,
         so one that is still busy after the deadline cannot keep the process up.
         """
-        deadline = time.monotonic() + timeout_s
+        deadline = time.monotonic() + STOP_TIMEOUT_S
         self.stopping.set()
         if self.dns is not None:
             self.dns.stop()

@@ -28,8 +28,8 @@ class ProbeResult:
     load: float | None = None   # optional `load` figure from the /health JSON body
 
 
-def probe(region: str, endpoint: str, *, timeout_s: float, path: str = "/health") -> ProbeResult:
-    url = endpoint.rstrip("/") + path
+def probe(region: str, endpoint: str, *, timeout_s: float) -> ProbeResult:
+    url = endpoint.rstrip("/") + "/health"
     request = urllib.request.Request(url, headers={"user-agent": USER_AGENT, "accept": "application/json"})
     at = time.time()
     start = time.perf_counter()

@@ -106,22 +106,22 @@ class GslbStore:
         return out
 
     # -- transitions -----------------------------------------------------------------------
-    def put_transition(self, t: Transition, *, keep_s: float = KEEP_TRANSITIONS_S) -> None:
+    def put_transition(self, t: Transition) -> None:
         item = {"pk": {"S": TRANSITION}, "sk": {"S": f"{t.at:017.3f}#{t.vantage}#{t.region}"},
                 "vantage": {"S": t.vantage}, "region": {"S": t.region},
                 "from": {"S": t.before.value}, "to": {"S": t.after.value},
                 "at": {"N": f"{t.at:.3f}"}, "reason": {"S": t.reason[:200]},
-                "expires_at": {"N": str(int(t.at + keep_s))}}
+                "expires_at": {"N": str(int(t.at + KEEP_TRANSITIONS_S))}}
         self._call("put_item", f"writing a transition of {t.region} from {t.vantage}",
                    TableName=self.table, Item=item)
 
-    def read_transitions(self, *, since: float, now: float, limit: int = 500) -> list[Transition]:
-        """The newest ``limit`` unexpired transitions at or after ``since``, oldest first."""
+    def read_transitions(self, *, since: float, now: float) -> list[Transition]:
+        """The newest 500 unexpired transitions at or after ``since``, oldest first."""
         page = self._call(
             "query", f"reading transitions from {self.table}",
             TableName=self.table, KeyConditionExpression="pk = :pk AND sk >= :since",
             ExpressionAttributeValues={":pk": {"S": TRANSITION}, ":since": {"S": f"{since:017.3f}"}},
-            ScanIndexForward=False, Limit=limit)
+            ScanIndexForward=False, Limit=500)
         out = []
         for item in reversed(page.get("Items", [])):
             if _expired(item, now, unreadable=True):
