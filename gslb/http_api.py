@@ -81,7 +81,6 @@ class GslbHttpApi:
     engine: Engine
     feed: StateFeed | None = None
     store: GslbStore | None = None
-    clock: Callable[[], float] = field(default=time.time)
     _plan: tuple[int, Any] | None = field(default=None, init=False, repr=False)
 
     def handle(self, request: Request) -> Response:
@@ -180,7 +179,7 @@ class GslbHttpApi:
             # All or nothing: a client fixing its batch must not double-send the good half.
             raise ValidationFailed(errors, f"{len(errors)} of {len(items)} observations are invalid")
         if self.store is not None:
-            self.store.put_observations(accepted, now=self.clock(),
+            self.store.put_observations(accepted, now=time.time(),
                                         max_age_s=self.engine.config.observations.max_age_s)
         self.engine.ingest(accepted)          # this container sees them at once
         return Response.json({"accepted": len(accepted), "stored": self.store is not None},
