@@ -1,10 +1,7 @@
 """The health checker shell: probe, feed the state machine, record. Used by the Lambda and locally.
 
-One HealthChecker is one vantage point. ``probe_once`` probes one region and
-runs the result through that (vantage, region) state machine, then writes the
-new state to the store and hands the probe to an in-process Engine if there is
-one. ``run_until`` loops rounds on a fixed cadence inside one Lambda invocation
-and stops while there is still room for one more probe timeout plus a margin.
+One HealthChecker is one vantage point: each probe goes through its (vantage, region)
+state machine, then to the store and to an in-process Engine if there is one.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ class NetworkTable:
         return _block(addr, FALLBACK_PREFIXLEN[addr.version]), None
 
     def answer_block(self, address: str | IPAddress,
-                     measured: PrefixSet | None = None) -> tuple[IPNetwork, Network | None]:
+                     measured: PrefixSet) -> tuple[IPNetwork, Network | None]:
         """The prefix a client's answer holds for, and its table entry if it has one.
 
         A known client: its table prefix. An unknown one: the widest aligned block
@@ -170,11 +170,10 @@ class NetworkTable:
             self._covered = PrefixSet(n.prefix for n in self)
         value, bits = int(addr), addr.max_prefixlen
         low, high = self._covered.gap(addr.version, value) or (value, value)
-        if measured is not None:
-            around = measured.gap(addr.version, value)
-            if around is None:  # measured: answered from its own samples
-                return filed, None
-            low, high = max(low, around[0]), min(high, around[1])
+        around = measured.gap(addr.version, value)
+        if around is None:  # measured: answered from its own samples
+            return filed, None
+        low, high = max(low, around[0]), min(high, around[1])
         for length in range(WIDEST_BLOCK_PREFIXLEN[addr.version], bits + 1):
             start = value >> (bits - length) << (bits - length)
             if start >= low and start + (1 << (bits - length)) - 1 <= high:
