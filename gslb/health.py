@@ -118,11 +118,9 @@ class HealthBoard:
     cells: dict[tuple[str, str], VantageHealth] = field(default_factory=dict)
     forced_down: frozenset[str] = frozenset()
 
-    def observe(self, vantage: str, region: str, ok: bool, at: float) -> VantageHealth:
+    def observe(self, vantage: str, region: str, ok: bool, at: float) -> None:
         key = (vantage, region)
-        cell = self.cells.get(key, VantageHealth()).observe(ok, at, self.config)
-        self.cells[key] = cell
-        return cell
+        self.cells[key] = self.cells.get(key, VantageHealth()).observe(ok, at, self.config)
 
     def put(self, vantage: str, region: str, cell: VantageHealth) -> None:
         """Install a state computed elsewhere (e.g. read back from the observation store)."""

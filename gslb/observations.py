@@ -27,10 +27,7 @@ def parse_observation(client: object, region: object, rtt_ms: object, at: object
     """Validate one observation; raises ValueError with a short reason."""
     text = str(client).strip() if client is not None else ""
     try:
-        if "/" in text:
-            ipaddress.ip_network(text, strict=False)
-        else:
-            ipaddress.ip_address(text)
+        ipaddress.ip_network(text, strict=False)  # an address is a prefix of its own
     except ValueError:
         raise ValueError(f"client is not an IP address or prefix: {text!r}") from None
     name = str(region).strip() if region is not None else ""
