@@ -59,7 +59,8 @@ class StateFeed:
                  clock: Callable[[], float] = time.monotonic) -> None:
         regions = engine.config.region_names
         self._reads: list[tuple[Callable[[], object], float]] = [
-            (lambda: engine.load_health(store.read_health(regions, now=time.time())), health_every_s),
+            (lambda: engine.load_health(store.read_health(regions, now=time.time())),
+             health_every_s),
             (lambda: engine.ingest(store.read_observations(now=time.time())), observations_every_s)]
         self._next = [0.0, 0.0]
         self.clock = clock
@@ -114,10 +115,12 @@ class GslbHttpApi:
             self.feed.refresh()
         decision = self.engine.resolve(client)
         # The answer depends on who asks when ip= is absent: never a shared cache.
-        cache = {"cache-control": f"{'public' if values else 'private'}, max-age={int(decision.ttl)}"}
+        scope = "public" if values else "private"
+        cache = {"cache-control": f"{scope}, max-age={int(decision.ttl)}"}
         if via is not None:
             return Response.json(self._via_route53(client, decision), headers=cache)
-        response = Response.json({**decision_as_dict(decision), "client": str(client)}, headers=cache)
+        body = {**decision_as_dict(decision), "client": str(client)}
+        response = Response.json(body, headers=cache)
         if request.method == "HEAD":
             response.body = b""
         return response

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -194,34 +195,31 @@ def load_networks(path: str | Path | None = None) -> NetworkTable:
     table = NetworkTable()
     seen: dict[IPNetwork, int] = {}
     for lineno, row in csv_rows(path, what="networks table", number_at=1):
-        net = parse_network_row(row, file=str(path), line=lineno)
+        fail = partial(ConfigError, file=str(path), line=lineno)
+        net = parse_network_row(row, fail)
         if net.prefix in seen:
-            raise ConfigError(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
-                              file=str(path), key="prefix", line=lineno)
+            raise fail(f"duplicate prefix {net.prefix} (first on line {seen[net.prefix]})",
+                       key="prefix")
         seen[net.prefix] = lineno
         table.add(net)
     return table
 
 
-def parse_network_row(row: list[str], *, file: str, line: int) -> Network:
+def parse_network_row(row: list[str], fail: Callable[..., ConfigError]) -> Network:
     if len(row) < 3:
-        raise ConfigError(f"expected prefix,lat,lon[,label], got {len(row)} fields",
-                          file=file, line=line)
+        raise fail(f"expected prefix,lat,lon[,label], got {len(row)} fields")
     try:
         prefix = ipaddress.ip_network(row[0].strip(), strict=False)
     except ValueError:
-        raise ConfigError(f"not an IP prefix: {row[0].strip()!r}", file=file, key="prefix",
-                          line=line) from None
+        raise fail(f"not an IP prefix: {row[0].strip()!r}", key="prefix") from None
     coords = []
     for key, text, limit in (("lat", row[1], 90.0), ("lon", row[2], 180.0)):
         try:
             value = float(text)
         except ValueError:
-            raise ConfigError(f"{key} is not a number: {text.strip()!r}", file=file, key=key,
-                              line=line) from None
+            raise fail(f"{key} is not a number: {text.strip()!r}", key=key) from None
         if not -limit <= value <= limit:
-            raise ConfigError(f"{key} {value} is outside [-{limit:g}, {limit:g}]", file=file,
-                              key=key, line=line)
+            raise fail(f"{key} {value} is outside [-{limit:g}, {limit:g}]", key=key)
         coords.append(value)
     label = ",".join(row[3:]).strip()  # extra columns (country, ASN, ...) stay in the label
     return Network(prefix, coords[0], coords[1], label)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from edgeway.errors import ConfigError
@@ -65,15 +66,15 @@ def read_observations(path: str | Path, *, regions: Iterable[str] | None = None)
     known = set(regions) if regions is not None else None
     out = []
     for lineno, row in csv_rows(path, what="observations", number_at=2):
+        fail = partial(ConfigError, file=str(path), line=lineno)
         if len(row) not in (3, 4):
-            raise ConfigError(f"expected client,region,rtt_ms[,at], got {len(row)} fields",
-                              file=str(path), line=lineno)
+            raise fail(f"expected client,region,rtt_ms[,at], got {len(row)} fields")
         try:
             obs = parse_observation(*row)
         except ValueError as exc:
-            raise ConfigError(str(exc), file=str(path), line=lineno) from None
+            raise fail(str(exc)) from None
         if known is not None and obs.region not in known:
-            raise ConfigError(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
-                              file=str(path), key="region", line=lineno)
+            raise fail(f"unknown region {obs.region!r} (configured: {', '.join(sorted(known))})",
+                       key="region")
         out.append(obs)
     return out

@@ -1,4 +1,4 @@
-"""Region health as an operator reads it: now (``region_report``) and over time (``region_timeline``).
+"""Region health as an operator reads it: now (region_report) and over time (region_timeline).
 
 One place for ``edgeway gslb status`` and the console's Regions and Transitions
 sections, so they can never disagree. Pure: stored cells or transitions and a

@@ -1,4 +1,4 @@
-"""The GslbTable in DynamoDB (pk/sk strings, TTL `expires_at`): health, latency samples, transitions.
+"""The GslbTable in DynamoDB (pk/sk strings, TTL `expires_at`): health, samples, transitions.
 
 Items:
 
@@ -117,11 +117,10 @@ class GslbStore:
 
     def read_transitions(self, *, since: float, now: float) -> list[Transition]:
         """The newest 500 unexpired transitions at or after ``since``, oldest first."""
-        page = self._call(
-            "query", f"reading transitions from {self.table}",
-            TableName=self.table, KeyConditionExpression="pk = :pk AND sk >= :since",
-            ExpressionAttributeValues={":pk": {"S": TRANSITION}, ":since": {"S": f"{since:017.3f}"}},
-            ScanIndexForward=False, Limit=500)
+        values = {":pk": {"S": TRANSITION}, ":since": {"S": f"{since:017.3f}"}}
+        page = self._call("query", f"reading transitions from {self.table}", TableName=self.table,
+                          KeyConditionExpression="pk = :pk AND sk >= :since",
+                          ExpressionAttributeValues=values, ScanIndexForward=False, Limit=500)
         out = []
         for item in reversed(page.get("Items", [])):
             if _expired(item, now, unreadable=True):

@@ -151,7 +151,8 @@ def test_transitions_and_the_verdict_changes_they_imply(app: ConsoleApp, aws: An
     store = GslbStore(TABLES["EDGEWAY_GSLB_TABLE"], aws)
     now = time.time()
     for i, vantage in enumerate(("us-east-1", "ap-southeast-1", "eu-west-1")):
-        store.put_transition(Transition(now - 60 + i, vantage, "eu-west-1", Health.UP, Health.DOWN, "HTTP 503"))
+        store.put_transition(Transition(now - 60 + i, vantage, "eu-west-1", Health.UP, Health.DOWN,
+                                        "HTTP 503"))
     _, _, body = get(app, "/_edgeway/api/transitions")
     assert [t["vantage"] for t in body["transitions"]] == ["us-east-1", "ap-southeast-1", "eu-west-1"]
     # quorum 2 of 3: the verdict moves when the second vantage point agrees
