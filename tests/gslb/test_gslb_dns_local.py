@@ -11,7 +11,7 @@ import dns.message
 import dns.query
 import pytest
 
-from gslb.local import start_local_gslb
+from edgeway_local.gslb_local import start_local_gslb
 from edgeway_local.ports import free_port
 from tests.gslb.conftest import Region, wait_for
 

@@ -9,10 +9,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-import gslb.local
+import edgeway_local.gslb_local
+from edgeway_local.gslb_local import start_local_gslb
 from edgeway_local.ports import free_port
 from gslb.health import Health
-from gslb.local import start_local_gslb
 from gslb.observations import Observation
 from gslb.store import GslbStore
 
@@ -46,7 +46,7 @@ def test_region_down_fails_over_and_back(tmp_path: Path, listeners: dict[str, Re
 def test_probes_reach_the_table_and_observations_reach_the_engine(
         tmp_path: Path, listeners: dict[str, Region], monkeypatch: pytest.MonkeyPatch) -> None:
     """With moto in server mode, as `edgeway serve` runs it (threads write concurrently)."""
-    monkeypatch.setattr(gslb.local, "OBSERVATION_POLL_S", 0.2)
+    monkeypatch.setattr(edgeway_local.gslb_local, "OBSERVATION_POLL_S", 0.2)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -84,10 +84,9 @@ def _info(config: Path, tables: dict[str, str]) -> StackInfo:
 def test_the_gslb_starter_hands_the_stack_to_gslb_local(monkeypatch: pytest.MonkeyPatch,
                                                         tmp_path: Path) -> None:
     calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
-    fake = types.ModuleType("gslb.local")
+    fake = types.ModuleType("edgeway_local.gslb_local")
     fake.start_local_gslb = lambda *args, **kwargs: calls.append((args, kwargs)) or "handle"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "gslb", types.ModuleType("gslb"))
-    monkeypatch.setitem(sys.modules, "gslb.local", fake)
+    monkeypatch.setitem(sys.modules, "edgeway_local.gslb_local", fake)
     from edgeway_local.services.gslb import start
 
     assert start(_info(CONFIG, {"GslbTable": "edgeway-local-GslbTable"})) == "handle"

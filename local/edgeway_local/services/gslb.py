@@ -1,7 +1,7 @@
 """The GSLB pieces of the local stack: health checker loop and DNS server.
 
-They live in the ``gslb`` package (``gslb.local.start_local_gslb``); this
-starter only hands them the running stack's facts.
+They live in ``edgeway_local.gslb_local`` (dev-only: the gslb package that ships
+to Lambda does not carry them); this starter only hands them the running stack's facts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from edgeway_local.services import Service, StackInfo
 
 
 def start(stack: StackInfo) -> Service | None:
-    from gslb.local import start_local_gslb  # the DNS and probe code only when started
+    # the DNS and probe code only when started
+    from edgeway_local.gslb_local import start_local_gslb
 
     if stack.config_path is None or not has_regions_section(stack.config_path):
         return None  # one implicit region: nothing to balance

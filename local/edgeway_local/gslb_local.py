@@ -20,13 +20,13 @@ from typing import Any
 
 from edgeway.errors import StoreError
 
-from .checker import HealthChecker
-from .config import load_gslb_config, with_endpoints
-from .dns_server import DnsServer
-from .engine import Engine
-from .networks import load_networks
-from .route53_plan import plan
-from .store import GslbStore
+from gslb.checker import HealthChecker
+from gslb.config import load_gslb_config, with_endpoints
+from gslb.dns_server import DnsServer
+from gslb.engine import Engine
+from gslb.networks import load_networks
+from gslb.route53_plan import plan
+from gslb.store import GslbStore
 
 log = logging.getLogger("gslb.local")
 OBSERVATION_POLL_S = 5.0
