@@ -166,8 +166,7 @@ class GslbHttpApi:
                 errors.append({"pointer": f"{pointer}/{unknown[0]}", "detail": "unknown field"})
                 continue
             try:
-                observation = parse_observation(item.get("client"), item.get("region"),
-                                                item.get("rtt_ms"), item.get("at"))
+                observation = parse_observation(*(item.get(name) for name in FIELDS))
             except ValueError as exc:
                 field = next((f for f in FIELDS if str(exc).startswith(f)), "")
                 errors.append({"pointer": f"{pointer}/{field}", "detail": str(exc)})
