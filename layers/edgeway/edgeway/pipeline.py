@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Literal
 
 from edgeway.clients import Clients
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import cors_configured
 from edgeway.adapters import adapters_for
 from edgeway.edge import Edge
 from edgeway.observability import Observability
@@ -42,6 +41,11 @@ TRANSFORM_KEYS = ("transform", "deprecation", "sunset", "deprecation_link")
 
 def _always(config: GatewayConfig) -> bool:
     return True
+
+
+def _uses_cors(config: GatewayConfig) -> bool:
+    return bool(config.section("cors")) or any(isinstance(rc.spec.get("cors"), dict)
+                                               for rc in config.routes)
 
 
 def _uses_auth(config: GatewayConfig) -> bool:
@@ -74,7 +78,7 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("health", "edgeway.stages.health"),
     Stage("routing", "edgeway.stages.routing"),
-    Stage("cors", "edgeway.stages.cors", cors_configured),
+    Stage("cors", "edgeway.stages.cors", _uses_cors),
     Stage("validation", "edgeway.stages.validation"),
     Stage("auth", "edgeway.auth.stage", _uses_auth),
     Stage("ratelimit", "edgeway.ratelimit.stage",  # after auth: it needs the consumer

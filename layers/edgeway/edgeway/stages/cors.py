@@ -6,8 +6,7 @@ a 401 or a 429.
 Policies are compiled per route from the global ``cors:`` section and the
 route's own ``cors:`` override (a mapping merged over the global one, or
 ``false`` to switch CORS off for that route). This module loads only for a
-config that uses CORS; the cheap questions the route stage asks on every cold
-start live in ``edgeway.cors``.
+config that uses CORS.
 """
 
 from __future__ import annotations
@@ -17,16 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import cors_enabled, is_preflight
 from edgeway.errors import Forbidden, HttpError
 from edgeway.http import Request, Response, routed
+from edgeway.stages.routing import is_preflight
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
 
 _PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-
-
 SAFE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_HEADERS = ("content-type", "authorization", "x-api-key", "x-request-id", "accept-version")
 
@@ -56,12 +53,6 @@ class CorsPolicy:
                 return origin
         return None
 
-    def disallowed_headers(self, requested: Iterable[str]) -> list[str]:
-        if self.headers is None:
-            return []
-        allowed = {h.lower() for h in self.headers}
-        return [h for h in requested if h.lower() not in allowed]
-
 
 def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
                    route_methods: Iterable[str]) -> CorsPolicy | None:
@@ -69,13 +60,13 @@ def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
 
     Raises ValueError (the caller names the key) for ``*`` with credentials.
     """
-    if not cors_enabled(global_spec, route_spec):
+    if route_spec is False or not (global_spec or isinstance(route_spec, Mapping)):
         return None
     spec: dict[str, Any] = dict(global_spec or {})
     if isinstance(route_spec, Mapping):
         spec.update(route_spec)
-    origins = [str(o) for o in spec.get("origins", ["*"])]
-    credentials = bool(spec.get("credentials", False))
+    origins: list[str] = spec.get("origins", ["*"])
+    credentials: bool = spec.get("credentials", False)
     any_origin = "*" in origins
     if any_origin and credentials:
         raise ValueError("origins '*' cannot be combined with credentials: true "
@@ -96,11 +87,10 @@ def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
     headers = spec.get("headers", DEFAULT_HEADERS)
     return CorsPolicy(
         origins=exact, wildcard_suffixes=tuple(wildcards), any_origin=any_origin,
-        methods=tuple(str(m).upper() for m in methods),
-        headers=None if "*" in headers else tuple(str(h).lower() for h in headers),
-        expose=tuple(str(h).lower() for h in spec.get("expose", [])),
-        max_age=int(spec["max_age"]) if spec.get("max_age") is not None else None,
-        credentials=credentials,
+        methods=tuple(methods),
+        headers=None if "*" in headers else tuple(h.lower() for h in headers),
+        expose=tuple(h.lower() for h in spec.get("expose", ())),
+        max_age=spec.get("max_age"), credentials=credentials,
     )
 
 
@@ -118,10 +108,10 @@ def compile(config: GatewayConfig) -> dict[str, CorsPolicy]:
     return policies
 
 
+@dataclass(frozen=True, slots=True)
 class CorsStage:
-    def __init__(self, app: Handler, policies: dict[str, CorsPolicy]) -> None:
-        self.app = app
-        self.policies = policies  # by route id; routes without CORS are absent
+    app: Handler
+    policies: dict[str, CorsPolicy]  # by route id; routes without CORS are absent
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
@@ -158,7 +148,8 @@ def preflight(policy: CorsPolicy, request: Request, origin: str) -> Response:
                         f"(allowed: {', '.join(policy.methods)})")
     requested = [h.strip() for h in request.headers.get(
         "access-control-request-headers", "").split(",") if h.strip()]
-    refused = policy.disallowed_headers(requested)
+    refused = [] if policy.headers is None else [h for h in requested
+                                                  if h.lower() not in policy.headers]
     if refused:
         raise Forbidden(f"header(s) {', '.join(refused)} not allowed for cross-origin calls")
     headers = {

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from edgeway.context import BuildContext, Handler
 from edgeway.http import Request, Response
 
 
+@dataclass(frozen=True, slots=True)
 class HealthStage:
-    PATH = "/health"
-
-    def __init__(self, app: Handler, *, region: str, service: str) -> None:
-        self.app = app
-        self.region = region
-        self.service = service
+    app: Handler
+    region: str
+    service: str
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
-        return cls(app, region=ctx.settings.region, service=ctx.config.name)
+        return cls(app, ctx.settings.region, ctx.config.name)
 
     def __call__(self, request: Request) -> Response:
-        if request.path == self.PATH and request.method in ("GET", "HEAD"):
+        if request.path == "/health" and request.method in ("GET", "HEAD"):
             return Response.json({"status": "ok", "region": self.region, "service": self.service},
                                  headers={"cache-control": "no-store"})
         return self.app(request)

@@ -11,10 +11,11 @@ that does its own CORS still gets it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgeway.context import BuildContext, Handler
-from edgeway.cors import cors_configured, cors_enabled, is_preflight
 from edgeway.errors import MethodNotAllowed, RouteError
 from edgeway.guards import Limits, check_request
 from edgeway.http import Request, Response
@@ -25,24 +26,24 @@ if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
 
 
+def is_preflight(method: str, headers: Mapping[str, str]) -> bool:
+    return method == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
+
+
+@dataclass(frozen=True, slots=True)
 class RouteStage:
-    def __init__(self, app: Handler, router: Router, limits: Limits, *,
-                 cors_routes: frozenset[str] = frozenset()) -> None:
-        self.app = app
-        self.router = router
-        self.limits = limits
-        self.cors_routes = cors_routes  # ids of the routes whose preflights the gateway answers
+    app: Handler
+    router: Router
+    limits: Limits
+    cors_routes: frozenset[str] = frozenset()  # the routes whose preflights the gateway answers
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
         config = ctx.config
         router = config.spec("routing", Router) or compile(config)
-        cors_routes = frozenset(
-            rc.id for rc in config.routes
-            if cors_enabled(config.section("cors"), rc.spec.get("cors"))
-        ) if cors_configured(config) else frozenset()
-        return cls(app, router, Limits.from_config(config.section("gateway") or {}),
-                   cors_routes=cors_routes)
+        # The CORS stage compiled a policy for exactly the routes it answers for.
+        cors_routes = frozenset(config.spec("cors", dict) or ())
+        return cls(app, router, Limits.from_config(config.section("gateway") or {}), cors_routes)
 
     def __call__(self, request: Request) -> Response:
         check_request(request, self.limits)
@@ -67,19 +68,16 @@ def compile(config: GatewayConfig) -> Router:
     """The routes and ``versioning:`` as one Router (the gateway's, and the authorizer's);
     a route that can never match is a config error naming it."""
     versioning = config.section("versioning") or {}
+    default = versioning.get("default")
     routes = (Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec,
                     timeout_ms=rc.timeout_ms) for rc in config.routes)
     try:
         return Router(routes, version_header=str(versioning.get("header", "accept-version")),
-                      default_version=_str_or_none(versioning.get("default")))
+                      default_version=None if default is None else str(default))
     except RouteError as exc:
         index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
         raise config.error(["routes", index, "path"] if index is not None else ["routes"],
                            exc.reason) from exc
-
-
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 build = RouteStage.build

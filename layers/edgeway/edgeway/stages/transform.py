@@ -103,10 +103,10 @@ def compile(config: GatewayConfig) -> dict[str, RouteTransform]:
     return transforms
 
 
+@dataclass(frozen=True, slots=True)
 class TransformStage:
-    def __init__(self, app: Handler, transforms: dict[str, RouteTransform]) -> None:
-        self.app = app
-        self.transforms = transforms
+    app: Handler
+    transforms: dict[str, RouteTransform]
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:

@@ -9,6 +9,7 @@ when a route declares a rule); a route without rules costs one ``len``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgeway.context import BuildContext, Handler
@@ -37,11 +38,11 @@ def compile(config: GatewayConfig) -> dict[str, RouteRules]:
     return rules
 
 
+@dataclass(frozen=True, slots=True)
 class ValidationStage:
-    def __init__(self, app: Handler, rules: dict[str, RouteRules], default_max_body: int) -> None:
-        self.app = app
-        self.rules = rules
-        self.default_max_body = default_max_body
+    app: Handler
+    rules: dict[str, RouteRules]
+    default_max_body: int
 
     @classmethod
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
