@@ -170,31 +170,16 @@ class RestApiV1Adapter:
 
     def to_request(self, event: Mapping[str, Any], context: Any) -> Request:
         ctx = _require(event, "requestContext", Mapping, "event")
-        method = _require(event, "httpMethod", str, "event").upper()
-        path = _require(event, "path", str, "event")
-        if not path.startswith("/"):
-            raise BadRequest("malformed event: path is not absolute")
-        if event.get("multiValueHeaders"):
-            headers = _multi_headers(_optional_map(event, "multiValueHeaders"))
-        else:
-            headers = _single_headers(_optional_map(event, "headers"))
-        query = _query_from_maps(event)
+        fields = _v1_fields(event, multi=bool(event.get("multiValueHeaders")))
         identity = ctx.get("identity") if isinstance(ctx.get("identity"), Mapping) else {}
-        return Request(
-            method=method, path=path, headers=headers, query=query, body=_decode_body(event),
-            source_ip=str(identity.get("sourceIp") or ""), lambda_context=context,
-            stage=str(ctx.get("stage") or "$default"),
-            domain_name=str(ctx.get("domainName") or "localhost"),
-            raw_query=urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote),
-        )
+        return Request(**fields, source_ip=str(identity.get("sourceIp") or ""),
+                       lambda_context=context, stage=str(ctx.get("stage") or "$default"),
+                       domain_name=str(ctx.get("domainName") or "localhost"))
 
     def to_result(self, response: Response, event: Mapping[str, Any]) -> dict[str, Any]:
         body, b64 = _encode_body(response)
-        multi = {k: [v] for k, v in response.headers.items()}
-        if response.cookies:
-            multi["set-cookie"] = list(response.cookies)
         return {"statusCode": response.status, "headers": dict(response.headers),
-                "multiValueHeaders": multi, "body": body, "isBase64Encoded": b64}
+                "multiValueHeaders": _multi_value(response), "body": body, "isBase64Encoded": b64}
 
 
 class AlbAdapter:
@@ -213,22 +198,10 @@ class AlbAdapter:
         return isinstance(ctx, Mapping) and "elb" in ctx
 
     def to_request(self, event: Mapping[str, Any], context: Any) -> Request:
-        method = _require(event, "httpMethod", str, "event").upper()
-        path = _require(event, "path", str, "event")
-        if not path.startswith("/"):
-            raise BadRequest("malformed event: path is not absolute")
-        if "multiValueHeaders" in event:
-            headers = _multi_headers(_optional_map(event, "multiValueHeaders"))
-        else:
-            headers = _single_headers(_optional_map(event, "headers"))
-        query = _query_from_maps(event)
-        forwarded = headers.get("x-forwarded-for", "")
-        return Request(
-            method=method, path=path, headers=headers, query=query, body=_decode_body(event),
-            source_ip=forwarded.split(",")[0].strip(), lambda_context=context,
-            domain_name=self.domain_name,
-            raw_query=urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote),
-        )
+        fields = _v1_fields(event, multi="multiValueHeaders" in event)
+        forwarded: str = fields["headers"].get("x-forwarded-for", "")
+        return Request(**fields, source_ip=forwarded.split(",")[0].strip(), lambda_context=context,
+                       domain_name=self.domain_name)
 
     def to_result(self, response: Response, event: Mapping[str, Any]) -> dict[str, Any]:
         body, b64 = _encode_body(response)
@@ -239,16 +212,36 @@ class AlbAdapter:
         }
         # ALB answers in the shape it was asked in: multi-value only when enabled.
         if "multiValueHeaders" in event:
-            multi = {k: [v] for k, v in response.headers.items()}
-            if response.cookies:
-                multi["set-cookie"] = list(response.cookies)
-            result["multiValueHeaders"] = multi
+            result["multiValueHeaders"] = _multi_value(response)
         else:
             headers = dict(response.headers)
             if response.cookies:
                 headers["set-cookie"] = response.cookies[-1]  # single-value mode keeps one
             result["headers"] = headers
         return result
+
+
+def _v1_fields(event: Mapping[str, Any], *, multi: bool) -> dict[str, Any]:
+    """What REST API v1 and ALB events spell alike: method, path, headers, query, body."""
+    method = _require(event, "httpMethod", str, "event").upper()
+    path = _require(event, "path", str, "event")
+    if not path.startswith("/"):
+        raise BadRequest("malformed event: path is not absolute")
+    if multi:
+        headers = _multi_headers(_optional_map(event, "multiValueHeaders"))
+    else:
+        headers = _single_headers(_optional_map(event, "headers"))
+    query = _query_from_maps(event)
+    return {"method": method, "path": path, "headers": headers, "query": query,
+            "body": _decode_body(event),
+            "raw_query": urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote)}
+
+
+def _multi_value(response: Response) -> dict[str, list[str]]:
+    multi = {k: [v] for k, v in response.headers.items()}
+    if response.cookies:
+        multi["set-cookie"] = list(response.cookies)
+    return multi
 
 
 def _query_from_maps(event: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -283,19 +276,13 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-# Most specific first: a function URL event also looks like an HTTP API v2 event.
-ADAPTERS: tuple[type, ...] = (FunctionUrlAdapter, HttpApiV2Adapter, AlbAdapter, RestApiV1Adapter)
-
-
-def adapters_for(domain_name: str | None) -> tuple[EventAdapter, ...]:
-    """Every adapter, the ALB one naming ``domain_name`` as the API's domain."""
+def adapters_for(domain_name: str | None = None) -> tuple[EventAdapter, ...]:
+    """Every adapter, most specific first (a function URL event also looks like an HTTP
+    API v2 event); the ALB one names ``domain_name`` as the API's domain."""
     return (FunctionUrlAdapter(), HttpApiV2Adapter(), AlbAdapter(domain_name), RestApiV1Adapter())
 
 
-_INSTANCES: tuple[EventAdapter, ...] = adapters_for(None)
-
-
-def infer(event: Any, among: tuple[EventAdapter, ...] = _INSTANCES) -> EventAdapter | None:
+def infer(event: Any, among: tuple[EventAdapter, ...] = adapters_for()) -> EventAdapter | None:
     """The adapter for this event, or None when no known source (of ``among``) sent it."""
     if not isinstance(event, Mapping):
         return None
@@ -305,5 +292,5 @@ def infer(event: Any, among: tuple[EventAdapter, ...] = _INSTANCES) -> EventAdap
     return None
 
 
-DEFAULT_ADAPTER: EventAdapter = _INSTANCES[1]
+DEFAULT_ADAPTER: EventAdapter = HttpApiV2Adapter()
 """Used to answer events nobody recognises (a 400 in the HTTP API v2 shape)."""

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from edgeway.adapters import DEFAULT_ADAPTER, EventAdapter, infer
+from edgeway.adapters import DEFAULT_ADAPTER, EventAdapter, adapters_for, infer
 from edgeway.context import Handler
 from edgeway.errors import BadRequest, HttpError, http_error
 from edgeway.http import Request, Response
@@ -77,7 +77,7 @@ class Edge:
     """A Handler served as a Lambda function: ``Edge(app, ...)(event, context) -> result``."""
 
     def __init__(self, app: Handler, *, region: str, obs: Observability,
-                 adapters: tuple[EventAdapter, ...] | None = None) -> None:
+                 adapters: tuple[EventAdapter, ...] = adapters_for()) -> None:
         self.app = app
         self.region = region
         self.obs = obs
@@ -86,7 +86,7 @@ class Edge:
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
         rid = begin(event)
-        adapter = infer(event) if self.adapters is None else infer(event, self.adapters)
+        adapter = infer(event, self.adapters)
         request: Request | None = None
         try:
             if adapter is None:
