@@ -21,9 +21,6 @@ class Conditions(NamedTuple):
     def rank(self) -> int:
         return (self.host is not None) + len(self.headers) + (self.version is not None)
 
-    def key(self) -> tuple[Any, ...]:
-        return tuple(self)
-
     def holds(self, headers: Mapping[str, str], host: str, version: str | None, *,
               host_only: bool = False) -> bool:
         if not host_only and self.version is not None and version != self.version:

@@ -38,7 +38,7 @@ ANY = "ANY"
 _INT = re.compile(r"0|[1-9][0-9]{0,17}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Typed parameters, most specific first (the order the trie tries them in).
+# Typed parameters: no segment is both, so the trie may try them in any order.
 PARAM_TYPES: dict[str, Callable[[str], object]] = {
     "int": _INT.fullmatch,
     "uuid": _UUID.fullmatch,
@@ -78,12 +78,6 @@ class Segment(NamedTuple):
     type: str = ""  # "" (any one segment), "int" or "uuid" for params
 
 
-def split_template(template: str) -> list[str]:
-    if not template.startswith("/"):
-        raise ValueError("a route path must start with '/'")
-    return [s for s in template.split("/")[1:] if s != ""] if template != "/" else []
-
-
 def parse_segment(segment: str) -> Segment:
     if segment.startswith("{") and segment.endswith("}"):
         inner = segment[1:-1]
@@ -107,7 +101,9 @@ def parse_segment(segment: str) -> Segment:
 
 
 def parse_template(template: str) -> list[Segment]:
-    segments = [parse_segment(s) for s in split_template(template)]
+    if not template.startswith("/"):
+        raise ValueError("a route path must start with '/'")
+    segments = [parse_segment(s) for s in template.split("/")[1:] if s != ""]
     names = [s.value for s in segments if s.kind != "literal"]
     if len(names) != len(set(names)):
         raise ValueError(f"a parameter name is used twice in {template!r}")
@@ -135,7 +131,7 @@ class _Node:
 
     def __init__(self) -> None:
         self.literals: dict[str, _Node] = {}
-        self.typed: list[tuple[str, Callable[[str], object], _Node]] = []
+        self.typed: dict[str, _Node] = {}  # by parameter type
         self.param: _Node | None = None
         self.proxy: list[_Entry] = []
         self.entries: list[_Entry] = []
@@ -167,16 +163,20 @@ class Router:
         for segment in segments:
             if segment.kind == "literal":
                 node = node.literals.setdefault(segment.value, _Node())
-            elif segment.kind == "param":
-                names.append(segment.value)
-                node = self._param_child(node, segment.type)
-            else:
+            elif segment.kind == "proxy":
                 names.append(segment.value)
                 bucket = node.proxy
+            elif segment.type:
+                names.append(segment.value)
+                node = node.typed.setdefault(segment.type, _Node())
+            else:
+                names.append(segment.value)
+                if node.param is None:
+                    node.param = _Node()
+                node = node.param
         bucket = node.entries if bucket is None else bucket
         entry = _Entry(route, tuple(names), conditions)
-        key = conditions.key() if conditions else None
-        earlier = [o for o in bucket if (o.conditions.key() if o.conditions else None) == key]
+        earlier = [o for o in bucket if o.conditions == conditions]
         covered = frozenset().union(*(o.route.methods for o in earlier))
         if earlier and (ANY in covered or (ANY not in route.methods and route.methods <= covered)):
             # A partial overlap is legal (the earlier route wins the shared methods);
@@ -187,21 +187,6 @@ class Router:
         bucket.append(entry)
         # More conditions first; sort() is stable, so ties keep config order.
         bucket.sort(key=lambda e: -(e.conditions.rank if e.conditions else 0))
-
-    @staticmethod
-    def _param_child(node: _Node, kind: str) -> _Node:
-        if not kind:
-            if node.param is None:
-                node.param = _Node()
-            return node.param
-        for name, _, child in node.typed:
-            if name == kind:
-                return child
-        child = _Node()
-        node.typed.append((kind, PARAM_TYPES[kind], child))
-        order = list(PARAM_TYPES)
-        node.typed.sort(key=lambda t: order.index(t[0]))
-        return child
 
     def match(self, method: str, path: str, headers: Mapping[str, str] | None = None, *,
               host: str | None = None, any_method: bool = False,
@@ -246,8 +231,8 @@ class Router:
         child = node.literals.get(segment)
         if child is not None:
             self._walk(child, segments, i + 1, values, out)
-        for _, accepts, typed in node.typed:
-            if accepts(segment):
+        for kind, typed in node.typed.items():
+            if PARAM_TYPES[kind](segment):
                 values.append(segment)
                 self._walk(typed, segments, i + 1, values, out)
                 values.pop()
