@@ -88,6 +88,14 @@ class Request:
         return int(getter()) if getter else default
 
 
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
 def routed(request: Request) -> Route:
     """The request's route, for the stages after routing (which always sets it)."""
     route = request.route

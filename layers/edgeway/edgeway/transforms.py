@@ -171,11 +171,6 @@ class PathTemplate:
         return "/" + "/".join(out) + ("/" if self.trailing_slash else "")
 
 
-def is_json(content_type: str | None) -> bool:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
-
-
 def rewrite_json(body: bytes, ops: BodyOps) -> bytes | None:
     """The transformed body, or None when it is not JSON (left as it is)."""
     try:

@@ -3,11 +3,10 @@ for configs whose routes declare any (the always-present body size check lives
 in ``edgeway.stages.validation``).
 
 Schemas are checked in two steps so that a cold start never imports
-jsonschema: the accept path runs a validator compiled by fastjsonschema (a
-runtime dependency that the config loader already uses); only when that
-validator refuses a document do we ask jsonschema's ``iter_errors`` for the full
-list, so a client learns every problem in one answer. The jsonschema validator
-is created on the first refusal and kept for the life of the container.
+jsonschema: the accept path runs a validator compiled by fastjsonschema; only
+when it refuses a document do we ask jsonschema's ``iter_errors`` (created on
+the first refusal, then kept) for the full list, so a client learns every
+problem in one answer.
 """
 
 from __future__ import annotations
@@ -16,11 +15,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeway.errors import (BadRequest, PayloadTooLarge, SchemaDefinitionError,
                             UnsupportedMediaType, ValidationFailed)
-from edgeway.http import Request
+from edgeway.http import Request, is_json, media_type
+
+if TYPE_CHECKING:
+    from edgeway.config import GatewayConfig, RouteConfig
 
 MAX_ERRORS = 100  # a hostile body of 10^5 bad items must not make a 10 MB answer
 _MESSAGE_MAX = 300
@@ -57,9 +59,13 @@ class SchemaCheck:
 
     def _all_errors(self, instance: Any) -> list[dict[str, str]]:
         try:
-            validator = self._full_validator()
+            if self._full is None:
+                from jsonschema.validators import Draft7Validator, validator_for
+
+                cls = validator_for(self.schema, default=Draft7Validator)
+                self._full = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
             found = []
-            for error in validator.iter_errors(instance):
+            for error in self._full.iter_errors(instance):
                 found.append({"pointer": to_pointer(error.absolute_path),
                               "message": _short(error.message)})
                 if len(found) >= MAX_ERRORS:
@@ -67,14 +73,6 @@ class SchemaCheck:
         except Exception:  # a schema jsonschema dislikes: keep fastjsonschema's answer
             return []
         return sorted(found, key=lambda e: (e["pointer"], e["message"]))
-
-    def _full_validator(self) -> Any:
-        if self._full is None:
-            from jsonschema.validators import Draft7Validator, validator_for
-
-            cls = validator_for(self.schema, default=Draft7Validator)
-            self._full = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
-        return self._full
 
 
 def to_pointer(path: Iterable[Any]) -> str:
@@ -173,7 +171,7 @@ class RouteRules:
             errors += [{"in": "query", **e} for e in self.query.errors(shaped)]
         # A body schema means JSON; `consumes` with a JSON type means JSON when the
         # request says so (a route may also accept, say, text/csv as it is).
-        parse = self.body is not None or (self.json_body and is_json_media(media))
+        parse = self.body is not None or (self.json_body and is_json(media))
         if parse and (body or request.method in _BODY_METHODS):
             if not body:
                 if self.body is not None:
@@ -189,34 +187,23 @@ class RouteRules:
             raise ValidationFailed(errors)
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def is_json_media(media: str) -> bool:
-    return media == "application/json" or media.endswith("+json")
-
-
-def compile_rules(spec: Mapping[str, Any], default_max_body: int, config: Any,
-                  index: int) -> RouteRules | None:
+def compile_rules(config: GatewayConfig, rc: RouteConfig) -> RouteRules:
+    spec = rc.spec
     schemas = spec.get("schema") or {}
     consumes = spec.get("consumes")
-    max_body = spec.get("max_body_bytes")
-    if not schemas and consumes is None and max_body is None:
-        return None
     checks: dict[str, SchemaCheck] = {}
     for part in ("body", "query"):
         if part in schemas:
             try:
                 checks[part] = SchemaCheck(schemas[part])
             except SchemaDefinitionError as exc:
-                raise config.error(["routes", index, "schema", part],
+                raise config.error(["routes", rc.index, "schema", part],
                                    f"not a valid JSON Schema: {exc}") from exc
     media = frozenset(media_type(m) for m in consumes) if consumes is not None else None
-    json_body = "body" in checks or bool(media and any(is_json_media(m) for m in media))
+    json_body = "body" in checks or bool(media and any(is_json(m) for m in media))
     query = checks.get("query")
     return RouteRules(
-        max_body=int(max_body if max_body is not None else default_max_body),
+        max_body=spec.get("max_body_bytes", config.max_body_bytes),
         consumes=media, json_body=json_body, body=checks.get("body"), query=query,
         query_shape=QueryShape(schemas["query"]) if query is not None else None,
     )

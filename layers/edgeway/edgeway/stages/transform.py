@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from edgeway.context import BuildContext, Handler
 from edgeway.deprecation import deprecation_headers
-from edgeway.http import Request, Response, routed
+from edgeway.http import Request, Response, is_json, media_type, routed
 from edgeway.pipeline import TRANSFORM_KEYS
-from edgeway.transforms import BodyOps, HeaderOps, PathTemplate, is_json, rewrite_json
+from edgeway.transforms import BodyOps, HeaderOps, PathTemplate, rewrite_json
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
@@ -37,7 +37,8 @@ class RouteTransform:
     def request(self, request: Request) -> Request:
         changes: dict[str, Any] = {}
         headers = request.headers
-        if self.request_body is not None and request.body and is_json(headers.get("content-type")):
+        if self.request_body is not None and request.body and is_json(
+                media_type(headers.get("content-type"))):
             body = rewrite_json(request.body, self.request_body)
             if body is not None:
                 changes["body"] = body
@@ -54,7 +55,7 @@ class RouteTransform:
         if self.status is not None:
             response.status = self.status.get(response.status, response.status)
         if self.response_body is not None and response.body and is_json(
-                response.headers.get("content-type")):
+                media_type(response.headers.get("content-type"))):
             body = rewrite_json(response.body, self.response_body)
             if body is not None:
                 response.body = body

@@ -25,17 +25,12 @@ _RULE_KEYS = ("schema", "consumes", "max_body_bytes")
 
 def compile(config: GatewayConfig) -> dict[str, RouteRules]:
     """Each route's body, content-type and schema rules, by route id."""
-    rules: dict[str, RouteRules] = {}
     routes = [rc for rc in config.routes if any(k in rc.spec for k in _RULE_KEYS)]
     if not routes:
-        return rules
+        return {}
     from edgeway.validation import compile_rules
 
-    for rc in routes:
-        compiled = compile_rules(rc.spec, config.max_body_bytes, config, rc.index)
-        if compiled is not None:
-            rules[rc.id] = compiled
-    return rules
+    return {rc.id: compile_rules(config, rc) for rc in routes}
 
 
 @dataclass(frozen=True, slots=True)
