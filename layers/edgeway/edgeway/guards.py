@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from edgeway.errors import BadRequest, HeaderFieldsTooLarge, UriTooLong
 from edgeway.http import Request
@@ -24,11 +24,6 @@ class Limits(NamedTuple):
     """Size limits checked before routing (path and header bytes); read per request."""
     max_path_bytes: int = DEFAULT_MAX_PATH_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
-
-    @classmethod
-    def from_config(cls, gateway: Mapping[str, Any]) -> Limits:
-        return cls(int(gateway.get("max_path_bytes", DEFAULT_MAX_PATH_BYTES)),
-                   int(gateway.get("max_header_bytes", DEFAULT_MAX_HEADER_BYTES)))
 
 
 def check_request(request: Request, limits: Limits) -> None:

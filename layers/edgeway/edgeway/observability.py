@@ -42,20 +42,17 @@ def bind(**fields: str) -> None:
 
 
 def bound() -> Mapping[str, Any]:
-    """The current log context."""
     return THREAD_LOCAL_KEYS.get()
 
 
 def background_context(kind: str, parent: str | None = None) -> contextvars.Context:
     """A context of its own for work off the request path: a new id, the parent noted."""
+    fields = {"request_id": f"{kind}-{new_request_id()}"}
+    if parent:
+        fields["parent_request_id"] = parent
     context = contextvars.Context()
-    context.run(_begin_background, f"{kind}-{new_request_id()}", parent)
+    context.run(THREAD_LOCAL_KEYS.set, fields)
     return context
-
-
-def _begin_background(request_id: str, parent: str | None) -> None:
-    THREAD_LOCAL_KEYS.set({"request_id": request_id, **({"parent_request_id": parent}
-                                                         if parent else {})})
 
 
 def service_logger(service: str, *, quiet: bool = False) -> Any:

@@ -49,10 +49,6 @@ def load_document(text: str, file: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"not valid JSON: {exc.msg}", file=file, line=exc.lineno) from exc
-    return load_yaml(text, file)
-
-
-def load_yaml(text: str, file: str) -> Any:
     import yaml
 
     try:

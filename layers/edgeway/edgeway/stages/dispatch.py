@@ -12,11 +12,6 @@ from edgeway.http import Request, Response, routed
 ANSWER_MARGIN_MS = 250
 
 
-def budget_s(request: Request, route_timeout_ms: int) -> float:
-    remaining = request.remaining_ms() - ANSWER_MARGIN_MS
-    return min(route_timeout_ms, remaining) / 1000.0
-
-
 class Dispatch:
     def __init__(self, ctx: BuildContext) -> None:
         # Every route's backend, wired to its clients once (the build).
@@ -25,7 +20,7 @@ class Dispatch:
 
     def __call__(self, request: Request) -> Response:
         route = routed(request)
-        timeout_s = budget_s(request, route.timeout_ms)
+        timeout_s = min(route.timeout_ms, request.remaining_ms() - ANSWER_MARGIN_MS) / 1000
         if timeout_s <= 0:
             raise BackendTimeout("no time left in this invocation to call the backend")
         return self.backends[route.id](request, timeout_s=timeout_s)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from edgeway.context import BuildContext, Handler
 from edgeway.errors import MethodNotAllowed, RouteError
-from edgeway.guards import Limits, check_request
+from edgeway.guards import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PATH_BYTES, Limits, check_request
 from edgeway.http import Request, Response
 from edgeway.observability import bind
 from edgeway.routing import Route, Router
@@ -41,9 +41,11 @@ class RouteStage:
     def build(cls, app: Handler, ctx: BuildContext) -> Handler:
         config = ctx.config
         router = config.spec("routing", Router) or compile(config)
+        gateway = config.section("gateway") or {}
+        limits = Limits(gateway.get("max_path_bytes", DEFAULT_MAX_PATH_BYTES),
+                        gateway.get("max_header_bytes", DEFAULT_MAX_HEADER_BYTES))
         # The CORS stage compiled a policy for exactly the routes it answers for.
-        cors_routes = frozenset(config.spec("cors", dict) or ())
-        return cls(app, router, Limits.from_config(config.section("gateway") or {}), cors_routes)
+        return cls(app, router, limits, frozenset(config.spec("cors", dict) or ()))
 
     def __call__(self, request: Request) -> Response:
         check_request(request, self.limits)
