@@ -14,7 +14,7 @@ UNUSED = (
     "edgeway.aggregate", "edgeway.auth.authenticator", "edgeway.auth.config",
     "edgeway.backends.canary", "edgeway.backends.http", "edgeway.backends.messaging",
     "edgeway.cache", "edgeway.stages.cors", "edgeway.ratelimit.stage", "edgeway.resilience",
-    "edgeway.validation", "edgeway.stages.transform", "edgeway.transforms",
+    "edgeway.validation", "edgeway.stages.transform",
     "fastjsonschema",  # only request bodies need it; the config's shapes use edgeway.shapes
 )
 

@@ -292,3 +292,30 @@ def canonical_path(path: str) -> str:
     """
     segments = request_segments(path)
     return "/" + "/".join(quote(s, safe="") for s in segments) if segments else "/"
+
+
+class PathTemplate:
+    """``/internal/users/{id}`` filled from path parameters, each percent-encoded."""
+
+    def __init__(self, template: str, route_path: str) -> None:
+        route_segments = parse_template(route_path)
+        known = {s.value for s in route_segments if s.kind != "literal"}
+        self.proxy = {s.value for s in route_segments if s.kind == "proxy"}
+        self.parts: list[tuple[bool, str]] = []
+        for segment in parse_template(template):
+            if segment.kind == "literal":
+                self.parts.append((False, segment.value))
+            elif segment.value not in known:
+                raise ValueError(f"{{{segment.value}}} is not a parameter of {route_path}")
+            else:
+                self.parts.append((True, segment.value))
+        self.trailing_slash = template.endswith("/") and template != "/"
+
+    def render(self, params: Mapping[str, str]) -> str:
+        out = []
+        for is_param, value in self.parts:
+            if is_param:
+                out.append(quote(params[value], safe="/" if value in self.proxy else ""))
+            else:
+                out.append(quote(value, safe=""))
+        return "/" + "/".join(out) + ("/" if self.trailing_slash else "")

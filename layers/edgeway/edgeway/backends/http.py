@@ -20,8 +20,7 @@ from edgeway.backends import MAX_RESPONSE_BYTES, Site
 from edgeway.context import BuildContext
 from edgeway.errors import BackendError, BackendTimeout
 from edgeway.http import Request, Response
-from edgeway.routing import canonical_path
-from edgeway.transforms import PathTemplate
+from edgeway.routing import PathTemplate, canonical_path
 
 DEFAULT_CONNECT_TIMEOUT_MS = 1000
 DEFAULT_FORWARD_HEADERS = (
