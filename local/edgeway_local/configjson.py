@@ -1,7 +1,7 @@
 """Write ``gateway.json`` beside every ``gateway.yaml`` of a build (``make build``).
 
 The gateway loads ``gateway.json`` in preference to ``gateway.yaml`` when both
-ship (``edgeway.settings.default_config_path``): the same document, compiled
+ship (``edgeway.settings.Settings.from_env``): the same document, compiled
 here first, loaded on the cold path without importing PyYAML.
 
     python -m edgeway_local.configjson .aws-sam/build

@@ -42,9 +42,7 @@ class EventAdapter(Protocol):
     def to_result(self, response: Response, event: Mapping[str, Any]) -> dict[str, Any]: ...
 
 
-def _require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(mapping, Mapping):
-        raise BadRequest(f"malformed event: {where} is not an object")
+def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     value = mapping.get(key)
     if not isinstance(value, kind):
         raise BadRequest(f"malformed event: {where}.{key} is missing or has the wrong type")

@@ -48,7 +48,7 @@ def conditions_of(spec: Mapping[str, Any]) -> Conditions | None:
     if host is None and not headers and version is None:
         return None
     pairs = tuple(sorted(
-        (str(name).lower(), frozenset([value] if isinstance(value, str) else map(str, value)))
+        (str(name).lower(), frozenset([value] if isinstance(value, str) else value))
         for name, value in headers.items()))
-    return Conditions(host=str(host).lower() if host is not None else None, headers=pairs,
+    return Conditions(host=host.lower() if host is not None else None, headers=pairs,
                       version=str(version) if version is not None else None)

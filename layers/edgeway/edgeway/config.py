@@ -18,7 +18,7 @@ cold start.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -110,7 +110,12 @@ def parse_config(text: str, source: str = "gateway.yaml", *,
         routes=(),
     )
     routes = tuple(_route(config, i, spec, functions) for i, spec in enumerate(raw["routes"]))
-    _check_unique_ids(config, routes)
+    seen: dict[str, int] = {}
+    for route in routes:
+        if route.id in seen:
+            raise config.error(["routes", route.index, "id"],
+                               f"route id {route.id!r} is already used by routes[{seen[route.id]}]")
+        seen[route.id] = route.index
     object.__setattr__(config, "routes", routes)
     object.__setattr__(config, "compiled", compile_stages(config))
     return config
@@ -134,12 +139,3 @@ def _route(config: GatewayConfig, index: int, spec: Mapping[str, Any],
     return RouteConfig(index=index, id=route_id, path=path, methods=methods,
                        timeout_ms=spec.get("timeout_ms", config.default_timeout_ms),
                        backend=backend, spec=spec)
-
-
-def _check_unique_ids(config: GatewayConfig, routes: Sequence[RouteConfig]) -> None:
-    seen: dict[str, int] = {}
-    for route in routes:
-        if route.id in seen:
-            raise config.error(["routes", route.index, "id"],
-                               f"route id {route.id!r} is already used by routes[{seen[route.id]}]")
-        seen[route.id] = route.index

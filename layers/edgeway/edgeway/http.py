@@ -112,10 +112,10 @@ class Response:
     cookies: list[str] = field(default_factory=list)
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: Mapping[str, str] | None = None,
-             content_type: str = "application/json") -> Response:
+    def json(cls, payload: Any, status: int = 200,
+             headers: Mapping[str, str] | None = None) -> Response:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        merged = {"content-type": content_type}
+        merged = {"content-type": "application/json"}
         if headers:
             merged.update({k.lower(): v for k, v in headers.items()})
         return cls(status=status, headers=merged, body=body)

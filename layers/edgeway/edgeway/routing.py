@@ -43,7 +43,6 @@ PARAM_TYPES: dict[str, Callable[[str], object]] = {
     "int": _INT.fullmatch,
     "uuid": _UUID.fullmatch,
 }
-UNTYPED = ("str", "")  # `{slug}` and `{slug:str}`: any one segment
 
 
 
@@ -87,7 +86,7 @@ def parse_segment(segment: str) -> Segment:
             return Segment("proxy", name)
         name, _, kind = inner.partition(":")
         _check_name(name, segment)
-        if kind in UNTYPED:
+        if kind in ("str", ""):  # `{slug}` and `{slug:str}`: any one segment
             return Segment("param", name)
         if kind not in PARAM_TYPES:
             raise ValueError(f"unknown parameter type {kind!r} in {segment!r} "

@@ -16,12 +16,6 @@ from edgeway.errors import ConfigError
 DEFAULT_REGION = "us-east-1"
 
 
-def default_config_path(task_root: Path) -> str:
-    """``gateway.json`` when the build wrote one (loads without PyYAML), else the YAML."""
-    compiled = task_root / "gateway.json"
-    return str(compiled if compiled.is_file() else task_root / "gateway.yaml")
-
-
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The function's environment (config path, regions, table names), read once at cold start."""
@@ -64,11 +58,13 @@ class Settings:
                  task_root: str | Path | None = None) -> Settings:
         """``task_root``: where the function's gateway.yaml is when LAMBDA_TASK_ROOT is unset."""
         env = os.environ if environ is None else environ
-        root = env.get("LAMBDA_TASK_ROOT") or task_root or os.getcwd()
+        root = Path(env.get("LAMBDA_TASK_ROOT") or task_root or os.getcwd())
+        compiled = root / "gateway.json"  # written by the build: loads without PyYAML
+        config_path = compiled if compiled.is_file() else root / "gateway.yaml"
         aws_region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         region = env.get("EDGEWAY_REGION") or aws_region or DEFAULT_REGION
         return cls(
-            config_path=env.get("EDGEWAY_CONFIG") or default_config_path(Path(root)),
+            config_path=env.get("EDGEWAY_CONFIG") or str(config_path),
             region=region,
             aws_region=aws_region or region,
             home_region=env.get("EDGEWAY_HOME_REGION") or None,
