@@ -95,8 +95,8 @@ def parse_json(body: bytes) -> Any:
         raise ValueError("the JSON document is nested too deeply") from exc
 
 
-class QueryShape:
-    """Turns the query (name -> tuple of strings) into the object a schema checks.
+class QueryCheck:
+    """The query (name -> tuple of strings) made the object its schema checks.
 
     A property whose schema type is ``array`` keeps every value; any other
     declared property is single-valued, and a second value is an error rather
@@ -106,12 +106,13 @@ class QueryShape:
     """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = SchemaCheck(schema)
         props = schema.get("properties") or {}
         self.types = {name: _types(p) for name, p in props.items() if isinstance(p, Mapping)}
         self.item_types = {name: _types(p.get("items") or {}) for name, p in props.items()
                            if isinstance(p, Mapping) and "array" in _types(p)}
 
-    def build(self, query: Mapping[str, tuple[str, ...]]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    def errors(self, query: Mapping[str, tuple[str, ...]]) -> list[dict[str, str]]:
         out: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
         for name, values in query.items():
@@ -123,7 +124,7 @@ class QueryShape:
                                "message": f"query parameter {name!r} may be given only once"})
             else:
                 out[name] = _coerce(values[-1], types or ()) if values else ""
-        return out, errors
+        return errors + self.schema.errors(out)
 
 
 def _types(schema: Mapping[str, Any]) -> tuple[str, ...]:
@@ -153,8 +154,7 @@ class RouteRules:
     consumes: frozenset[str] | None = None
     json_body: bool = False
     body: SchemaCheck | None = None
-    query: SchemaCheck | None = None
-    query_shape: QueryShape | None = None
+    query: QueryCheck | None = None
 
     def check(self, request: Request) -> None:
         body = request.body
@@ -165,24 +165,19 @@ class RouteRules:
             raise UnsupportedMediaType(
                 f"this route accepts {', '.join(sorted(self.consumes))}, not {media or 'no content type'}")
         errors: list[dict[str, str]] = []
-        if self.query_shape is not None and self.query is not None:
-            shaped, shape_errors = self.query_shape.build(request.query)
-            errors += [{"in": "query", **e} for e in shape_errors]
-            errors += [{"in": "query", **e} for e in self.query.errors(shaped)]
+        if self.query is not None:
+            errors += [{"in": "query", **e} for e in self.query.errors(request.query)]
+        if self.body is not None and not body and request.method in _BODY_METHODS:
+            raise BadRequest("this route needs a JSON request body")
         # A body schema means JSON; `consumes` with a JSON type means JSON when the
         # request says so (a route may also accept, say, text/csv as it is).
-        parse = self.body is not None or (self.json_body and is_json(media))
-        if parse and (body or request.method in _BODY_METHODS):
-            if not body:
-                if self.body is not None:
-                    raise BadRequest("this route needs a JSON request body")
-            else:
-                try:
-                    document = parse_json(body)
-                except ValueError as exc:
-                    raise BadRequest("the request body is not valid JSON") from exc
-                if self.body is not None:
-                    errors += [{"in": "body", **e} for e in self.body.errors(document)]
+        if body and (self.body is not None or (self.json_body and is_json(media))):
+            try:
+                document = parse_json(body)
+            except ValueError as exc:
+                raise BadRequest("the request body is not valid JSON") from exc
+            if self.body is not None:
+                errors += [{"in": "body", **e} for e in self.body.errors(document)]
         if errors:
             raise ValidationFailed(errors)
 
@@ -191,19 +186,15 @@ def compile_rules(config: GatewayConfig, rc: RouteConfig) -> RouteRules:
     spec = rc.spec
     schemas = spec.get("schema") or {}
     consumes = spec.get("consumes")
-    checks: dict[str, SchemaCheck] = {}
-    for part in ("body", "query"):
+    checks: dict[str, Any] = {}
+    for part, kind in (("body", SchemaCheck), ("query", QueryCheck)):
         if part in schemas:
             try:
-                checks[part] = SchemaCheck(schemas[part])
+                checks[part] = kind(schemas[part])
             except SchemaDefinitionError as exc:
                 raise config.error(["routes", rc.index, "schema", part],
                                    f"not a valid JSON Schema: {exc}") from exc
     media = frozenset(media_type(m) for m in consumes) if consumes is not None else None
     json_body = "body" in checks or bool(media and any(is_json(m) for m in media))
-    query = checks.get("query")
-    return RouteRules(
-        max_body=spec.get("max_body_bytes", config.max_body_bytes),
-        consumes=media, json_body=json_body, body=checks.get("body"), query=query,
-        query_shape=QueryShape(schemas["query"]) if query is not None else None,
-    )
+    return RouteRules(max_body=spec.get("max_body_bytes", config.max_body_bytes), consumes=media,
+                      json_body=json_body, body=checks.get("body"), query=checks.get("query"))
