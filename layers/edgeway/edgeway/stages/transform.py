@@ -77,21 +77,17 @@ def compile_transform(spec: Mapping[str, Any], route_path: str) -> RouteTransfor
     t = spec.get("transform") or {}
     req = t.get("request") or {}
     res = t.get("response") or {}
-    status = None
-    if res.get("status"):
-        status = {}
-        for old, new in res["status"].items():
-            old, new = int(old), int(new)
-            if not (100 <= old <= 599 and 100 <= new <= 599):
-                raise ValueError(f"status mapping {old} -> {new} is outside 100-599")
-            status[old] = new
+    status = {int(old): new for old, new in res.get("status", {}).items()}
+    for old, new in status.items():  # (the schema bounds the new status)
+        if not 100 <= old <= 599:
+            raise ValueError(f"status mapping {old} -> {new} is outside 100-599")
     return RouteTransform(
         request_headers=HeaderOps.parse(req.get("headers")),
         path=PathTemplate(req["path"], route_path) if req.get("path") else None,
         request_body=BodyOps.parse(req.get("body")),
         response_headers=HeaderOps.parse(res.get("headers")),
         response_body=BodyOps.parse(res.get("body")),
-        status=status,
+        status=status or None,
         extra_headers=deprecation_headers(spec) or None,
     )
 
