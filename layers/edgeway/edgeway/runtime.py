@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
 
 from edgeway.config import load_config
 from edgeway.edge import Edge
@@ -16,7 +15,7 @@ def create_gateway(settings: Settings | None = None) -> Edge:
     return build_gateway(load_config(settings.config_path), settings)
 
 
-def lambda_handler(settings: Settings | None = None) -> Any:
+def lambda_handler(settings: Settings | None = None) -> Edge:
     # What the cold start builds (modules, config, the compiled pipeline, the AWS
     # clients) lives as long as the container: take it out of the cyclic
     # collector's reach. Otherwise the collections that botocore's import and client
@@ -28,8 +27,4 @@ def lambda_handler(settings: Settings | None = None) -> Any:
     gc.freeze()
     gateway = create_gateway(settings)
     gc.freeze()
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return gateway(event, context)
-
-    return handler
+    return gateway  # the Edge is the handler: Lambda calls it with (event, context)
