@@ -27,7 +27,7 @@ from edgeway.backends import BackendSpec, Site, compile_backend
 from edgeway.errors import ConfigError
 from edgeway.pipeline import compile_stages
 from edgeway.shapes import Problem, check
-from edgeway.routing import parse_template
+from edgeway.routing import Route, parse_template
 from edgeway.yamlsource import KeyPath, format_key, line_of, load_document
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -36,16 +36,12 @@ DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: well under Lambda's 6 MB payload li
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class RouteConfig:
-    """One entry of ``routes``, validated, before it is compiled into a Route."""
+@dataclass(frozen=True, slots=True, eq=False, kw_only=True)
+class RouteConfig(Route):
+    """One entry of ``routes``, validated: the Route the router matches, with where
+    it stands in the file and its compiled backend."""
     index: int
-    id: str
-    path: str
-    methods: frozenset[str]
-    timeout_ms: int
     backend: BackendSpec  # compiled from spec["backend"] (with retry/circuit/hedge)
-    spec: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,8 +48,8 @@ PARAM_TYPES: dict[str, Callable[[str], object]] = {
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Route:
-    """One configured route, compiled with the config (``edgeway.stages.routing.compile``);
-    its backend is wired at build (``edgeway.stages.dispatch``)."""
+    """One route as the router matches it (``edgeway.config.RouteConfig`` adds where it
+    stands in gateway.yaml and its backend, wired at build by ``edgeway.stages.dispatch``)."""
 
     id: str
     path: str

@@ -26,7 +26,7 @@ from edgeway.errors import (BadRequest, HeaderFieldsTooLarge, MethodNotAllowed, 
                             UriTooLong)
 from edgeway.http import Request, Response
 from edgeway.observability import bind
-from edgeway.routing import Route, Router
+from edgeway.routing import Router
 
 if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
@@ -83,15 +83,11 @@ def compile(config: GatewayConfig) -> Router:
     a route that can never match is a config error naming it."""
     versioning = config.section("versioning") or {}
     default = versioning.get("default")
-    routes = (Route(id=rc.id, path=rc.path, methods=rc.methods, spec=rc.spec,
-                    timeout_ms=rc.timeout_ms) for rc in config.routes)
     try:
-        return Router(routes, version_header=str(versioning.get("header", "accept-version")),
+        return Router(config.routes, version_header=versioning.get("header", "accept-version"),
                       default_version=None if default is None else str(default))
     except RouteError as exc:
-        index = next((rc.index for rc in config.routes if rc.id == exc.route.id), None)
-        raise config.error(["routes", index, "path"] if index is not None else ["routes"],
-                           exc.reason) from exc
+        raise config.error(["routes", exc.route.index, "path"], exc.reason) from exc
 
 
 
