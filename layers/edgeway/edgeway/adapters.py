@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
 from edgeway.errors import BadRequest
@@ -32,8 +32,6 @@ def is_text(content_type: str | None) -> bool:
 
 
 class EventAdapter(Protocol):
-    name: ClassVar[str]
-
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool: ...
 
@@ -106,8 +104,6 @@ def _encode_body(response: Response) -> tuple[str, bool]:
 
 
 class HttpApiV2Adapter:
-    name: ClassVar[str] = "http-api-v2"
-
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool:
         ctx = event.get("requestContext")
@@ -149,8 +145,6 @@ class HttpApiV2Adapter:
 class FunctionUrlAdapter(HttpApiV2Adapter):
     """Function URLs send the 2.0 shape; only the domain tells them apart."""
 
-    name: ClassVar[str] = "function-url"
-
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool:
         ctx = event.get("requestContext")
@@ -159,8 +153,6 @@ class FunctionUrlAdapter(HttpApiV2Adapter):
 
 
 class RestApiV1Adapter:
-    name: ClassVar[str] = "rest-api-v1"
-
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool:
         ctx = event.get("requestContext")
@@ -184,8 +176,6 @@ class AlbAdapter:
     """ALB events carry no domain of their own: the Host header is the client's to
     choose. The domain backends see is the configured public name
     (EDGEWAY_DOMAIN_NAME, the stack's DomainName), else ``localhost``, never Host."""
-
-    name: ClassVar[str] = "alb"
 
     def __init__(self, domain_name: str | None = None) -> None:
         self.domain_name = domain_name or "localhost"
