@@ -147,9 +147,8 @@ class FunctionUrlAdapter(HttpApiV2Adapter):
 
     @staticmethod
     def infer(event: Mapping[str, Any]) -> bool:
-        ctx = event.get("requestContext")
-        return (HttpApiV2Adapter.infer(event) and isinstance(ctx, Mapping)
-                and ".lambda-url." in str(ctx.get("domainName", "")))
+        return HttpApiV2Adapter.infer(event) and ".lambda-url." in str(
+            event["requestContext"].get("domainName", ""))
 
 
 class RestApiV1Adapter:
