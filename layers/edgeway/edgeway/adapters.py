@@ -70,25 +70,19 @@ def _decode_body(event: Mapping[str, Any]) -> bytes:
     return body.encode("utf-8", "surrogateescape")
 
 
-def _single_headers(raw: Mapping[str, Any]) -> dict[str, str]:
+def _headers(event: Mapping[str, Any], *, multi: bool = False) -> dict[str, str]:
+    """``headers`` (or ``multiValueHeaders``): names lower-cased, repeats joined with ``,``."""
     headers: dict[str, str] = {}
-    for name, value in raw.items():
+    for name, value in _optional_map(event, "multiValueHeaders" if multi else "headers").items():
+        if multi:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise BadRequest("malformed event: multiValueHeaders must map strings to lists "
+                                 "of strings")
+            value = ",".join(value)
         if not isinstance(name, str) or not isinstance(value, str):
             raise BadRequest("malformed event: headers must map strings to strings")
         key = name.lower()
         headers[key] = f"{headers[key]},{value}" if key in headers else value
-    return headers
-
-
-def _multi_headers(raw: Mapping[str, Any]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, values in raw.items():
-        if not isinstance(name, str) or not isinstance(values, list) or not all(
-                isinstance(v, str) for v in values):
-            raise BadRequest("malformed event: multiValueHeaders must map strings to lists of strings")
-        key = name.lower()
-        joined = ",".join(values)
-        headers[key] = f"{headers[key]},{joined}" if key in headers else joined
     return headers
 
 
@@ -122,7 +116,7 @@ class HttpApiV2Adapter:
         cookies = event.get("cookies") or []
         if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
             raise BadRequest("malformed event: cookies must be a list of strings")
-        headers = _single_headers(_optional_map(event, "headers"))
+        headers = _headers(event)
         if cookies:
             headers["cookie"] = "; ".join(cookies)
         return Request(
@@ -214,10 +208,7 @@ def _v1_fields(event: Mapping[str, Any], *, multi: bool) -> dict[str, Any]:
     path = _require(event, "path", str, "event")
     if not path.startswith("/"):
         raise BadRequest("malformed event: path is not absolute")
-    if multi:
-        headers = _multi_headers(_optional_map(event, "multiValueHeaders"))
-    else:
-        headers = _single_headers(_optional_map(event, "headers"))
+    headers = _headers(event, multi=multi)
     query = _query_from_maps(event)
     return {"method": method, "path": path, "headers": headers, "query": query,
             "body": _decode_body(event),
