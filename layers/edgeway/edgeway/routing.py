@@ -154,7 +154,6 @@ class Router:
 
     def _add(self, route: Route) -> None:
         node = self._root
-        names: list[str] = []
         segments = parse_template(route.path)
         conditions = conditions_of(route.spec)
         self._conditional = self._conditional or conditions is not None
@@ -163,18 +162,16 @@ class Router:
             if segment.kind == "literal":
                 node = node.literals.setdefault(segment.value, _Node())
             elif segment.kind == "proxy":
-                names.append(segment.value)
                 bucket = node.proxy
             elif segment.type:
-                names.append(segment.value)
                 node = node.typed.setdefault(segment.type, _Node())
             else:
-                names.append(segment.value)
                 if node.param is None:
                     node.param = _Node()
                 node = node.param
         bucket = node.entries if bucket is None else bucket
-        entry = _Entry(route, tuple(names), conditions)
+        names = tuple(s.value for s in segments if s.kind != "literal")
+        entry = _Entry(route, names, conditions)
         earlier = [o for o in bucket if o.conditions == conditions]
         covered = frozenset().union(*(o.route.methods for o in earlier))
         if earlier and (ANY in covered or (ANY not in route.methods and route.methods <= covered)):
