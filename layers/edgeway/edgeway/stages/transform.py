@@ -182,12 +182,15 @@ class BodyOps:
         if self.allow is not None:
             document = _keep(document, self.allow)
         for path in self.deny:
-            _remove(document, path)
+            for parent in _parents(document, path):
+                parent.pop(path[-1], None)
         for path, target in self.rename:
             if "." in target:
                 _move(document, path, _split(target))
             else:
-                _rename(document, path, target)
+                for parent in _parents(document, path):
+                    if path[-1] in parent:
+                        parent[target] = parent.pop(path[-1])
         return document
 
 
@@ -220,17 +223,6 @@ def _parents(doc: Any, parts: tuple[str, ...]) -> list[dict[str, Any]]:
     for item in level:
         out.extend(o for o in (item if isinstance(item, list) else [item]) if isinstance(o, dict))
     return out
-
-
-def _remove(doc: Any, parts: tuple[str, ...]) -> None:
-    for parent in _parents(doc, parts):
-        parent.pop(parts[-1], None)
-
-
-def _rename(doc: Any, parts: tuple[str, ...], new: str) -> None:
-    for parent in _parents(doc, parts):
-        if parts[-1] in parent:
-            parent[new] = parent.pop(parts[-1])
 
 
 def _move(doc: Any, source: tuple[str, ...], target: tuple[str, ...]) -> None:
