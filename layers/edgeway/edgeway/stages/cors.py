@@ -11,7 +11,7 @@ config that uses CORS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,7 @@ class CorsPolicy:
 
 
 def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
-                   route_methods: Iterable[str]) -> CorsPolicy | None:
+                   route_methods: frozenset[str]) -> CorsPolicy | None:
     """The policy of one route, or None when CORS is off for it.
 
     Raises ValueError (the caller names the key) for ``*`` with credentials.
@@ -81,7 +81,6 @@ def compile_policy(global_spec: Mapping[str, Any] | None, route_spec: Any,
             wildcards.append((scheme + "://", rest[1:]))
     methods = spec.get("methods")
     if methods is None:
-        route_methods = set(route_methods)
         methods = SAFE_METHODS if "ANY" in route_methods else sorted(
             route_methods | ({"HEAD"} if "GET" in route_methods else set()))
     headers = spec.get("headers", DEFAULT_HEADERS)
