@@ -39,7 +39,8 @@ def _demo_config(tmp: Path, ports: dict[str, int]) -> Path:
     text = (ROOT / "gateway.yaml").read_text()
     text = text.replace("127.0.0.1:3010", f"127.0.0.1:{ports['issuer']}")
     for old, new in (("3000", "home"), ("3002", "eu"), ("3003", "ap")):
-        text = text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{ports[new]}")
+        # (?!\d): a random port put in earlier (30024) must not be rewritten again
+        text = re.sub(rf"127\.0\.0\.1:{old}(?!\d)", f"127.0.0.1:{ports[new]}", text)
     text = text.replace("plans:\n", "plans:" + UNLIMITED_PLAN, 1)
     text = text.replace("default_plan: free", "default_plan: contract")
     text = re.sub(r"(plan_scopes:\n)", r"\1      contract: [users:read, orders:read, orders:write]\n",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from edgeway.config import GatewayConfig
 
 _PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
 SAFE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_HEADERS = ("content-type", "authorization", "x-api-key", "x-request-id", "accept-version")
 
