@@ -210,9 +210,9 @@ def _v1_fields(event: Mapping[str, Any], *, multi: bool) -> dict[str, Any]:
         raise BadRequest("malformed event: path is not absolute")
     headers = _headers(event, multi=multi)
     query = _query_from_maps(event)
+    raw_query = urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote)
     return {"method": method, "path": path, "headers": headers, "query": query,
-            "body": _decode_body(event),
-            "raw_query": urlencode([(k, v) for k, vs in query.items() for v in vs], quote_via=quote)}
+            "body": _decode_body(event), "raw_query": raw_query}
 
 
 def _multi_value(response: Response) -> dict[str, list[str]]:
