@@ -45,7 +45,6 @@ PARAM_TYPES: dict[str, Callable[[str], object]] = {
 }
 
 
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Route:
     """One route as the router matches it (``edgeway.config.RouteConfig`` adds where it

@@ -90,7 +90,6 @@ def compile(config: GatewayConfig) -> Router:
         raise config.error(["routes", exc.route.index, "path"], exc.reason) from exc
 
 
-
 def check_request(request: Request, max_path_bytes: int, max_header_bytes: int) -> None:
     # Lengths in characters: the adapters hand us text, and a byte count would
     # only be larger for non-ASCII, which the path may not carry unencoded anyway.
