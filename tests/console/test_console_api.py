@@ -269,6 +269,15 @@ def test_a_store_that_is_down_is_a_503_for_its_section_only(app: ConsoleApp, aws
     assert get(app, "/_edgeway/api/resolve", query={"ip": "192.0.2.1"})[0] == 200
 
 
+def test_an_operator_signs_in_with_the_keys_table_down(app: ConsoleApp, aws: Any) -> None:
+    # The console limits no rate, so it never needs the operator's consumer plan: a
+    # DynamoDB outage is when the console is wanted most.
+    aws.delete_table(TableName=TABLES["EDGEWAY_KEYS_TABLE"])
+    assert get(app, "/_edgeway/api/regions")[0] == 200
+    assert get(app, "/_edgeway/api/resolve", query={"ip": "192.0.2.1"})[0] == 200
+    assert get(app, "/_edgeway/api/regions", scope="orders:read")[0] == 403
+
+
 def test_emf_lines_and_other_lines() -> None:
     from edgeway_local.emf import metric_data
 

@@ -144,8 +144,13 @@ class Authenticator:
 
 def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Callable[[], float],
                         obs: Any = None, auth: AuthConfig | None = None,
-                        fetch: Callable[[str], Any] | None = None) -> Authenticator:
+                        fetch: Callable[[str], Any] | None = None,
+                        with_plans: bool = True) -> Authenticator:
     """Build the verifiers the configuration needs, and nothing else.
+
+    ``with_plans=False`` is for a caller that limits no rate (the console): a
+    signed-in principal's consumer plan is then never read, so a KeysTable
+    outage cannot lock an operator out of a bearer-token sign-in.
 
     PyJWT and cryptography are imported only when an issuer is configured; a
     gateway of public and API-key routes never loads them.
@@ -168,7 +173,7 @@ def build_authenticator(config: Any, settings: Any, *, clients: Any, clock: Call
 
             pepper = SecretSource(auth.api_keys.pepper, clients, purpose="API-key pepper").get
         store = KeyStore(settings.keys_table, clients)
-        if jwt_verifier is not None and config.section("plans"):
+        if with_plans and jwt_verifier is not None and config.section("plans"):
             # Plans only matter to the rate-limit stage: without plans, no lookups.
             consumer_plans = ConsumerPlans(store, ttl_s=auth.api_keys.cache_ttl_s, clock=clock)
         keys = ApiKeyVerifier(store, header=auth.api_keys.header,
