@@ -184,13 +184,18 @@ def test_a_scheduled_sync_that_remembers_its_last_publish_calls_nothing_when_not
     assert again.changes == () and again.published == first.published
 
 
+def _describe(stub: Stubber, etag: str) -> None:
+    """The store's DescribeKeyValueStore answer: two keys, at ``etag``."""
+    stub.add_response("describe_key_value_store", {
+        "ItemCount": 2, "TotalSizeInBytes": 30, "KvsARN": ARN, "ETag": etag,
+        "Created": "2026-12-04T00:00:00Z"}, {"KvsARN": ARN})
+
+
 def test_with_its_own_etag_in_the_store_the_sync_skips_list_keys() -> None:
     client = _client()
     last = Published("E1", {"default": "eu-west-1", "down": ""})
     with Stubber(client) as stub:
-        stub.add_response("describe_key_value_store", {
-            "ItemCount": 2, "TotalSizeInBytes": 30, "KvsARN": ARN, "ETag": "E1",
-            "Created": "2026-12-04T00:00:00Z"}, {"KvsARN": ARN})
+        _describe(stub, "E1")
         stub.add_response("update_keys", {"ItemCount": 2, "TotalSizeInBytes": 30, "ETag": "E2"}, {
             "KvsARN": ARN, "IfMatch": "E1", "Puts": [{"Key": "down", "Value": "eu-west-1"},
                                                      {"Key": "default", "Value": "us-east-1"}]})
@@ -220,9 +225,7 @@ def test_when_another_writer_moved_the_etag_the_sync_reads_the_keys_after_one_de
     client = _client()
     last = Published("E1", {"default": "eu-west-1", "down": ""})
     with Stubber(client) as stub:
-        stub.add_response("describe_key_value_store", {
-            "ItemCount": 2, "TotalSizeInBytes": 30, "KvsARN": ARN, "ETag": "E9",
-            "Created": "2026-12-04T00:00:00Z"}, {"KvsARN": ARN})
+        _describe(stub, "E9")
         stub.add_response("list_keys", {"Items": [{"Key": "default", "Value": "us-east-1"},
                                                   {"Key": "down", "Value": ""}]},
                           {"KvsARN": ARN, "MaxResults": 50})
